@@ -1,0 +1,156 @@
+// swift-tools-version: 6.0
+// ProcurementIdentity: smart cards, certificates and the certificate lifecycle of Japanese e-bidding portals.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ProcurementIdentity",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ISO7816", targets: ["ISO7816"]),
+        .library(name: "PCSC", targets: ["PCSC"]),
+        .library(name: "CardCredentials", targets: ["CardCredentials"]),
+        .library(name: "JPKI", targets: ["JPKI"]),
+        .library(name: "Registration", targets: ["Registration"]),
+        .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
+        .library(name: "CardSimulator", targets: ["CardSimulator"]),
+        .executable(name: "cardtool", targets: ["cardtool"]),
+        .executable(name: "card-simulator", targets: ["card-simulator"]),
+        .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+    ],
+    targets: [
+        // System libraries.
+        // pcsc-lite's pkg-config file adds -pthread, which SwiftPM refuses with a warning. Its headers live in
+        // <PCSC/...>; the forwarding headers in include/ resolve their own <pcsclite.h> and <wintypes.h>, so this
+        // small C target needs no flags. It also turns pcsc-lite's macros into functions Swift can call.
+        .target(
+            name: "CPCSCLite",
+            linkerSettings: [.linkedLibrary("pcsclite", .when(platforms: [.linux]))]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // Modules (see Documentation and ../shared/DESIGN.md for the arrows).
+        .target(name: "ISO7816", swiftSettings: strict),
+        .target(
+            name: "PCSC",
+            dependencies: [
+                "ISO7816",
+                .target(name: "CPCSCLite", condition: .when(platforms: [.linux])),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CardCredentials",
+            dependencies: [
+                "ISO7816",
+                "COpenSSL",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "JPKI", dependencies: ["ISO7816", "CardCredentials"], swiftSettings: strict),
+        .target(name: "Registration", dependencies: ["CardCredentials"], swiftSettings: strict),
+        .target(
+            name: "CertificateRenewal",
+            dependencies: ["Registration", "CardCredentials", "JPKI", "ISO7816"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CardSimulator",
+            dependencies: [
+                "ISO7816",
+                "CardCredentials",
+                "COpenSSL",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Examples: thin command-line tools.
+        .executableTarget(
+            name: "cardtool",
+            dependencies: [
+                "ISO7816", "PCSC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/cardtool",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "card-simulator",
+            dependencies: [
+                "CardSimulator", "CardCredentials", "ISO7816",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/card-simulator",
+            swiftSettings: strict
+        ),
+
+        // Benchmarks: executables, never timed unit tests.
+        .executableTarget(
+            name: "pcsc-benchmark",
+            dependencies: [
+                "ISO7816", "PCSC", "CardSimulator",
+                .target(name: "CPCSCLite", condition: .when(platforms: [.linux])),
+            ],
+            path: "Benchmarks/pcsc-benchmark",
+            swiftSettings: strict
+        ),
+
+        // Tests.
+        .testTarget(name: "ISO7816Tests", dependencies: ["ISO7816"], swiftSettings: strict),
+        .testTarget(name: "PCSCTests", dependencies: ["PCSC", "ISO7816"], swiftSettings: strict),
+        .testTarget(
+            name: "CardCredentialsTests",
+            dependencies: [
+                "CardCredentials", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CardSimulatorTests",
+            dependencies: [
+                "CardSimulator", "CardCredentials", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "PCSC", "ISO7816", "CardSimulator", "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

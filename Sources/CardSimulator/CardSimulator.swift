@@ -1,0 +1,1 @@
+// The CardSimulator module is being built.

@@ -1,0 +1,4 @@
+#if canImport(CPCSCLite)
+import CPCSCLite
+let probe = SCARD_S_SUCCESS
+#endif
