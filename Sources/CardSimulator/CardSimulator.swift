@@ -1,1 +1,0 @@
-// The CardSimulator module is being built.
