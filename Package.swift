@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
+        .executable(name: "credentials-benchmark", targets: ["credentials-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -120,6 +121,19 @@ let package = Package(
                 .target(name: "CPCSCLite", condition: .when(platforms: [.linux])),
             ],
             path: "Benchmarks/pcsc-benchmark",
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "credentials-benchmark",
+            dependencies: [
+                "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/credentials-benchmark",
             swiftSettings: strict
         ),
 
