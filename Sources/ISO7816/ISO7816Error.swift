@@ -26,6 +26,9 @@ public enum ISO7816Error: Error, Sendable, Hashable, CustomStringConvertible {
     case extendedLengthUnavailable
     /// The card answered with a status word that the operation cannot accept.
     case unexpectedStatus(StatusWord, operation: String)
+    /// A command builder was given a parameter outside what the command allows (an offset past `7FFF`, a file
+    /// identifier that is not two bytes, an empty PIN).
+    case invalidCommandParameter(String)
 
     public var description: String {
         switch self {
@@ -56,6 +59,8 @@ public enum ISO7816Error: Error, Sendable, Hashable, CustomStringConvertible {
             return "The command needs extended-length APDUs, which this card or reader does not accept."
         case .unexpectedStatus(let sw, let operation):
             return "\(operation) failed: the card answered \(sw.hexString) (\(sw.meaning))."
+        case .invalidCommandParameter(let reason):
+            return "The command cannot be built: \(reason). Correct the value and try again."
         }
     }
 }
