@@ -1,1 +1,0 @@
-// The CardCredentials module (PINs, certificates, validation, PKCS#12, signers, CMS) is being built.
