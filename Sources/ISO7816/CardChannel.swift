@@ -38,9 +38,9 @@ public final class CardChannel: Sendable {
         public var extendedLength: ExtendedLengthSupport = .unknown
         /// Whether commands whose data exceed 255 bytes may be chained when extended length is unavailable.
         public var allowsChaining: Bool = true
-        /// Called after each APDU that went to the card, with the command as sent and the raw answer. Sensitive
-        /// commands (PIN verification) carry their data masked in `CommandAPDU.description`: print that, never the
-        /// raw data.
+        /// Called after each APDU that went to the card, with the command as sent and the raw answer. A sensitive
+        /// command (PIN verification) reaches the tracer with its data overwritten by zeros, and its
+        /// `description` prints `<redacted>`: the PIN never reaches a tracer.
         public var tracer: (@Sendable (CommandAPDU, ResponseAPDU) -> Void)?
 
         /// The defaults: GET RESPONSE `C0`, extended length probed, chaining allowed, no tracing.
@@ -53,6 +53,15 @@ public final class CardChannel: Sendable {
         public var apdusSent = 0
         /// Response bytes received, status words included.
         public var bytesReceived = 0
+        /// Command bytes sent, headers and length fields included.
+        public var bytesSent = 0
+        /// GET RESPONSE commands sent to collect `61xx` answers (included in ``apdusSent``).
+        public var getResponses = 0
+        /// Commands resent with the Le a `6Cxx` asked for (included in ``apdusSent``).
+        public var wrongLengthResends = 0
+
+        /// All counts zero.
+        public init() {}
     }
 
     private struct State {
@@ -120,6 +129,10 @@ public final class CardChannel: Sendable {
 
     private func exchange(_ command: CommandAPDU) async throws -> ResponseAPDU {
         let link = await transport.transmissionProtocol
+        if command.needsExtendedLength, link == .t0 {
+            // A T=0 TPDU has a one-byte P3: no extended length on this link, whatever the card supports.
+            return try await exchangeShort(command, link: link)
+        }
         if command.needsExtendedLength {
             switch extendedLengthSupport {
             case .supported:
@@ -172,6 +185,7 @@ public final class CardChannel: Sendable {
         }
         var response = try await send(sent, extended: extended)
         if let le = response.statusWord.correctExpectedLength {
+            state.withLock { $0.statistics.wrongLengthResends += 1 }
             response = try await send(try sent.with(expectedLength: le), extended: false)
             if response.statusWord.correctExpectedLength != nil {
                 throw ISO7816Error.repeatedWrongLength(response.statusWord)
@@ -188,9 +202,14 @@ public final class CardChannel: Sendable {
             }
             let getResponse = try CommandAPDU(
                 cla: cla, ins: configuration.getResponseInstruction, p1: 0, p2: 0, expectedLength: remaining)
+            state.withLock { $0.statistics.getResponses += 1 }
             response = try await send(getResponse, extended: false)
             if let le = response.statusWord.correctExpectedLength {
+                state.withLock { $0.statistics.wrongLengthResends += 1 }
                 response = try await send(try getResponse.with(expectedLength: le), extended: false)
+                if response.statusWord.correctExpectedLength != nil {
+                    throw ISO7816Error.repeatedWrongLength(response.statusWord)
+                }
             }
             data.append(contentsOf: response.data)
         }
@@ -211,10 +230,11 @@ public final class CardChannel: Sendable {
         let answer = try await transport.transmit(bytes)
         state.withLock {
             $0.statistics.apdusSent += 1
+            $0.statistics.bytesSent += bytes.count
             $0.statistics.bytesReceived += answer.count
         }
         let response = try ResponseAPDU(bytes: answer)
-        configuration.tracer?(command, response)
+        configuration.tracer?(command.masked, response)
         return response
     }
 
@@ -240,7 +260,12 @@ public final class CardChannel: Sendable {
         var file: [UInt8] = []
         var total = expectedLength
         while total.map({ file.count < $0 }) ?? true {
-            guard file.count <= 0x7FFF else { break }
+            guard file.count <= 0x7FFF else {
+                // READ BINARY offsets end at 7FFF: a longer file cannot be read this way.
+                if total == nil { break }
+                throw ISO7816Error.invalidCommandParameter(
+                    "the file is \(total ?? 0) bytes long, but READ BINARY offsets end at 32767")
+            }
             let chunk = min(256, (total ?? Int.max) - file.count)
             let read = try CommandAPDU(
                 ins: 0xB0, p1: UInt8(file.count >> 8), p2: UInt8(file.count & 0xFF), expectedLength: chunk)

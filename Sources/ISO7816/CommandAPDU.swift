@@ -207,7 +207,14 @@ public struct CommandAPDU: Sendable, Hashable, CustomStringConvertible {
         data.removeAll()
     }
 
-    private init(
+    /// The same command with its data overwritten by zeros when it is sensitive (for tracers and logs).
+    var masked: CommandAPDU {
+        guard isSensitive, !data.isEmpty else { return self }
+        return CommandAPDU(
+            unchecked: cla, ins, p1, p2, [UInt8](repeating: 0, count: data.count), expectedLength, true)
+    }
+
+    init(
         unchecked cla: UInt8, _ ins: UInt8, _ p1: UInt8, _ p2: UInt8, _ data: [UInt8], _ ne: Int?, _ sensitive: Bool
     ) {
         self.cla = cla
