@@ -18,14 +18,26 @@
 /// some cards (the My Number card's text-input-support application, with its `FF 20` template) also use `FF` as
 /// the first byte of a private-class tag, an `FF` counts as padding only when it is the last byte, or when the
 /// byte after it is `00` or `FF`. A `00` is always padding.
+///
+/// ## Constructed tags with other contents
+///
+/// The same card keeps its individual number in EF `0001` as `FF 10 0C` and twelve ASCII digits: `FF10` is a
+/// constructed tag by its bits, but its value is not BER-TLV. A strict decode refuses it; pass `lenient: true`
+/// to keep such a value as bytes, with no children. The outer structure is checked either way.
 public enum BERTLV {
     /// Decodes every BER-TLV object in `bytes`, skipping padding between them, with the children of constructed
     /// objects decoded too.
     ///
+    /// - Parameters:
+    ///   - bytes: The encoded objects.
+    ///   - lenient: Whether a constructed object whose value is not BER-TLV is kept with its value bytes and no
+    ///     children (`true`) instead of throwing (`false`, the default).
     /// - Throws: ``ISO7816Error/malformedTLV(offset:reason:)`` at the first malformed byte; `offset` counts from
     ///   the start of `bytes`.
-    public static func decode(_ bytes: some Collection<UInt8>) throws(ISO7816Error) -> [TLV] {
-        try decodeAll(Array(bytes)[...], depth: 0)
+    public static func decode(_ bytes: some Collection<UInt8>, lenient: Bool = false) throws(ISO7816Error)
+        -> [TLV]
+    {
+        try decodeAll(Array(bytes)[...], depth: 0, lenient: lenient)
     }
 
     /// Encodes objects one after another, each with the minimal length form.
@@ -134,7 +146,7 @@ public enum BERTLV {
         }
     }
 
-    static func decodeAll(_ bytes: ArraySlice<UInt8>, depth: Int) throws(ISO7816Error) -> [TLV] {
+    static func decodeAll(_ bytes: ArraySlice<UInt8>, depth: Int, lenient: Bool) throws(ISO7816Error) -> [TLV] {
         guard depth <= maximumDepth else {
             throw .malformedTLV(offset: bytes.startIndex, reason: "objects are nested more than \(maximumDepth) deep")
         }
@@ -155,7 +167,14 @@ public enum BERTLV {
             }
             let valueEnd = valueStart + header.valueLength
             let value = bytes[valueStart..<valueEnd]
-            let children = header.tag.isConstructed ? try decodeAll(value, depth: depth + 1) : []
+            var children: [TLV] = []
+            if header.tag.isConstructed {
+                if lenient {
+                    children = (try? decodeAll(value, depth: depth + 1, lenient: true)) ?? []
+                } else {
+                    children = try decodeAll(value, depth: depth + 1, lenient: false)
+                }
+            }
             objects.append(TLV(checkedTag: header.tag, value: Array(value), children: children))
             index = valueEnd
         }
@@ -279,7 +298,7 @@ public struct TLV: Sendable, Hashable, CustomStringConvertible {
         try Self.check(tag, count: value.count)
         self.tag = tag
         self.value = value
-        self.children = tag.isConstructed ? try BERTLV.decodeAll(value[...], depth: 1) : []
+        self.children = tag.isConstructed ? try BERTLV.decodeAll(value[...], depth: 1, lenient: false) : []
     }
 
     /// Makes a constructed object from the objects it holds.
@@ -296,12 +315,15 @@ public struct TLV: Sendable, Hashable, CustomStringConvertible {
         self.children = children
     }
 
-    /// Decodes exactly one object; padding may follow it, nothing else.
+    /// Decodes exactly one object; padding may surround it, nothing else.
     ///
+    /// - Parameters:
+    ///   - bytes: The encoded object.
+    ///   - lenient: As in ``BERTLV/decode(_:lenient:)``.
     /// - Throws: ``ISO7816Error/malformedTLV(offset:reason:)`` when the bytes are malformed, hold no object, or
     ///   hold more than one.
-    public init(bytes: some Collection<UInt8>) throws(ISO7816Error) {
-        let objects = try BERTLV.decode(bytes)
+    public init(bytes: some Collection<UInt8>, lenient: Bool = false) throws(ISO7816Error) {
+        let objects = try BERTLV.decode(bytes, lenient: lenient)
         guard objects.count == 1 else {
             throw .malformedTLV(offset: 0, reason: "expected one data object but found \(objects.count)")
         }
