@@ -125,7 +125,8 @@ public struct ATR: Sendable, Hashable, CustomStringConvertible {
             checksum = .absent
         }
         guard index == bytes.count else {
-            throw .malformedATR("\(bytes.count - index) bytes follow the end of the ATR")
+            let extra = bytes.count - index
+            throw .malformedATR("\(extra) unexpected \(extra == 1 ? "byte follows" : "bytes follow") the end of the ATR")
         }
         self.bytes = bytes
         self.formatByte = t0
@@ -218,7 +219,7 @@ public struct ATR: Sendable, Hashable, CustomStringConvertible {
                 let next = Self.presentNames(td >> 4, group: i + 1)
                 let t = td & 0x0F
                 let kind = t == 15 ? "T=15 (global interface bytes follow)" : "protocol T=\(t)"
-                lines.append("TD\(i) = \(Hex.encode([td])): \(kind), \(next.isEmpty ? "no more" : next) follow")
+                lines.append("TD\(i) = \(Hex.encode([td])): \(kind), \(next.isEmpty ? "last group" : "next " + next)")
             }
         }
         var protocolsLine = "protocols: " + protocols.map { "T=\($0)" }.joined(separator: ", ")
