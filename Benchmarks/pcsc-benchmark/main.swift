@@ -1,1 +1,175 @@
-print("not built yet")
+// pcsc-benchmark: APDUs per second through pcscd and vpcd, raw SCardTransmit against the PCSC module's CardChannel,
+// in one run against the same virtual card. Run it in release mode with pcscd and vsmartcard-vpcd installed:
+//
+//     swift run -c release pcsc-benchmark [--slot N] [--apdus N] [--rounds N]
+//
+// Rounds alternate between the ways so that drift on the machine hits them alike; the table shows the median
+// round of each.
+
+import CPCSCLite
+import CardSimulator
+import Foundation
+import ISO7816
+import PCSC
+import Synchronization
+
+/// A card that echoes its data: the least work a card can do, so the numbers show the stack, not the card.
+final class EchoCard: VirtualCard {
+    let atr: [UInt8] = [0x3B, 0x81, 0x81, 0x01, 0x80, 0x81]
+    private let commands = Atomic<Int>(0)
+    var commandCount: Int { commands.load(ordering: .relaxed) }
+
+    func handle(_ event: CardPowerEvent) {}
+
+    func respond(to command: [UInt8]) -> [UInt8] {
+        commands.add(1, ordering: .relaxed)
+        guard command.count > 5 else { return [0x90, 0x00] }
+        return Array(command[5..<(5 + Int(command[4]))]) + [0x90, 0x00]
+    }
+}
+
+struct Options {
+    var slot = 0
+    var apdus = 2000
+    var rounds = 7
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--slot": slot = iterator.next().flatMap(Int.init) ?? slot
+            case "--apdus": apdus = iterator.next().flatMap(Int.init) ?? apdus
+            case "--rounds": rounds = iterator.next().flatMap(Int.init) ?? rounds
+            default:
+                print("usage: pcsc-benchmark [--slot 0|1] [--apdus N] [--rounds N]")
+                exit(2)
+            }
+        }
+    }
+}
+
+let options = Options(arguments: CommandLine.arguments)
+let command: [UInt8] = [0x80, 0x30, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8]
+let expected: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00]
+
+func check(_ result: LONG, _ call: String) {
+    if result != SCARD_S_SUCCESS {
+        print("\(call) failed: \(PCSCError(code: Int64(result)).map { "\($0)" } ?? "")")
+        exit(1)
+    }
+}
+
+/// The raw C loop: SCardTransmit and nothing else.
+func rawRound(reader: String, count: Int) -> Duration {
+    var context = SCARDCONTEXT()
+    check(SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context), "SCardEstablishContext")
+    defer { SCardReleaseContext(context) }
+    var handle = SCARDHANDLE()
+    var active = DWORD()
+    check(SCardConnect(context, reader, DWORD(SCARD_SHARE_SHARED), DWORD(3), &handle, &active), "SCardConnect")
+    defer { SCardDisconnect(handle, DWORD(SCARD_LEAVE_CARD)) }
+    var pci = pi_pci_t1()
+    var receive = [UInt8](repeating: 0, count: 65538)
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<count {
+        var length = DWORD(receive.count)
+        let result = command.withUnsafeBufferPointer { send in
+            receive.withUnsafeMutableBufferPointer { buffer in
+                SCardTransmit(handle, &pci, send.baseAddress, DWORD(send.count), nil, buffer.baseAddress, &length)
+            }
+        }
+        check(result, "SCardTransmit")
+        if Int(length) != expected.count { print("unexpected answer length \(length)"); exit(1) }
+    }
+    return clock.now - start
+}
+
+/// The library: CardChannel over a PCSCCard, awaited from an ordinary task.
+func channelRound(reader: String, count: Int, onCardThread: Bool) async throws -> (Duration, Int) {
+    let context = try PCSCContext()
+    let card = try await context.connect(to: reader)
+    let channel = CardChannel(transport: card)
+    let apdu = try CommandAPDU(bytes: command)
+    let clock = ContinuousClock()
+    let loop: @Sendable () async throws -> Duration = {
+        let start = clock.now
+        for _ in 0..<count {
+            let response = try await channel.transmit(apdu)
+            if response.data.count != 8 { print("unexpected answer \(response)"); exit(1) }
+        }
+        return clock.now - start
+    }
+    let elapsed: Duration
+    if onCardThread {
+        elapsed = try await withTaskExecutorPreference(context.thread) { try await loop() }
+    } else {
+        elapsed = try await loop()
+    }
+    let sent = channel.statistics.apdusSent
+    await card.disconnect()
+    return (elapsed, sent)
+}
+
+func median(_ values: [Duration]) -> Duration {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
+func microseconds(_ duration: Duration, per count: Int) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return (Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(count)
+}
+
+do {
+    let context = try PCSCContext()
+    let readers = try await context.readers().filter { $0.hasPrefix("Virtual PCD") }.sorted()
+    guard readers.count > options.slot else {
+        print("pcsc-benchmark: no vpcd reader \(options.slot); install vsmartcard-vpcd and start pcscd.")
+        exit(1)
+    }
+    let reader = readers[options.slot]
+    let card = EchoCard()
+    let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: options.slot))
+    try await server.insert(card)
+    defer { Task { await server.remove() } }
+    while try await context.readerStatuses(of: [reader]).first?.isCardPresent != true {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+
+    print("pcsc-benchmark: \(options.apdus) APDUs per round, \(options.rounds) rounds, reader \(reader)")
+    print("command: \(Hex.encode(command)) (echo of 8 bytes)")
+    _ = rawRound(reader: reader, count: 200)  // warm-up
+    _ = try await channelRound(reader: reader, count: 200, onCardThread: false)
+
+    var raw: [Duration] = []
+    var channel: [Duration] = []
+    var pinned: [Duration] = []
+    var apdusPerCommand = 0.0
+    for _ in 0..<options.rounds {
+        raw.append(rawRound(reader: reader, count: options.apdus))
+        let (elapsed, sent) = try await channelRound(reader: reader, count: options.apdus, onCardThread: false)
+        channel.append(elapsed)
+        apdusPerCommand = Double(sent) / Double(options.apdus)
+        pinned.append(try await channelRound(reader: reader, count: options.apdus, onCardThread: true).0)
+    }
+    let rawMicros = microseconds(median(raw), per: options.apdus)
+    print("")
+    print("way                                         µs/APDU   APDU/s   vs raw   APDUs per command")
+    func row(_ name: String, _ values: [Duration], apdus: Double) {
+        let micros = microseconds(median(values), per: options.apdus)
+        let padded = name.padding(toLength: 42, withPad: " ", startingAt: 0)
+        print(
+            padded + String(format: "%9.1f %8.0f %+7.1f%%   %.2f", micros, 1e6 / micros, (micros / rawMicros - 1) * 100,
+                apdus))
+    }
+    row("raw SCardTransmit loop (C)", raw, apdus: 1)
+    row("CardChannel.transmit from a task", channel, apdus: apdusPerCommand)
+    row("CardChannel.transmit on the card's thread", pinned, apdus: apdusPerCommand)
+    print("")
+    print("card answered \(card.commandCount) commands in all")
+    await server.remove()
+} catch {
+    print("pcsc-benchmark: \(error)")
+    exit(1)
+}

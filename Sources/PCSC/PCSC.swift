@@ -1,4 +1,0 @@
-#if canImport(CPCSCLite)
-import CPCSCLite
-let probe = SCARD_S_SUCCESS
-#endif
