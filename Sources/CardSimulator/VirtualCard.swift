@@ -1,4 +1,4 @@
-public import ISO7816
+import ISO7816
 
 /// What happens to a card's power, as a reader tells it.
 public enum CardPowerEvent: Sendable, Hashable {
