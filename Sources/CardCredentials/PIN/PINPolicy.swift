@@ -42,6 +42,9 @@ public struct PINCharacterSet: Sendable, Hashable {
     /// Every printable ASCII character from `!` to `~` (no space).
     public static let printableASCII = PINCharacterSet(
         name: "half-width letters, digits and symbols", ranges: [0x21...0x7E])
+    /// Every printable ASCII character, space included (`0x20`–`0x7E`): the default for passwords.
+    public static let printableASCIIWithSpace = PINCharacterSet(
+        name: "half-width letters, digits, symbols and spaces", ranges: [0x20...0x7E])
 }
 
 /// The form a PIN or password must have before it may reach a card: its length and its characters.
@@ -112,13 +115,14 @@ public struct PINPolicy: Sendable, Hashable {
             name: "the IC card PIN", length: length, allowedCharacters: allowedCharacters, maximumTries: maximumTries)
     }
 
-    /// A password (for a file-type certificate or a service): printable half-width characters by default.
+    /// A password (for a file-type certificate or a service): printable half-width characters and spaces by
+    /// default. Characters outside ASCII (full-width, kana) are refused.
     ///
     /// - Parameters:
     ///   - length: The allowed number of characters.
     ///   - allowedCharacters: The allowed characters.
     public static func password(
-        length: ClosedRange<Int> = 1...128, allowedCharacters: PINCharacterSet = .printableASCII
+        length: ClosedRange<Int> = 1...128, allowedCharacters: PINCharacterSet = .printableASCIIWithSpace
     ) -> PINPolicy {
         PINPolicy(name: "the password", length: length, allowedCharacters: allowedCharacters)
     }
