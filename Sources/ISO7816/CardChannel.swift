@@ -191,8 +191,8 @@ public final class CardChannel: Sendable {
     }
     var response = try await send(sent, extended: extended)
     if let le = response.statusWord.correctExpectedLength {
-      state.withLock { $0.statistics.wrongLengthResends += 1 }
       response = try await send(try sent.with(expectedLength: le), extended: false)
+      state.withLock { $0.statistics.wrongLengthResends += 1 }
       if response.statusWord.correctExpectedLength != nil {
         throw ISO7816Error.repeatedWrongLength(response.statusWord)
       }
@@ -209,11 +209,11 @@ public final class CardChannel: Sendable {
       let getResponse = try CommandAPDU(
         cla: cla, ins: configuration.getResponseInstruction, p1: 0, p2: 0, expectedLength: remaining
       )
-      state.withLock { $0.statistics.getResponses += 1 }
       response = try await send(getResponse, extended: false)
+      state.withLock { $0.statistics.getResponses += 1 }
       if let le = response.statusWord.correctExpectedLength {
-        state.withLock { $0.statistics.wrongLengthResends += 1 }
         response = try await send(try getResponse.with(expectedLength: le), extended: false)
+        state.withLock { $0.statistics.wrongLengthResends += 1 }
         if response.statusWord.correctExpectedLength != nil {
           throw ISO7816Error.repeatedWrongLength(response.statusWord)
         }

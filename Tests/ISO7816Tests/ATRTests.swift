@@ -102,6 +102,20 @@ struct ATRTests {
     if case .valid = atr.checksum {} else { Issue.record("TCK should be valid") }
   }
 
+  @Test("Specific mode TA2 and the T=0 waiting time TC2")
+  func secondGroup() throws {
+    let atr = try ATR(bytes: hex("3B 80 50 80 0A"))
+    #expect(atr.protocols == [0])
+    #expect(atr.checksum == .absent)
+    #expect(atr.interfaceBytes[1].ta == 0x80)
+    #expect(atr.interfaceBytes[1].tc == 0x0A)
+    #expect(
+      atr.summary.contains(
+        "TA2 = 80: specific mode, protocol T=0, mode cannot change, Fi/Di from TA1"))
+    #expect(atr.summary.contains("TC2 = 0A: T=0 waiting time integer WI = 10"))
+    #expect(atr.summary.contains("TD1 = 50: protocol T=0, next TA2 TC2"))
+  }
+
   @Test("Inverse convention")
   func inverse() throws {
     let atr = try ATR(bytes: hex("3F 00"))

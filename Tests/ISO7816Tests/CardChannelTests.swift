@@ -339,6 +339,28 @@ struct CardChannelTests {
     #expect(await t3.isFinished)
   }
 
+  @Test(
+    "readTransparentFile: a file longer than READ BINARY offsets reach is an error, not truncated")
+  func readFileTooLong() async throws {
+    // The header announces 65541 bytes; short READ BINARY offsets end at 7FFF.
+    let header: [UInt8] = [0x30, 0x83, 0x01, 0x00, 0x00]
+    var steps: [ScriptedTransport.Step] = []
+    for chunk in 0..<128 {
+      let offset = chunk * 256
+      let data = chunk == 0 ? header + pattern(251) : pattern(256)
+      steps.append(
+        try step([0x00, 0xB0, UInt8(offset >> 8), UInt8(offset & 0xFF), 0x00], data, "90 00"))
+    }
+    let transport = ScriptedTransport(steps: steps)
+    let channel = CardChannel(transport: transport, configuration: unsupportedExtended())
+    let error = await #expect(throws: ISO7816Error.self) { try await channel.readTransparentFile() }
+    guard case .invalidCommandParameter = error else {
+      Issue.record("expected invalidCommandParameter, got \(String(describing: error))")
+      return
+    }
+    #expect(await transport.isFinished)
+  }
+
   @Test("readTransparentFile: a given length, and a refused read")
   func readFileGivenLengthAndError() async throws {
     let transport = ScriptedTransport(steps: [try step("00 B0 00 00 64", pattern(100), "90 00")])
