@@ -258,7 +258,11 @@ public struct TLV: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The tag's first byte.
-    var firstByte: UInt8 { bytes[0] }
+    var firstByte: UInt8 {
+      var shift: UInt32 = 24
+      while shift > 0, rawValue >> shift == 0 { shift -= 8 }
+      return UInt8(truncatingIfNeeded: rawValue >> shift)
+    }
 
     /// The tag's class, from its first byte.
     public var tagClass: TagClass {
