@@ -110,6 +110,13 @@ enum TestCertificates {
         return RelativeDistinguishedName.Attribute.Value(asn1Any: ASN1Any(derEncoded: try DER.parse(der)))
     }
 
+    /// The DER bytes of a certificate.
+    static func der(_ certificate: Certificate) throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return serializer.serializedBytes
+    }
+
     /// UTF-16BE bytes of `text`.
     static func utf16BE(_ text: String) -> [UInt8] {
         text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
