@@ -175,7 +175,7 @@ public struct CertificateRevocationList: Sendable {
 
     private func offset(of serial: ArraySlice<UInt8>) -> UInt32? {
         if let key = SerialKey(serial) { return index[key] }
-        return longSerials[Array(serial)]
+        return longSerials[Array(serial.drop(while: { $0 == 0 }))]
     }
 
     // MARK: - Parsing
@@ -259,8 +259,8 @@ public struct CertificateRevocationList: Sendable {
             let serial = try w.expect(0x02, at: entry.contentStart, limit: entry.end, what: "an entry's serial")
             guard serial.end > serial.contentStart else { throw .malformedCRL("an entry's serial is empty") }
             let date = try w.element(at: serial.end, limit: entry.end, what: "an entry's revocation date")
-            guard date.tag == 0x17 || date.tag == 0x18 else {
-                throw .malformedCRL("an entry's revocation date is not a time")
+            guard DERTime.decode(w.bytes, tag: date.tag, from: date.contentStart, to: date.end) != nil else {
+                throw .malformedCRL("an entry's revocation date is not a valid time")
             }
             if date.end < entry.end {
                 _ = try w.expect(0x30, at: date.end, limit: entry.end, what: "an entry's extensions")
@@ -270,7 +270,7 @@ public struct CertificateRevocationList: Sendable {
             if let key = SerialKey(slice) {
                 parsed.index[key] = offset
             } else {
-                parsed.longSerials[Array(slice)] = offset
+                parsed.longSerials[Array(slice.drop(while: { $0 == 0 }))] = offset
             }
             cursor = entry.end
         }
@@ -351,7 +351,10 @@ struct SerialKey: Hashable, Sendable {
     var c: UInt32
     var count: UInt8
 
-    init?(_ bytes: some Collection<UInt8>) {
+    /// The key of a serial number's content bytes; leading zero bytes (DER's sign padding) are dropped so
+    /// `00 C0` and `C0` meet. `nil` past 20 significant bytes.
+    init?(_ raw: some Collection<UInt8>) {
+        let bytes = raw.drop(while: { $0 == 0 })
         guard bytes.count <= 20 else { return nil }
         var a: UInt64 = 0
         var b: UInt64 = 0
