@@ -39,23 +39,3 @@ public struct CertificateValidity: Sendable, Hashable, Codable {
         return CertificateValidity(notValidBefore: start, notValidAfter: start.addingTimeInterval(365 * day))
     }
 }
-
-/// Why a certificate was revoked (RFC 5280 §5.3.1 CRLReason); the CRL entry carries the code.
-public enum RevocationReason: Int, Sendable, Hashable, Codable, CaseIterable {
-    /// No reason given.
-    case unspecified = 0
-    /// The private key was compromised (lost or stolen card).
-    case keyCompromise = 1
-    /// The CA's key was compromised.
-    case caCompromise = 2
-    /// A stored field changed (name, address, company): JPKI uses it for a change of the holder's details.
-    case affiliationChanged = 3
-    /// Replaced by a new certificate (renewal).
-    case superseded = 4
-    /// The holder stopped using it (left the company, bankruptcy).
-    case cessationOfOperation = 5
-    /// Suspended.
-    case certificateHold = 6
-    /// The holder's privileges were withdrawn.
-    case privilegeWithdrawn = 9
-}

@@ -1,4 +1,4 @@
-import Crypto
+public import CardCredentials
 public import Foundation
 import SwiftASN1
 public import X509
@@ -88,8 +88,11 @@ public final class TestCertificateAuthority: Sendable {
     public struct Revocation: Sendable, Hashable, Codable {
         /// When the CA revoked the certificate.
         public var date: Date
+        /// The RFC 5280 CRLReason code.
+        public var reasonCode: Int
+
         /// Why.
-        public var reason: RevocationReason
+        public var reason: RevocationReason { RevocationReason(rawValue: reasonCode) ?? .unspecified }
     }
 
     private struct Index: Codable {
@@ -327,7 +330,7 @@ public final class TestCertificateAuthority: Sendable {
             guard let i = index.issued.firstIndex(where: { $0.serialNumber == serial }) else {
                 throw .unknownSerialNumber(serial)
             }
-            index.issued[i].revocation = Revocation(date: date, reason: reason)
+            index.issued[i].revocation = Revocation(date: date, reasonCode: reason.rawValue)
         }
     }
 
@@ -351,16 +354,22 @@ public final class TestCertificateAuthority: Sendable {
         try updateIndex { (index: inout Index) throws(CardSimulatorError) in
             let number = (index.crlNumbers[hierarchy] ?? 0) + 1
             index.crlNumbers[hierarchy] = number
-            let revoked = index.issued.filter { $0.hierarchy == hierarchy && $0.revocation != nil }
-            der = try CRLWriter.sign(
-                issuer: root.certificate, key: root.key, thisUpdate: thisUpdate,
-                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400),
-                crlNumber: number,
-                entries: revoked.map {
-                    CRLWriter.Entry(
-                        serialNumber: Self.bytes(fromHex: $0.serialNumber), date: $0.revocation!.date,
-                        reason: $0.revocation!.reason)
-                })
+            var builder = CRLBuilder(
+                issuer: root.certificate.subject, thisUpdate: thisUpdate,
+                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400), crlNumber: UInt64(number))
+            for entry in index.issued where entry.hierarchy == hierarchy {
+                guard let revocation = entry.revocation else { continue }
+                builder.revoke(
+                    serialNumber: Certificate.SerialNumber(bytes: Self.bytes(fromHex: entry.serialNumber)),
+                    at: revocation.date, reason: revocation.reason)
+            }
+            do {
+                der = try builder.sign(with: try root.key.certificatePrivateKey(), algorithm: .sha256WithRSAEncryption)
+            } catch let error as CardSimulatorError {
+                throw error
+            } catch {
+                throw .certificateFailed("the CRL could not be signed: \(error)")
+            }
         }
         try Self.writeAtomically(der, to: directory.appending(path: "\(hierarchy.rawValue)/crl.der"), permissions: 0o644)
         return der
