@@ -168,6 +168,12 @@ struct CMSTests {
       try await noAttributes.verify(content: content + [0])
     }
 
+    // -stream writes BER: indefinite lengths and the content as a constructed OCTET STRING.
+    let streamed = try opensslSign(detached: false, extra: ["-stream"])
+    #expect(streamed[1] == 0x80)
+    let fromBER = try await CMSSignedData(derEncoded: streamed).verify(validator: validator)
+    #expect(fromBER.content == content)
+
     let sha512 = try opensslSign(detached: false, extra: ["-md", "sha512"])
     let result = try await CMSSignedData(derEncoded: sha512).verify()
     #expect(result.signers.first?.algorithm == .rsaPKCS1SHA512)

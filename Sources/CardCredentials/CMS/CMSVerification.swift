@@ -45,12 +45,12 @@ extension CMSSignedData {
   ///   ``CardCredentialsError/cmsSignatureInvalid``, ``CardCredentialsError/cmsSignerCertificateMissing``,
   ///   ``CardCredentialsError/cmsSignerNotTrusted(_:)``, ``CardCredentialsError/malformedCMS(_:)``.
   public func verify(
-    content detachedContent: [UInt8]? = nil, certificates extraCertificates: [Certificate] = [],
+    content: [UInt8]? = nil, certificates: [Certificate] = [],
     validator: CertificateValidator? = nil, purpose: CertificatePurpose = .signing,
     at time: Date = Date()
   ) async throws(CardCredentialsError) -> CMSVerification {
     let signedContent: [UInt8]
-    switch (content, detachedContent) {
+    switch (self.content, content) {
     case (nil, nil):
       throw .cmsContentMissing
     case (let attached?, let given?):
@@ -65,11 +65,11 @@ extension CMSSignedData {
     var signers: [CMSVerifiedSigner] = []
     for info in signerInfos {
       let certificate = try checkSignature(
-        of: info, content: signedContent, extra: extraCertificates)
+        of: info, content: signedContent, extra: certificates)
       var chain: [Certificate] = []
       if let validator {
         var withIntermediates = validator
-        withIntermediates.intermediates += certificates + extraCertificates
+        withIntermediates.intermediates += self.certificates + certificates
         let result = await withIntermediates.validate(certificate, for: purpose, at: time)
         guard case .valid(let validChain) = result else {
           throw .cmsSignerNotTrusted(result.description)
