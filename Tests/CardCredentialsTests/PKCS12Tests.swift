@@ -78,6 +78,41 @@ struct PKCS12Tests {
     }
   }
 
+  @Test("Legacy files open and one credential signs from many tasks at once")
+  func concurrentUse() async throws {
+    let fixtures = try SigningFixtures.get()
+    let bytes = try opensslPKCS12(fixtures, extra: ["-legacy"])
+    let leaf = fixtures.rsaLeaf
+    let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+      for index in 0..<8 {
+        group.addTask {
+          // Each task opens its own credential (the legacy provider loads once for all).
+          let credential = try FileCredential(pkcs12: bytes, password: try testPassword())
+          let message = Array("task \(index)".utf8)
+          let signature = try await credential.sign(message, algorithm: .rsaPKCS1SHA256)
+          return leaf.publicKey.isValidSignature(
+            signature, for: message, signatureAlgorithm: .sha256WithRSAEncryption)
+        }
+      }
+      return try await group.reduce(into: [Bool]()) { $0.append($1) }
+    }
+    #expect(results == Array(repeating: true, count: 8))
+
+    let shared = try FileCredential(pkcs12: bytes, password: try testPassword())
+    let sharedResults = try await withThrowingTaskGroup(of: Bool.self) { group in
+      for index in 0..<8 {
+        group.addTask {
+          let message = Array("shared \(index)".utf8)
+          let signature = try await shared.sign(message, algorithm: .rsaPKCS1SHA512)
+          return leaf.publicKey.isValidSignature(
+            signature, for: message, signatureAlgorithm: .sha512WithRSAEncryption)
+        }
+      }
+      return try await group.reduce(into: [Bool]()) { $0.append($1) }
+    }
+    #expect(sharedResults == Array(repeating: true, count: 8))
+  }
+
   @Test("A wrong password is told apart from a damaged file", arguments: [true, false])
   func wrongPassword(legacy: Bool) throws {
     let fixtures = try SigningFixtures.get()
