@@ -131,7 +131,7 @@ struct CMSTests {
     #expect(pem.hasPrefix("-----BEGIN CMS-----"))
     let openssl = try opensslVerify(Array(pem.utf8), content: content, inform: "PEM")
     #expect(openssl.status == 0, "\(openssl.output)")
-    let reread = try CMSSignedData(bytes: Array(pem.utf8))
+    let reread = try CMSSignedData(bytes: Array("\n  \(pem)".utf8))
     #expect(reread.derEncoded == signed.derEncoded)
     _ = try await reread.verify(content: content)
   }

@@ -73,7 +73,7 @@ public struct CMSSignedData: Sendable {
     let dashes = Array("-----BEGIN".utf8)
     let trimmed = bytes.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
     if trimmed.starts(with: dashes) {
-      try self.init(pemEncoded: String(decoding: bytes, as: UTF8.self))
+      try self.init(pemEncoded: String(decoding: trimmed, as: UTF8.self))
     } else {
       try self.init(derEncoded: bytes)
     }
