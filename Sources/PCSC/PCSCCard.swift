@@ -4,6 +4,9 @@ public import Logging
 #if canImport(CPCSCLite)
     import CPCSCLite
 #endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A connection to the card in one reader (`SCARDHANDLE`): an ISO7816 ``CardConnection`` over PC/SC.
 ///
@@ -66,7 +69,17 @@ public actor PCSCCard: CardConnection {
             }
         }
         if result != SCARD_S_SUCCESS {
+            let error = PCSCError(code: Int64(result)) ?? .unknownCode(Int64(result))
+            if error.failure == .cardUnresponsive, !isCardStillPresent() {
+                try fail(LONG(bitPattern: UInt(0x8010_0069)), during: "SCardTransmit")  // SCARD_W_REMOVED_CARD
+            }
             try fail(result, during: "SCardTransmit")
+        }
+        if length == 0 {
+            // No card answers nothing (a status word is always there): the link lost the card mid-command.
+            // vpcd reports that as success with no bytes before pcscd has noticed the card is gone.
+            let code: UInt = isCardStillPresent() ? 0x8010_0066 : 0x8010_0069  // UNRESPONSIVE or REMOVED
+            try fail(LONG(bitPattern: code), during: "SCardTransmit")
         }
         let response = Array(receiveBuffer[0..<Int(length)])
         if logger.logLevel <= .trace {
@@ -180,9 +193,14 @@ public actor PCSCCard: CardConnection {
     }
 
     /// The reader's CCID features (`CM_IOCTL_GET_FEATURE_REQUEST`, PC/SC part 10): which control codes it offers,
-    /// such as PIN entry on its own keypad.
+    /// such as PIN entry on its own keypad. A reader whose driver takes no control codes at all (older vpcd, many
+    /// contactless readers) has no features.
     public func features() throws -> ReaderFeatures {
-        try ReaderFeatures(parsing: control(UInt32(pi_scard_ctl_code(3400))))
+        do {
+            return try ReaderFeatures(parsing: control(UInt32(pi_scard_ctl_code(3400))))
+        } catch PCSCError.unsupportedFeature {
+            return try ReaderFeatures(parsing: [])
+        }
     }
 
     /// Verifies a PIN typed on the reader's own keypad (`FEATURE_VERIFY_PIN_DIRECT`): the PIN never passes
@@ -193,6 +211,23 @@ public actor PCSCCard: CardConnection {
         guard let code = try features().controlCode(.verifyPINDirect) else { throw PCSCError.unsupportedFeature }
         let answer = try control(code, input: request.encoded())
         return try ResponseAPDU(bytes: answer)
+    }
+
+    /// Whether the card is still in the reader, asking pcscd for up to a second: pcscd notices a pulled card
+    /// only at its next poll of the reader.
+    private func isCardStillPresent() -> Bool {
+        let deadline = ContinuousClock.now + .seconds(1)
+        repeat {
+            var nameLength = DWORD(0)
+            var state = DWORD(0)
+            var proto = DWORD(0)
+            var atrLength = DWORD(0)
+            let result = SCardStatus(handle, nil, &nameLength, &state, &proto, nil, &atrLength)
+            if result != SCARD_S_SUCCESS && result != LONG(bitPattern: UInt(0x8010_0008)) { return false }
+            if state & DWORD(SCARD_PRESENT) == 0 { return false }
+            usleep(50_000)
+        } while ContinuousClock.now < deadline
+        return true
     }
 
     /// Turns a failed call into an error, reconnecting first when another application reset the card.
