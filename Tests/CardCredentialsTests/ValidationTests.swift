@@ -88,15 +88,17 @@ import X509
             await validator.validate(pki.leaf, for: .signing, at: early)
                 == .notYetValid(
                     notBefore: pki.leaf.notValidBefore, subject: DirectoryString.display(pki.leaf.subject)))
-        // An expired intermediate is named as such.
-        let result = await validator.validate(pki.leaf, for: .signing, at: now + 2000 * day)
-        guard case .expired(_, let subject) = result else {
-            Issue.record("expected expired, got \(result)")
-            return
-        }
-        #expect(subject == DirectoryString.display(pki.leaf.subject))
+        // An expired intermediate under a leaf that is still in date is named as the expired one.
+        let longLeaf = try TestCertificates.makeLeaf(under: pki.issuing, notAfter: now + 3000 * day)
+        let result = await validator.validate(longLeaf, for: .signing, at: now + 2000 * day)
+        #expect(
+            result
+                == .expired(
+                    notAfter: pki.issuing.certificate.notValidAfter,
+                    subject: DirectoryString.display(pki.issuing.certificate.subject)))
+        // 2026-05-28 20:26:40 UTC is 2026-05-29 in Japan.
         let description = ValidationResult.expired(notAfter: now, subject: "CN=x").description
-        #expect(description.contains("expired") && description.contains("2026/05/28"))
+        #expect(description.contains("expired") && description.contains("2026/05/29"))
     }
 
     @Test func keyUsageForThePurpose() async throws {
