@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
+        .executable(name: "jpki", targets: ["jpki"]),
         .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
         .executable(name: "credentials-benchmark", targets: ["credentials-benchmark"]),
     ],
@@ -71,7 +72,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "JPKI", dependencies: ["ISO7816", "CardCredentials"], swiftSettings: strict),
+        .target(
+            name: "JPKI",
+            dependencies: [
+                "ISO7816", "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "Registration", dependencies: ["CardCredentials"], swiftSettings: strict),
         .target(
             name: "CertificateRenewal",
@@ -113,11 +124,22 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "jpki",
+            dependencies: [
+                "JPKI", "PCSC", "CardCredentials", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/jpki",
+            swiftSettings: strict
+        ),
+
         // Benchmarks: executables, never timed unit tests.
         .executableTarget(
             name: "pcsc-benchmark",
             dependencies: [
-                "ISO7816", "PCSC", "CardSimulator",
+                "ISO7816", "PCSC", "CardSimulator", "JPKI", "CardCredentials",
                 .target(name: "CPCSCLite", condition: .when(platforms: [.linux])),
             ],
             path: "Benchmarks/pcsc-benchmark",
@@ -159,9 +181,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "JPKITests",
+            dependencies: [
+                "JPKI", "CardSimulator", "CardCredentials", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PCSC", "ISO7816", "CardSimulator", "CardCredentials",
+                "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict

@@ -1,0 +1,1 @@
+print("jpki: not built yet")
