@@ -22,6 +22,7 @@ public enum CardSimulatorError: Error, Sendable, Hashable, CustomStringConvertib
     /// A value given to set up a card is out of range (for example an individual number that is not 12 digits).
     case invalidParameter(String)
 
+    /// What happened and what to do next, in one sentence.
     public var description: String {
         switch self {
         case .cryptographyFailed(let operation):

@@ -101,7 +101,10 @@ import X509
         #expect(try card.sw("00 A4 02 0C 02 00 01") == 0x9000)
         #expect(try card.sw("00 B0 00 00 04") == 0x6982)
         #expect(try card.sw("00 A4 02 0C 02 00 1B") == 0x9000)
-        #expect(try card.sw("00 20 00 80 \(String(format: "%02X", Fixture.signingPIN.utf8.count)) \(ascii(Fixture.signingPIN))") == 0x9000)
+        #expect(
+            try card.sw(
+                "00 20 00 80 \(String(format: "%02X", Fixture.signingPIN.utf8.count)) \(ascii(Fixture.signingPIN))")
+                == 0x9000)
         #expect(card.isVerified(.signing))
         #expect(try card.sw("00 A4 02 0C 02 00 01") == 0x9000)
         let read = try card.send("00 B0 00 00 00 00 00")

@@ -1,7 +1,7 @@
 import CardCredentials
 import CardSimulator
-import ISO7816
 import Foundation
+import ISO7816
 import Testing
 import X509
 
@@ -10,7 +10,11 @@ import X509
         let fixture = try Fixture.get()
         let certificate = try Certificate(derEncoded: fixture.jpki.signingCertificate)
         let types = Array(certificate.subject).flatMap { Array($0) }.map(\.type)
-        #expect(types == [.RDNAttributeType.countryName, .RDNAttributeType.localityName, .RDNAttributeType.localityName, .RDNAttributeType.commonName])
+        #expect(
+            types == [
+                .RDNAttributeType.countryName, .RDNAttributeType.localityName, .RDNAttributeType.localityName,
+                .RDNAttributeType.commonName,
+            ])
         #expect(certificate.subject.description.hasSuffix(",L=千代田区,L=東京都,C=JP"))
         let keyUsage = try #require(try certificate.extensions.keyUsage)
         #expect(keyUsage.digitalSignature && keyUsage.nonRepudiation && !keyUsage.keyEncipherment)

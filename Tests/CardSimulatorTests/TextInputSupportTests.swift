@@ -7,7 +7,8 @@ import Testing
         // The synthetic vector from JPKI.md (soltia48/myna-card): re-encoding its fields must give its bytes.
         let vector = try Hex.decode(
             "ff2065df2108000e002000590064df220fe9bb92e6a190e38080e5b9b9e4b99fdf2336e69db1e4baace983bde6b885e780ace5b882"
-                + "e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df24083139383030323137df250131")
+                + "e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df24083139383030323137df250131"
+        )
         let name = String(decoding: vector[17..<32], as: UTF8.self)
         let address = String(decoding: vector[35..<89], as: UTF8.self)
         let holder = JPKIHolder(

@@ -22,7 +22,9 @@ extension EndToEnd {
             try await TestBench.waitUntil(context: context, reader: reader, present: true)
             let card = try await context.connect(to: reader)
             let channel = CardChannel(transport: card)
-            #expect(try await channel.transmit(CommandAPDU(ins: 0xA4, p1: 4, p2: 0x0C, data: PrivateCAICCard.aid)).isSuccess)
+            #expect(
+                try await channel.transmit(CommandAPDU(ins: 0xA4, p1: 4, p2: 0x0C, data: PrivateCAICCard.aid)).isSuccess
+            )
             let wrong = try await channel.transmit(
                 CommandAPDU(ins: 0x20, p1: 0, p2: 0x81, data: Array("WRONG".utf8), sensitive: true))
             #expect(wrong.statusWord == StatusWord(0x63C4))
@@ -42,7 +44,9 @@ extension EndToEnd {
             try await TestBench.waitUntil(context: context, reader: reader, present: true)
             let again = try await context.connect(to: reader)
             let channel2 = CardChannel(transport: again)
-            #expect(try await channel2.transmit(CommandAPDU(ins: 0xA4, p1: 4, p2: 0x0C, data: PrivateCAICCard.aid)).isSuccess)
+            #expect(
+                try await channel2.transmit(CommandAPDU(ins: 0xA4, p1: 4, p2: 0x0C, data: PrivateCAICCard.aid))
+                    .isSuccess)
             let query = try await channel2.transmit(CommandAPDU(ins: 0x20, p1: 0, p2: 0x81))
             #expect(query.statusWord == StatusWord(0x63C4))
             await again.disconnect()
@@ -60,7 +64,8 @@ extension EndToEnd {
             #expect(status != 0)
             #expect(output.contains("--sign-pin"))
             let bad = try SimulatorExecutable.start(
-                executable, ["jpki", "--slot", "1", "--state", state.path, "--sign-pin", "lower5", "--auth-pin", "98765"])
+                executable,
+                ["jpki", "--slot", "1", "--state", state.path, "--sign-pin", "lower5", "--auth-pin", "98765"])
             let (badStatus, badOutput) = try await SimulatorExecutable.finish(bad)
             #expect(badStatus != 0)
             #expect(!badOutput.contains("lower5") && !badOutput.contains("98765"))

@@ -1,5 +1,5 @@
-import X509
 import SwiftASN1
+import X509
 
 extension JPKICard {
     /// Makes a new JPKI card: fresh RSA-2048 keys, a signing and an authentication certificate from the test

@@ -208,7 +208,8 @@ public final class TestCertificateAuthority: Sendable {
             (1, holder.name), (2, ""), (3, sex), (4, Self.eraDigit(holder.dateOfBirth) + holder.dateOfBirth),
             (5, holder.address), (6, ""),
         ]
-        return try issue(.jpkiSigning, validity: validity, publicKey: publicKey) { () throws -> (DistinguishedName, [Certificate.Extension]) in
+        return try issue(.jpkiSigning, validity: validity, publicKey: publicKey) {
+            () throws -> (DistinguishedName, [Certificate.Extension]) in
             let subject = try DistinguishedName {
                 CountryName("JP")
                 LocalityName(holder.prefecture)
@@ -239,7 +240,8 @@ public final class TestCertificateAuthority: Sendable {
     public func issueJPKIAuthenticationCertificate(publicKey: CardRSAKey, validity: CertificateValidity)
         throws(CardSimulatorError) -> Certificate
     {
-        try issue(.jpkiAuthentication, validity: validity, publicKey: publicKey) { () throws -> (DistinguishedName, [Certificate.Extension]) in
+        try issue(.jpkiAuthentication, validity: validity, publicKey: publicKey) {
+            () throws -> (DistinguishedName, [Certificate.Extension]) in
             (
                 try DistinguishedName { CommonName(Self.opaqueIdentifier()) },
                 [
@@ -256,14 +258,24 @@ public final class TestCertificateAuthority: Sendable {
     public func issueEBiddingCertificate(
         for holder: EBiddingHolder, publicKey: CardRSAKey, validity: CertificateValidity
     ) throws(CardSimulatorError) -> Certificate {
-        try issue(.eBidding, validity: validity, publicKey: publicKey) { () throws -> (DistinguishedName, [Certificate.Extension]) in
+        try issue(.eBidding, validity: validity, publicKey: publicKey) {
+            () throws -> (DistinguishedName, [Certificate.Extension]) in
             let subject = DistinguishedName([
-                RelativeDistinguishedName(try RelativeDistinguishedName.Attribute(type: .RDNAttributeType.countryName, printableString: "JP")),
-                RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.stateOrProvinceName, utf8String: holder.prefecture)),
-                RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.localityName, utf8String: holder.city)),
-                RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.streetAddress, utf8String: holder.street)),
-                RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.organizationName, utf8String: holder.companyName)),
-                RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, utf8String: holder.name)),
+                RelativeDistinguishedName(
+                    try RelativeDistinguishedName.Attribute(type: .RDNAttributeType.countryName, printableString: "JP")),
+                RelativeDistinguishedName(
+                    RelativeDistinguishedName.Attribute(
+                        type: .RDNAttributeType.stateOrProvinceName, utf8String: holder.prefecture)),
+                RelativeDistinguishedName(
+                    RelativeDistinguishedName.Attribute(type: .RDNAttributeType.localityName, utf8String: holder.city)),
+                RelativeDistinguishedName(
+                    RelativeDistinguishedName.Attribute(
+                        type: .RDNAttributeType.streetAddress, utf8String: holder.street)),
+                RelativeDistinguishedName(
+                    RelativeDistinguishedName.Attribute(
+                        type: .RDNAttributeType.organizationName, utf8String: holder.companyName)),
+                RelativeDistinguishedName(
+                    RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, utf8String: holder.name)),
             ])
             return (
                 subject,
@@ -292,7 +304,8 @@ public final class TestCertificateAuthority: Sendable {
             all.append(try Certificate.Extension(SubjectKeyIdentifier(hash: subjectKey), critical: false))
             all.append(
                 try Certificate.Extension(
-                    AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: root.certificate.publicKey).keyIdentifier),
+                    AuthorityKeyIdentifier(
+                        keyIdentifier: SubjectKeyIdentifier(hash: root.certificate.publicKey).keyIdentifier),
                     critical: false))
             certificate = try Certificate(
                 version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: subjectKey,
@@ -371,7 +384,8 @@ public final class TestCertificateAuthority: Sendable {
                 throw .certificateFailed("the CRL could not be signed: \(error)")
             }
         }
-        try Self.writeAtomically(der, to: directory.appending(path: "\(hierarchy.rawValue)/crl.der"), permissions: 0o644)
+        try Self.writeAtomically(
+            der, to: directory.appending(path: "\(hierarchy.rawValue)/crl.der"), permissions: 0o644)
         return der
     }
 
@@ -404,7 +418,9 @@ public final class TestCertificateAuthority: Sendable {
     }
 
     /// Runs `body` holding an exclusive `flock` on `DIR/.lock` (blocking until other processes release it).
-    static func withLock<T>(in directory: URL, _ body: () throws(CardSimulatorError) -> T) throws(CardSimulatorError) -> T {
+    static func withLock<T>(in directory: URL, _ body: () throws(CardSimulatorError) -> T) throws(CardSimulatorError)
+        -> T
+    {
         let path = directory.appending(path: ".lock").path
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .fileAccessFailed(path: path, reason: String(cString: strerror(errno))) }
@@ -417,7 +433,8 @@ public final class TestCertificateAuthority: Sendable {
     }
 
     static func writeAtomically(_ bytes: [UInt8], to url: URL, permissions: Int) throws(CardSimulatorError) {
-        let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID().uuidString)")
+        let temporary = url.deletingLastPathComponent().appending(
+            path: ".\(url.lastPathComponent).\(UUID().uuidString)")
         do {
             try Data(bytes).write(to: temporary)
             try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path)

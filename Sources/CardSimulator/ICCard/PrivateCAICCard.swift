@@ -117,10 +117,13 @@ public final class PrivateCAICCard: VirtualCard {
         state.withLock { $0.core.isVerified("pin") }
     }
 
+    /// Drops the session (selected application and file, verified PINs) on any power event; files, keys and PIN
+    /// counters stay.
     public func handle(_ event: CardPowerEvent) {
         state.withLock { $0.core.resetSecurityState() }
     }
 
+    /// Answers one command APDU with the status word a real card gives, never trapping on malformed bytes.
     public func respond(to command: [UInt8]) -> [UInt8] {
         let (answer, changed) = state.withLock { state -> ([UInt8], Bool) in
             let answer = state.core.respond(to: command)
