@@ -93,7 +93,8 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
                 "The card answered \(operation) with \(statusWord), which is not a PIN answer. Check that the right "
                 + "card and application are in use, then try again."
         case .malformedCertificate(let reason):
-            return "The certificate could not be read (\(reason)). Check that the file or card holds an X.509 certificate."
+            return
+                "The certificate could not be read (\(reason)). Check that the file or card holds an X.509 certificate."
         case .malformedCRL(let reason):
             return
                 "The certificate revocation list could not be read (\(reason)). Download the CRL again from its "
@@ -109,9 +110,11 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
                 "The certificate file (PKCS#12, .p12/.pfx) could not be read (\(reason)). Check that the whole "
                 + "file was copied, or get it again from its issuer."
         case .malformedPrivateKey(let reason):
-            return "The private key could not be read (\(reason)). Check that the key file is complete and not encrypted."
+            return
+                "The private key could not be read (\(reason)). Check that the key file is complete and not encrypted."
         case .keyDoesNotMatchCertificate:
-            return "The private key does not belong to the certificate. Pair the key with the certificate issued for it."
+            return
+                "The private key does not belong to the certificate. Pair the key with the certificate issued for it."
         case .openSSLFailure(let operation, let reason):
             return "OpenSSL could not \(operation) (\(reason)). Check the input and the installed OpenSSL 3."
         case .unsupportedSignatureAlgorithm(let reason):

@@ -52,12 +52,18 @@ import X509
         let teletex = try TestCertificates.stringValue(tag: 20, content: [0x43, 0x61, 0x66, 0xE9])  // "Café"
         let printable = try RelativeDistinguishedName.Attribute.Value(printableString: "Chiyoda")
         let subject = DistinguishedName([
-            RelativeDistinguishedName(try RelativeDistinguishedName.Attribute(type: .RDNAttributeType.countryName, printableString: "JP")),
-            RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.stateOrProvinceName, value: universal)),
-            RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.localityName, value: printable)),
-            RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.streetAddress, value: teletex)),
-            RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.organizationName, value: bmp)),
-            RelativeDistinguishedName(RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, utf8String: "佐藤　花子")),
+            RelativeDistinguishedName(
+                try RelativeDistinguishedName.Attribute(type: .RDNAttributeType.countryName, printableString: "JP")),
+            RelativeDistinguishedName(
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.stateOrProvinceName, value: universal)),
+            RelativeDistinguishedName(
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.localityName, value: printable)),
+            RelativeDistinguishedName(
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.streetAddress, value: teletex)),
+            RelativeDistinguishedName(
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.organizationName, value: bmp)),
+            RelativeDistinguishedName(
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, utf8String: "佐藤　花子")),
         ])
         let ca = try TestCertificates.makeRoot()
         let leaf = try TestCertificates.makeLeaf(under: ca, subject: subject)
@@ -102,7 +108,8 @@ import X509
 
     @Test func jpkiPersonalAttributesFromSubjectAltName() throws {
         let ca = try TestCertificates.makeRoot(rsa: true)
-        let certificate = try Certificate(derEncoded: try TestCertificates.der(try Self.jpkiSigningCertificate(under: ca)))
+        let certificate = try Certificate(
+            derEncoded: try TestCertificates.der(try Self.jpkiSigningCertificate(under: ca)))
         let person = try #require(CertificateSummary(certificate).jpkiPersonalAttributes)
         #expect(person.name == "山田　花子")
         #expect(person.sexCode == "2")

@@ -24,13 +24,14 @@ import X509
             """
         try config.write(to: directory.appendingPathComponent("ca.cnf"), atomically: true, encoding: .utf8)
         // Serial, revocation date and reason, as `openssl ca -revoke` would record them.
-        let index = [
-            "R\t301231235959Z\t250101000000Z,keyCompromise\t1001\tunknown\t/CN=one",
-            "R\t301231235959Z\t250202120000Z,superseded\t00C0FFEE\tunknown\t/CN=two",
-            "R\t301231235959Z\t250303000000Z,affiliationChanged\t0123456789ABCDEF0123456789ABCDEF01234567\tunknown\t/CN=three",
-            "R\t301231235959Z\t250404000000Z\t2002\tunknown\t/CN=four",
-            "V\t301231235959Z\t\t3003\tunknown\t/CN=valid",
-        ].joined(separator: "\n") + "\n"
+        let index =
+            [
+                "R\t301231235959Z\t250101000000Z,keyCompromise\t1001\tunknown\t/CN=one",
+                "R\t301231235959Z\t250202120000Z,superseded\t00C0FFEE\tunknown\t/CN=two",
+                "R\t301231235959Z\t250303000000Z,affiliationChanged\t0123456789ABCDEF0123456789ABCDEF01234567\tunknown\t/CN=three",
+                "R\t301231235959Z\t250404000000Z\t2002\tunknown\t/CN=four",
+                "V\t301231235959Z\t\t3003\tunknown\t/CN=valid",
+            ].joined(separator: "\n") + "\n"
         try index.write(to: directory.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
         try "unique_subject = no\n".write(
             to: directory.appendingPathComponent("index.txt.attr"), atomically: true, encoding: .utf8)
@@ -141,7 +142,8 @@ import X509
         let ca = try TestCertificates.makeRoot()
         var builder = CRLBuilder(
             issuer: ca.certificate.subject, thisUpdate: TestCertificates.now, nextUpdate: TestCertificates.now + 86400)
-        builder.revoke(serialNumber: Certificate.SerialNumber(UInt16(0x1234)), at: TestCertificates.now, reason: .keyCompromise)
+        builder.revoke(
+            serialNumber: Certificate.SerialNumber(UInt16(0x1234)), at: TestCertificates.now, reason: .keyCompromise)
         let good = try builder.sign(with: ca.key, algorithm: ca.algorithm)
         #expect(try CertificateRevocationList(derEncoded: good).count == 1)
 

@@ -155,7 +155,8 @@ import X509
         let result = await validator(pki, crls: [try crl(by: pki.root), stale]).validate(
             pki.leaf, for: .signing, at: now)
         #expect(
-            result == .crlStale(nextUpdate: now - day, issuer: DirectoryString.display(pki.issuing.certificate.subject)))
+            result == .crlStale(nextUpdate: now - day, issuer: DirectoryString.display(pki.issuing.certificate.subject))
+        )
         #expect(result.description.contains("Download the current revocation list"))
         // A fresh list next to the stale one wins.
         let fresh = try crl(by: pki.issuing)

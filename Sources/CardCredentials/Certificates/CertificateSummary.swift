@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 /// What confirmation screens show of a certificate (電子証明書更新確認, seeds 000 and 001 of the manuals),
 /// read from an X.509 certificate with every Japanese string decoded.

@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 /// Writes signed X.509 v2 CRLs (DER): for simulated certification authorities, tests and benchmarks.
 ///

@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 /// Why a certificate was revoked: the CRLReason of RFC 5280 §5.3.1.
 public enum RevocationReason: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 public import Foundation
-@_spi(DisableValidityCheck) public import X509
 import SwiftASN1
+@_spi(DisableValidityCheck) public import X509
 
 /// What a certificate is to be used for; each asks for its own key usage bits.
 public enum CertificatePurpose: Sendable, Hashable, CustomStringConvertible {

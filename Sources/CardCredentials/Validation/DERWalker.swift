@@ -45,7 +45,8 @@ struct DERWalker {
     ) throws(CardCredentialsError) -> Element {
         let element = try element(at: offset, limit: limit, what: what())
         guard element.tag == tag else {
-            throw .malformedCRL("\(what()) has tag \(String(element.tag, radix: 16)), expected \(String(tag, radix: 16))")
+            throw .malformedCRL(
+                "\(what()) has tag \(String(element.tag, radix: 16)), expected \(String(tag, radix: 16))")
         }
         return element
     }
