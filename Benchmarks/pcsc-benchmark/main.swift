@@ -160,8 +160,10 @@ do {
         let micros = microseconds(median(values), per: options.apdus)
         let padded = name.padding(toLength: 42, withPad: " ", startingAt: 0)
         print(
-            padded + String(format: "%9.1f %8.0f %+7.1f%%   %.2f", micros, 1e6 / micros, (micros / rawMicros - 1) * 100,
-                apdus))
+            padded
+                + String(
+                    format: "%9.1f %8.0f %+7.1f%%   %.2f", micros, 1e6 / micros, (micros / rawMicros - 1) * 100,
+                    apdus))
     }
     row("raw SCardTransmit loop (C)", raw, apdus: 1)
     row("CardChannel.transmit from a task", channel, apdus: apdusPerCommand)

@@ -23,7 +23,8 @@ func fail(_ error: any Error) -> Never {
 }
 
 struct Readers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the readers, whether a card is in each, and its ATR.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the readers, whether a card is in each, and its ATR.")
 
     func run() async throws {
         do {

@@ -83,8 +83,12 @@ public actor PCSCCard: CardConnection {
         }
         let response = Array(receiveBuffer[0..<Int(length)])
         if logger.logLevel <= .trace {
-            logger.trace("APDU", metadata: ["reader": "\(readerName)", "command": "\(Self.masked(command))",
-                "response": "\(Hex.encode(response))"])
+            logger.trace(
+                "APDU",
+                metadata: [
+                    "reader": "\(readerName)", "command": "\(Self.masked(command))",
+                    "response": "\(Hex.encode(response))",
+                ])
         }
         return response
     }

@@ -332,7 +332,8 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         let sentence: String
         switch self {
         case .internalError:
-            sentence = "An internal consistency check in pcsc-lite failed. Restart pcscd (sudo systemctl restart pcscd) and try again."
+            sentence =
+                "An internal consistency check in pcsc-lite failed. Restart pcscd (sudo systemctl restart pcscd) and try again."
         case .cancelled:
             sentence = "The operation was cancelled by a call to SCardCancel."
         case .invalidHandle:
@@ -352,7 +353,8 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         case .timeout:
             sentence = "The wait ended before anything changed."
         case .sharingViolation:
-            sentence = "Another application holds the card exclusively; close it (or wait for it to finish) and try again."
+            sentence =
+                "Another application holds the card exclusively; close it (or wait for it to finish) and try again."
         case .noSmartcard:
             sentence = "There is no card in the reader; insert the card and try again."
         case .unknownCard:
@@ -386,9 +388,11 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         case .cardUnsupported:
             sentence = "The card is not supported by the reader."
         case .noService:
-            sentence = "The smart card service (pcscd) is not running. Start it (sudo systemctl start pcscd.socket, or sudo pcscd) and try again; the next call re-establishes the connection to it."
+            sentence =
+                "The smart card service (pcscd) is not running. Start it (sudo systemctl start pcscd.socket, or sudo pcscd) and try again; the next call re-establishes the connection to it."
         case .serviceStopped:
-            sentence = "The smart card service (pcscd) stopped. Start it again (sudo pcscd); the next call re-establishes the connection to it."
+            sentence =
+                "The smart card service (pcscd) stopped. Start it again (sudo pcscd); the next call re-establishes the connection to it."
         case .unsupportedFeature:
             sentence = "The reader or pcsc-lite does not support this feature."
         case .iccInstallation:
@@ -418,7 +422,8 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         case .certificateUnavailable:
             sentence = "The requested certificate could not be obtained."
         case .noReadersAvailable:
-            sentence = "No card reader is connected; plug one in (or start the virtual readers: apt-get install vsmartcard-vpcd, restart pcscd) and try again."
+            sentence =
+                "No card reader is connected; plug one in (or start the virtual readers: apt-get install vsmartcard-vpcd, restart pcscd) and try again."
         case .communicationDataLost:
             sentence = "Data were lost between the reader and the card; reinsert the card and try again."
         case .noKeyContainer:
@@ -432,7 +437,8 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         case .unpoweredCard:
             sentence = "The card is not powered; reconnect to it."
         case .resetCard:
-            sentence = "Another application reset the card: the selected application and verified PINs are gone. Select the application and verify the PIN again."
+            sentence =
+                "Another application reset the card: the selected application and verified PINs are gone. Select the application and verify the PIN again."
         case .removedCard:
             sentence = "The card was removed; insert it again and retry the whole operation."
         case .securityViolation:
@@ -448,7 +454,8 @@ public enum PCSCError: Error, Sendable, Hashable, CustomStringConvertible, CardT
         case .cardNotAuthenticated:
             sentence = "No PIN was presented to the card."
         case .unknownCode(let code):
-            sentence = "pcsc-lite returned the unknown code 0x\(String(UInt32(truncatingIfNeeded: code), radix: 16, uppercase: true))."
+            sentence =
+                "pcsc-lite returned the unknown code 0x\(String(UInt32(truncatingIfNeeded: code), radix: 16, uppercase: true))."
         case .malformedReply(let what):
             sentence = "pcsc-lite's answer could not be decoded: \(what)."
         }

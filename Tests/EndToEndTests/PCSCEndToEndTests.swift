@@ -18,7 +18,8 @@ extension EndToEnd {
                 let status = try #require(try await context.readerStatuses(of: [reader]).first)
                 #expect(status.isCardPresent)
                 #expect(status.atr == card.atr)
-                let other = try #require(try await context.readerStatuses().first { $0.name != reader && $0.name.hasPrefix("Virtual PCD") })
+                let other = try #require(
+                    try await context.readerStatuses().first { $0.name != reader && $0.name.hasPrefix("Virtual PCD") })
                 #expect(!other.isCardPresent)
             }
         }
@@ -30,14 +31,17 @@ extension EndToEnd {
                 #expect(await card.activeProtocol == .t1)
                 #expect(await card.atr == MinimalCard().atr)
                 let channel = CardChannel(transport: card)
-                let select = try await channel.transmit(CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x00, data: MinimalCard.aid))
+                let select = try await channel.transmit(
+                    CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x00, data: MinimalCard.aid))
                 #expect(select.isSuccess)
                 channel.resetStatistics()
-                let long = try await channel.transmit(CommandAPDU(cla: 0x80, ins: 0x10, p1: 0x03, p2: 0xE8, expectedLength: 256))
+                let long = try await channel.transmit(
+                    CommandAPDU(cla: 0x80, ins: 0x10, p1: 0x03, p2: 0xE8, expectedLength: 256))
                 #expect(long.isSuccess)
                 #expect(long.data == (0..<1000).map { UInt8($0 & 0xFF) })
                 #expect(channel.statistics.apdusSent == 4, "one command and three GET RESPONSE")
-                let exact = try await channel.transmit(CommandAPDU(cla: 0x80, ins: 0x20, p1: 0, p2: 0, expectedLength: 256))
+                let exact = try await channel.transmit(
+                    CommandAPDU(cla: 0x80, ins: 0x20, p1: 0, p2: 0, expectedLength: 256))
                 #expect(exact.data == (0..<16).map { 0xA0 + UInt8($0) })
                 let unknown = try await channel.transmit(CommandAPDU(cla: 0x80, ins: 0x99, p1: 0, p2: 0))
                 #expect(unknown.statusWord == .instructionNotSupported)
@@ -57,7 +61,8 @@ extension EndToEnd {
                         let select = try await channel.transmit(
                             CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x00, data: MinimalCard.aid))
                         #expect(select.isSuccess)
-                        _ = try await channel.transmit(CommandAPDU(cla: 0x80, ins: 0x30, p1: 0, p2: 0, data: [1, 2, 3]))
+                        _ = try await channel.transmit(
+                            CommandAPDU(cla: 0x80, ins: 0x30, p1: 0, p2: 0, data: [1, 2, 3]))
                     }
                 }
                 #expect(error?.failure == .cardRemoved, "got \(String(describing: error))")
@@ -143,7 +148,8 @@ extension EndToEnd {
                 #expect(!features.hasPINPad)
                 #expect(features.controlCode(.verifyPINDirect) == nil)
                 await #expect(throws: PCSCError.unsupportedFeature) {
-                    _ = try await card.verifyPINOnPad(PINPadVerifyRequest(reference: 0x80, minimumLength: 4, maximumLength: 4))
+                    _ = try await card.verifyPINOnPad(
+                        PINPadVerifyRequest(reference: 0x80, minimumLength: 4, maximumLength: 4))
                 }
                 await card.disconnect()
             }
@@ -158,7 +164,9 @@ extension EndToEnd {
                     for length in [600, 700, 800, 900] {
                         group.addTask {
                             let answer = try await channel.transmit(
-                                CommandAPDU(cla: 0x80, ins: 0x10, p1: UInt8(length >> 8), p2: UInt8(length & 0xFF), expectedLength: 256))
+                                CommandAPDU(
+                                    cla: 0x80, ins: 0x10, p1: UInt8(length >> 8), p2: UInt8(length & 0xFF),
+                                    expectedLength: 256))
                             #expect(answer.data == (0..<length).map { UInt8($0 & 0xFF) })
                             return answer.data.count
                         }

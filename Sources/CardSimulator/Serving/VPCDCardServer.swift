@@ -69,10 +69,12 @@ public final class VPCDCardServer: Sendable {
 
     /// Pulls the card: closes the link and waits until the serving thread has ended.
     public func remove() async {
-        guard let old = link.withLock({ current -> Link? in
-            defer { current = nil }
-            return current
-        }) else { return }
+        guard
+            let old = link.withLock({ current -> Link? in
+                defer { current = nil }
+                return current
+            })
+        else { return }
         old.shutdown()
         await old.waitUntilFinished()
     }
