@@ -197,6 +197,34 @@ import X509
         }
     }
 
+    @Test func deltaCRLIsNotUsedToDecideRevocation() async throws {
+        let pki = try makePKI()
+        var builder = CRLBuilder(
+            issuer: pki.issuing.certificate.subject, thisUpdate: now - day, nextUpdate: now + day)
+        // deltaCRLIndicator (2.5.29.27), critical, base CRL number 1.
+        builder.extensions = [Certificate.Extension(oid: [2, 5, 29, 27], critical: true, value: [0x02, 0x01, 0x01])]
+        let delta = try CertificateRevocationList(
+            derEncoded: try builder.sign(with: pki.issuing.key, algorithm: pki.issuing.algorithm))
+        #expect(delta.unsupportedCriticalExtensions == ["2.5.29.27"])
+        let result = await validator(pki, crls: [try crl(by: pki.root), delta]).validate(
+            pki.leaf, for: .signing, at: now)
+        #expect(
+            result
+                == .crlUnsupported(
+                    issuer: DirectoryString.display(pki.issuing.certificate.subject), extensions: ["2.5.29.27"]))
+        // With the base list beside it, the base list decides.
+        #expect(
+            await validator(pki, crls: [try crl(by: pki.root), delta, try crl(by: pki.issuing)]).validate(
+                pki.leaf, for: .signing, at: now
+            ).isValid)
+        // A non-critical extension (here an authority key identifier marked non-critical) is fine.
+        var plain = CRLBuilder(issuer: pki.issuing.certificate.subject, thisUpdate: now - day, nextUpdate: now + day)
+        plain.extensions = [Certificate.Extension(oid: [2, 5, 29, 35], critical: false, value: [0x30, 0x00])]
+        let plainCRL = try CertificateRevocationList(
+            derEncoded: try plain.sign(with: pki.issuing.key, algorithm: pki.issuing.algorithm))
+        #expect(plainCRL.unsupportedCriticalExtensions.isEmpty)
+    }
+
     @Test func unhandledCriticalExtensionIsNotTrusted() async throws {
         let root = try TestCertificates.makeRoot()
         let odd = Certificate.Extension(

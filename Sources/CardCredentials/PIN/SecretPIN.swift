@@ -1,3 +1,11 @@
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// A PIN or password held in memory it owns, checked against its ``PINPolicy`` when made, wiped when it goes
 /// away, and never shown.
 ///
@@ -69,10 +77,7 @@ public final class SecretPIN: @unchecked Sendable, CustomStringConvertible, Cust
     }
 
     deinit {
-        // A volatile-like wipe: the optimiser may not drop stores through a pointer freed right after, because
-        // `update(repeating:)` on memory we still own is an observable write before `deallocate`.
-        storage.update(repeating: 0)
-        withExtendedLifetime(storage) {}
+        Self.wipe(UnsafeMutableRawBufferPointer(storage))
         storage.deallocate()
     }
 
@@ -136,7 +141,22 @@ public final class SecretPIN: @unchecked Sendable, CustomStringConvertible, Cust
     }
 
     static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        bytes.withUnsafeMutableBytes { wipe($0) }
         bytes.removeAll()
+    }
+
+    /// Zeros memory with the C library's wipe that the optimiser may not remove as a dead store
+    /// (`explicit_bzero` on Linux, `memset_s` on Apple platforms).
+    static func wipe(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        #if canImport(Darwin)
+            _ = memset_s(base, buffer.count, 0, buffer.count)
+        #elseif canImport(Glibc)
+            explicit_bzero(base, buffer.count)
+        #elseif canImport(Musl)
+            explicit_bzero(base, buffer.count)
+        #else
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        #endif
     }
 }

@@ -21,6 +21,8 @@ public struct CRLBuilder: Sendable {
     public var nextUpdate: Date?
     /// The CRL number extension's value (`nil` leaves it out).
     public var crlNumber: UInt64?
+    /// More list extensions, written after the CRL number (for example an issuing distribution point).
+    public var extensions: [Certificate.Extension] = []
     private var entries: [UInt8] = []
     /// How many serials have been revoked so far.
     public private(set) var count = 0
@@ -76,6 +78,7 @@ public struct CRLBuilder: Sendable {
         DERWriter.appendTime(thisUpdate, to: &tbs)
         if let nextUpdate { DERWriter.appendTime(nextUpdate, to: &tbs) }
         if count > 0 { DERWriter.append(tag: 0x30, content: entries, to: &tbs) }
+        var extensionList: [UInt8] = []
         if let crlNumber {
             var integer: [UInt8] = []
             var value = withUnsafeBytes(of: crlNumber.bigEndian, Array.init)
@@ -84,10 +87,16 @@ public struct CRLBuilder: Sendable {
             DERWriter.append(tag: 0x02, content: value, to: &integer)
             var octets: [UInt8] = []
             DERWriter.append(tag: 0x04, content: integer, to: &octets)
-            var ext: [UInt8] = []
-            DERWriter.append(tag: 0x30, content: [0x06, 0x03, 0x55, 0x1D, 0x14] + octets, to: &ext)
+            DERWriter.append(tag: 0x30, content: [0x06, 0x03, 0x55, 0x1D, 0x14] + octets, to: &extensionList)
+        }
+        for ext in extensions {
+            var serializer = DER.Serializer()
+            try serializer.serialize(ext)
+            extensionList += serializer.serializedBytes
+        }
+        if !extensionList.isEmpty {
             var list: [UInt8] = []
-            DERWriter.append(tag: 0x30, content: ext, to: &list)
+            DERWriter.append(tag: 0x30, content: extensionList, to: &list)
             DERWriter.append(tag: 0xA0, content: list, to: &tbs)
         }
         var tbsCertList: [UInt8] = []

@@ -76,6 +76,10 @@ public struct CertificateRevocationList: Sendable {
     public let signatureAlgorithmOID: String
     /// The CRL number extension's value in hex, when present.
     public let crlNumber: String?
+    /// OIDs of critical extensions (of the list or of an entry) that this reader does not act on — a delta
+    /// CRL indicator, an issuing distribution point, an indirect CRL's certificate issuer. RFC 5280 §5 forbids
+    /// deciding revocation from such a list; ``CertificateValidator`` does not use it.
+    public let unsupportedCriticalExtensions: [String]
 
     private let der: [UInt8]
     private let tbsRange: Range<Int>
@@ -120,6 +124,7 @@ public struct CertificateRevocationList: Sendable {
         index = parsed.index
         longSerials = parsed.longSerials
         crlNumber = parsed.crlNumber
+        unsupportedCriticalExtensions = parsed.unsupportedCritical.sorted()
         signatureAlgorithmOID = parsed.algorithmOID
         signatureAlgorithm = SignatureAlgorithms.algorithm(oid: parsed.algorithmOID)
         do {
@@ -190,6 +195,7 @@ public struct CertificateRevocationList: Sendable {
         var crlNumber: String?
         var index: [SerialKey: UInt32] = [:]
         var longSerials: [[UInt8]: UInt32] = [:]
+        var unsupportedCritical: Set<String> = []
     }
 
     private static func parse(_ w: DERWalker) throws(CardCredentialsError) -> Parsed {
@@ -240,7 +246,7 @@ public struct CertificateRevocationList: Sendable {
         }
         if cursor < tbs.end {
             let extensions = try w.expect(0xA0, at: cursor, limit: tbs.end, what: "the CRL extensions")
-            parsed.crlNumber = try crlNumber(w, in: extensions)
+            parsed.crlNumber = try crlExtensions(w, in: extensions, unsupported: &parsed.unsupportedCritical)
             cursor = extensions.end
         }
         guard cursor == tbs.end else { throw .malformedCRL("the TBSCertList has unexpected fields") }
@@ -263,7 +269,21 @@ public struct CertificateRevocationList: Sendable {
                 throw .malformedCRL("an entry's revocation date is not a valid time")
             }
             if date.end < entry.end {
-                _ = try w.expect(0x30, at: date.end, limit: entry.end, what: "an entry's extensions")
+                let extensions = try w.expect(0x30, at: date.end, limit: entry.end, what: "an entry's extensions")
+                var at = extensions.contentStart
+                while at < extensions.end {
+                    let ext = try w.expect(0x30, at: at, limit: extensions.end, what: "an entry extension")
+                    at = ext.end
+                    let id = try w.expect(0x06, at: ext.contentStart, limit: ext.end, what: "an entry extension's OID")
+                    // reasonCode and invalidityDate are understood; a critical certificateIssuer (an indirect
+                    // CRL) or anything else critical is not.
+                    if isCritical(w, extensionAfterOID: id.end, end: ext.end) {
+                        let oid = Array(w.bytes[id.contentStart..<id.end])
+                        if oid != [0x55, 0x1D, 0x15] && oid != [0x55, 0x1D, 0x18] {
+                            parsed.unsupportedCritical.insert(OIDText.decode(oid) ?? "?")
+                        }
+                    }
+                }
             }
             let slice = UnsafeBufferPointer(rebasing: w.bytes[serial.contentStart..<serial.end])
             let offset = UInt32(truncatingIfNeeded: entry.start)
@@ -310,6 +330,14 @@ public struct CertificateRevocationList: Sendable {
         return RevokedCertificate(serialNumber: serialNumber, revocationDate: date, reason: reason)
     }
 
+    /// Whether the extension whose OID ends at `offset` has `critical` TRUE.
+    private static func isCritical(_ w: DERWalker, extensionAfterOID offset: Int, end: Int) -> Bool {
+        guard let flag = try? w.element(at: offset, limit: end, what: "critical"), flag.tag == 0x01,
+            flag.end - flag.contentStart == 1
+        else { return false }
+        return w.bytes[flag.contentStart] != 0
+    }
+
     private static func oid(_ w: DERWalker, in algorithm: DERWalker.Element) throws(CardCredentialsError) -> String {
         let element = try w.expect(0x06, at: algorithm.contentStart, limit: algorithm.end, what: "an algorithm OID")
         guard let text = OIDText.decode(w.bytes[element.contentStart..<element.end]) else {
@@ -318,9 +346,10 @@ public struct CertificateRevocationList: Sendable {
         return text
     }
 
-    private static func crlNumber(_ w: DERWalker, in extensions: DERWalker.Element) throws(CardCredentialsError)
-        -> String?
-    {
+    /// Reads the CRL number and notes every critical extension this reader does not act on.
+    private static func crlExtensions(
+        _ w: DERWalker, in extensions: DERWalker.Element, unsupported: inout Set<String>
+    ) throws(CardCredentialsError) -> String? {
         let list = try w.expect(0x30, at: extensions.contentStart, limit: extensions.end, what: "the CRL extensions")
         var cursor = list.contentStart
         var number: String?
@@ -328,7 +357,16 @@ public struct CertificateRevocationList: Sendable {
             let ext = try w.expect(0x30, at: cursor, limit: list.end, what: "a CRL extension")
             cursor = ext.end
             let id = try w.expect(0x06, at: ext.contentStart, limit: ext.end, what: "a CRL extension's OID")
-            guard Array(w.bytes[id.contentStart..<id.end]) == [0x55, 0x1D, 0x14] else { continue }  // 2.5.29.20
+            guard Array(w.bytes[id.contentStart..<id.end]) == [0x55, 0x1D, 0x14] else {  // 2.5.29.20
+                // authorityKeyIdentifier (2.5.29.35) is informational; any other critical one changes the
+                // list's meaning (a delta CRL, an issuing distribution point) and is not supported.
+                if isCritical(w, extensionAfterOID: id.end, end: ext.end),
+                    Array(w.bytes[id.contentStart..<id.end]) != [0x55, 0x1D, 0x23]
+                {
+                    unsupported.insert(OIDText.decode(w.bytes[id.contentStart..<id.end]) ?? "?")
+                }
+                continue
+            }
             var valueAt = id.end
             let maybeFlag = try w.element(at: valueAt, limit: ext.end, what: "the CRL number")
             if maybeFlag.tag == 0x01 { valueAt = maybeFlag.end }

@@ -53,6 +53,9 @@ public enum ValidationResult: Sendable, Hashable, CustomStringConvertible {
     case crlSignatureInvalid(issuer: String)
     /// Revocation is required, but no CRL from `issuer` was given.
     case crlUnavailable(issuer: String)
+    /// The only CRLs from `issuer` carry critical extensions this library does not support (a delta CRL, a
+    /// partitioned or indirect list), so they cannot decide revocation.
+    case crlUnsupported(issuer: String, extensions: [String])
 
     /// Whether every rule passed.
     public var isValid: Bool {
@@ -97,6 +100,10 @@ public enum ValidationResult: Sendable, Hashable, CustomStringConvertible {
                 + "issuer's official location."
         case .crlUnavailable(let issuer):
             return "No revocation list from \(issuer) was given. Download it and check again."
+        case .crlUnsupported(let issuer, let extensions):
+            return
+                "The revocation list from \(issuer) has critical extensions this library does not support "
+                + "(\(extensions.joined(separator: ", "))). Use the issuer's complete (base) revocation list."
         }
     }
 }
@@ -193,8 +200,10 @@ public struct CertificateValidator: Sendable {
         }
         // Only lists the issuer really signed count; of those, the newest decides.
         let signed = candidates.filter { $0.isSignatureValid(issuer: issuer) }
-        guard let crl = signed.max(by: { $0.thisUpdate < $1.thisUpdate }) else {
-            return .crlSignatureInvalid(issuer: issuerName)
+        guard !signed.isEmpty else { return .crlSignatureInvalid(issuer: issuerName) }
+        let usable = signed.filter { $0.unsupportedCriticalExtensions.isEmpty }
+        guard let crl = usable.max(by: { $0.thisUpdate < $1.thisUpdate }) else {
+            return .crlUnsupported(issuer: issuerName, extensions: signed[0].unsupportedCriticalExtensions)
         }
         if crl.isStale(at: time), let nextUpdate = crl.nextUpdate {
             return .crlStale(nextUpdate: nextUpdate, issuer: issuerName)
