@@ -86,10 +86,21 @@ import X509
         #expect(crl.entry(for: kept.serialNumber) == nil)
         #expect(try Array(Data(contentsOf: directory.appending(path: "eBidding/crl.der"))) == der)
 
+        // A serial whose first byte is 80 or more is written with its sign padding (a positive INTEGER).
+        var highBit = try authority.issueEBiddingCertificate(for: .example, publicKey: key, validity: .valid())
+        while highBit.serialNumber.bytes.first ?? 0 < 0x80 {
+            highBit = try authority.issueEBiddingCertificate(for: .example, publicKey: key, validity: .valid())
+        }
+        try authority.revoke(highBit.serialNumber, reason: .cessationOfOperation)
+        let padded = try authority.publishCRL(for: .eBidding)
+        let serial = Array(highBit.serialNumber.bytes)
+        let integer: [UInt8] = [0x02, UInt8(serial.count + 1), 0x00] + serial
+        #expect(padded.indices.contains { padded[$0...].starts(with: integer) })
+
         let signing = try CertificateRevocationList(bytes: try authority.publishCRL(for: .jpkiSigning))
         #expect(signing.entry(for: renewed.serialNumber)?.reason == .superseded)
         // CRL numbers count per hierarchy.
-        let second = try CertificateRevocationList(bytes: try authority.publishCRL(for: .eBidding))
+        let second = try CertificateRevocationList(bytes: padded)
         #expect(crl.crlNumber.map { Int($0, radix: 16) } == 1)
         #expect(second.crlNumber.map { Int($0, radix: 16) } == 2)
     }

@@ -367,22 +367,15 @@ public final class TestCertificateAuthority: Sendable {
         try updateIndex { (index: inout Index) throws(CardSimulatorError) in
             let number = (index.crlNumbers[hierarchy] ?? 0) + 1
             index.crlNumbers[hierarchy] = number
-            var builder = CRLBuilder(
-                issuer: root.certificate.subject, thisUpdate: thisUpdate,
-                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400), crlNumber: UInt64(number))
-            for entry in index.issued where entry.hierarchy == hierarchy {
-                guard let revocation = entry.revocation else { continue }
-                builder.revoke(
-                    serialNumber: Certificate.SerialNumber(bytes: Self.bytes(fromHex: entry.serialNumber)),
-                    at: revocation.date, reason: revocation.reason)
-            }
-            do {
-                der = try builder.sign(with: try root.key.certificatePrivateKey(), algorithm: .sha256WithRSAEncryption)
-            } catch let error as CardSimulatorError {
-                throw error
-            } catch {
-                throw .certificateFailed("the CRL could not be signed: \(error)")
-            }
+            der = try CRLWriter.sign(
+                issuer: root.certificate, key: root.key, thisUpdate: thisUpdate,
+                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400), crlNumber: number,
+                entries: index.issued.compactMap { entry in
+                    guard entry.hierarchy == hierarchy, let revocation = entry.revocation else { return nil }
+                    return CRLWriter.Entry(
+                        serialNumber: Self.bytes(fromHex: entry.serialNumber), date: revocation.date,
+                        reason: revocation.reason)
+                })
         }
         try Self.writeAtomically(
             der, to: directory.appending(path: "\(hierarchy.rawValue)/crl.der"), permissions: 0o644)
