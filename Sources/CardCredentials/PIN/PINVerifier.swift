@@ -31,7 +31,7 @@ public enum PINStatus: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Verifies a PIN on a card over a ``CardChannel``, spending a try only when it is safe to.
+/// Verifies a PIN on a card over a `CardChannel`, spending a try only when it is safe to.
 ///
 /// ``verify(_:allowLastTry:)`` first asks how many tries are left (`00 20 00 P2`, no data), refuses to spend
 /// the very last try unless told to, then sends VERIFY (`00 20 00 P2 Lc PIN`): two APDUs. A PIN of the wrong
@@ -84,6 +84,10 @@ public struct PINVerifier: Sendable {
     }
 
     /// Verifies `pin`: checks its form, asks the tries left, then sends VERIFY.
+    ///
+    /// A card that answers the query with `90 00` (already verified in this session) still gets the VERIFY, so
+    /// the PIN the person typed is always the one checked; the last-try guard cannot apply then, as the card did
+    /// not say how many tries are left.
     ///
     /// - Parameters:
     ///   - pin: The PIN.
