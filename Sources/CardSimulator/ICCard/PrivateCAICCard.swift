@@ -1,4 +1,5 @@
 import ISO7816
+public import Logging
 import Synchronization
 
 /// A virtual IC card of a private certification authority (民間認証局) of the kind e-bidding uses: one ISO 7816-4
@@ -51,6 +52,7 @@ public final class PrivateCAICCard: VirtualCard {
 
     /// The answer to reset.
     public let atr: [UInt8]
+    private let logger: Logger
 
     /// The usual behaviour of such cards: extended length, `69 83` for a blocked PIN, `90 00` for the tries-left
     /// query once verified (ISO 7816-4).
@@ -58,9 +60,15 @@ public final class PrivateCAICCard: VirtualCard {
         supportsExtendedLength: true, blockedPINStatus: .authenticationMethodBlocked, verifiedPINQuery: .success)
 
     /// Makes a card from its contents.
-    public init(snapshot: Snapshot, behavior: CardBehavior = PrivateCAICCard.defaultBehavior)
-        throws(CardSimulatorError)
-    {
+    ///
+    /// - Parameters:
+    ///   - snapshot: The certificates, key and PIN.
+    ///   - behavior: Where real cards differ.
+    ///   - logger: Where every APDU is traced (`trace` level, PINs masked).
+    public init(
+        snapshot: Snapshot, behavior: CardBehavior = PrivateCAICCard.defaultBehavior,
+        logger: Logger = Logger(label: "CardSimulator.PrivateCAICCard")
+    ) throws(CardSimulatorError) {
         let key = try CardRSAKey(pemRepresentation: snapshot.signingKeyPEM)
         let application = CardApplication(
             aid: Self.aid,
@@ -74,6 +82,7 @@ public final class PrivateCAICCard: VirtualCard {
             pins: ["pin": snapshot.pin], behavior: behavior,
             signature: SignatureCommand(cla: 0x00, p1: 0x9E, p2: 0x9A, key: "signing"))
         self.atr = snapshot.atr
+        self.logger = logger
         self.state = Mutex(State(core: core, snapshot: snapshot))
     }
 
@@ -131,6 +140,7 @@ public final class PrivateCAICCard: VirtualCard {
             state.core.persistentStateChanged = false
             return (answer, changed)
         }
+        CardTrace.log(logger, card: "private-CA IC card", command: command, response: answer)
         if changed, let observer = observer.withLock({ $0 }) { observer(snapshot) }
         return answer
     }

@@ -1,4 +1,5 @@
 import ISO7816
+public import Logging
 import Synchronization
 
 /// A virtual My Number card: the JPKI application (公的個人認証 AP) and the text-input-support application
@@ -69,6 +70,7 @@ public final class JPKICard: VirtualCard {
 
     /// The answer to reset.
     public let atr: [UInt8]
+    private let logger: Logger
 
     /// Makes a card from its contents.
     ///
@@ -76,7 +78,11 @@ public final class JPKICard: VirtualCard {
     ///   - snapshot: The files, keys and PINs.
     ///   - behavior: Where real cards differ: extended length, `69 84` or `69 83` for a blocked PIN, the
     ///     tries-left answer while verified.
-    public init(snapshot: Snapshot, behavior: CardBehavior = CardBehavior()) throws(CardSimulatorError) {
+    ///   - logger: Where every APDU is traced (`trace` level, PINs masked).
+    public init(
+        snapshot: Snapshot, behavior: CardBehavior = CardBehavior(),
+        logger: Logger = Logger(label: "CardSimulator.JPKICard")
+    ) throws(CardSimulatorError) {
         let holder = try snapshot.holder.validated()
         for pin in PIN.allCases where snapshot.pins[pin] == nil {
             throw .invalidParameter("the snapshot has no \(pin.rawValue) PIN")
@@ -118,6 +124,7 @@ public final class JPKICard: VirtualCard {
             pins: pins, behavior: behavior,
             signature: SignatureCommand(cla: 0x80, p1: 0x00, p2: 0x80, key: nil))
         self.atr = snapshot.atr
+        self.logger = logger
         self.state = Mutex(State(core: core, snapshot: snapshot))
     }
 
@@ -182,6 +189,7 @@ public final class JPKICard: VirtualCard {
             state.core.persistentStateChanged = false
             return (answer, changed)
         }
+        CardTrace.log(logger, card: "JPKI", command: command, response: answer)
         if changed, let observer = observer.withLock({ $0 }) { observer(snapshot) }
         return answer
     }
