@@ -148,7 +148,7 @@ public final class JPKICard: VirtualCard {
         ]
     }
 
-    /// The card's contents now, PIN counters included, to persist and restore with ``init(snapshot:behavior:)``.
+    /// The card's contents now, PIN counters included, to persist and restore with ``init(snapshot:behavior:logger:)``.
     public var snapshot: Snapshot {
         state.withLock { state in
             var snapshot = state.snapshot
