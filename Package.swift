@@ -167,6 +167,7 @@ let package = Package(
             dependencies: [
                 "CardCredentials", "ISO7816",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
