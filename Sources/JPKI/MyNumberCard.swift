@@ -283,7 +283,7 @@ public actor MyNumberCard {
         case .success:
             selectedApplication = application
         case .fileNotFound, .functionNotSupported, .incorrectP1P2, .instructionNotSupported, .classNotSupported:
-            throw JPKIError.notAMyNumberCard(reason: "it has no \(application)")
+            throw JPKIError.notAMyNumberCard(reason: "\(application) is missing")
         default:
             throw JPKIError.unexpectedStatus(response.statusWord, operation: "SELECT of \(application)")
         }
