@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs the example tools as a person would, from the build folder the tests were built into.
+enum Tools {
+    /// The folder that holds the test bundle and, after `swift build --build-tests`, the example executables.
+    static let binDirectory: URL = {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }()
+
+    /// What a finished process left.
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs the tool `name` with `arguments`, feeding `input` on standard input; fails after `timeout`.
+    static func run(
+        _ name: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> Result {
+        let url = binDirectory.appendingPathComponent(name)
+        try #require(
+            FileManager.default.isExecutableFile(atPath: url.path),
+            "\(url.path) is missing: build the tools first (swift build --build-tests)")
+        return try await run(executable: url, arguments, input: input, environment: environment, timeout: timeout)
+    }
+
+    /// Runs any executable.
+    static func run(
+        executable: URL, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
+        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
+        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                Issue.record("\(executable.lastPathComponent) \(arguments) did not finish in \(timeout)")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: await out, as: UTF8.self),
+            error: String(decoding: await err, as: UTF8.self))
+    }
+}
