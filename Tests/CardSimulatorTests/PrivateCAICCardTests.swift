@@ -12,6 +12,11 @@ import X509
         #expect(atr.first == 0x3B)
         #expect(Array(atr[4..<12]) == Array("PROCIDIC".utf8))
         #expect(atr.dropFirst().reduce(0, ^) == 0)  // TCK makes the XOR of T0…TCK zero
+        let parsed = try ATR(bytes: atr)
+        #expect(parsed.historicalBytes == Array("PROCIDIC".utf8))
+        #expect(parsed.protocols.contains(1))
+        let jpki = try ATR(bytes: try Fixture.get().jpkiCard().atr)
+        #expect(jpki.protocols == [1])
     }
 
     @Test func holdsTheHolderCertificateWithJapaneseSubject() async throws {
