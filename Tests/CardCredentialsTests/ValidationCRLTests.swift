@@ -103,9 +103,13 @@ import X509
                 serialNumber: Certificate.SerialNumber(UInt32(n * 7919)), at: TestCertificates.now - 86400,
                 reason: n % 2 == 0 ? .superseded : nil)
         }
+        // A serial whose first byte has the high bit set must stay positive (a leading 00 in its INTEGER).
+        let highBit = Certificate.SerialNumber(bytes: [0x80, 0x01, 0x02])
+        builder.revoke(serialNumber: highBit, at: TestCertificates.now - 86400, reason: .keyCompromise)
         let der = try builder.sign(with: ca.key, algorithm: ca.algorithm)
         let crl = try CertificateRevocationList(derEncoded: der)
-        #expect(crl.count == 500)
+        #expect(crl.contains(highBit))
+        #expect(crl.count == 501)
         #expect(crl.crlNumber == "00C8")
         #expect(crl.isSignatureValid(issuer: ca.certificate))
         #expect(crl.entry(for: Certificate.SerialNumber(UInt32(2 * 7919)))?.reason == .superseded)
@@ -124,6 +128,8 @@ import X509
         #expect(result.output.contains("verify OK"))
         #expect(result.output.contains("Superseded"))
         #expect(result.output.contains("X509v3 CRL Number"))
+        #expect(result.output.contains("Serial Number: 800102"))
+        #expect(!result.output.contains("Serial Number: -"), "no serial may read as negative")
     }
 
     @Test func emptyCRLWithoutNextUpdate() throws {

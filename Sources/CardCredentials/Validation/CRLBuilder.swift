@@ -44,7 +44,11 @@ public struct CRLBuilder: Sendable {
     public mutating func revoke(serialNumber: Certificate.SerialNumber, at date: Date, reason: RevocationReason? = nil)
     {
         var body: [UInt8] = []
-        DERWriter.append(tag: 0x02, content: Array(serialNumber.bytes), to: &body)
+        // A serial is a positive INTEGER: its magnitude needs a leading 00 when the first byte has the high bit set,
+        // or every reader (openssl included) takes it as a negative number and finds no match.
+        var serial = Array(serialNumber.bytes.drop { $0 == 0 })
+        if serial.isEmpty || serial[0] & 0x80 != 0 { serial.insert(0, at: 0) }
+        DERWriter.append(tag: 0x02, content: serial, to: &body)
         DERWriter.appendTime(date, to: &body)
         if let reason {
             // Extensions ::= SEQUENCE { Extension { 2.5.29.21, OCTET STRING { ENUMERATED reason } } }
