@@ -1,1 +1,390 @@
-print("jpki: not built yet")
+// jpki: the My Number card (マイナンバーカード) from the command line: its certificates, PIN tries left, CMS
+// signatures with the signing key, their verification, and the text-input-support data. A thin example over the
+// JPKI, PCSC and CardCredentials modules.
+
+import ArgumentParser
+import CardCredentials
+import Foundation
+import ISO7816
+import JPKI
+import PCSC
+import X509
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@main
+struct JPKITool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jpki",
+        abstract: "Use a My Number card (マイナンバーカード) over PC/SC: certificates, PINs, CMS signatures.",
+        discussion: """
+            PINs are asked for on the terminal without echo, or read from standard input with --pin-stdin; they are \
+            never printed. Exit status: 0 on success, 1 when something was refused (wrong or blocked PIN, a PIN of \
+            the wrong form, a signature that does not verify), 2 on any other error.
+            """,
+        subcommands: [Certs.self, PINStatusCommand.self, Sign.self, Verify.self, TextInfo.self]
+    )
+}
+
+// MARK: - Shared options
+
+struct CardOptions: ParsableArguments {
+    @Option(name: .long, help: "The reader to use (default: the only reader holding a card).")
+    var reader: String?
+}
+
+struct PINOptions: ParsableArguments {
+    @Flag(name: .long, help: "Read the PIN from the first line of standard input instead of the terminal.")
+    var pinStdin = false
+
+    @Flag(name: .long, help: "Send the PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
+    var allowLastTry = false
+
+    /// Asks for the PIN and checks its form before anything reaches the card.
+    func read(_ pin: JPKIPIN) throws -> SecretPIN {
+        var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter \(pin): ")
+        return try SecretPIN(wiping: &bytes, policy: pin.policy)
+    }
+}
+
+// MARK: - Commands
+
+struct Certs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the card's certificates (the signing certificate asks for the signing PIN).")
+
+    @OptionGroup var card: CardOptions
+    @OptionGroup var pin: PINOptions
+
+    @Option(name: .long, help: "Which certificate: auth, sign, auth-ca or sign-ca (default: the three free ones).")
+    var type: CertificateType?
+
+    @Flag(name: .long, help: "Print PEM instead of a summary.")
+    var pem = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let kinds = type.map { [$0.kind] } ?? [.authentication, .authenticationCA, .signingCA]
+            let secret = try kinds.contains(.signing) ? pin.read(.signing) : nil
+            let allowLastTry = pin.allowLastTry
+            let output = try await withMyNumberCard(reader: card.reader) { card in
+                if let secret { try await card.verifyPIN(secret, for: .signing, allowLastTry: allowLastTry) }
+                var text = ""
+                for kind in kinds {
+                    let der = try await card.certificateDER(kind)
+                    text += pem ? PEMText.certificate(der) : try Summary.certificate(kind, der: der)
+                }
+                return text
+            }
+            print(output, terminator: "")
+        }
+    }
+}
+
+struct PINStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin-status", abstract: "Show how many tries each PIN has left (no try is spent).")
+
+    @OptionGroup var card: CardOptions
+
+    func run() async throws {
+        await runReportingErrors {
+            let statuses = try await withMyNumberCard(reader: card.reader) { card in try await card.pinStatuses() }
+            for pin in JPKIPIN.allCases {
+                print("\(pin): \(statuses[pin].map { "\($0)" } ?? "unknown")")
+            }
+        }
+    }
+}
+
+struct Sign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign a file with the signing key: a detached CMS signature (DER) next to it.")
+
+    @OptionGroup var card: CardOptions
+    @OptionGroup var pin: PINOptions
+
+    @Argument(help: "The file to sign.")
+    var file: String
+
+    @Option(name: .long, help: "Where to write the signature (FILE.p7s).")
+    var out: String
+
+    func run() async throws {
+        await runReportingErrors {
+            let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            let secret = try pin.read(.signing)
+            let allowLastTry = pin.allowLastTry
+            let signed = try await withMyNumberCard(reader: card.reader) { card in
+                let key = try await card.signingKey(pin: secret, allowLastTry: allowLastTry)
+                return try await CMSSignedData.sign(content, with: key)
+            }
+            try Data(signed.derEncoded).write(to: URL(fileURLWithPath: out))
+            let signer = signed.certificates.first.map { DirectoryStringText.subject(of: $0) } ?? "the card"
+            print("signed \(file) as \(signer); signature written to \(out)")
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify a detached CMS signature against the file and trusted CA certificates (no card needed).")
+
+    @Argument(help: "The signed file.")
+    var file: String
+
+    @Argument(help: "The signature (DER or PEM CMS).")
+    var signature: String
+
+    @Option(name: .long, help: "A PEM file of trusted CA certificates.")
+    var trust: String
+
+    func run() async throws {
+        await runReportingErrors {
+            let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            let cms = try CMSSignedData(bytes: Array(Data(contentsOf: URL(fileURLWithPath: signature))))
+            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8))
+            let validator = CertificateValidator(trustAnchors: anchors)
+            let result = try await cms.verify(content: content, validator: validator, purpose: .signing)
+            for signer in result.signers {
+                print("Verification successful: signed by \(DirectoryStringText.subject(of: signer.certificate))")
+            }
+        }
+    }
+}
+
+struct TextInfo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text-info",
+        abstract: "Show the text-input-support data (券面事項入力補助): individual number, name, address, birth, sex.")
+
+    @OptionGroup var card: CardOptions
+    @OptionGroup var pin: PINOptions
+
+    func run() async throws {
+        await runReportingErrors {
+            let secret = try pin.read(.textInputSupport)
+            let allowLastTry = pin.allowLastTry
+            let info = try await withMyNumberCard(reader: card.reader) { card in
+                try await card.textInputSupportInfo(pin: secret, allowLastTry: allowLastTry)
+            }
+            let birth = info.dateOfBirth
+            print("個人番号 (individual number): \(info.individualNumber)")
+            print("氏名 (name): \(info.name)")
+            print("住所 (address): \(info.address)")
+            print("生年月日 (date of birth): \(birth.prefix(4))-\(birth.dropFirst(4).prefix(2))-\(birth.suffix(2))")
+            print("性別 (sex): \(info.sex)")
+        }
+    }
+}
+
+/// The --type values: the JPKI module's certificate kinds by their short names.
+enum CertificateType: String, ExpressibleByArgument, CaseIterable {
+    case auth, sign
+    case authCA = "auth-ca"
+    case signCA = "sign-ca"
+
+    var kind: JPKICertificateKind {
+        switch self {
+        case .auth: .authentication
+        case .sign: .signing
+        case .authCA: .authenticationCA
+        case .signCA: .signingCA
+        }
+    }
+}
+
+// MARK: - The card
+
+enum ToolError: Error, CustomStringConvertible {
+    case noReaderWithCard
+    case severalReadersWithCards([String])
+    case noTerminal
+    case noPINOnStandardInput
+    case noCertificates(String)
+
+    var description: String {
+        switch self {
+        case .noReaderWithCard:
+            "No reader holds a card; insert the My Number card, or name the reader with --reader."
+        case .severalReadersWithCards(let names):
+            "Several readers hold a card (\(names.joined(separator: ", "))); choose one with --reader."
+        case .noTerminal:
+            "There is no terminal to ask for the PIN on; give it on standard input with --pin-stdin."
+        case .noPINOnStandardInput:
+            "Standard input held no PIN; write the PIN on its first line."
+        case .noCertificates(let path):
+            "\(path) holds no PEM certificate; give the CA certificates as PEM with --trust."
+        }
+    }
+}
+
+/// Connects to the card in the chosen reader, checks it is a My Number card, and runs `body` inside a PC/SC
+/// transaction so no other program interleaves.
+func withMyNumberCard<T: Sendable>(
+    reader requested: String?, _ body: @escaping @Sendable (MyNumberCard) async throws -> T
+) async throws -> T {
+    let context = try PCSCContext()
+    let name = try await chooseReader(context: context, requested: requested)
+    let connection = try await context.connect(to: name)
+    do {
+        let value = try await connection.withTransaction { connection in
+            let card = try await MyNumberCard.connect(transport: connection)
+            return try await body(card)
+        }
+        await connection.disconnect()
+        return value
+    } catch {
+        await connection.disconnect()
+        throw error
+    }
+}
+
+/// The reader asked for, or the only one holding a card.
+func chooseReader(context: PCSCContext, requested: String?) async throws -> String {
+    if let requested { return requested }
+    let withCards = try await context.readerStatuses().filter(\.isCardPresent).map(\.name)
+    guard let first = withCards.first else { throw ToolError.noReaderWithCard }
+    guard withCards.count == 1 else { throw ToolError.severalReadersWithCards(withCards) }
+    return first
+}
+
+// MARK: - Errors and exit codes
+
+/// Runs a command; prints an error as one sentence on standard error and exits 1 (refused) or 2 (other).
+func runReportingErrors(_ body: () async throws -> Void) async {
+    do {
+        try await body()
+    } catch {
+        FileHandle.standardError.write(Data("jpki: \(error)\n".utf8))
+        exit(isRefusal(error) ? 1 : 2)
+    }
+}
+
+/// Wrong or blocked PINs, PINs of the wrong form and signatures that do not verify are refusals (exit 1).
+func isRefusal(_ error: any Error) -> Bool {
+    switch error {
+    case let error as JPKIError:
+        switch error {
+        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat: return true
+        default: return false
+        }
+    case let error as CardCredentialsError:
+        switch error {
+        case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .cmsContentMismatch, .cmsSignatureInvalid,
+            .cmsSignerNotTrusted, .cardSignatureInvalid:
+            return true
+        default: return false
+        }
+    default:
+        return false
+    }
+}
+
+// MARK: - Output
+
+enum PEMText {
+    static func certificate(_ der: [UInt8]) -> String {
+        let base64 = Data(der).base64EncodedString()
+        var lines: [Substring] = []
+        var rest = Substring(base64)
+        while !rest.isEmpty {
+            lines.append(rest.prefix(64))
+            rest = rest.dropFirst(64)
+        }
+        return "-----BEGIN CERTIFICATE-----\n" + lines.joined(separator: "\n") + "\n-----END CERTIFICATE-----\n"
+    }
+
+    static func certificates(in text: String) throws -> [Certificate] {
+        let marker = "-----END CERTIFICATE-----"
+        let blocks = text.components(separatedBy: marker).dropLast().map { $0 + marker }
+        let certificates = try blocks.map { try Certificate(pemEncoded: String($0.drop { $0 != "-" })) }
+        guard !certificates.isEmpty else { throw ToolError.noCertificates("the --trust file") }
+        return certificates
+    }
+}
+
+enum DirectoryStringText {
+    static func subject(of certificate: Certificate) -> String {
+        DirectoryString.display(certificate.subject)
+    }
+}
+
+enum Summary {
+    static func certificate(_ kind: JPKICertificateKind, der: [UInt8]) throws -> String {
+        let certificate = try Certificate(derEncoded: der)
+        let summary = CertificateSummary(certificate)
+        var text = "\(kind.rawValue): \(kind)\n"
+        text += "  subject: \(summary.subject)\n"
+        text += "  issuer: \(summary.issuer)\n"
+        text += "  serial number: \(summary.serialNumber)\n"
+        text += "  valid until: \(summary.expiryText)\n"
+        if let person = summary.jpkiPersonalAttributes, let name = person.name {
+            text += "  holder: \(name)\n"
+        }
+        return text
+    }
+}
+
+// MARK: - PIN input
+
+/// Reads a PIN into a byte buffer the caller wipes (SecretPIN(wiping:) does), never echoing it.
+enum PINInput {
+    /// The terminal's settings while echo is off, restored on exit or interrupt.
+    nonisolated(unsafe) static var saved: (fd: Int32, attributes: termios)?
+
+    /// Asks on /dev/tty with echo off.
+    static func prompt(_ text: String) throws -> [UInt8] {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else { throw ToolError.noTerminal }
+        defer { close(fd) }
+        var original = termios()
+        guard tcgetattr(fd, &original) == 0 else { throw ToolError.noTerminal }
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        saved = (fd, original)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+            signal(signalNumber) { signalNumber in
+                if var attributes = PINInput.saved?.attributes, let fd = PINInput.saved?.fd {
+                    tcsetattr(fd, TCSANOW, &attributes)
+                }
+                _exit(128 + signalNumber)
+            }
+        }
+        _ = tcsetattr(fd, TCSAFLUSH, &silent)
+        defer {
+            _ = tcsetattr(fd, TCSAFLUSH, &original)
+            saved = nil
+            for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(signalNumber, SIG_DFL) }
+        }
+        let prompt = Array(text.utf8)
+        _ = prompt.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
+        let bytes = readLine(from: fd)
+        _ = write(fd, "\n", 1)
+        return bytes
+    }
+
+    /// Reads the first line of standard input.
+    static func readStandardInput() throws -> [UInt8] {
+        let bytes = readLine(from: STDIN_FILENO)
+        guard !bytes.isEmpty else { throw ToolError.noPINOnStandardInput }
+        return bytes
+    }
+
+    /// Reads bytes up to a newline or the end, one at a time so nothing is left in a buffer we do not own.
+    private static func readLine(from fd: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)  // one allocation: no copies of the PIN left behind by growth
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1 {
+            if byte == 0x0A { break }
+            if byte != 0x0D, bytes.count < 64 { bytes.append(byte) }
+        }
+        byte = 0
+        return bytes
+    }
+}

@@ -1,0 +1,293 @@
+import CardCredentials
+import CardSimulator
+import Foundation
+import ISO7816
+import JPKI
+import PCSC
+import Testing
+import X509
+
+/// A JPKI card made once per run (RSA key generation is slow in debug builds); each test makes a fresh card from
+/// the snapshot so PIN counters never leak between tests.
+struct JPKIBench: Sendable {
+    static let signingPIN = "TOOL123"
+    static let authenticationPIN = "4321"
+    static let textInputSupportPIN = "8765"
+
+    let directory: URL
+    let authority: TestCertificateAuthority
+    let snapshot: JPKICard.Snapshot
+
+    static let shared: Result<JPKIBench, any Error> = Result { try JPKIBench() }
+    static func get() throws -> JPKIBench { try shared.get() }
+
+    private init() throws {
+        directory = FileManager.default.temporaryDirectory.appending(path: "jpki-e2e-\(UUID().uuidString)")
+        authority = try TestCertificateAuthority(directory: directory)
+        snapshot = try JPKICard.issue(
+            by: authority, holder: .example, signingPIN: Self.signingPIN, authenticationPIN: Self.authenticationPIN,
+            textInputSupportPIN: Self.textInputSupportPIN
+        ).snapshot
+        try authority.rootCertificatePEM(.jpkiSigning).write(
+            to: directory.appending(path: "sign-ca.pem"), atomically: true, encoding: .utf8)
+    }
+
+    func card(_ behavior: CardBehavior = CardBehavior()) throws -> JPKICard {
+        try JPKICard(snapshot: snapshot, behavior: behavior)
+    }
+
+    func file(_ name: String) -> String { directory.appending(path: name).path }
+}
+
+/// Runs the `jpki` product built beside the tests.
+enum JPKITool {
+    static var path: String? {
+        let candidates = [
+            Bundle.main.executableURL?.deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent(),
+            URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
+        return candidates.compactMap { $0?.appending(path: "jpki").path }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var errorOutput: String
+    }
+
+    /// Runs `jpki` with `arguments`, writing `input` (a PIN line) to its standard input; kills it after 60 s.
+    static func run(_ arguments: [String], input: String? = nil) async throws -> Result {
+        let executable = try #require(
+            path, "the jpki executable was not found next to the tests; build it with `swift build --product jpki`")
+        let directory = FileManager.default.temporaryDirectory.appending(path: "jpki-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outURL = directory.appending(path: "stdout")
+        let errURL = directory.appending(path: "stderr")
+        let inURL = directory.appending(path: "stdin")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: inURL.path, contents: Data((input.map { $0 + "\n" } ?? "").utf8))
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        let inHandle = try FileHandle(forReadingFrom: inURL)
+        defer {
+            try? out.close()
+            try? err.close()
+            try? inHandle.close()
+        }
+        let process = Process()
+        process.executableURL = URL(filePath: executable)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inHandle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+                return
+            }
+            Task.detached {
+                try? await Task.sleep(for: .seconds(60))
+                if process.isRunning { process.terminate() }
+            }
+        }
+        return Result(
+            status: status, output: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
+            errorOutput: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
+    }
+}
+
+extension EndToEnd {
+    @Suite("The jpki tool and the JPKI module against the virtual My Number card through pcscd")
+    struct JPKIToolTests {
+        @Test("jpki certs prints the free certificates, and PEM of one, using the only reader with a card")
+        func certs() async throws {
+            let bench = try JPKIBench.get()
+            try await TestBench.withCard(try bench.card()) { _, _, _ in
+                let summary = try await JPKITool.run(["certs"])
+                #expect(summary.status == 0, "\(summary.errorOutput)")
+                #expect(summary.output.contains("auth: the user-authentication certificate"))
+                #expect(summary.output.contains("auth-ca:") && summary.output.contains("sign-ca:"))
+                #expect(!summary.output.contains("sign: "))
+                let pem = try await JPKITool.run(["certs", "--type", "auth", "--pem"])
+                #expect(pem.status == 0, "\(pem.errorOutput)")
+                #expect(try Certificate(pemEncoded: pem.output) == Certificate(derEncoded: bench.snapshot.authenticationCertificate))
+            }
+        }
+
+        @Test("jpki certs --type sign asks for the signing PIN, and refuses one of the wrong form before the card")
+        func signingCertificate() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            try await TestBench.withCard(card) { _, _, reader in
+                let pem = try await JPKITool.run(
+                    ["certs", "--reader", reader, "--type", "sign", "--pem", "--pin-stdin"], input: JPKIBench.signingPIN)
+                #expect(pem.status == 0, "\(pem.errorOutput)")
+                #expect(try Certificate(pemEncoded: pem.output) == Certificate(derEncoded: bench.snapshot.signingCertificate))
+                // Lower case is upper-cased, as the signing PIN allows.
+                let lower = try await JPKITool.run(
+                    ["certs", "--reader", reader, "--type", "sign", "--pin-stdin"], input: JPKIBench.signingPIN.lowercased())
+                #expect(lower.status == 0, "\(lower.errorOutput)")
+                #expect(lower.output.contains("sign: the signing certificate"))
+                #expect(lower.output.contains("holder: 試験\u{3000}花子"))
+                let tooShort = try await JPKITool.run(
+                    ["certs", "--reader", reader, "--type", "sign", "--pin-stdin"], input: "AB1")
+                #expect(tooShort.status == 1)
+                #expect(tooShort.errorOutput.contains("was not sent to the card"))
+                #expect(!tooShort.errorOutput.contains("AB1"))
+                #expect(card.triesLeft(.signing) == 5)
+            }
+        }
+
+        @Test("jpki pin-status shows every PIN's tries left")
+        func pinStatus() async throws {
+            let card = try JPKIBench.get().card()
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITool.run(["pin-status", "--reader", reader])
+                #expect(result.status == 0, "\(result.errorOutput)")
+                #expect(
+                    result.output.split(separator: "\n") == [
+                        "the user-authentication PIN (利用者証明用電子証明書のパスワード): 3 tries left",
+                        "the signing PIN (署名用電子証明書のパスワード): 5 tries left",
+                        "the text-input-support PIN (券面事項入力補助用暗証番号): 3 tries left",
+                    ])
+            }
+        }
+
+        @Test("jpki sign writes a detached CMS signature that jpki verify and openssl cms -verify accept")
+        func signAndVerify() async throws {
+            let bench = try JPKIBench.get()
+            let document = bench.file("bid-\(UUID().uuidString).txt")
+            let signature = document + ".p7s"
+            try Data("入札書: 金額 1,234,000 円\n".utf8).write(to: URL(filePath: document))
+            try await TestBench.withCard(try bench.card()) { _, _, reader in
+                let signed = try await JPKITool.run(
+                    ["sign", "--reader", reader, document, "--out", signature, "--pin-stdin"], input: JPKIBench.signingPIN)
+                #expect(signed.status == 0, "\(signed.errorOutput)")
+                #expect(!signed.output.contains(JPKIBench.signingPIN) && !signed.errorOutput.contains(JPKIBench.signingPIN))
+            }
+            let verified = try await JPKITool.run(["verify", document, signature, "--trust", bench.file("sign-ca.pem")])
+            #expect(verified.status == 0, "\(verified.errorOutput)")
+            #expect(verified.output.contains("Verification successful"))
+            let openssl = try await OpenSCTools.run(
+                "openssl",
+                [
+                    "cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", document, "-CAfile",
+                    bench.file("sign-ca.pem"), "-purpose", "any", "-out", "/dev/null",
+                ])
+            #expect(openssl.status == 0, "\(openssl.errorOutput)")
+            #expect(openssl.errorOutput.contains("Verification successful"))
+            // A changed document is refused by both.
+            try Data("入札書: 金額 9,234,000 円\n".utf8).write(to: URL(filePath: document))
+            let tampered = try await JPKITool.run(["verify", document, signature, "--trust", bench.file("sign-ca.pem")])
+            #expect(tampered.status == 1)
+            #expect(tampered.errorOutput.hasPrefix("jpki: The content does not match"))
+            // And a trust file that does not hold the signer's root.
+            try JPKITrustAnchors.signing2023PEM.write(
+                to: URL(filePath: bench.file("jlis.pem")), atomically: true, encoding: .utf8)
+            try Data("入札書: 金額 1,234,000 円\n".utf8).write(to: URL(filePath: document))
+            let untrusted = try await JPKITool.run(["verify", document, signature, "--trust", bench.file("jlis.pem")])
+            #expect(untrusted.status == 1)
+            #expect(untrusted.errorOutput.contains("not trusted"))
+        }
+
+        @Test("jpki text-info reads the individual number and the four basic facts after their PIN")
+        func textInfo() async throws {
+            try await TestBench.withCard(try JPKIBench.get().card()) { _, _, reader in
+                let result = try await JPKITool.run(
+                    ["text-info", "--reader", reader, "--pin-stdin"], input: JPKIBench.textInputSupportPIN)
+                #expect(result.status == 0, "\(result.errorOutput)")
+                let holder = JPKIHolder.example
+                #expect(result.output.contains("個人番号 (individual number): \(holder.individualNumber)"))
+                #expect(result.output.contains("氏名 (name): \(holder.name)"))
+                #expect(result.output.contains("住所 (address): \(holder.address)"))
+                #expect(result.output.contains("生年月日 (date of birth): 1985-04-01"))
+                #expect(result.output.contains("性別 (sex): female (女性)"))
+            }
+        }
+
+        @Test("Five wrong signing PINs: 63 C4 … C1, the last try refused unless allowed, then blocked (閉塞)")
+        func wrongPINsDownToBlocked() async throws {
+            let card = try JPKIBench.get().card()
+            try await TestBench.withCard(card) { _, _, reader in
+                let sign = ["certs", "--reader", reader, "--type", "sign", "--pin-stdin"]
+                for left in [4, 3, 2] {
+                    let result = try await JPKITool.run(sign, input: "WRONG9")
+                    #expect(result.status == 1)
+                    #expect(result.errorOutput.contains("\(left) tries are left"), "\(result.errorOutput)")
+                    #expect(!result.errorOutput.contains("WRONG9"))
+                }
+                let one = try await JPKITool.run(sign, input: "WRONG9")
+                #expect(one.errorOutput.contains("1 try is left"), "\(one.errorOutput)")
+                #expect(card.triesLeft(.signing) == 1)
+                let refused = try await JPKITool.run(sign, input: "WRONG9")
+                #expect(refused.status == 1)
+                #expect(refused.errorOutput.contains("Only one try is left"), "\(refused.errorOutput)")
+                #expect(card.triesLeft(.signing) == 1)
+                let blocked = try await JPKITool.run(sign + ["--allow-last-try"], input: "WRONG9")
+                #expect(blocked.status == 1)
+                #expect(blocked.errorOutput.contains("閉塞") && blocked.errorOutput.contains("市区町村窓口"))
+                // The right PIN cannot help any more; the status says blocked.
+                let right = try await JPKITool.run(sign + ["--allow-last-try"], input: JPKIBench.signingPIN)
+                #expect(right.status == 1)
+                #expect(right.errorOutput.contains("is blocked (閉塞)"))
+                let status = try await JPKITool.run(["pin-status", "--reader", reader])
+                #expect(status.output.contains("the signing PIN (署名用電子証明書のパスワード): blocked (閉塞)"))
+            }
+        }
+
+        @Test("With cards in both readers, jpki asks for --reader")
+        func severalReaders() async throws {
+            let bench = try JPKIBench.get()
+            try await TestBench.withCard(try bench.card(), slot: 0) { _, _, _ in
+                try await TestBench.withCard(try bench.card(), slot: 1) { _, _, _ in
+                    let result = try await JPKITool.run(["pin-status"])
+                    #expect(result.status == 2)
+                    #expect(result.errorOutput.contains("Several readers hold a card"))
+                    #expect(result.errorOutput.contains("--reader"))
+                }
+            }
+        }
+
+        @Test("Through pcscd the client signs in six APDUs and reads a certificate in three")
+        func apduCountsThroughPCSC() async throws {
+            let bench = try JPKIBench.get()
+            try await TestBench.withCard(try bench.card()) { _, context, reader in
+                let connection = try await context.connect(to: reader)
+                let card = MyNumberCard(transport: connection)
+                _ = try await card.certificateDER(.authentication)
+                #expect(card.channel.statistics.apdusSent == 3)
+                card.channel.resetStatistics()
+                let digestInfo = DigestInfo(hashing: Array("abc".utf8), with: .sha256).derEncoded
+                await card.forgetSession()
+                let signature = try await card.signDigestInfo(
+                    digestInfo, with: .signing, pin: try SecretPIN(JPKIBench.signingPIN, policy: .jpkiSigning))
+                #expect(signature.count == 256)
+                #expect(card.channel.statistics.apdusSent == 6)
+                await connection.disconnect()
+            }
+        }
+
+        @Test("A card pulled from the reader mid-read is reported as removed")
+        func cardPulled() async throws {
+            let bench = try JPKIBench.get()
+            let faults = FaultInjector()
+            try await TestBench.withCard(try bench.card(), faults: faults) { _, context, reader in
+                let connection = try await context.connect(to: reader)
+                let card = MyNumberCard(transport: connection, extendedLength: .unsupported)
+                faults.arm(.pullCard, skipping: 1, matching: { $0.ins == 0xB0 })
+                await #expect(throws: JPKIError.cardRemoved) {
+                    _ = try await card.certificate(.authentication)
+                }
+                await connection.disconnect()
+            }
+        }
+    }
+}
