@@ -30,8 +30,8 @@ final class EchoCard: VirtualCard {
 
 struct Options {
     var slot = 0
-    var apdus = 2000
-    var rounds = 7
+    var apdus = 300
+    var rounds = 31
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -85,18 +85,25 @@ func rawRound(reader: String, count: Int) -> Duration {
     return clock.now - start
 }
 
-/// The library: CardChannel over a PCSCCard, awaited from an ordinary task.
-func channelRound(reader: String, count: Int, onCardThread: Bool) async throws -> (Duration, Int) {
+/// The library: CardChannel over a PCSCCard (or the bare connection), awaited from an ordinary task or from a task
+/// that runs on the connection's own thread.
+func channelRound(reader: String, count: Int, onCardThread: Bool, bare: Bool = false) async throws -> (Duration, Int) {
     let context = try PCSCContext()
     let card = try await context.connect(to: reader)
     let channel = CardChannel(transport: card)
     let apdu = try CommandAPDU(bytes: command)
     let clock = ContinuousClock()
     let loop: @Sendable () async throws -> Duration = {
+        if onCardThread && !context.thread.isCurrent { print("not on the card's thread"); exit(1) }
         let start = clock.now
         for _ in 0..<count {
-            let response = try await channel.transmit(apdu)
-            if response.data.count != 8 { print("unexpected answer \(response)"); exit(1) }
+            if bare {
+                let answer = try await card.transmit(command)
+                if answer.count != 10 { print("unexpected answer \(answer)"); exit(1) }
+            } else {
+                let response = try await channel.transmit(apdu)
+                if response.data.count != 8 { print("unexpected answer \(response)"); exit(1) }
+            }
         }
         return clock.now - start
     }
@@ -131,11 +138,15 @@ do {
     let reader = readers[options.slot]
     let card = EchoCard()
     let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: options.slot))
-    try await server.insert(card)
-    defer { Task { await server.remove() } }
-    while try await context.readerStatuses(of: [reader]).first?.isCardPresent != true {
-        try await Task.sleep(for: .milliseconds(20))
+    /// Waits until pcscd sees the reader with (or without) a card: it notices a change only at its next poll.
+    func waitForReader(present: Bool) async throws {
+        while try await context.readerStatuses(of: [reader]).first?.isCardPresent != present {
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
+    try await waitForReader(present: false)
+    try await server.insert(card)
+    try await waitForReader(present: true)
 
     print("pcsc-benchmark: \(options.apdus) APDUs per round, \(options.rounds) rounds, reader \(reader)")
     print("command: \(Hex.encode(command)) (echo of 8 bytes)")
@@ -145,13 +156,29 @@ do {
     var raw: [Duration] = []
     var channel: [Duration] = []
     var pinned: [Duration] = []
+    var bare: [Duration] = []
+    var barePinned: [Duration] = []
     var apdusPerCommand = 0.0
-    for _ in 0..<options.rounds {
-        raw.append(rawRound(reader: reader, count: options.apdus))
-        let (elapsed, sent) = try await channelRound(reader: reader, count: options.apdus, onCardThread: false)
-        channel.append(elapsed)
-        apdusPerCommand = Double(sent) / Double(options.apdus)
-        pinned.append(try await channelRound(reader: reader, count: options.apdus, onCardThread: true).0)
+    for round in 0..<options.rounds {
+        // Every way once per round, in an order that rotates, so drift in the machine's load hits them alike.
+        for way in 0..<5 {
+            switch (way + round) % 5 {
+            case 0:
+                raw.append(rawRound(reader: reader, count: options.apdus))
+            case 1:
+                let (elapsed, sent) = try await channelRound(reader: reader, count: options.apdus, onCardThread: false)
+                channel.append(elapsed)
+                apdusPerCommand = Double(sent) / Double(options.apdus)
+            case 2:
+                pinned.append(try await channelRound(reader: reader, count: options.apdus, onCardThread: true).0)
+            case 3:
+                bare.append(
+                    try await channelRound(reader: reader, count: options.apdus, onCardThread: false, bare: true).0)
+            default:
+                barePinned.append(
+                    try await channelRound(reader: reader, count: options.apdus, onCardThread: true, bare: true).0)
+            }
+        }
     }
     let rawMicros = microseconds(median(raw), per: options.apdus)
     print("")
@@ -168,9 +195,12 @@ do {
     row("raw SCardTransmit loop (C)", raw, apdus: 1)
     row("CardChannel.transmit from a task", channel, apdus: apdusPerCommand)
     row("CardChannel.transmit on the card's thread", pinned, apdus: apdusPerCommand)
+    row("PCSCCard.transmit from a task", bare, apdus: 1)
+    row("PCSCCard.transmit on the card's thread", barePinned, apdus: 1)
     print("")
     print("card answered \(card.commandCount) commands in all")
     await server.remove()
+    try await waitForReader(present: false)
 } catch {
     print("pcsc-benchmark: \(error)")
     exit(1)

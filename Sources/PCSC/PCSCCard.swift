@@ -1,5 +1,6 @@
 public import ISO7816
 public import Logging
+import Synchronization
 
 #if canImport(CPCSCLite)
     import CPCSCLite
@@ -27,8 +28,11 @@ public actor PCSCCard: CardConnection {
     public nonisolated let shareMode: ShareMode
     /// The protocols asked for.
     public nonisolated let preferredProtocols: PCSCProtocols
-    /// The protocol the card and reader agreed on.
-    public private(set) var activeProtocol: PCSCProtocols
+    /// The protocol the card and reader agreed on (it changes only on ``reconnect(initialization:)``).
+    public nonisolated var activeProtocol: PCSCProtocols {
+        PCSCProtocols(rawValue: activeProtocolBits.load(ordering: .relaxed))
+    }
+    private nonisolated let activeProtocolBits: Atomic<UInt32>
     /// Where APDUs are traced, at `trace` level, with the data of PIN commands masked.
     public nonisolated let logger: Logger
 
@@ -50,7 +54,7 @@ public actor PCSCCard: CardConnection {
         self.handle = handle
         self.shareMode = share
         self.preferredProtocols = preferred
-        self.activeProtocol = active
+        self.activeProtocolBits = Atomic(active.rawValue)
         self.logger = Logger(label: "procurement-identity.pcsc")
     }
 
@@ -59,7 +63,26 @@ public actor PCSCCard: CardConnection {
     }
 
     /// Sends one APDU as it is and returns the card's answer (`SCardTransmit` with the PCI of the active protocol).
-    public func transmit(_ command: [UInt8]) throws -> [UInt8] {
+    ///
+    /// Called from the connection's own thread (a task running with `withTaskExecutorPreference(context.thread)`),
+    /// the call goes straight to pcsc-lite with no hop; from anywhere else it hops to that thread and back.
+    public nonisolated func transmit(_ command: [UInt8]) async throws -> [UInt8] {
+        if context.thread.isCurrent {
+            return try transmitAlreadyOnThread(command)
+        }
+        return try await transmitIsolated(command)
+    }
+
+    /// The caller runs on the connection's thread, where every job of this actor runs: it is isolated already.
+    private nonisolated func transmitAlreadyOnThread(_ command: [UInt8]) throws -> [UInt8] {
+        try assumeIsolated { card in try card.transmitOnThread(command) }
+    }
+
+    private func transmitIsolated(_ command: [UInt8]) throws -> [UInt8] {
+        try transmitOnThread(command)
+    }
+
+    private func transmitOnThread(_ command: [UInt8]) throws -> [UInt8] {
         guard connected else { throw PCSCError.invalidHandle }
         var pci = activeProtocol == .t0 ? pi_pci_t0() : (activeProtocol == .raw ? pi_pci_raw() : pi_pci_t1())
         var length = DWORD(receiveBuffer.count)
@@ -93,8 +116,8 @@ public actor PCSCCard: CardConnection {
         return response
     }
 
-    /// The ISO7816 view of the active protocol.
-    public var transmissionProtocol: TransmissionProtocol {
+    /// The ISO7816 view of the active protocol; read without a hop to the connection's thread.
+    public nonisolated var transmissionProtocol: TransmissionProtocol {
         activeProtocol.transmissionProtocol
     }
 
@@ -160,7 +183,7 @@ public actor PCSCCard: CardConnection {
             handle, DWORD(shareMode.rawValue), DWORD(preferredProtocols.rawValue),
             DWORD(initialization.rawValue), &active)
         if result != SCARD_S_SUCCESS { try fail(result, during: "SCardReconnect", reconnectOnReset: false) }
-        activeProtocol = PCSCProtocols(rawValue: UInt32(truncatingIfNeeded: active))
+        activeProtocolBits.store(UInt32(truncatingIfNeeded: active), ordering: .relaxed)
     }
 
     /// Ends the connection (`SCardDisconnect`) and leaves the card as it is.

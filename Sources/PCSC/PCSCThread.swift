@@ -46,7 +46,7 @@ public final class PCSCThread: SerialExecutor, TaskExecutor, @unchecked Sendable
     }
 
     /// Whether the calling code runs on this thread.
-    var isCurrent: Bool { core.isCurrentThread }
+    public var isCurrent: Bool { core.isCurrentThread }
 
     private final class Core: @unchecked Sendable {
         private var mutex = pthread_mutex_t()
