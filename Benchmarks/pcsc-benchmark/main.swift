@@ -118,6 +118,24 @@ func channelRound(reader: String, count: Int, onCardThread: Bool, bare: Bool = f
     return (elapsed, sent)
 }
 
+/// A transport that answers at once: what the channel itself costs, with no card and no pcscd.
+struct InstantTransport: CardTransport {
+    func transmit(_ command: [UInt8]) async throws -> [UInt8] { [1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00] }
+}
+
+/// CardChannel's own cost per command, over a transport that answers at once.
+func libraryCost(count: Int) async throws -> Duration {
+    let channel = CardChannel(transport: InstantTransport())
+    let apdu = try CommandAPDU(bytes: command)
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<count {
+        let response = try await channel.transmit(apdu)
+        if response.data.count != 8 { exit(1) }
+    }
+    return clock.now - start
+}
+
 func median(_ values: [Duration]) -> Duration {
     let sorted = values.sorted()
     return sorted[sorted.count / 2]
@@ -197,6 +215,11 @@ do {
     row("CardChannel.transmit on the card's thread", pinned, apdus: apdusPerCommand)
     row("PCSCCard.transmit from a task", bare, apdus: 1)
     row("PCSCCard.transmit on the card's thread", barePinned, apdus: 1)
+    let own = try await libraryCost(count: 100_000)
+    print(
+        String(
+            format: "CardChannel's own cost over a transport that answers at once: %.2f µs per command",
+            microseconds(own, per: 100_000)))
     print("")
     print("card answered \(card.commandCount) commands in all")
     await server.remove()
