@@ -3,7 +3,7 @@ public import Foundation
 public import X509
 
 extension MyNumberCard {
-    /// Validates a certificate read from a My Number card with CardCredentials' ``CertificateValidator``: a chain
+    /// Validates a certificate read from a My Number card with CardCredentials' `CertificateValidator`: a chain
     /// to the trust anchors, validity, key usage for the purpose, and revocation lists.
     ///
     /// ```swift
@@ -13,10 +13,10 @@ extension MyNumberCard {
     ///
     /// - Parameters:
     ///   - certificate: The certificate.
-    ///   - purpose: ``CertificatePurpose/signing`` for the signing certificate, ``CertificatePurpose/authentication``
+    ///   - purpose: `CertificatePurpose/signing` for the signing certificate, `CertificatePurpose/authentication`
     ///     for the user-authentication one.
     ///   - trustAnchors: The roots to trust; `nil` (the default) takes J-LIS' roots for the purpose
-    ///     (``JPKITrustAnchors``).
+    ///     (`JPKITrustAnchors`).
     ///   - intermediates: CA certificates that may complete the chain (the CA certificate read from the card).
     ///   - crls: Revocation lists (JPKI's 失効情報) to consult.
     ///   - revocation: How the lists are used.

@@ -5,8 +5,8 @@ public import ISO7816
 /// Everything that can go wrong when a program uses a My Number card through this module.
 ///
 /// Each case names what happened; ``description`` is one sentence that says what a person should do next. No
-/// case carries a PIN. Errors of the signature check that ``CardKey`` makes after the card signed stay
-/// CardCredentials' own (``CardCredentialsError/cardSignatureInvalid``).
+/// case carries a PIN. Errors of the signature check that `CardKey` makes after the card signed stay
+/// CardCredentials' own (`CardCredentialsError/cardSignatureInvalid`).
 public enum JPKIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The card has no JPKI application (SELECT of its AID failed), or the application is not the My Number
     /// card's; `reason` says which.

@@ -3,7 +3,7 @@ public import ISO7816
 import SwiftASN1
 public import X509
 
-/// A client of the My Number card (マイナンバーカード) over any ``CardTransport``: its JPKI application (the four
+/// A client of the My Number card (マイナンバーカード) over any `CardTransport`: its JPKI application (the four
 /// certificates, the PINs, the signing and user-authentication keys) and its text-input-support application.
 ///
 /// Every operation sends the fewest APDUs the card allows: the application is selected once and kept while
@@ -20,14 +20,14 @@ public import X509
 /// ```
 ///
 /// Errors are ``JPKIError`` values (wrong or blocked PIN, card removed, not a My Number card, …), except the
-/// signature check a ``CardKey`` makes, which stays ``CardCredentialsError/cardSignatureInvalid``.
+/// signature check a `CardKey` makes, which stays `CardCredentialsError/cardSignatureInvalid`.
 public actor MyNumberCard {
     /// The token label (EF `0006`) of a My Number card.
     public static let myNumberCardTokenLabel = "JPKIAPICCTOKEN2"
     /// The token label of the older Basic Resident Register card (住民基本台帳カード).
     public static let basicResidentRegisterCardTokenLabel = "JPKIAPICCTOKEN"
 
-    /// The channel to the card; its ``CardChannel/statistics`` count the APDUs this client sent.
+    /// The channel to the card; its `statistics` count the APDUs this client sent.
     public nonisolated let channel: CardChannel
 
     /// The application the card has selected in this session, as far as this client knows.
@@ -44,7 +44,7 @@ public actor MyNumberCard {
     ///
     /// - Parameters:
     ///   - transport: The link to the card.
-    ///   - extendedLength: What is known about extended-length APDUs; ``CardChannel/ExtendedLengthSupport/unknown``
+    ///   - extendedLength: What is known about extended-length APDUs; `.unknown`
     ///     (the default) probes once, on the first certificate read, and remembers the answer.
     public init(transport: any CardTransport, extendedLength: CardChannel.ExtendedLengthSupport = .unknown) {
         var configuration = CardChannel.Configuration()
@@ -173,7 +173,7 @@ public actor MyNumberCard {
         return statuses
     }
 
-    /// Verifies a PIN through CardCredentials' ``PINVerifier``: its form is checked before anything is sent, then
+    /// Verifies a PIN through CardCredentials' `PINVerifier`: its form is checked before anything is sent, then
     /// the tries left are asked, and the last try is spent only when `allowLastTry` says so.
     ///
     /// - Throws: ``JPKIError/pinFormat(_:_:)`` (nothing sent), ``JPKIError/wrongPIN(_:triesLeft:)``,
@@ -202,7 +202,7 @@ public actor MyNumberCard {
     ///
     /// With `pin`, the PIN is verified first unless this session verified it since the last signature (at most
     /// six APDUs in all); without, the caller verified it with ``verifyPIN(_:for:allowLastTry:)``. The signature is
-    /// not checked here: use ``signingKey(_:pin:allowLastTry:)``, whose ``CardKey`` checks it against the
+    /// not checked here: use ``signingKey(_:pin:allowLastTry:)``, whose `CardKey` checks it against the
     /// certificate.
     ///
     /// - Throws: ``JPKIError/pinNotVerified(_:)`` when the card wants the PIN, the PIN errors of
@@ -247,7 +247,7 @@ public actor MyNumberCard {
         }
     }
 
-    /// A key on the card as a ``CardKey`` — a ``Signer`` for CMS and a swift-certificates `CustomPrivateKey` for
+    /// A key on the card as a `CardKey` — a `Signer` for CMS and a swift-certificates `CustomPrivateKey` for
     /// CSRs — with its certificate and CA certificate read from the card.
     ///
     /// The PIN is verified first (a wrong PIN fails here, before any document is signed) and kept in the key's
@@ -331,10 +331,10 @@ public actor MyNumberCard {
     }
 }
 
-/// The ``CardSigningOperation`` of a JPKI key: what a ``CardKey`` calls to have the card sign a DigestInfo.
+/// The `CardSigningOperation` of a JPKI key: what a `CardKey` calls to have the card sign a DigestInfo.
 ///
 /// It verifies the key's PIN where this session has not (or the card forgot it), then sends COMPUTE DIGITAL
-/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:)`` makes one inside a ``CardKey``.
+/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:)`` makes one inside a `CardKey`.
 public struct JPKISigningOperation: CardSigningOperation {
     /// The card.
     public let card: MyNumberCard

@@ -118,7 +118,9 @@ extension EndToEnd {
                 #expect(!summary.output.contains("sign: "))
                 let pem = try await JPKITool.run(["certs", "--type", "auth", "--pem"])
                 #expect(pem.status == 0, "\(pem.errorOutput)")
-                #expect(try Certificate(pemEncoded: pem.output) == Certificate(derEncoded: bench.snapshot.authenticationCertificate))
+                #expect(
+                    try Certificate(pemEncoded: pem.output)
+                        == Certificate(derEncoded: bench.snapshot.authenticationCertificate))
             }
         }
 
@@ -128,12 +130,16 @@ extension EndToEnd {
             let card = try bench.card()
             try await TestBench.withCard(card) { _, _, reader in
                 let pem = try await JPKITool.run(
-                    ["certs", "--reader", reader, "--type", "sign", "--pem", "--pin-stdin"], input: JPKIBench.signingPIN)
+                    ["certs", "--reader", reader, "--type", "sign", "--pem", "--pin-stdin"], input: JPKIBench.signingPIN
+                )
                 #expect(pem.status == 0, "\(pem.errorOutput)")
-                #expect(try Certificate(pemEncoded: pem.output) == Certificate(derEncoded: bench.snapshot.signingCertificate))
+                #expect(
+                    try Certificate(pemEncoded: pem.output)
+                        == Certificate(derEncoded: bench.snapshot.signingCertificate))
                 // Lower case is upper-cased, as the signing PIN allows.
                 let lower = try await JPKITool.run(
-                    ["certs", "--reader", reader, "--type", "sign", "--pin-stdin"], input: JPKIBench.signingPIN.lowercased())
+                    ["certs", "--reader", reader, "--type", "sign", "--pin-stdin"],
+                    input: JPKIBench.signingPIN.lowercased())
                 #expect(lower.status == 0, "\(lower.errorOutput)")
                 #expect(lower.output.contains("sign: the signing certificate"))
                 #expect(lower.output.contains("holder: 試験\u{3000}花子"))
@@ -169,9 +175,11 @@ extension EndToEnd {
             try Data("入札書: 金額 1,234,000 円\n".utf8).write(to: URL(filePath: document))
             try await TestBench.withCard(try bench.card()) { _, _, reader in
                 let signed = try await JPKITool.run(
-                    ["sign", "--reader", reader, document, "--out", signature, "--pin-stdin"], input: JPKIBench.signingPIN)
+                    ["sign", "--reader", reader, document, "--out", signature, "--pin-stdin"],
+                    input: JPKIBench.signingPIN)
                 #expect(signed.status == 0, "\(signed.errorOutput)")
-                #expect(!signed.output.contains(JPKIBench.signingPIN) && !signed.errorOutput.contains(JPKIBench.signingPIN))
+                #expect(
+                    !signed.output.contains(JPKIBench.signingPIN) && !signed.errorOutput.contains(JPKIBench.signingPIN))
             }
             let verified = try await JPKITool.run(["verify", document, signature, "--trust", bench.file("sign-ca.pem")])
             #expect(verified.status == 0, "\(verified.errorOutput)")

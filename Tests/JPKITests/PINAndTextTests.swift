@@ -10,7 +10,8 @@ import X509
     @Test func everyPINReportsItsTriesLeft() async throws {
         let (_, _, card) = try await Fixture.get().client()
         let statuses = try await card.pinStatuses()
-        #expect(statuses == [.authentication: .triesLeft(3), .signing: .triesLeft(5), .textInputSupport: .triesLeft(3)])
+        #expect(
+            statuses == [.authentication: .triesLeft(3), .signing: .triesLeft(5), .textInputSupport: .triesLeft(3)])
         // SELECT AP, (SELECT EF, query) × 2, then SELECT of the text-input-support AP, SELECT EF, query.
         #expect(card.channel.statistics.apdusSent == 8)
     }
@@ -107,7 +108,8 @@ import X509
     @Test func thePublishedTestVectorDecodes() throws {
         let facts = try Hex.decode(
             "ff2065df2108000e002000590064df220fe9bb92e6a190e38080e5b9b9e4b99fdf2336e69db1e4baace983bde6b885e780ace5b882"
-                + "e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df24083139383030323137df250131")
+                + "e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df24083139383030323137df250131"
+        )
         let number = [0xFF, 0x10, 0x0C] + Array("123456789012".utf8) + [0xFF, 0xFF]
         let info = try TextInputSupportInfo(individualNumberFile: number, basicFourFactsFile: facts)
         #expect(info.individualNumber == "123456789012")
