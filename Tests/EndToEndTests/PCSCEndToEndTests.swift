@@ -28,7 +28,7 @@ extension EndToEnd {
         func transmitWithGetResponseChain() async throws {
             try await TestBench.withCard(MinimalCard()) { _, context, reader in
                 let card = try await context.connect(to: reader)
-                #expect(await card.activeProtocol == .t1)
+                #expect(card.activeProtocol == .t1)
                 #expect(await card.atr == MinimalCard().atr)
                 let channel = CardChannel(transport: card)
                 let select = try await channel.transmit(

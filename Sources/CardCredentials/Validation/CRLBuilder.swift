@@ -73,6 +73,21 @@ public struct CRLBuilder: Sendable {
     ///     `.sha256WithRSAEncryption` for RSA).
     /// - Throws: swift-certificates' errors when the key cannot sign with `algorithm`.
     public func sign(with key: Certificate.PrivateKey, algorithm: Certificate.SignatureAlgorithm) throws -> [UInt8] {
+        try sign(algorithm: algorithm) { tbsCertList in
+            try key.sign(bytes: tbsCertList, signatureAlgorithm: algorithm).rawRepresentation
+        }
+    }
+
+    /// Signs the list with a key that lives elsewhere (a card, an OpenSSL key, a hardware module) and returns its
+    /// DER.
+    ///
+    /// - Parameters:
+    ///   - algorithm: The signature algorithm the key uses; it is written into the CRL.
+    ///   - signature: Signs the DER `TBSCertList` it is given with `algorithm` and returns the signature bytes
+    ///     (for RSA, the PKCS#1 v1.5 signature; for ECDSA, the DER `Ecdsa-Sig-Value`).
+    public func sign(
+        algorithm: Certificate.SignatureAlgorithm, using signature: ([UInt8]) throws -> [UInt8]
+    ) throws -> [UInt8] {
         let algorithmIdentifier = try Self.algorithmIdentifier(algorithm)
         var tbs: [UInt8] = [0x02, 0x01, 0x01]  // version v2
         tbs += algorithmIdentifier
@@ -105,10 +120,10 @@ public struct CRLBuilder: Sendable {
         }
         var tbsCertList: [UInt8] = []
         DERWriter.append(tag: 0x30, content: tbs, to: &tbsCertList)
-        let signature = try key.sign(bytes: tbsCertList, signatureAlgorithm: algorithm).rawRepresentation
+        let signed = try signature(tbsCertList)
         var body = tbsCertList
         body += algorithmIdentifier
-        DERWriter.append(tag: 0x03, content: [0] + signature, to: &body)
+        DERWriter.append(tag: 0x03, content: [0] + signed, to: &body)
         var out: [UInt8] = []
         out.reserveCapacity(body.count + 6)
         DERWriter.append(tag: 0x30, content: body, to: &out)

@@ -367,15 +367,24 @@ public final class TestCertificateAuthority: Sendable {
         try updateIndex { (index: inout Index) throws(CardSimulatorError) in
             let number = (index.crlNumbers[hierarchy] ?? 0) + 1
             index.crlNumbers[hierarchy] = number
-            der = try CRLWriter.sign(
-                issuer: root.certificate, key: root.key, thisUpdate: thisUpdate,
-                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400), crlNumber: number,
-                entries: index.issued.compactMap { entry in
-                    guard entry.hierarchy == hierarchy, let revocation = entry.revocation else { return nil }
-                    return CRLWriter.Entry(
-                        serialNumber: Self.bytes(fromHex: entry.serialNumber), date: revocation.date,
-                        reason: revocation.reason)
-                })
+            var builder = CRLBuilder(
+                issuer: root.certificate.subject, thisUpdate: thisUpdate,
+                nextUpdate: nextUpdate ?? thisUpdate.addingTimeInterval(86_400), crlNumber: UInt64(number))
+            for entry in index.issued where entry.hierarchy == hierarchy {
+                guard let revocation = entry.revocation else { continue }
+                builder.revoke(
+                    serialNumber: Certificate.SerialNumber(bytes: Self.bytes(fromHex: entry.serialNumber)),
+                    at: revocation.date, reason: revocation.reason)
+            }
+            do {
+                der = try builder.sign(algorithm: .sha256WithRSAEncryption) { tbsCertList in
+                    try root.key.signPKCS1(digestInfo: DigestInfo(hashing: tbsCertList, with: .sha256).derEncoded)
+                }
+            } catch let error as CardSimulatorError {
+                throw error
+            } catch {
+                throw .cryptographyFailed(operation: "signing the CRL (\(error))")
+            }
         }
         try Self.writeAtomically(
             der, to: directory.appending(path: "\(hierarchy.rawValue)/crl.der"), permissions: 0o644)
