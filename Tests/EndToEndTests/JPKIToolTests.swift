@@ -299,3 +299,85 @@ extension EndToEnd {
         }
     }
 }
+
+/// Runs `jpki` on a pseudo-terminal (util-linux `script`), typing into it only once the PIN prompt is shown.
+enum JPKITerminal {
+    struct Result {
+        var status: Int32
+        var output: String
+    }
+
+    /// Runs `shell` (which calls jpki, then `stty -a`) under `script`; when the output shows `prompt`, types `keys`.
+    static func run(_ shell: String, typing keys: String, after prompt: String) async throws -> Result {
+        let script = try #require(OpenSCTools.path(of: "script"), "util-linux `script` is not installed")
+        let outURL = FileManager.default.temporaryDirectory.appending(path: "jpki-tty-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL) }
+        let out = try FileHandle(forWritingTo: outURL)
+        defer { try? out.close() }
+        let input = Pipe()
+        let process = Process()
+        process.executableURL = URL(filePath: script)
+        process.arguments = ["-qec", shell, "/dev/null"]
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        var typed = false
+        while process.isRunning, ContinuousClock.now < deadline {
+            if !typed, let text = try? String(contentsOf: outURL, encoding: .utf8), text.contains(prompt) {
+                // Echo is off once the prompt is written; give the terminal a moment to settle, then type.
+                try await Task.sleep(for: .milliseconds(100))
+                input.fileHandleForWriting.write(Data(keys.utf8))
+                typed = true
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try? input.fileHandleForWriting.close()
+        if process.isRunning {
+            process.terminate()
+            Issue.record("jpki on a terminal did not end in 30 s")
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self))
+    }
+}
+
+extension EndToEnd {
+    @Suite("The jpki tool's PIN prompt on a terminal")
+    struct JPKIPromptTests {
+        @Test("The PIN typed at the prompt is not echoed, and the terminal echoes again afterwards")
+        func noEcho() async throws {
+            let bench = try JPKIBench.get()
+            let jpki = try #require(JPKITool.path, "build the jpki product first (swift build --product jpki)")
+            try await TestBench.withCard(try bench.card()) { _, _, reader in
+                let result = try await JPKITerminal.run(
+                    "'\(jpki)' certs --reader '\(reader)' --type sign; echo \"status=$?\"; stty -a",
+                    typing: JPKIBench.signingPIN + "\n", after: "Enter the signing PIN")
+                #expect(result.output.contains("sign: the signing certificate"), "\(result.output)")
+                #expect(result.output.contains("status=0"))
+                #expect(!result.output.contains(JPKIBench.signingPIN))
+                #expect(result.output.contains(" echo "), "the terminal's echo was not restored")
+            }
+        }
+
+        @Test("Ctrl-C at the prompt restores the terminal's echo and sends nothing to the card")
+        func interrupted() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            let jpki = try #require(JPKITool.path, "build the jpki product first (swift build --product jpki)")
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITerminal.run(
+                    "trap true INT; '\(jpki)' certs --reader '\(reader)' --type sign; echo \"status=$?\"; stty -a",
+                    typing: "\u{03}", after: "Enter the signing PIN")
+                #expect(result.output.contains("status=130"), "\(result.output)")
+                #expect(result.output.contains(" echo "), "the terminal's echo was not restored")
+                #expect(!result.output.contains("-echo "))
+                #expect(card.triesLeft(.signing) == 5)
+            }
+        }
+    }
+}
