@@ -54,7 +54,8 @@ enum PCSCDaemon {
             try #require(result.status == 0, "\(result.error)")
         } else {
             let pidText = try String(contentsOfFile: "/run/pcscd/pcscd.pid", encoding: .utf8)
-            let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+            // pcscd writes "PID\n\0": take the digits.
+            let pid = try #require(pid_t(String(pidText.prefix { $0.isNumber })), "no pid in /run/pcscd/pcscd.pid")
             kill(pid, SIGTERM)
         }
         let deadline = ContinuousClock.now + .seconds(10)
