@@ -3,6 +3,7 @@ import CardSimulator
 import Foundation
 import ISO7816
 import JPKI
+import Synchronization
 import Testing
 import X509
 
@@ -203,5 +204,63 @@ import X509
         card.channel.resetStatistics()
         _ = try await key.sign(Array("document".utf8), algorithm: .rsaPKCS1SHA256)
         #expect(card.channel.statistics.apdusSent == 5)  // each later signature verifies the PIN again
+    }
+}
+
+/// A link that fails once with "card reset" on the command that matches, as PC/SC reports another program's reset.
+final class ResettingTransport: CardTransport, Sendable {
+    struct ResetError: CardTransportError {
+        var failure: CardTransportFailure { .cardReset }
+    }
+
+    let inner: any CardTransport
+    let card: JPKICard
+    let pending = Mutex(true)
+
+    init(inner: any CardTransport, card: JPKICard) {
+        self.inner = inner
+        self.card = card
+    }
+
+    func transmit(_ command: [UInt8]) async throws -> [UInt8] {
+        let fire = pending.withLock { pending in
+            guard pending, command.count > 1, command[1] == 0xB0 else { return false }
+            pending = false
+            return true
+        }
+        if fire {
+            card.handle(.reset)  // the card forgets its selected application and verified PINs
+            throw ResetError()
+        }
+        return try await inner.transmit(command)
+    }
+}
+
+@Suite struct SessionTests {
+    @Test func afterAResetTheClientSelectsTheApplicationAgain() async throws {
+        let fixture = try Fixture.get()
+        let (jpkiCard, slot, _) = try await fixture.client()
+        let card = MyNumberCard(transport: ResettingTransport(inner: try await slot.connect(), card: jpkiCard))
+        await #expect(throws: JPKIError.cardReset) {
+            _ = try await card.certificateDER(.authentication)
+        }
+        card.channel.resetStatistics()
+        #expect(try await card.certificateDER(.authentication) == fixture.snapshot.authenticationCertificate)
+        #expect(card.channel.statistics.apdusSent == 3)  // SELECT AP again, SELECT EF, READ BINARY
+    }
+
+    @Test func concurrentOperationsDoNotInterleave() async throws {
+        let fixture = try Fixture.get()
+        let (_, _, card) = try await fixture.client()
+        let pin = try SecretPIN(Fixture.textInputSupportPIN, policy: .textInputSupport)
+        // One task switches to the text-input-support application while others read JPKI certificates.
+        async let info = card.textInputSupportInfo(pin: pin)
+        async let authentication = card.certificateDER(.authentication)
+        async let ca = card.certificateDER(.signingCA)
+        async let statuses = card.pinStatuses()
+        #expect(try await info.individualNumber == JPKIHolder.example.individualNumber)
+        #expect(try await authentication == fixture.snapshot.authenticationCertificate)
+        #expect(try await ca == fixture.snapshot.signingCACertificate)
+        #expect(try await statuses[.signing] == .triesLeft(5))
     }
 }
