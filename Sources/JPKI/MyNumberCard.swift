@@ -97,7 +97,10 @@ public actor MyNumberCard {
 
     private func readTokenLabel() async throws -> String {
         try await selectApplication(.jpki)
-        try await selectFile(0x0006, operation: "SELECT of the token label EF (0006)")
+        let select = try await channel.transmit(try CommandAPDU.select(fileID: 0x0006))
+        guard select.isSuccess else {
+            throw JPKIError.notAMyNumberCard(reason: "its JPKI application has no token label (EF 0006)")
+        }
         let bytes = try await channel.readTransparentFile(expectedLength: 32)
         let trimmed = bytes.reversed().drop { $0 == 0x20 || $0 == 0x00 }.reversed()
         guard trimmed.allSatisfy({ (0x20...0x7E).contains($0) }) else {
@@ -270,6 +273,16 @@ public actor MyNumberCard {
         return try CardKey(
             certificate: certificate, chain: [caCertificate],
             operation: JPKISigningOperation(card: self, key: key, pin: pin, allowLastTry: allowLastTry))
+    }
+
+    /// The user-authentication key as a `CardKey` (for TLS client certificates, certificate login, CSRs): the
+    /// same as ``signingKey(_:pin:allowLastTry:)`` with ``JPKIKey/authentication``.
+    ///
+    /// - Parameters:
+    ///   - pin: The user-authentication PIN (4 digits).
+    ///   - allowLastTry: Whether the last try may be spent.
+    public func authenticationKey(pin: SecretPIN, allowLastTry: Bool = false) async throws -> CardKey {
+        try await signingKey(.authentication, pin: pin, allowLastTry: allowLastTry)
     }
 
     // MARK: - Selection

@@ -37,6 +37,17 @@ import X509
         }
     }
 
+    @Test func aJPKIApplicationWithoutATokenLabelIsNotAMyNumberCard() async throws {
+        let faults = FaultInjector()
+        faults.arm(.statusWord(.fileNotFound), matching: { $0.ins == 0xA4 && $0.data == [0x00, 0x06] })
+        let (_, slot, _) = try await Fixture.get().client(faults: faults)
+        await #expect(
+            throws: JPKIError.notAMyNumberCard(reason: "its JPKI application has no token label (EF 0006)")
+        ) {
+            _ = try await MyNumberCard.connect(transport: try await slot.connect())
+        }
+    }
+
     @Test func aCardWithoutTheJPKIApplicationIsNotAMyNumberCard() async throws {
         let faults = FaultInjector()
         faults.arm(.statusWord(.fileNotFound), matching: { $0.ins == 0xA4 && $0.p1 == 0x04 })
