@@ -78,19 +78,50 @@ public actor PCSCContext {
     }
 
     /// Runs a call that needs the context; drops the context when pcscd turns out to be gone.
+    ///
+    /// When pcscd stops or restarts, libpcsclite may fail the old context's calls with `SCARD_E_INVALID_HANDLE`
+    /// or `SCARD_W_SECURITY_VIOLATION` rather than `SCARD_E_NO_SERVICE`. After such an error the call is tried
+    /// once more on a fresh context; if pcscd is not there, the error says so (``PCSCError/noService``).
     func withContext<T>(_ body: (SCARDCONTEXT) throws(PCSCError) -> T) async throws -> T {
         let handle = try await contextHandle()
         do {
             return try body(handle)
         } catch {
-            noteFailure(error)
-            throw error
+            guard Self.mayMeanServiceLost(error) else {
+                noteFailure(error)
+                throw error
+            }
+            forgetContext()
+            let fresh = try await contextHandle()  // throws noService when pcscd is gone
+            do {
+                return try body(fresh)
+            } catch {
+                noteFailure(error)
+                throw error
+            }
         }
+    }
+
+    /// Errors that an old context gives when the pcscd it was made with is gone.
+    static func mayMeanServiceLost(_ error: PCSCError) -> Bool {
+        switch error {
+        case .noService, .serviceStopped, .invalidHandle, .securityViolation, .communicationError, .unknownCode:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Releases the context so the next call establishes a new one at once.
+    private func forgetContext() {
+        let old = rawHandle.exchange(0, ordering: .sequentiallyConsistent)
+        if old != 0 { _ = SCardReleaseContext(SCARDCONTEXT(old)) }
+        nextAttempt = nil
     }
 
     /// Records a failure; on a lost service, forgets the context so the next call establishes a new one.
     func noteFailure(_ error: PCSCError) {
-        guard error == .noService || error == .serviceStopped || error == .invalidHandle else { return }
+        guard Self.mayMeanServiceLost(error) else { return }
         let old = rawHandle.exchange(0, ordering: .sequentiallyConsistent)
         if old != 0 { _ = SCardReleaseContext(SCARDCONTEXT(old)) }
         nextAttempt = ContinuousClock.now + retryDelay
