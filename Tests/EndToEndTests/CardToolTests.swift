@@ -15,7 +15,10 @@ extension EndToEnd {
                 let result = try await Tools.run("cardtool", ["readers"])
                 #expect(result.status == 0, "\(result.error)")
                 let lines = result.output.split(separator: "\n")
-                #expect(lines.contains { $0.contains(reader) && $0.contains("card present") && $0.contains(Hex.encode(card.atr)) })
+                #expect(
+                    lines.contains {
+                        $0.contains(reader) && $0.contains("card present") && $0.contains(Hex.encode(card.atr))
+                    })
                 #expect(lines.contains { $0.contains("Virtual PCD") && $0.contains("no card") })
             }
         }

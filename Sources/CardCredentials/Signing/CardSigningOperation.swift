@@ -12,9 +12,9 @@
 /// }
 /// ```
 public protocol CardSigningOperation: Sendable {
-  /// Signs a DER `DigestInfo` (RFC 8017 §9.2) with PKCS#1 v1.5 padding applied on the card.
-  ///
-  /// - Parameter digestInfo: The DER DigestInfo built by ``DigestInfo/derEncoded``.
-  /// - Returns: The raw RSA signature, as long as the key's modulus.
-  func signDigestInfo(_ digestInfo: [UInt8]) async throws -> [UInt8]
+    /// Signs a DER `DigestInfo` (RFC 8017 §9.2) with PKCS#1 v1.5 padding applied on the card.
+    ///
+    /// - Parameter digestInfo: The DER DigestInfo built by ``DigestInfo/derEncoded``.
+    /// - Returns: The raw RSA signature, as long as the key's modulus.
+    func signDigestInfo(_ digestInfo: [UInt8]) async throws -> [UInt8]
 }
