@@ -119,13 +119,12 @@ struct Sign: AsyncParsableCommand {
             let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let secret = try pin.read(.signing)
             let allowLastTry = pin.allowLastTry
-            let signed = try await withMyNumberCard(reader: card.reader) { card in
+            let (signed, certificate) = try await withMyNumberCard(reader: card.reader) { card in
                 let key = try await card.signingKey(pin: secret, allowLastTry: allowLastTry)
-                return try await CMSSignedData.sign(content, with: key)
+                return (try await CMSSignedData.sign(content, with: key), key.certificate)
             }
             try Data(signed.derEncoded).write(to: URL(fileURLWithPath: out))
-            let signer = signed.certificates.first.map { DirectoryStringText.subject(of: $0) } ?? "the card"
-            print("signed \(file) as \(signer); signature written to \(out)")
+            print("signed \(file) as \(DirectoryStringText.subject(of: certificate)); signature written to \(out)")
         }
     }
 }

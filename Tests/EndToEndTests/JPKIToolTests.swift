@@ -180,6 +180,9 @@ extension EndToEnd {
                 #expect(signed.status == 0, "\(signed.errorOutput)")
                 #expect(
                     !signed.output.contains(JPKIBench.signingPIN) && !signed.errorOutput.contains(JPKIBench.signingPIN))
+                // It names the card holder's certificate (C, L, L, CN), not its CA's.
+                #expect(signed.output.contains("CN="))
+                #expect(!signed.output.contains("OU=JPKI for digital signature"))
             }
             let verified = try await JPKITool.run(["verify", document, signature, "--trust", bench.file("sign-ca.pem")])
             #expect(verified.status == 0, "\(verified.errorOutput)")
