@@ -110,15 +110,9 @@ public enum JPKIError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A date as `YYYY-MM-DD` in Japan time.
+    /// A date as the manuals print it (`YYYY/MM/DD`, Japan time).
     static func japanDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo") ?? TimeZone(secondsFromGMT: 9 * 3600) ?? .current
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let year = parts.year ?? 0
-        let month = parts.month ?? 0
-        let day = parts.day ?? 0
-        return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        CertificateSummary.japanDate(date)
     }
 
     private static func capitalized(_ text: String) -> String {

@@ -151,7 +151,9 @@ public struct CertificateSummary: Sendable, Hashable {
         }.joined()
     }
 
-    static func japanDate(_ date: Date) -> String {
+    /// A date as the manuals' confirmation screens print it: `YYYY/MM/DD` in Japan time (JST), as in
+    /// 証明書有効期限 : 2014/11/14.
+    public static func japanDate(_ date: Date) -> String {
         // JST is UTC+9 all year.
         let seconds = Int((date.timeIntervalSince1970 + 9 * 3600).rounded(.down))
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
