@@ -43,7 +43,7 @@ public actor PCSCContext {
     ///
     /// - Throws: ``PCSCError/noService`` when pcscd is not running (the message says how to start it).
     public init() throws(PCSCError) {
-        thread = PCSCThread(name: "pcsc-context")
+        thread = try PCSCThread()
         rawHandle.store(try Self.establish(), ordering: .sequentiallyConsistent)
     }
 

@@ -15,10 +15,12 @@ public final class PCSCThread: SerialExecutor, TaskExecutor, @unchecked Sendable
     // the thread ends when the last actor using the executor goes away.
     private let core: Core
 
-    /// Starts a thread named `name`.
-    init(name: String) {
+    /// Starts the thread.
+    ///
+    /// - Throws: ``PCSCError/noMemory`` when the system cannot make another thread.
+    init() throws(PCSCError) {
         core = Core()
-        core.start(name: name)
+        guard core.start() else { throw .noMemory }
     }
 
     deinit {
@@ -65,17 +67,11 @@ public final class PCSCThread: SerialExecutor, TaskExecutor, @unchecked Sendable
             pthread_mutex_destroy(&mutex)
         }
 
-        func start(name: String) {
-            let box = Unmanaged.passRetained(self)
-            let result = pthread_create(
-                &thread, nil,
-                { raw in
-                    let core = Unmanaged<Core>.fromOpaque(raw!).takeRetainedValue()
-                    core.run()
-                    return nil
-                }, box.toOpaque())
-            precondition(result == 0, "cannot start a PC/SC thread (pthread_create: \(result))")
-            pthread_detach(thread)
+        /// Starts the thread, which keeps the core alive until `stop()` ends its loop; `false` if none could be made.
+        func start() -> Bool {
+            guard let started = startDetachedThread({ self.run() }) else { return false }
+            thread = started
+            return true
         }
 
         var isCurrentThread: Bool { pthread_equal(pthread_self(), thread) != 0 }

@@ -98,19 +98,7 @@ private final class Monitor: Sendable {
     }
 
     func start() {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(self)
-        let created = pthread_create(
-            &thread, nil,
-            { raw in
-                let monitor = Unmanaged<Monitor>.fromOpaque(raw!).takeRetainedValue()
-                monitor.run()
-                return nil
-            }, box.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
+        if startDetachedThread({ self.run() }) == nil {
             sink.finish(throwing: PCSCError.noMemory)
         }
     }
