@@ -270,3 +270,37 @@ final class Box: @unchecked Sendable {
     func set(_ v: Int?) { lock.withLock { stored = v } }
     var value: Int? { lock.withLock { stored } }
 }
+
+@Suite struct JPKICardReviewRegressionTests {
+    @Test("the right PIN followed by 256 zero bytes is a wrong PIN, not the right one")
+    func pinLengthIsCompared() throws {
+        let card = try Fixture.get().jpkiCard()
+        #expect(try card.sw(jpkiSelect) == 0x9000)
+        #expect(try card.sw("00 A4 02 0C 02 00 18") == 0x9000)
+        let padded = Array(Fixture.authenticationPIN.utf8) + [UInt8](repeating: 0, count: 256)
+        let command = try CommandAPDU(ins: 0x20, p1: 0x00, p2: 0x80, data: padded)
+        let answer = try ResponseAPDU(bytes: card.respond(to: try command.encoded()))
+        #expect(answer.statusWord.verificationTriesLeft == 2, "got \(answer.statusWord)")
+    }
+
+    @Test("SELECT with P2 0C answers no data even when an Le is given; P2 00 with Le answers the FCI")
+    func selectAnswerFollowsP2() throws {
+        let card = try Fixture.get().jpkiCard()
+        let noData = try card.send("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01 00")
+        #expect(noData.isSuccess && noData.data.isEmpty)
+        let fci = try card.send("00 A4 04 00 0A D3 92 F0 00 26 01 00 00 00 01 00")
+        #expect(fci.isSuccess && !fci.data.isEmpty)
+        #expect(try card.sw("00 A4 04 1C 0A D3 92 F0 00 26 01 00 00 00 01") == 0x6A86)
+    }
+
+    @Test("a PIN record never prints its value")
+    func pinRecordIsRedacted() throws {
+        let card = try Fixture.get().jpkiCard()
+        // "1234" as the bytes an unredacted [UInt8] prints.
+        let pinBytes = Array(Fixture.authenticationPIN.utf8).map(String.init).joined(separator: ", ")
+        for text in [String(describing: card.snapshot), String(reflecting: card.snapshot)] {
+            #expect(!text.contains(pinBytes), "the authentication PIN's bytes were printed")
+            #expect(text.contains("<redacted>"))
+        }
+    }
+}

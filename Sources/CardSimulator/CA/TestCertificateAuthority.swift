@@ -438,8 +438,15 @@ public final class TestCertificateAuthority: Sendable {
         let temporary = url.deletingLastPathComponent().appending(
             path: ".\(url.lastPathComponent).\(UUID().uuidString)")
         do {
-            try Data(bytes).write(to: temporary)
-            try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path)
+            // Made with its final permissions, so a private key is never readable by others, not even briefly.
+            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, mode_t(permissions))
+            guard fd >= 0 else {
+                throw CardSimulatorError.fileAccessFailed(
+                    path: temporary.path, reason: String(cString: strerror(errno)))
+            }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: Data(bytes))
+            try handle.close()
             guard rename(temporary.path, url.path) == 0 else {
                 throw CardSimulatorError.fileAccessFailed(path: url.path, reason: String(cString: strerror(errno)))
             }

@@ -34,8 +34,10 @@ struct CardKeyObject: Sendable {
     var pin: String
 }
 
-/// A PIN's persistent state: its value and retry counter.
-public struct PINRecord: Sendable, Hashable, Codable {
+/// A PIN's persistent state: its value and retry counter. It prints, dumps and reflects without its value.
+public struct PINRecord: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The PIN's ASCII bytes.
     var value: [UInt8]
     /// The counter's start value.
@@ -53,7 +55,19 @@ public struct PINRecord: Sendable, Hashable, Codable {
     }
 
     /// Whether the PIN is blocked.
-    public var isBlocked: Bool { triesLeft == 0 }
+    public var isBlocked: Bool { triesLeft <= 0 }
+
+    /// The counter as the low nibble of `63 Cx` carries it (0…15).
+    var triesLeftNibble: UInt16 { UInt16(min(max(triesLeft, 0), 15)) }
+
+    /// The counter, never the value: `PIN <redacted>, 3 of 3 tries left`.
+    public var description: String { "PIN <redacted>, \(triesLeft) of \(maximumTries) tries left" }
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+    /// A mirror without the value, so `dump` shows no PIN.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["value": "<redacted>", "maximumTries": maximumTries, "triesLeft": triesLeft])
+    }
 }
 
 /// How a card addresses its signing key in COMPUTE DIGITAL SIGNATURE.
@@ -133,13 +147,10 @@ struct FileSystemCardCore: Sendable {
     // MARK: SELECT
 
     private mutating func select(_ command: CommandAPDU) -> ResponseAPDU {
-        let wantsFCI: Bool
-        switch command.p2 & 0xF3 {
-        case 0x0C: wantsFCI = false
-        case 0x00, 0x04, 0x08: wantsFCI = command.expectedLength != nil
-        default: return status(.incorrectP1P2)
-        }
-        guard command.p2 & 0x03 == 0 else { return status(.incorrectP1P2) }
+        // P2: b4-b3 the answer (00 FCI, 04 FCP, 08 FMD, 0C none), b2-b1 the occurrence (only "first or only"
+        // here), the high nibble zero.
+        guard command.p2 & 0xF3 == 0 else { return status(.incorrectP1P2) }
+        let wantsFCI = command.p2 & 0x0C != 0x0C && command.expectedLength != nil
         switch command.p1 {
         case 0x04:
             guard let index = applications.firstIndex(where: { $0.aid == command.data }) else {
@@ -231,7 +242,7 @@ struct FileSystemCardCore: Sendable {
         if command.data.isEmpty {
             // The tries-left query.
             if verified.contains(id) && behavior.verifiedPINQuery == .success { return status(.success) }
-            return status(StatusWord(0x63C0 | UInt16(record.triesLeft & 0x0F)))
+            return status(StatusWord(0x63C0 | record.triesLeftNibble))
         }
         if record.isBlocked {
             verified.remove(id)
@@ -250,7 +261,7 @@ struct FileSystemCardCore: Sendable {
         pins[id] = record
         persistentStateChanged = true
         verified.remove(id)
-        return status(StatusWord(0x63C0 | UInt16(record.triesLeft & 0x0F)))
+        return status(StatusWord(0x63C0 | record.triesLeftNibble))
     }
 
     private mutating func changeReferenceData(_ command: CommandAPDU) -> ResponseAPDU {
@@ -300,8 +311,10 @@ struct FileSystemCardCore: Sendable {
 
 /// Compares two byte strings without stopping at the first difference.
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for i in 0..<max(a.count, b.count) {
+    // Lengths first: folding them into one byte would let lengths 256 apart compare equal.
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<a.count {
         let x = i < a.count ? a[i] : 0
         let y = i < b.count ? b[i] : 0
         difference |= x ^ y

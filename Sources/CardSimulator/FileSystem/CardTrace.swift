@@ -8,7 +8,8 @@ enum CardTrace {
         guard let parsed = try? CommandAPDU(bytes: bytes) else {
             return "malformed command of \(bytes.count) bytes"
         }
-        let sensitive = parsed.ins == 0x20 || parsed.ins == 0x24
+        // VERIFY (20, 21), CHANGE REFERENCE DATA (24) and RESET RETRY COUNTER (2C) carry PINs.
+        let sensitive = [0x20, 0x21, 0x24, 0x2C].contains(parsed.ins)
         let masked = try? CommandAPDU(
             cla: parsed.cla, ins: parsed.ins, p1: parsed.p1, p2: parsed.p2, data: parsed.data,
             expectedLength: parsed.expectedLength, sensitive: sensitive)

@@ -1,3 +1,5 @@
+import ISO7816
+
 /// The person a simulated My Number card belongs to: what the text-input-support application (券面事項入力補助 AP)
 /// holds and what the signing certificate carries.
 public struct JPKIHolder: Sendable, Hashable, Codable {
@@ -68,10 +70,10 @@ public struct JPKIHolder: Sendable, Hashable, Codable {
             (0x22, Array(name.utf8)), (0x23, Array(address.utf8)), (0x24, Array(dateOfBirth.utf8)),
             (0x25, Array(sex.rawValue.utf8)),
         ]
-        let encodedFields = fields.map { tag, value in [0xDF, tag] + berLength(value.count) + value }
+        let encodedFields = fields.map { tag, value in [0xDF, tag] + BERTLV.encodeLength(value.count) + value }
         let offsetsLength = 3 + 8  // DF21 08 + four offsets
         let bodyLength = offsetsLength + encodedFields.reduce(0) { $0 + $1.count }
-        let header = [0xFF, 0x20] + berLength(bodyLength)
+        let header = [0xFF, 0x20] + BERTLV.encodeLength(bodyLength)
         var offsets: [UInt8] = []
         var position = header.count + offsetsLength
         for field in encodedFields {
@@ -79,14 +81,5 @@ public struct JPKIHolder: Sendable, Hashable, Codable {
             position += field.count
         }
         return header + [0xDF, 0x21, 0x08] + offsets + encodedFields.flatMap { $0 }
-    }
-}
-
-/// A BER definite length.
-func berLength(_ n: Int) -> [UInt8] {
-    switch n {
-    case ..<0x80: [UInt8(n)]
-    case ..<0x100: [0x81, UInt8(n)]
-    default: [0x82, UInt8(n >> 8), UInt8(n & 0xFF)]
     }
 }
