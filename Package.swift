@@ -181,6 +181,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "RegistrationTests", dependencies: ["Registration"], swiftSettings: strict),
         .testTarget(
             name: "JPKITests",
             dependencies: [
