@@ -48,21 +48,24 @@ enum PCSCDaemon {
         return URL(fileURLWithPath: socket).deletingLastPathComponent().deletingLastPathComponent().path
     }
 
+    /// Stops pcscd and waits until its process is gone: after SIGTERM it still serves open connections for a while.
     static func stop() async throws {
+        let pidFile = privateFolder.map { "\($0)/pcscd.pid" } ?? "/run/pcscd/pcscd.pid"
+        let pidText = try String(contentsOfFile: pidFile, encoding: .utf8)
+        // pcscd writes "PID\n\0": take the digits.
+        let pid = try #require(pid_t(String(pidText.prefix { $0.isNumber })), "no pid in \(pidFile)")
         if let folder = privateFolder {
             let result = try await Tools.run(
                 executable: scripts.appendingPathComponent("private-pcscd"), ["--stop", folder])
             try #require(result.status == 0, "\(result.error)")
         } else {
-            let pidText = try String(contentsOfFile: "/run/pcscd/pcscd.pid", encoding: .utf8)
-            // pcscd writes "PID\n\0": take the digits.
-            let pid = try #require(pid_t(String(pidText.prefix { $0.isNumber })), "no pid in /run/pcscd/pcscd.pid")
             kill(pid, SIGTERM)
         }
         let deadline = ContinuousClock.now + .seconds(10)
-        while (try? PCSCContext()) != nil && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        while kill(pid, 0) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
+        try #require(kill(pid, 0) != 0, "pcscd (pid \(pid)) did not stop in 10 s")
     }
 
     static func start() async throws {
