@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries.
@@ -83,7 +84,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "Registration", dependencies: ["CardCredentials"], swiftSettings: strict),
+        .target(
+            name: "Registration",
+            dependencies: [
+                "CardCredentials",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "CertificateRenewal",
             dependencies: ["Registration", "CardCredentials", "JPKI", "ISO7816"],
@@ -165,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "CardCredentialsTests",
             dependencies: [
-                "CardCredentials", "ISO7816",
+                "CardCredentials", "ISO7816", "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -181,7 +194,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "RegistrationTests", dependencies: ["Registration"], swiftSettings: strict),
+        .testTarget(
+            name: "RegistrationTests",
+            dependencies: [
+                "Registration", "CardCredentials", "CardSimulator",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "JPKITests",
             dependencies: [

@@ -1,0 +1,79 @@
+/// An identifier of a stored record: a short text, made at random when the record is created.
+public protocol RecordIdentifier: RawRepresentable, Sendable, Hashable, Codable, Comparable, CustomStringConvertible
+where RawValue == String {
+    /// The one-letter prefix that tells which kind of record an identifier names (B, U, C, P, M, X).
+    static var prefix: String { get }
+    /// Makes an identifier from its text.
+    init(rawValue: String)
+}
+
+extension RecordIdentifier {
+    /// A new identifier: the prefix, a hyphen and 10 random characters of Crockford's Base32 (e.g. `U-7K3Q9D2M1X`).
+    public static func random() -> Self {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        let body = String((0..<10).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+        return Self(rawValue: "\(prefix)-\(body)")
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// Identifies a registered business (事業者).
+public struct BusinessID: RecordIdentifier {
+    public static let prefix = "B"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a user (利用者) of a business: its representative or one of its agents.
+public struct UserID: RecordIdentifier {
+    public static let prefix = "U"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies one binding of a certificate to a user.
+public struct BindingID: RecordIdentifier {
+    public static let prefix = "C"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies an electronic power of attorney (電子委任状) on record.
+public struct PowerOfAttorneyID: RecordIdentifier {
+    public static let prefix = "P"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies one committed change; the outbox derives its idempotency keys from it.
+public struct ChangeID: RecordIdentifier {
+    public static let prefix = "X"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies one message of the outbox.
+public struct OutboxMessageID: RecordIdentifier {
+    public static let prefix = "M"
+    public let rawValue: String
+    /// Makes an identifier from its text.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -1,0 +1,119 @@
+public import Foundation
+
+/// One committed change, as a store writes it atomically.
+///
+/// The store checks that the registration is still at ``expectedVersion`` (0 for a new registration), then writes
+/// ``registration`` (whose version is `expectedVersion + 1`), the ``record`` of the change and the ``outbox``
+/// messages, all in one transaction, or nothing.
+public struct RegistrationCommit: Sendable, Hashable {
+    /// The version the change was prepared against.
+    public var expectedVersion: Int
+    /// The registration after the change, at `expectedVersion + 1`.
+    public var registration: BusinessRegistration
+    /// What was changed, by whom: the history entry.
+    public var record: ChangeRecord
+    /// The hand-over and mail that report the change.
+    public var outbox: [OutboxMessage]
+
+    /// A commit of `registration` over `expectedVersion`.
+    public init(
+        expectedVersion: Int, registration: BusinessRegistration, record: ChangeRecord, outbox: [OutboxMessage]
+    ) {
+        self.expectedVersion = expectedVersion
+        self.registration = registration
+        self.record = record
+        self.outbox = outbox
+    }
+}
+
+/// An entry of a registration's history: one committed change.
+public struct ChangeRecord: Sendable, Hashable, Codable, Identifiable {
+    /// The change's identifier.
+    public var id: ChangeID
+    /// The business changed.
+    public var businessID: BusinessID
+    /// The user who made the change (nil for a new registration made by the portal).
+    public var actor: UserID?
+    /// What kind of change (e.g. `updateUserInformation`).
+    public var kind: String
+    /// A one-line summary, in Japanese as the completion screen shows it.
+    public var summary: String
+    /// The registration's version after the change.
+    public var version: Int
+    /// When it was committed.
+    public var committedAt: Date
+
+    /// A history entry.
+    public init(
+        id: ChangeID = .random(), businessID: BusinessID, actor: UserID?, kind: String, summary: String,
+        version: Int, committedAt: Date
+    ) {
+        self.id = id
+        self.businessID = businessID
+        self.actor = actor
+        self.kind = kind
+        self.summary = summary
+        self.version = version
+        self.committedAt = committedAt
+    }
+}
+
+/// A login challenge issued by the portal: random bytes the user signs with the card or file key.
+public struct LoginChallenge: Sendable, Hashable, Codable, Identifiable {
+    /// The challenge's identifier (hexadecimal).
+    public var id: String
+    /// 32 random bytes.
+    public var nonce: [UInt8]
+    /// When it was issued.
+    public var issuedAt: Date
+    /// When it stops being accepted.
+    public var expiresAt: Date
+
+    /// A challenge from its parts (a store reading it back).
+    public init(id: String, nonce: [UInt8], issuedAt: Date, expiresAt: Date) {
+        self.id = id
+        self.nonce = nonce
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Where registrations, their history, login challenges and the outbox are kept.
+///
+/// Every method is one transaction. ``commit(_:)`` is the only way a registration changes: it checks the
+/// expected version, writes the registration, its history entry and its outbox messages together, or nothing. A
+/// store for another database (PostgreSQL) implements the same protocol; the domain does not change.
+public protocol RegistrationStore: Sendable {
+    /// The registration of a business, or nil.
+    func registration(_ id: BusinessID) async throws(RegistrationError) -> BusinessRegistration?
+    /// The registration that has this user, or nil.
+    func registration(ofUser id: UserID) async throws(RegistrationError) -> BusinessRegistration?
+    /// The registration that has a binding (of any status) of the certificate with this SHA-256 fingerprint.
+    func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration?
+    /// Every registration, in order of registration.
+    func registrations() async throws(RegistrationError) -> [BusinessRegistration]
+
+    /// Writes a change atomically.
+    /// - Throws: ``RegistrationError/staleChange(_:)`` when the registration is not at the expected version (or,
+    ///   for version 0, exists already); ``RegistrationError/certificateAlreadyBound(fingerprint:)`` when an
+    ///   active binding's certificate is active in another registration; ``RegistrationError/storeFailure(_:)``.
+    func commit(_ commit: RegistrationCommit) async throws(RegistrationError)
+    /// The history of a registration, oldest first.
+    func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord]
+
+    /// Keeps a new login challenge.
+    func insert(_ challenge: LoginChallenge) async throws(RegistrationError)
+    /// Removes and returns a challenge, atomically: a challenge can be taken once.
+    func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge?
+    /// Removes challenges that expired before `date`; returns how many.
+    func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int
+
+    /// Outbox messages, newest last; only those in `state` when given.
+    func outbox(state: OutboxMessage.State?) async throws(RegistrationError) -> [OutboxMessage]
+    /// Leases up to `limit` pending messages that are due at `date`, whose lease ran out and whose ``OutboxMessage/after``
+    /// message was delivered; each is leased until `leaseUntil` and returned with its lease set.
+    func leaseDueMessages(at date: Date, limit: Int, leaseUntil: Date) async throws(RegistrationError)
+        -> [OutboxMessage]
+    /// Records the outcome of a delivery attempt (attempts + 1, lease cleared).
+    func record(_ outcome: DeliveryOutcome, for id: OutboxMessageID, at date: Date) async throws(RegistrationError)
+}
