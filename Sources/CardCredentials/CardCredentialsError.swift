@@ -1,7 +1,8 @@
 public import ISO7816
 
-/// What went wrong in the CardCredentials module: PIN checks and verification, certificate reading,
-/// revocation lists, and (added by the file-credential and signing parts) PKCS#12, signers and CMS.
+/// What went wrong in the CardCredentials module: PIN checks and verification, certificate reading, private-CA
+/// IC cards (``ICCard``), revocation lists, and (added by the file-credential and signing parts) PKCS#12,
+/// signers and CMS.
 ///
 /// Each case says what happened; ``description`` says what a person should do next. No case ever carries a
 /// PIN or a password: a PIN's form problem names the rule it broke, never the characters typed.
@@ -16,8 +17,25 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
     case pinBlocked
     /// Only one try was left, and the caller did not allow spending it; nothing was sent to the card.
     case lastTryRefused
-    /// The card answered a PIN command with a status word that has no PIN meaning.
+    /// The card answered a command with a status word the operation cannot accept (for a PIN command: one with
+    /// no PIN meaning).
     case unexpectedCardStatus(StatusWord, operation: String)
+    /// The card wants its PIN verified before this operation (`69 82`), and no PIN was given to verify it.
+    case pinNotVerified
+
+    // MARK: IC cards
+
+    /// The card in the reader is not the card `profile` names: it has no such application (SELECT of the
+    /// profile's AID failed), or the application is not that card's; `reason` says which.
+    case notThisCard(profile: String, reason: String)
+    /// The card left the reader during the operation.
+    case cardRemoved
+    /// Something reset the card during the operation; the selected application and the verified PIN are gone.
+    case cardReset
+    /// The card or the reader cannot be reached; `failure` says how.
+    case cardUnavailable(CardTransportFailure)
+    /// The card answered something the protocol does not allow (a damaged or truncated answer).
+    case malformedCardAnswer(String)
 
     // MARK: Certificates and revocation lists
 
@@ -90,8 +108,24 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
                 + "make sure of the PIN, then try again allowing the last try."
         case .unexpectedCardStatus(let statusWord, let operation):
             return
-                "The card answered \(operation) with \(statusWord), which is not a PIN answer. Check that the right "
-                + "card and application are in use, then try again."
+                "The card answered \(operation) with \(statusWord), which this operation does not expect. Check that "
+                + "the right card and application are in use, then try again."
+        case .pinNotVerified:
+            return "The card needs its PIN first. Enter the PIN, then try again."
+        case .notThisCard(let profile, let reason):
+            return
+                "The card in the reader is not \(profile) (\(reason)). Insert the IC card your certification "
+                + "authority (認証局) issued, then try again."
+        case .cardRemoved:
+            return "The card was removed from the reader during the operation. Insert it again and retry."
+        case .cardReset:
+            return
+                "Another program reset the card during the operation. Retry; the PIN must be entered again."
+        case .cardUnavailable(let failure):
+            return "The card cannot be reached (\(Self.phrase(failure))). Check the reader and the card, then retry."
+        case .malformedCardAnswer(let reason):
+            return
+                "The card's answer is damaged (\(reason)). Check that the card sits well in the reader, then retry."
         case .malformedCertificate(let reason):
             return
                 "The certificate could not be read (\(reason)). Check that the file or card holds an X.509 certificate."
@@ -147,6 +181,18 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
             return
                 "The signer's certificate is not trusted (\(reason)). Check the trust anchors (CA certificates) "
                 + "given, and that the certificate is still valid."
+        }
+    }
+
+    private static func phrase(_ failure: CardTransportFailure) -> String {
+        switch failure {
+        case .cardRemoved: "the card was removed"
+        case .cardReset: "the card was reset"
+        case .cardUnresponsive: "the card does not answer"
+        case .readerUnavailable: "the reader is gone"
+        case .serviceUnavailable: "the smart card service (pcscd) is not running"
+        case .sharingViolation: "another program holds the card"
+        case .other: "the link failed"
         }
     }
 }
