@@ -137,10 +137,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "ToolSupport",
+            dependencies: ["PCSC", .product(name: "X509", package: "swift-certificates")],
+            path: "Examples/ToolSupport",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "jpki",
             dependencies: [
-                "JPKI", "PCSC", "CardCredentials", "ISO7816",
+                "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

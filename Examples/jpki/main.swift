@@ -8,6 +8,7 @@ import Foundation
 import ISO7816
 import JPKI
 import PCSC
+import ToolSupport
 import X509
 
 #if canImport(Glibc)
@@ -146,7 +147,7 @@ struct Verify: AsyncParsableCommand {
         await runReportingErrors {
             let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let cms = try CMSSignedData(bytes: Array(Data(contentsOf: URL(fileURLWithPath: signature))))
-            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8))
+            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
             let validator = CertificateValidator(trustAnchors: anchors)
             let result = try await cms.verify(content: content, validator: validator, purpose: .signing)
             for signer in result.signers {
@@ -199,29 +200,6 @@ enum CertificateType: String, ExpressibleByArgument, CaseIterable {
 
 // MARK: - The card
 
-enum ToolError: Error, CustomStringConvertible {
-    case noReaderWithCard
-    case severalReadersWithCards([String])
-    case noTerminal
-    case noPINOnStandardInput
-    case noCertificates(String)
-
-    var description: String {
-        switch self {
-        case .noReaderWithCard:
-            "No reader holds a card; insert the My Number card, or name the reader with --reader."
-        case .severalReadersWithCards(let names):
-            "Several readers hold a card (\(names.joined(separator: ", "))); choose one with --reader."
-        case .noTerminal:
-            "There is no terminal to ask for the PIN on; give it on standard input with --pin-stdin."
-        case .noPINOnStandardInput:
-            "Standard input held no PIN; write the PIN on its first line."
-        case .noCertificates(let path):
-            "\(path) holds no PEM certificate; give the CA certificates as PEM with --trust."
-        }
-    }
-}
-
 /// Connects to the card in the chosen reader, checks it is a My Number card, and runs `body` inside a PC/SC
 /// transaction so no other program interleaves.
 func withMyNumberCard<T: Sendable>(
@@ -243,25 +221,11 @@ func withMyNumberCard<T: Sendable>(
     }
 }
 
-/// The reader asked for, or the only one holding a card.
-func chooseReader(context: PCSCContext, requested: String?) async throws -> String {
-    if let requested { return requested }
-    let withCards = try await context.readerStatuses().filter(\.isCardPresent).map(\.name)
-    guard let first = withCards.first else { throw ToolError.noReaderWithCard }
-    guard withCards.count == 1 else { throw ToolError.severalReadersWithCards(withCards) }
-    return first
-}
-
 // MARK: - Errors and exit codes
 
 /// Runs a command; prints an error as one sentence on standard error and exits 1 (refused) or 2 (other).
 func runReportingErrors(_ body: () async throws -> Void) async {
-    do {
-        try await body()
-    } catch {
-        FileHandle.standardError.write(Data("jpki: \(error)\n".utf8))
-        exit(isRefusal(error) ? 1 : 2)
-    }
+    await ToolSupport.runReportingErrors(tool: "jpki", isRefusal: isRefusal, body)
 }
 
 /// Wrong or blocked PINs, PINs of the wrong form and signatures that do not verify are refusals (exit 1).
@@ -286,27 +250,6 @@ func isRefusal(_ error: any Error) -> Bool {
 
 // MARK: - Output
 
-enum PEMText {
-    static func certificate(_ der: [UInt8]) -> String {
-        let base64 = Data(der).base64EncodedString()
-        var lines: [Substring] = []
-        var rest = Substring(base64)
-        while !rest.isEmpty {
-            lines.append(rest.prefix(64))
-            rest = rest.dropFirst(64)
-        }
-        return "-----BEGIN CERTIFICATE-----\n" + lines.joined(separator: "\n") + "\n-----END CERTIFICATE-----\n"
-    }
-
-    static func certificates(in text: String) throws -> [Certificate] {
-        let marker = "-----END CERTIFICATE-----"
-        let blocks = text.components(separatedBy: marker).dropLast().map { $0 + marker }
-        let certificates = try blocks.map { try Certificate(pemEncoded: String($0.drop { $0 != "-" })) }
-        guard !certificates.isEmpty else { throw ToolError.noCertificates("the --trust file") }
-        return certificates
-    }
-}
-
 enum DirectoryStringText {
     static func subject(of certificate: Certificate) -> String {
         DirectoryString.display(certificate.subject)
@@ -326,64 +269,5 @@ enum Summary {
             text += "  holder: \(name)\n"
         }
         return text
-    }
-}
-
-// MARK: - PIN input
-
-/// Reads a PIN into a byte buffer the caller wipes (SecretPIN(wiping:) does), never echoing it.
-enum PINInput {
-    /// The terminal's settings while echo is off, restored on exit or interrupt.
-    nonisolated(unsafe) static var saved: (fd: Int32, attributes: termios)?
-
-    /// Asks on /dev/tty with echo off.
-    static func prompt(_ text: String) throws -> [UInt8] {
-        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
-        guard fd >= 0 else { throw ToolError.noTerminal }
-        defer { close(fd) }
-        var original = termios()
-        guard tcgetattr(fd, &original) == 0 else { throw ToolError.noTerminal }
-        var silent = original
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        saved = (fd, original)
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
-            signal(signalNumber) { signalNumber in
-                if var attributes = PINInput.saved?.attributes, let fd = PINInput.saved?.fd {
-                    tcsetattr(fd, TCSANOW, &attributes)
-                }
-                _exit(128 + signalNumber)
-            }
-        }
-        _ = tcsetattr(fd, TCSAFLUSH, &silent)
-        defer {
-            _ = tcsetattr(fd, TCSAFLUSH, &original)
-            saved = nil
-            for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(signalNumber, SIG_DFL) }
-        }
-        let prompt = Array(text.utf8)
-        _ = prompt.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
-        let bytes = readLine(from: fd)
-        _ = write(fd, "\n", 1)
-        return bytes
-    }
-
-    /// Reads the first line of standard input.
-    static func readStandardInput() throws -> [UInt8] {
-        let bytes = readLine(from: STDIN_FILENO)
-        guard !bytes.isEmpty else { throw ToolError.noPINOnStandardInput }
-        return bytes
-    }
-
-    /// Reads bytes up to a newline or the end, one at a time so nothing is left in a buffer we do not own.
-    private static func readLine(from fd: Int32) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)  // one allocation: no copies of the PIN left behind by growth
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1 {
-            if byte == 0x0A { break }
-            if byte != 0x0D, bytes.count < 64 { bytes.append(byte) }
-        }
-        byte = 0
-        return bytes
     }
 }

@@ -1,0 +1,356 @@
+import ArgumentParser
+import CardCredentials
+import Foundation
+import Registration
+import ToolSupport
+import X509
+
+/// Runs a command, reporting errors as one sentence; exit 1 for refusals, 2 otherwise.
+func reportingErrors(_ body: () async throws -> Void) async {
+    await runReportingErrors(tool: "portal", isRefusal: isRefusal, body)
+}
+
+func isRefusal(_ error: any Error) -> Bool {
+    switch error {
+    case let error as RegistrationError:
+        if case .storeFailure = error { return false }
+        return !error.isRetryable
+    case let error as CardCredentialsError:
+        switch error {
+        case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .wrongPassword: return true
+        default: return false
+        }
+    default: return false
+    }
+}
+
+struct Register: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "新規登録: register a business, its representative (代表者) and the representative's certificate.")
+    @OptionGroup var storage: StoreOptions
+    @OptionGroup var business: BusinessFields
+    @OptionGroup var user: UserFields
+    @OptionGroup var source: CertificateSource
+    @OptionGroup var confirm: ConfirmOption
+
+    func run() async throws {
+        await reportingErrors {
+            let service = try storage.service()
+            let prepared = try await service.prepareRegistration(
+                of: try business.information(), representative: try user.information(),
+                certificate: try await source.certificate(), kind: source.kind,
+                by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
+            try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
+        }
+    }
+}
+
+
+
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Agents (代理人): add one.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "代理人登録: add an agent with its certificate (the representative does this).")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @OptionGroup var user: UserFields
+        @OptionGroup var source: CertificateSource
+        @Option(help: "For a My Number card: the power of attorney (電子委任状) as JSON (principal, agent, authority, validFrom, validUntil, provider, reference).")
+        var powerOfAttorney: String?
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
+                let prepared = try await service.prepare(
+                    .addAgent(try user.information(), try await source.certificate(), source.kind,
+                        powerOfAttorney: attorney), to: registration.id, by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+}
+
+/// A power of attorney from a JSON file, as a 電子委任状取扱事業者 would hand it over.
+enum PowerOfAttorneyFile {
+    struct Document: Decodable {
+        var principal: String
+        var agent: String
+        var authority: [String]
+        var validFrom: String
+        var validUntil: String
+        var provider: String
+        var reference: String
+    }
+
+    static func read(_ path: String) throws -> PowerOfAttorney {
+        let document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let dates = ISO8601DateFormatter()
+        guard let from = dates.date(from: document.validFrom), let until = dates.date(from: document.validUntil) else {
+            throw RegistrationError.invalidField(field: "有効期間", reason: "use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
+        }
+        return try PowerOfAttorney(
+            agentID: UserID(rawValue: "new"), principal: document.principal, agent: document.agent,
+            authority: document.authority, validFrom: from, validUntil: until, provider: document.provider,
+            reference: document.reference)
+    }
+}
+
+struct CertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert", abstract: "電子証明書情報: add or remove a user's certificate.",
+        subcommands: [Add.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bind a certificate to a user.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @Option(help: "The user who gets the certificate (default: the acting user).") var user: String?
+        @OptionGroup var source: CertificateSource
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                let prepared = try await service.prepare(
+                    .addCertificate(target, try await source.certificate(), source.kind), to: registration.id,
+                    by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a certificate binding (C-…).")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @Argument(help: "The binding to remove (C-…).") var binding: String
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let prepared = try await service.prepare(
+                    .removeCertificate(BindingID(rawValue: binding)), to: registration.id, by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+}
+
+struct UpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Update information as a given user; the rights decide.",
+        subcommands: [UserUpdate.self, BusinessUpdate.self])
+
+    struct UserUpdate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "user", abstract: "利用者基本情報の変更: flags left out keep their value.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @Option(help: "The user to update (default: the acting user).") var user: String?
+        @OptionGroup var fields: UserFields
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                let current = try registration.user(target).information
+                let prepared = try await service.prepare(
+                    .updateUserInformation(target, try fields.information(updating: current)), to: registration.id,
+                    by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+
+    struct BusinessUpdate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "business", abstract: "事業者基本情報の変更 (representative only): flags left out keep their value.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @OptionGroup var fields: BusinessFields
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let prepared = try await service.prepare(
+                    .updateBusinessInformation(try fields.information(updating: registration.business)),
+                    to: registration.id, by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+}
+
+
+struct QualificationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qualification", abstract: "資格情報: add from the selection, or remove (representative only).",
+        subcommands: [Add.self, Remove.self])
+
+    struct Arguments: ParsableArguments {
+        @Option(help: "The kind: manufacturing (物品の製造), sales (物品の販売), services (役務の提供等), purchase (物品の買受け).")
+        var kind: String
+        @Option(help: "The grade: A, B, C or D.") var grade: String
+
+        func validate() throws { _ = try qualification() }
+
+        func qualification() throws -> Qualification {
+            guard let kind = Qualification.Kind(rawValue: kind) else {
+                throw ValidationError("--kind is manufacturing, sales, services or purchase.")
+            }
+            guard let grade = Qualification.Grade(rawValue: grade.uppercased()) else {
+                throw ValidationError("--grade is A, B, C or D.")
+            }
+            return Qualification(kind: kind, grade: grade)
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "資格情報の追加.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @OptionGroup var arguments: Arguments
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let prepared = try await service.prepare(
+                    .addQualification(try arguments.qualification()), to: registration.id, by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "資格情報の削除.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var actor: ActorOption
+        @OptionGroup var arguments: Arguments
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let registration = try await actor.registration(in: service.store)
+                let prepared = try await service.prepare(
+                    .removeQualification(try arguments.qualification()), to: registration.id, by: actor.actor)
+                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            }
+        }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the registered businesses and their users.")
+    @OptionGroup var storage: StoreOptions
+
+    func run() async throws {
+        await reportingErrors {
+            var rows: [[String]] = []
+            for registration in try await storage.store().registrations() {
+                for user in registration.users {
+                    rows.append([
+                        registration.id.rawValue, registration.business.name, user.id.rawValue,
+                        user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
+                    ])
+                }
+            }
+            if !rows.isEmpty { print(TerminalText.table(rows)) }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a registration in full (by business B-… or user U-…), with its certificates and history.")
+    @OptionGroup var storage: StoreOptions
+    @Argument(help: "A business (B-…) or user (U-…) identifier.") var id: String
+
+    func run() async throws {
+        await reportingErrors {
+            let store = try storage.store()
+            let registration =
+                id.hasPrefix("U-")
+                ? try await store.registration(ofUser: UserID(rawValue: id))
+                : try await store.registration(BusinessID(rawValue: id))
+            guard let registration else { throw RegistrationError.businessNotFound(BusinessID(rawValue: id)) }
+            print(
+                Screens.registration(registration, history: try await store.history(of: registration.id), at: Date()),
+                terminator: "")
+        }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Log in with a certificate: the portal issues a challenge, the card or file key signs it.")
+    @OptionGroup var storage: StoreOptions
+    @OptionGroup var source: CertificateSource
+    @Option(help: "Trusted root certificates (PEM).") var trust: String
+    @Option(help: "Certificate revocation lists (DER or PEM) to check.") var crl: [String] = []
+
+    func run() async throws {
+        await reportingErrors {
+            let store = try storage.store()
+            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
+            let crls = try crl.map { try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0)))) }
+            let login = CertificateLogin(
+                store: store,
+                validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable))
+            let challenge = try await login.issueChallenge()
+            let session = try await login.login(try await source.answer(challenge))
+            print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
+            print("利用者 \(session.userID)  証明書 \(session.bindingID)")
+        }
+    }
+}
+
+struct OutboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox", abstract: "The hand-overs to GEPS and the completion mails: list and deliver.",
+        subcommands: [ListOutbox.self])
+
+    struct ListOutbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox messages.")
+        @OptionGroup var storage: StoreOptions
+        @Option(help: "Only messages in this state: pending, delivered or failed.") var state: String?
+
+        func run() async throws {
+            await reportingErrors {
+                let filter = try state.map {
+                    guard let state = OutboxMessage.State(rawValue: $0) else {
+                        throw ValidationError("--state is pending, delivered or failed.")
+                    }
+                    return state
+                }
+                var rows: [[String]] = []
+                for message in try await storage.store().outbox(state: filter) {
+                    let note: String = message.lastError ?? message.receipt ?? ""
+                    rows.append([
+                        message.id.rawValue, message.kind.rawValue, message.state.rawValue,
+                        "tries \(message.attempts)", message.idempotencyKey, note,
+                    ])
+                }
+                if !rows.isEmpty { print(TerminalText.table(rows)) }
+            }
+        }
+    }
+}

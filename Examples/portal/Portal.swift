@@ -1,0 +1,45 @@
+// portal: a small back office over a SQLite file — register businesses and their people, bind certificates, update
+// information as a given user (the rights decide), log in with a card, and deliver the outbox. A thin example over
+// the Registration, CardCredentials, JPKI and PCSC modules.
+
+import ArgumentParser
+import Foundation
+import Registration
+
+@main
+struct Portal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portal",
+        abstract: "A back office of an e-bidding portal over a SQLite file: registrations, rights, login, outbox.",
+        discussion: """
+            Every change shows its confirmation screen (確認) and asks before it is committed; --yes commits \
+            without asking. PINs and passwords are asked for on the terminal without echo, or read from standard \
+            input with --pin-stdin / --password-stdin; they are never printed. Exit status: 0 on success, 1 when \
+            something was refused (rights, validation, a stale change, a wrong PIN, a login refused), 2 on any \
+            other error.
+            """,
+        subcommands: [
+            Register.self, AgentCommand.self, CertificateCommand.self, UpdateCommand.self, QualificationCommand.self,
+            List.self, Show.self, Login.self, OutboxCommand.self,
+        ]
+    )
+}
+
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The SQLite file of the portal (created when missing).")
+    var db = "portal.sqlite"
+
+    func store() throws -> SQLiteRegistrationStore { try SQLiteRegistrationStore(path: db) }
+
+    func service() throws -> RegistrationService {
+        RegistrationService(store: try store(), portal: try portalProfile())
+    }
+}
+
+/// The portal's name and mail sender, from the environment (PORTAL_NAME, PORTAL_MAIL_FROM) or defaults.
+func portalProfile() throws -> PortalProfile {
+    let environment = ProcessInfo.processInfo.environment
+    return PortalProfile(
+        name: environment["PORTAL_NAME"] ?? "調達ポータル",
+        mailFrom: try MailAddress(environment["PORTAL_MAIL_FROM"] ?? "noreply@portal.example.jp"))
+}
