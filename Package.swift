@@ -220,9 +220,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CertificateRenewalTests",
+            dependencies: [
+                "CertificateRenewal", "Registration", "CardCredentials", "CardSimulator", "ISO7816", "JPKI",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI",
+                "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
