@@ -28,8 +28,8 @@ public struct MailMessage: Sendable, Hashable, Codable {
     public var subject: String
     /// The text; any line breaks (LF, CR or CRLF) are sent as CRLF.
     public var body: String
-    /// The Message-ID with its angle brackets, e.g. `<0b5c….mail@portal.example.go.jp>`: unique per mail, and the
-    /// same on every retry of one outbox message.
+    /// The Message-ID, e.g. `<0b5c….mail@portal.example.go.jp>` (the angle brackets may be left out; the header
+    /// always has them): unique per mail, and the same on every retry of one outbox message.
     public var messageID: String
     /// The date of the `Date` header.
     public var date: Date
@@ -38,7 +38,7 @@ public struct MailMessage: Sendable, Hashable, Codable {
     ///
     /// - Throws: ``RegistrationError/invalidField(field:reason:)`` when there is no recipient, or the subject, the
     ///   sender's name or the Message-ID has a line break or another control character, or the Message-ID is not
-    ///   of the form `<left@right>`.
+    ///   of the form `left@right` (with or without angle brackets).
     public init(
         from: MailAddress, fromName: String? = nil, to: [MailAddress], subject: String, body: String,
         messageID: String, date: Date
@@ -91,14 +91,19 @@ public struct MailMessage: Sendable, Hashable, Codable {
         try Self.checkHeaderText(subject, field: "件名 (Subject)")
         if let fromName { try Self.checkHeaderText(fromName, field: "差出人名 (From name)") }
         try Self.checkHeaderText(messageID, field: "Message-ID")
-        let inner = messageID.dropFirst().dropLast()
-        guard messageID.hasPrefix("<"), messageID.hasSuffix(">"), messageID.utf8.count <= 250,
-            inner.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }),
-            inner.split(separator: "@", omittingEmptySubsequences: false).count == 2,
-            !inner.hasPrefix("@"), !inner.hasSuffix("@")
+        let inner = Self.messageIDWithoutBrackets(messageID)
+        let parts = inner.split(separator: "@", omittingEmptySubsequences: false)
+        guard messageID.utf8.count <= 250, parts.count == 2, parts.allSatisfy({ !$0.isEmpty }),
+            inner.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
         else {
-            throw .invalidField(field: "Message-ID", reason: "it must have the form <left@right> in ASCII, no spaces")
+            throw .invalidField(
+                field: "Message-ID", reason: "it must have the form left@right (or <left@right>) in ASCII, no spaces")
         }
+    }
+
+    /// The Message-ID without its angle brackets, when it has both.
+    private static func messageIDWithoutBrackets(_ id: String) -> Substring {
+        id.hasPrefix("<") && id.hasSuffix(">") && id.count >= 2 ? id.dropFirst().dropLast() : Substring(id)
     }
 
     private static func checkHeaderText(_ text: String, field: String) throws(RegistrationError) {
@@ -125,7 +130,7 @@ public struct MailMessage: Sendable, Hashable, Codable {
         header.append("From: " + mailbox(name: fromName, address: from, used: "From: ".count))
         header.append("To: " + addressList(to, used: "To: ".count))
         header.append("Subject: " + Self.unstructured(subject, used: "Subject: ".count))
-        header.append("Message-ID: " + messageID)
+        header.append("Message-ID: <\(Self.messageIDWithoutBrackets(messageID))>")
         header.append("MIME-Version: 1.0")
         header.append("Content-Type: text/plain; charset=UTF-8")
         header.append("Content-Transfer-Encoding: base64")

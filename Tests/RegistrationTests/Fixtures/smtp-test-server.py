@@ -9,6 +9,7 @@ envelope and the message as Python's own `email` package decodes it (an independ
   --reject ADDRESS    answer 550 to RCPT TO for this address (repeatable)
   --no-ehlo           answer 502 to EHLO (the client must fall back to HELO)
   --auth USER:PASS    require AUTH PLAIN (without TLS) with these credentials
+  --silent            accept connections and never answer (the client must time out)
 """
 import argparse
 import asyncio
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--no-ehlo", action="store_true")
     parser.add_argument("--auth")
+    parser.add_argument("--silent", action="store_true")
     options = parser.parse_args()
     os.makedirs(options.maildir, exist_ok=True)
     state = {"data": 0, "stored": 0}
@@ -98,7 +100,10 @@ def main():
         kwargs = {"decode_data": False, "hostname": "smtp.test"}
         if options.auth:
             kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
-        server = await loop.create_server(lambda: SMTP(Handler(), **kwargs), sock=sock)
+        if options.silent:
+            server = await loop.create_server(asyncio.Protocol, sock=sock)
+        else:
+            server = await loop.create_server(lambda: SMTP(Handler(), **kwargs), sock=sock)
         print(sock.getsockname()[1], flush=True)
         await loop.run_in_executor(None, sys.stdin.read)
         server.close()
