@@ -1,0 +1,483 @@
+public import CardCredentials
+import Foundation
+public import ISO7816
+public import Registration
+
+/// IC card renewal (ICカード更新, seeds 000 and 001): a card close to expiry is replaced by a new card, swapped in
+/// the same reader, and the user's certificate binding moves to the new card in one transaction.
+///
+/// A front end drives it step by step; ``step`` says what to show and ask next:
+///
+/// ```swift
+/// let renewal = ICCardRenewal(user: userID, of: businessID, slot: slot, environment: environment)
+/// try await renewal.readCurrentCard()                       // 古いICカードの確認 → OK
+/// try await renewal.verifyCurrentPIN(try SecretPIN(typed, policy: policy))
+/// try await renewal.swapCards()                             // 新しいICカードの確認 → OK (waits for the swap)
+/// try await renewal.verifyNewPIN(try SecretPIN(typedNew, policy: policy))
+/// guard case .confirm(let confirmation) = await renewal.step else { return }
+/// show(confirmation)                                        // 電子証明書更新確認
+/// let done = try await renewal.update()                     // 更新; or `await renewal.back()` (戻る)
+/// ```
+///
+/// The rules of the manuals, in the order they are checked:
+/// - The current card must carry the user's active registered certificate; it is refused, with the advice to
+///   register anew (新規登録), when it expired, was revoked (lost: the CRLs of the environment's validator) or
+///   its PIN is blocked (閉塞).
+/// - Each PIN is checked for form and tries left before VERIFY (a wrong PIN keeps the step and says how many
+///   tries are left), and the card then proves it holds the certificate's key by signing a random challenge.
+/// - The new card must not be the current card; its certificate must chain to a trusted CA and be neither
+///   expired nor revoked nor registered already; its company name (ICカード業者名称) must be exactly the
+///   registered 商号又は名称, and its holder's name (and address, where the current card has one) the current
+///   card's. These are checked when the new card is read, before its PIN costs a try.
+/// - ``update()`` commits ``RegistrationChange/replaceCertificate(_:with:_:)``: the old binding is superseded
+///   (the old card can no longer log in) and the new one is active, with the GEPS hand-over and the mail, in one
+///   transaction. Two renewals of one user at once: the first commit wins, the other fails with
+///   ``LifecycleError/registrationChanged``.
+///
+/// Nothing is stored before ``update()``: ``back()`` (戻る) at any step returns to the start and the registration
+/// is unchanged. A failed step leaves the flow where it was (a card pulled: insert it again and repeat the step).
+public actor ICCardRenewal {
+    /// The user whose card is renewed.
+    public nonisolated let userID: UserID
+    /// The user's business.
+    public nonisolated let businessID: BusinessID
+    /// The reader both cards go into.
+    public nonisolated let slot: any CardSlot
+    /// The registration desk, the certificate checks and the card profiles.
+    public nonisolated let environment: LifecycleEnvironment
+    /// The labels of the confirmation screen.
+    public nonisolated let wording: RenewalWording
+
+    /// What the front end shows and asks now.
+    public private(set) var step: ICCardRenewalStep = .insertCurrentCard
+
+    private var current: SlotCard?
+    private var currentBinding: CertificateBinding?
+    private var new: SlotCard?
+    private var prepared: PreparedChange?
+    /// Changes on every return to the start, so a call that was waiting notices it.
+    private var generation = 0
+    /// The generation of the call running now, if one is.
+    private var running: Int?
+    private var committing = false
+
+    /// A renewal of `user`'s IC card in `business`, with both cards going into `slot`.
+    ///
+    /// - Parameters:
+    ///   - user: The user (代表者 or 代理人) whose card is renewed.
+    ///   - business: The user's business.
+    ///   - slot: The reader (a `PCSCReaderSlot`, or a simulator's slot).
+    ///   - environment: The registration desk, certificate checks and card profiles.
+    ///   - wording: The confirmation screen's labels; seed 000's by default.
+    public init(
+        user: UserID, of business: BusinessID, slot: any CardSlot, environment: LifecycleEnvironment,
+        wording: RenewalWording = .businessName
+    ) {
+        userID = user
+        businessID = business
+        self.slot = slot
+        self.environment = environment
+        self.wording = wording
+    }
+
+    /// A renewal for the user of a login session.
+    public init(
+        session: LoginSession, slot: any CardSlot, environment: LifecycleEnvironment,
+        wording: RenewalWording = .businessName
+    ) {
+        self.init(user: session.userID, of: session.businessID, slot: slot, environment: environment, wording: wording)
+    }
+
+    // MARK: 1. The current card
+
+    /// 古いICカードの確認 → OK: waits for a card in the reader, reads its certificate and checks it is the user's
+    /// active registered certificate, not expired, not revoked, and that its PIN is not blocked.
+    ///
+    /// Next step: ``ICCardRenewalStep/enterCurrentPIN(triesLeft:)``. On error the step stays
+    /// ``ICCardRenewalStep/insertCurrentCard``.
+    ///
+    /// - Throws: ``LifecycleError/noCardInserted(reader:)``, ``LifecycleError/currentCardNotRegistered``,
+    ///   ``LifecycleError/currentCardNotActive(_:)``, ``LifecycleError/currentCardExpired(notAfter:)``,
+    ///   ``LifecycleError/currentCardRevoked(date:)``, ``LifecycleError/pinBlocked(_:)`` (these with the advice to
+    ///   register anew), ``LifecycleError/certificateUntrusted(_:reason:)``, or a card error.
+    public func readCurrentCard() async throws(LifecycleError) {
+        let token = try begin("insertCurrentCard") { if case .insertCurrentCard = $0 { true } else { false } }
+        defer { end(token) }
+        let present: Bool
+        do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
+            throw LifecycleError.card(error, .current)
+        }
+        guard present else { throw .noCardInserted(reader: slot.name) }
+        let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .current)
+        do throws(LifecycleError) {
+            let registration = try await registration()
+            let now = environment.service.now()
+            guard let binding = registration.binding(fingerprint: card.fingerprint), binding.userID == userID else {
+                throw .currentCardNotRegistered
+            }
+            switch binding.status(at: now) {
+            case .active: break
+            case .expired: throw .currentCardExpired(notAfter: binding.notValidAfter)
+            case let status: throw .currentCardNotActive(status)
+            }
+            try await validate(card, as: .current, at: now)
+            let tries = try await triesLeft(card, as: .current)
+            try stillCurrent(token)
+            current = card
+            currentBinding = binding
+            step = .enterCurrentPIN(triesLeft: tries)
+        } catch {
+            await card.connection.disconnect()
+            throw error
+        }
+    }
+
+    /// PIN番号の入力 → OK for the current card: verifies the PIN (form and tries left first), then has the card
+    /// prove it holds its certificate's key.
+    ///
+    /// Next step: ``ICCardRenewalStep/swapCards``. A wrong PIN keeps the step with the tries left; a PIN that
+    /// becomes blocked ends the renewal (back to the start, with the advice to register anew).
+    ///
+    /// - Parameters:
+    ///   - pin: The current card's PIN.
+    ///   - allowLastTry: Whether the PIN may be sent when only one try is left.
+    public func verifyCurrentPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
+        let token = try begin("enterCurrentPIN") { if case .enterCurrentPIN = $0 { true } else { false } }
+        defer { end(token) }
+        guard let expected = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
+        let card = try await reconnect(expected, as: .current)
+        try stillCurrent(token)
+        current = card
+        do throws(LifecycleError) {
+            do {
+                try await card.card.verifyPIN(pin, allowLastTry: allowLastTry)
+            } catch {
+                throw LifecycleError.card(error, .current)
+            }
+            try await card.proveKey(as: .current)
+            try stillCurrent(token)
+            step = .swapCards
+        } catch {
+            try stillCurrent(token)
+            switch error {
+            case .wrongPIN(_, let triesLeft): step = .enterCurrentPIN(triesLeft: triesLeft)
+            case .pinBlocked: await restart()
+            default: if error.losesConnection { current?.isConnected = false }
+            }
+            throw error
+        }
+    }
+
+    // MARK: 2. The card swap
+
+    /// 新しいICカードの確認 → OK: waits until the current card is taken out and a new card is inserted in the same
+    /// reader (or finds the new card there already), reads it and checks it (see the type's rules).
+    ///
+    /// Next step: ``ICCardRenewalStep/enterNewPIN(triesLeft:)``. On error the step stays
+    /// ``ICCardRenewalStep/swapCards``: the person inserts another card and presses OK again.
+    ///
+    /// - Throws: ``LifecycleError/cardNotRemoved(reader:)``, ``LifecycleError/noCardInserted(reader:)``,
+    ///   ``LifecycleError/sameCard``, ``LifecycleError/companyNameMismatch(registered:card:)`` (with both names),
+    ///   ``LifecycleError/holderMismatch(field:current:new:)``, ``LifecycleError/newCardExpired(notAfter:)``,
+    ///   ``LifecycleError/newCardRevoked(date:)``, ``LifecycleError/newCardNotYetValid(notBefore:)``,
+    ///   ``LifecycleError/newCardAlreadyRegistered``, ``LifecycleError/certificateUntrusted(_:reason:)``,
+    ///   ``LifecycleError/pinBlocked(_:)``, or a card error.
+    public func swapCards() async throws(LifecycleError) {
+        let token = try begin("swapCards") { if case .swapCards = $0 { true } else { false } }
+        defer { end(token) }
+        guard let old = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
+        if old.isConnected {
+            await old.connection.disconnect()
+            current?.isConnected = false
+        }
+        let card = try await waitForNewCard(replacing: old)
+        do throws(LifecycleError) {
+            try await checkNewCard(card, replacing: old)
+            let tries = try await triesLeft(card, as: .new)
+            try stillCurrent(token)
+            new = card
+            step = .enterNewPIN(triesLeft: tries)
+        } catch {
+            await card.connection.disconnect()
+            throw error
+        }
+    }
+
+    /// PIN番号の入力 → OK for the new card: verifies the PIN, has the card prove its key, and prepares the change
+    /// (nothing is stored).
+    ///
+    /// Next step: ``ICCardRenewalStep/confirm(_:)``. A wrong PIN keeps the step; a blocked PIN returns to
+    /// ``ICCardRenewalStep/swapCards``.
+    public func verifyNewPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
+        let token = try begin("enterNewPIN") { if case .enterNewPIN = $0 { true } else { false } }
+        defer { end(token) }
+        guard let expected = new, let old = current, let binding = currentBinding else {
+            throw .notAtStep(expected: "swapCards", current: step.name)
+        }
+        let card = try await reconnect(expected, as: .new)
+        try stillCurrent(token)
+        new = card
+        do throws(LifecycleError) {
+            do {
+                try await card.card.verifyPIN(pin, allowLastTry: allowLastTry)
+            } catch {
+                throw LifecycleError.card(error, .new)
+            }
+            try await card.proveKey(as: .new)
+        } catch {
+            try stillCurrent(token)
+            switch error {
+            case .wrongPIN(_, let triesLeft): step = .enterNewPIN(triesLeft: triesLeft)
+            case .pinBlocked:
+                await card.connection.disconnect()
+                new = nil
+                step = .swapCards
+            default: if error.losesConnection { new?.isConnected = false }
+            }
+            throw error
+        }
+        let change = RegistrationChange.replaceCertificate(binding.id, with: card.certificate, .icCard)
+        let prepared: PreparedChange
+        do {
+            prepared = try await environment.service.prepare(
+                change, to: businessID, by: .user(userID, binding: binding.id))
+        } catch {
+            try stillCurrent(token)
+            await restart()
+            throw Self.mapped(error)
+        }
+        try stillCurrent(token)
+        let business = prepared.before?.business ?? prepared.after.business
+        let confirmation = RenewalConfirmation(
+            current: RenewalCardDetails(
+                role: .current, business: business, certificate: old.summary, fingerprint: old.fingerprint,
+                wording: wording),
+            new: RenewalCardDetails(
+                role: .new, business: business, certificate: card.summary, fingerprint: card.fingerprint,
+                wording: wording),
+            wording: wording)
+        self.prepared = prepared
+        step = .confirm(confirmation)
+    }
+
+    // MARK: 3. Confirmation
+
+    /// 更新: commits the renewal in one transaction — the current card's binding superseded, the new card's
+    /// active, the GEPS hand-over and the completion mail written with it.
+    ///
+    /// Next step: ``ICCardRenewalStep/completed(_:)``. When the registration changed since the confirmation was
+    /// prepared (another renewal won) or the confirmation waited too long, nothing is stored and the flow
+    /// starts over.
+    ///
+    /// - Throws: ``LifecycleError/registrationChanged``, ``LifecycleError/confirmationExpired``, or
+    ///   ``LifecycleError/registration(_:)``.
+    @discardableResult
+    public func update() async throws(LifecycleError) -> RenewalCompletion {
+        let token = try begin("confirm") { if case .confirm = $0 { true } else { false } }
+        defer { end(token) }
+        guard case .confirm(let confirmation) = step, let prepared, let binding = currentBinding else {
+            throw .notAtStep(expected: "confirm", current: step.name)
+        }
+        committing = true
+        defer { committing = false }
+        let committed: CommittedChange
+        do {
+            committed = try await environment.service.commit(prepared)
+        } catch {
+            await restart()
+            throw Self.mapped(error)
+        }
+        let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
+        let completion = RenewalCompletion(
+            changeID: committed.changeID, supersededBindingID: binding.id,
+            newBindingID: newBinding?.id ?? binding.id, registration: committed.registration,
+            confirmation: confirmation, outbox: committed.outbox)
+        if let card = new { await card.connection.disconnect() }
+        current = nil
+        new = nil
+        self.prepared = nil
+        step = .completed(completion)
+        return completion
+    }
+
+    /// 戻る: returns to the start (``ICCardRenewalStep/insertCurrentCard``); nothing was stored, so the
+    /// registration is unchanged. A call still waiting for a card ends with ``LifecycleError/flowRestarted``
+    /// when its wait does (cancel its task to end the wait at once).
+    ///
+    /// - Throws: ``LifecycleError/stepInProgress`` while ``update()`` is committing (it cannot be taken back).
+    public func back() async throws(LifecycleError) {
+        guard !committing else { throw .stepInProgress }
+        await restart()
+    }
+
+    // MARK: - Steps
+
+    /// Starts a call at the step `name`: refuses another call running, or a call at the wrong step.
+    private func begin(_ name: String, _ matches: (ICCardRenewalStep) -> Bool) throws(LifecycleError) -> Int {
+        guard running == nil else { throw .stepInProgress }
+        guard matches(step) else { throw .notAtStep(expected: name, current: step.name) }
+        running = generation
+        return generation
+    }
+
+    private func end(_ token: Int) {
+        if running == token { running = nil }
+    }
+
+    /// Throws when the flow went back to its start while the call was waiting.
+    private func stillCurrent(_ token: Int) throws(LifecycleError) {
+        guard generation == token else { throw .flowRestarted }
+    }
+
+    private func restart() async {
+        let cards = [current, new].compactMap { $0 }.filter(\.isConnected)
+        generation += 1
+        running = nil
+        current = nil
+        currentBinding = nil
+        new = nil
+        prepared = nil
+        step = .insertCurrentCard
+        for card in cards { await card.connection.disconnect() }
+    }
+
+    // MARK: - Cards
+
+    /// The card of a PIN step, connected: the one read before, or — after it was pulled and inserted again — the
+    /// card in the slot, read again and checked to be the same.
+    private func reconnect(_ card: SlotCard, as role: RenewalCardRole) async throws(LifecycleError) -> SlotCard {
+        if card.isConnected { return card }
+        let present: Bool
+        do { present = try await slot.isCardPresent() } catch { throw LifecycleError.card(error, role) }
+        guard present else { throw .cardRemoved(role) }
+        let again = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: role)
+        guard again.fingerprint == card.fingerprint else {
+            await again.connection.disconnect()
+            throw .differentCardInserted(role)
+        }
+        return again
+    }
+
+    /// The new card: the card in the slot if it is not the current one (the person swapped before pressing OK),
+    /// else the card inserted after the current one is taken out.
+    private func waitForNewCard(replacing old: SlotCard) async throws(LifecycleError) -> SlotCard {
+        let timeout = environment.cardWaitTimeout
+        do {
+            if try await slot.isCardPresent() {
+                do throws(LifecycleError) {
+                    let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
+                    if card.fingerprint != old.fingerprint { return card }
+                    await card.connection.disconnect()
+                } catch .cardRemoved {
+                    // Pulled while being read: the swap is under way.
+                }
+                guard try await slot.waitForRemoval(timeout: timeout) else {
+                    throw LifecycleError.cardNotRemoved(reader: slot.name)
+                }
+            }
+            guard try await slot.waitForCard(timeout: timeout) else {
+                throw LifecycleError.noCardInserted(reader: slot.name)
+            }
+        } catch {
+            throw LifecycleError.card(error, .new)
+        }
+        let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
+        guard card.fingerprint != old.fingerprint else {
+            await card.connection.disconnect()
+            throw .sameCard
+        }
+        return card
+    }
+
+    /// The PIN's tries left, refusing a blocked PIN.
+    private func triesLeft(_ card: SlotCard, as role: RenewalCardRole) async throws(LifecycleError) -> Int? {
+        let status: PINStatus
+        do { status = try await card.card.pinStatus() } catch { throw LifecycleError.card(error, role) }
+        switch status {
+        case .blocked: throw .pinBlocked(role)
+        case .triesLeft(let tries): return tries
+        case .verified: return nil
+        }
+    }
+
+    /// Checks the new card's certificate against the rules of the type's documentation.
+    private func checkNewCard(_ card: SlotCard, replacing old: SlotCard) async throws(LifecycleError) {
+        let registration = try await registration()
+        try await validate(card, as: .new, at: environment.service.now())
+        let registered = registration.business.name
+        guard let company = card.summary.companyName, Self.same(company, registered) else {
+            throw .companyNameMismatch(registered: registered, card: card.summary.companyName)
+        }
+        let holderName = old.summary.holderName ?? ""
+        let newHolderName = card.summary.holderName ?? ""
+        guard Self.same(holderName, newHolderName) else {
+            throw .holderMismatch(field: "ICカード取得者氏名", current: holderName, new: newHolderName)
+        }
+        if let address = old.summary.holderAddress {
+            let newAddress = card.summary.holderAddress ?? ""
+            guard Self.same(address, newAddress) else {
+                throw .holderMismatch(field: "ICカード取得者所在地", current: address, new: newAddress)
+            }
+        }
+        do {
+            if try await environment.service.store.registration(boundTo: card.fingerprint) != nil {
+                throw LifecycleError.newCardAlreadyRegistered
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Validates a card's certificate with the environment's validator (its CA certificate as an intermediate).
+    private func validate(_ card: SlotCard, as role: RenewalCardRole, at date: Date) async throws(LifecycleError) {
+        var validator = environment.validator
+        validator.intermediates += card.chain
+        switch await validator.validate(card.certificate, for: .any, at: date) {
+        case .valid:
+            return
+        case .expired(let notAfter, _):
+            throw role == .current ? .currentCardExpired(notAfter: notAfter) : .newCardExpired(notAfter: notAfter)
+        case .revoked(_, let date, _):
+            throw role == .current ? .currentCardRevoked(date: date) : .newCardRevoked(date: date)
+        case .notYetValid(let notBefore, _) where role == .new:
+            throw .newCardNotYetValid(notBefore: notBefore)
+        case let failure:
+            throw .certificateUntrusted(role, reason: failure.description)
+        }
+    }
+
+    // MARK: - Registration
+
+    /// The user's registration, checking the user is there and not deleted.
+    private func registration() async throws(LifecycleError) -> BusinessRegistration {
+        do {
+            guard let registration = try await environment.service.store.registration(businessID) else {
+                throw RegistrationError.businessNotFound(businessID)
+            }
+            let user = try registration.user(userID)
+            guard user.status == .active else { throw RegistrationError.userDeleted(userID) }
+            return registration
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The lifecycle error for an error of the registration desk.
+    private static func mapped(_ error: any Error) -> LifecycleError {
+        if let error = error as? LifecycleError { return error }
+        guard let error = error as? RegistrationError else { return .card(error, .new) }
+        switch error {
+        case .staleChange: return .registrationChanged
+        case .preparationExpired: return .confirmationExpired
+        case .companyNameMismatch(let registered, let card): return .companyNameMismatch(registered: registered, card: card)
+        case .certificateAlreadyBound: return .newCardAlreadyRegistered
+        case .certificateNotActive(let status): return .currentCardNotActive(status)
+        default: return .registration(error)
+        }
+    }
+
+    /// Names compare exactly, ignoring only spaces at the ends (as the registration desk compares them).
+    private static func same(_ a: String, _ b: String) -> Bool {
+        a.trimmingCharacters(in: .whitespaces) == b.trimmingCharacters(in: .whitespaces)
+    }
+}

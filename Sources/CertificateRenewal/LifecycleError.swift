@@ -1,0 +1,230 @@
+public import CardCredentials
+public import Foundation
+public import Registration
+
+/// Which card of a renewal an error is about: the card in use now, or the card that replaces it.
+public enum RenewalCardRole: String, Sendable, Hashable, CustomStringConvertible {
+    /// 現在使用しているICカード: the card registered now.
+    case current
+    /// 新規に使用するICカード: the card that replaces it.
+    case new
+
+    /// The heading the confirmation screen gives the card (seeds 000 and 001).
+    public var japaneseLabel: String {
+        switch self {
+        case .current: "現在使用しているICカード"
+        case .new: "新規に使用するICカード"
+        }
+    }
+
+    /// `"the current IC card (現在使用しているICカード)"` or `"the new IC card (新規に使用するICカード)"`.
+    public var description: String {
+        switch self {
+        case .current: "the current IC card (\(japaneseLabel))"
+        case .new: "the new IC card (\(japaneseLabel))"
+        }
+    }
+}
+
+/// What can go wrong in a lifecycle flow; each description says what the person should do next.
+///
+/// A flow that throws one of these stays at the step it was at unless the case says otherwise, so the front end
+/// shows the message and lets the person try again, or go back (戻る). No case ever carries a PIN.
+public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
+    // MARK: The reader
+
+    /// No card was inserted into `reader` before the wait ended.
+    case noCardInserted(reader: String)
+    /// The card in `reader` was not taken out before the wait ended (the card swap of an IC card renewal).
+    case cardNotRemoved(reader: String)
+    /// The card left the reader during the step; nothing was changed.
+    case cardRemoved(RenewalCardRole)
+    /// After the card was pulled, another card came back in its place.
+    case differentCardInserted(RenewalCardRole)
+    /// The card could not be read: it is not an IC card this portal knows, the link failed, or its answer is
+    /// damaged; `reason` is the card module's error.
+    case cardUnreadable(RenewalCardRole, reason: CardCredentialsError)
+
+    // MARK: PINs
+
+    /// The PIN does not have the card's form; nothing was sent to the card and no try was spent.
+    case pinFormat(RenewalCardRole, PINFormatProblem)
+    /// The card refused the PIN; `triesLeft` more wrong tries are allowed before it is blocked (閉塞).
+    case wrongPIN(RenewalCardRole, triesLeft: Int)
+    /// Only one try is left and spending it was not allowed; the PIN was not sent.
+    case lastTryRefused(RenewalCardRole)
+    /// The card's PIN is blocked (閉塞). For the current card the renewal is not available (新規登録).
+    case pinBlocked(RenewalCardRole)
+    /// The card accepted its PIN but its key did not sign for the certificate it carries.
+    case cardKeyMismatch(RenewalCardRole)
+
+    // MARK: The current card: when IC card renewal is not available
+
+    /// The current card's certificate is not a certificate of this user in the registration.
+    case currentCardNotRegistered
+    /// The current card's certificate is registered, but no longer active (superseded, removed, revoked).
+    case currentCardNotActive(BindingStatus)
+    /// The current card expired (有効期限切れ): renewal is not available; register anew (新規登録).
+    case currentCardExpired(notAfter: Date)
+    /// The current card was revoked (失効, e.g. lost): renewal is not available; register anew (新規登録).
+    case currentCardRevoked(date: Date)
+
+    // MARK: The new card
+
+    /// The card inserted as the new card is the current card (the same certificate).
+    case sameCard
+    /// The new card expired (有効期限切れ).
+    case newCardExpired(notAfter: Date)
+    /// The new card's certificate is not valid yet.
+    case newCardNotYetValid(notBefore: Date)
+    /// The new card's certificate was revoked (失効).
+    case newCardRevoked(date: Date)
+    /// The new card's certificate is registered already (to this or another user).
+    case newCardAlreadyRegistered
+    /// The new card's company name (ICカード業者名称) is not exactly the registered 商号又は名称; `card` is nil
+    /// when the certificate carries none.
+    case companyNameMismatch(registered: String, card: String?)
+    /// The new card's holder differs from the current card's: `field` is the screen's label
+    /// (ICカード取得者氏名 or ICカード取得者所在地).
+    case holderMismatch(field: String, current: String, new: String)
+
+    // MARK: Either card
+
+    /// The card's certificate did not pass validation for another reason (no chain to a trusted CA, a stale or
+    /// missing revocation list); `reason` is the validator's sentence.
+    case certificateUntrusted(RenewalCardRole, reason: String)
+
+    // MARK: The flow
+
+    /// The call does not belong to the flow's current step (`current`); `expected` names the step it needs.
+    case notAtStep(expected: String, current: String)
+    /// Another call of the same flow is still running (waiting for a card, talking to it).
+    case stepInProgress
+    /// The flow went back to its start (戻る) while this call was running; its result was dropped.
+    case flowRestarted
+    /// The wait was cancelled.
+    case cancelled
+    /// The registration changed after the confirmation screen was prepared (another renewal or change won);
+    /// nothing was stored and the flow starts over.
+    case registrationChanged
+    /// The confirmation screen waited longer than its time limit; nothing was stored and the flow starts over.
+    case confirmationExpired
+    /// The registration desk refused or failed; `reason` is its error.
+    case registration(RegistrationError)
+
+    /// Whether the case is one of the manual's refusals of IC card renewal that leave only a new registration
+    /// (新規登録): the current card expired, revoked (lost) or blocked (閉塞).
+    public var requiresNewRegistration: Bool {
+        switch self {
+        case .currentCardExpired, .currentCardRevoked, .pinBlocked(.current): true
+        case .currentCardNotActive(let status): status == .revoked || status == .expired
+        default: false
+        }
+    }
+
+    /// The advice of the manuals when IC card renewal is not available.
+    static let newRegistrationAdvice =
+        "IC card renewal (ICカード更新) is not available for it: register anew (新規登録, 利用者情報の新規登録) "
+        + "with the new card, entering the card's department information (ICカード利用部署情報)."
+
+    public var description: String {
+        switch self {
+        case .noCardInserted(let reader):
+            return "No IC card was inserted into \(reader). Insert the card and press OK again."
+        case .cardNotRemoved(let reader):
+            return "The current IC card was not taken out of \(reader). Take it out, insert the new card "
+                + "(新しいICカード), and press OK again."
+        case .cardRemoved(let role):
+            return "\(role.description.capitalizedFirst) was taken out of the reader during the step; nothing was "
+                + "changed. Insert it again and repeat the step."
+        case .differentCardInserted(let role):
+            return "Another card was inserted in place of \(role). Insert that card again and repeat the step, "
+                + "or go back (戻る) and start the renewal over."
+        case .cardUnreadable(let role, let reason):
+            return "\(role.description.capitalizedFirst) could not be read: \(reason)"
+        case .pinFormat(let role, let problem):
+            return "The PIN of \(role) was not sent to the card: \(problem). Enter the PIN (PIN番号) again."
+        case .wrongPIN(let role, let triesLeft):
+            let tries = triesLeft == 1 ? "1 try is" : "\(triesLeft) tries are"
+            return "\(role.description.capitalizedFirst) refused the PIN (PIN番号): \(tries) left before the PIN "
+                + "is blocked (閉塞). Enter the PIN the certification authority (認証局) gave with the card."
+        case .lastTryRefused(let role):
+            return "Only one try is left for the PIN of \(role) before it is blocked (閉塞), so the PIN was not "
+                + "sent. Make sure of the PIN, then enter it again allowing the last try."
+        case .pinBlocked(.current):
+            return "The PIN of the current IC card is blocked (閉塞). " + Self.newRegistrationAdvice
+        case .pinBlocked(.new):
+            return "The PIN of the new IC card is blocked (閉塞). Ask its certification authority (認証局) to "
+                + "unblock it, then insert it again."
+        case .cardKeyMismatch(let role):
+            return "The key of \(role) does not belong to the certificate it carries; the card is damaged or "
+                + "not genuine. Ask its certification authority (認証局)."
+        case .currentCardNotRegistered:
+            return "The card in the reader is not a registered IC card of this user. Insert the IC card you log "
+                + "in with now (現在使用しているICカード)."
+        case .currentCardNotActive(let status):
+            if status == .superseded {
+                return "The card in the reader was already replaced by a newer card (更新済み); log in with the "
+                    + "newer card, and renew that one when it comes close to expiry."
+            }
+            return "The card in the reader is no longer registered for login: it is \(status). "
+                + Self.newRegistrationAdvice
+        case .currentCardExpired(let notAfter):
+            return "The current IC card expired on \(CertificateSummary.japanDate(notAfter)) (有効期限切れ). "
+                + Self.newRegistrationAdvice
+        case .currentCardRevoked(let date):
+            return "The current IC card was revoked (失効) on \(CertificateSummary.japanDate(date)), as for a "
+                + "lost card (紛失). " + Self.newRegistrationAdvice
+        case .sameCard:
+            return "The card inserted as the new card is the current card. Take it out and insert the new IC card "
+                + "(新しく取得したICカード)."
+        case .newCardExpired(let notAfter):
+            return "The new IC card expired on \(CertificateSummary.japanDate(notAfter)) (有効期限切れ). Insert a "
+                + "card that is valid, or ask its certification authority (認証局)."
+        case .newCardNotYetValid(let notBefore):
+            return "The new IC card is not valid until \(CertificateSummary.japanDate(notBefore)). Renew from that "
+                + "day, or check the computer's clock."
+        case .newCardRevoked(let date):
+            return "The new IC card was revoked (失効) on \(CertificateSummary.japanDate(date)). Insert a valid "
+                + "card, or ask its certification authority (認証局)."
+        case .newCardAlreadyRegistered:
+            return "The new IC card is registered already (to this or another user); a card is registered once. "
+                + "Insert the new card issued for this renewal."
+        case .companyNameMismatch(let registered, let card):
+            return "The company name on the new IC card (ICカード業者名称: \(card ?? "none")) is not exactly the "
+                + "registered name (商号又は名称: \(registered)), so the renewal stops. Use a card issued to "
+                + "the registered name, or change the business information (事業者基本情報) first."
+        case .holderMismatch(let field, let current, let new):
+            return "The new IC card's \(field) (\(new)) differs from the current card's (\(current)); a renewal "
+                + "keeps the same holder. If the holder changed, register anew (新規登録)."
+        case .certificateUntrusted(let role, let reason):
+            return "The certificate of \(role) was not accepted: \(reason)"
+        case .notAtStep(let expected, let current):
+            return "This action belongs to the step \(expected), but the flow is at \(current). Follow the steps "
+                + "the flow shows, or go back (戻る) and start over."
+        case .stepInProgress:
+            return "The previous action of this flow is still running. Wait for it to finish, then continue."
+        case .flowRestarted:
+            return "The flow went back to its start (戻る) while this action ran; nothing was changed. Start again "
+                + "from the first step."
+        case .cancelled:
+            return "The wait was cancelled; nothing was changed. Repeat the step when ready."
+        case .registrationChanged:
+            return "The registration changed after the confirmation screen was shown (another renewal or change "
+                + "was made first); nothing was stored. Start the renewal again to see the current state."
+        case .confirmationExpired:
+            return "The confirmation screen (電子証明書更新確認) waited too long; nothing was stored. Start the "
+                + "renewal again."
+        case .registration(let error):
+            return error.description
+        }
+    }
+}
+
+extension String {
+    /// The string with its first character upper-cased (“the current card …” at a sentence's start).
+    var capitalizedFirst: String {
+        guard let first else { return self }
+        return first.uppercased() + dropFirst()
+    }
+}
