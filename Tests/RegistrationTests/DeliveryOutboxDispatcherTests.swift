@@ -68,18 +68,14 @@ struct DeliveryOutboxDispatcherTests {
         }
     }
 
-    @Test func mailIsNotSentBeforeGEPSTookTheHandOver() async throws {
+    @Test func handOverGoesFirstThenItsMailInTheSameRun() async throws {
         let bench = try await Bench()
         defer { bench.stop() }
-        let first = try await bench.dispatcher.deliverDue(now: Self.start)
-        #expect(first.lines.map(\.id) == [bench.change.geps.id])
-        #expect(first.lines.first?.outcome == .delivered(receipt: "GEPS-000001"))
-        #expect(try bench.smtp.received().isEmpty)
-        #expect(try await bench.message(bench.change.mail.id).state == .pending)
-
-        let second = try await bench.dispatcher.deliverDue(now: Self.start)
-        #expect(second.lines.map(\.id) == [bench.change.mail.id])
-        #expect(second.delivered == 1)
+        let report = try await bench.dispatcher.deliverDue(now: Self.start)
+        #expect(report.lines.map(\.id) == [bench.change.geps.id, bench.change.mail.id])
+        #expect(report.lines.first?.outcome == .delivered(receipt: "GEPS-000001"))
+        #expect(report.delivered == 2)
+        #expect(report.description.hasPrefix("delivered 2, to retry 0, failed 0"))
         let names = try bench.smtp.received()
         try #require(names.count == 1)
         let mail = try bench.smtp.decoded(names[0])
@@ -94,6 +90,7 @@ struct DeliveryOutboxDispatcherTests {
         #expect(geps.attempts == 1)
         #expect(try await bench.message(bench.change.mail.id).state == .delivered)
         #expect(try await bench.gepsServer.gepsHandOvers().map(\.key) == [bench.change.geps.idempotencyKey])
+        #expect(try bench.smtp.received().count == 1)
     }
 
     @Test func gepsUnavailableTwiceIsRetriedWithBackoffThenDeliveredOnce() async throws {
@@ -102,6 +99,9 @@ struct DeliveryOutboxDispatcherTests {
         let t0 = Self.start
         var report = try await bench.dispatcher.deliverDue(now: t0)
         #expect(report.retried == 1)
+        #expect(report.lines.map(\.id) == [bench.change.geps.id])
+        #expect(try bench.smtp.received().isEmpty)
+        #expect(try await bench.message(bench.change.mail.id).state == .pending)
         #expect(report.lines.first?.description.contains("HTTP 503") == true)
         var geps = try await bench.message(bench.change.geps.id)
         #expect(geps.nextAttemptAt == t0.addingTimeInterval(30))
@@ -113,14 +113,15 @@ struct DeliveryOutboxDispatcherTests {
         geps = try await bench.message(bench.change.geps.id)
         #expect(geps.nextAttemptAt == t0.addingTimeInterval(30 + 60))
         #expect(geps.attempts == 2)
+        #expect(try bench.smtp.received().isEmpty)
+        #expect(try await bench.message(bench.change.mail.id).attempts == 0)
 
         #expect(try await bench.dispatcher.deliverDue(now: t0.addingTimeInterval(89)).lines.isEmpty)
         report = try await bench.dispatcher.deliverDue(now: t0.addingTimeInterval(90))
         #expect(report.lines.first?.outcome == .delivered(receipt: "GEPS-000001"))
         #expect(report.lines.first?.attempt == 3)
-        report = try await bench.dispatcher.deliverDue(now: t0.addingTimeInterval(90))
-        #expect(report.lines.map(\.id) == [bench.change.mail.id])
-        #expect(report.delivered == 1)
+        #expect(report.lines.map(\.id) == [bench.change.geps.id, bench.change.mail.id])
+        #expect(report.delivered == 2)
 
         let held = try await bench.gepsServer.gepsHandOvers()
         #expect(held.count == 1)
@@ -140,7 +141,7 @@ struct DeliveryOutboxDispatcherTests {
         #expect(held.count == 1)
         #expect(held.first?.deliveries == 2)
         #expect(held.first?.key == bench.change.geps.idempotencyKey)
-        _ = try await bench.dispatcher.deliverDue(now: Self.start.addingTimeInterval(30))
+        #expect(second.lines.map(\.id) == [bench.change.geps.id, bench.change.mail.id])
         #expect(try bench.smtp.received().count == 1)
     }
 
@@ -180,8 +181,8 @@ struct DeliveryOutboxDispatcherTests {
         let bench = try await Bench(
             smtp: ["--reject", "gone@example.co.jp"], change: try Self.change(mailTo: "gone@example.co.jp"))
         defer { bench.stop() }
-        _ = try await bench.dispatcher.deliverDue(now: Self.start)
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
+        #expect(report.delivered == 1)
         #expect(report.failed == 1)
         let mail = try await bench.message(bench.change.mail.id)
         #expect(mail.state == .failed)
@@ -193,8 +194,8 @@ struct DeliveryOutboxDispatcherTests {
     @Test func transientMailRefusalIsRetried() async throws {
         let bench = try await Bench(smtp: ["--fail-first", "1"])
         defer { bench.stop() }
-        _ = try await bench.dispatcher.deliverDue(now: Self.start)
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
+        #expect(report.delivered == 1)
         #expect(report.retried == 1)
         #expect(try await bench.message(bench.change.mail.id).lastError?.contains("451") == true)
         #expect(try await bench.dispatcher.deliverDue(now: Self.start.addingTimeInterval(29)).lines.isEmpty)
@@ -221,11 +222,35 @@ struct DeliveryOutboxDispatcherTests {
     @Test func unreadableMailPayloadFailsWithoutSending() async throws {
         let bench = try await Bench(change: try Self.change(mailPayload: Array("not json".utf8)))
         defer { bench.stop() }
-        _ = try await bench.dispatcher.deliverDue(now: Self.start)
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
+        #expect(report.delivered == 1)
         #expect(report.failed == 1)
         #expect(try await bench.message(bench.change.mail.id).lastError?.contains("not a mail") == true)
         #expect(try bench.smtp.received().isEmpty)
+    }
+
+    @Test func anUnreachableReceiverEndsTheRunAndLimitIsHonoured() async throws {
+        let bench = try await Bench()
+        defer { bench.stop() }
+        let second = try Self.change()
+        try await bench.store.commit(second.commit)
+        bench.gepsServer.stop()
+        let report = try await bench.dispatcher.deliverDue(now: Self.start)
+        #expect(report.lines.map(\.id) == [bench.change.geps.id])
+        #expect(report.retried == 1)
+        #expect(try await bench.message(second.geps.id).attempts == 0)
+
+        let gepsOK = try await DeliveryFixtureServer.start("geps-reference-server.py")
+        defer { gepsOK.stop() }
+        var dispatcher = bench.dispatcher
+        dispatcher.geps = HTTPJSONGEPSGateway(baseURL: gepsOK.gepsURL, timeout: .seconds(10))
+        let limited = try await dispatcher.deliverDue(now: Self.start, limit: 1)
+        #expect(limited.lines.map(\.id) == [second.geps.id])
+        let rest = try await dispatcher.deliverDue(now: Self.start.addingTimeInterval(30))
+        #expect(rest.lines.map(\.id) == [bench.change.geps.id, bench.change.mail.id, second.mail.id])
+        #expect(rest.delivered == 3)
+        #expect(try await gepsOK.gepsHandOvers().count == 2)
+        #expect(try bench.smtp.received().count == 2)
     }
 
     @Test func backoffDoublesUpToTheMaximumAndJitterOnlyShortensIt() {

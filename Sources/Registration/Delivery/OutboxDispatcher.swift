@@ -83,26 +83,45 @@ public struct OutboxDispatcher: Sendable {
 
     /// Delivers up to `limit` messages that are due at `now`, one after another, and records each outcome.
     ///
+    /// Messages are leased one at a time, just before they are sent, so a slow receiver does not let the leases of
+    /// the messages behind it run out; a mail whose hand-over GEPS took earlier in the same call goes out in that
+    /// call. When a receiver cannot be reached (``RegistrationError/mailServerUnreachable(_:)``,
+    /// ``RegistrationError/gepsUnavailable(_:)``), the call stops after recording the retry, rather than wait for
+    /// the same timeout on every message behind it; the next call goes on.
+    ///
+    /// - Parameters:
+    ///   - now: The time the messages are due at and outcomes are recorded at (tests drive it).
+    ///   - limit: The most messages to try in this call.
     /// - Returns: What happened to each message.
-    /// - Throws: ``RegistrationError/storeFailure(_:)`` when the store fails; messages already sent are then
-    ///   sent again after their lease (at least once).
+    /// - Throws: ``RegistrationError/storeFailure(_:)`` when the store fails; a message sent but not recorded is
+    ///   sent again after its lease, with the same idempotency key (at least once).
     public func deliverDue(now: Date = Date(), limit: Int = 50) async throws(RegistrationError) -> DeliveryReport {
-        let leaseUntil = now.addingTimeInterval(Backoff.seconds(lease))
-        let due = try await store.leaseDueMessages(at: now, limit: limit, leaseUntil: leaseUntil)
+        let clock = ContinuousClock()
+        let started = clock.now
         var report = DeliveryReport(lines: [])
-        for message in due {
-            let outcome = await attempt(message, now: now)
+        while report.lines.count < limit {
+            // The lease counts from when the message is taken, not from the start of the call.
+            let elapsed = Backoff.seconds(started.duration(to: clock.now))
+            let leaseUntil = now.addingTimeInterval(elapsed + Backoff.seconds(lease))
+            guard let message = try await store.leaseDueMessages(at: now, limit: 1, leaseUntil: leaseUntil).first
+            else { break }
+            let (outcome, unreachable) = await attempt(message, now: now)
             try await store.record(outcome, for: message.id, at: now)
             log(outcome, of: message)
             report.lines.append(DeliveryReport.Line(message: message, attempt: message.attempts + 1, outcome: outcome))
             if message.kind == .gepsHandOver, case .failed(let reason) = outcome {
                 report.lines += try await failMessages(waitingOn: message, reason: reason, now: now)
             }
+            if unreachable {
+                logger.notice("stopping this delivery run: a receiver could not be reached")
+                break
+            }
         }
         return report
     }
 
-    private func attempt(_ message: OutboxMessage, now: Date) async -> DeliveryOutcome {
+    /// Sends one message; returns the outcome to record, and whether its receiver could not be reached.
+    private func attempt(_ message: OutboxMessage, now: Date) async -> (DeliveryOutcome, Bool) {
         do throws(RegistrationError) {
             switch message.kind {
             case .gepsHandOver:
@@ -113,15 +132,16 @@ public struct OutboxDispatcher: Sendable {
                         "GEPS had already taken this hand-over (an earlier answer was lost)",
                         metadata: ["key": "\(message.idempotencyKey)", "reference": "\(receipt.reference)"])
                 }
-                return .delivered(receipt: receipt.reference)
+                return (.delivered(receipt: receipt.reference), false)
             case .mail:
                 let mailMessage: MailMessage
                 do {
                     mailMessage = try JSONDecoder().decode(MailMessage.self, from: Data(message.payload))
                 } catch {
-                    return .failed(
-                        error: "The outbox message's payload is not a mail (\(error)); nothing was sent. "
-                            + "Check the service that wrote it.")
+                    let failure =
+                        "The outbox message's payload is not a mail (\(error)); nothing was sent. Check the "
+                        + "service that wrote it."
+                    return (.failed(error: failure), false)
                 }
                 logger.debug(
                     "sending mail",
@@ -129,20 +149,27 @@ public struct OutboxDispatcher: Sendable {
                 logger.trace(
                     "mail body", metadata: ["key": "\(message.idempotencyKey)", "body": "\(mailMessage.body)"])
                 try await mail.send(mailMessage)
-                return .delivered(receipt: nil)
+                return (.delivered(receipt: nil), false)
             }
         } catch {
+            let unreachable: Bool
+            switch error {
+            case .mailServerUnreachable, .gepsUnavailable: unreachable = true
+            default: unreachable = false
+            }
             let attempts = message.attempts + 1
             if error.isRetryable, attempts < maxAttempts {
                 let wait = backoff.delay(afterAttempts: message.attempts)
-                return .retry(error: error.description, nextAttempt: now.addingTimeInterval(Backoff.seconds(wait)))
+                let next = now.addingTimeInterval(Backoff.seconds(wait))
+                return (.retry(error: error.description, nextAttempt: next), unreachable)
             }
             if error.isRetryable {
-                return .failed(
-                    error: "Gave up after \(attempts) attempts; the last one failed: \(Self.reason(error)). Check the "
-                        + "receiving service, then deliver the message again.")
+                let failure =
+                    "Gave up after \(attempts) attempts; the last one failed: \(Self.reason(error)). Check the "
+                    + "receiving service, then deliver the message again."
+                return (.failed(error: failure), unreachable)
             }
-            return .failed(error: error.description)
+            return (.failed(error: error.description), unreachable)
         }
     }
 
