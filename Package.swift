@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
+        .executable(name: "portal", targets: ["portal"]),
         .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
         .executable(name: "credentials-benchmark", targets: ["credentials-benchmark"]),
     ],
@@ -151,6 +152,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/jpki",
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "portal",
+            dependencies: [
+                "Registration", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/portal",
             swiftSettings: strict
         ),
 

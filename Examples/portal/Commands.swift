@@ -46,9 +46,6 @@ struct Register: AsyncParsableCommand {
     }
 }
 
-
-
-
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Agents (代理人): add one.", subcommands: [Add.self])
@@ -60,7 +57,10 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var actor: ActorOption
         @OptionGroup var user: UserFields
         @OptionGroup var source: CertificateSource
-        @Option(help: "For a My Number card: the power of attorney (電子委任状) as JSON (principal, agent, authority, validFrom, validUntil, provider, reference).")
+        @Option(
+            help:
+                "For a My Number card: the power of attorney (電子委任状) as JSON (principal, agent, authority, validFrom, validUntil, provider, reference)."
+        )
         var powerOfAttorney: String?
         @OptionGroup var confirm: ConfirmOption
 
@@ -70,7 +70,8 @@ struct AgentCommand: AsyncParsableCommand {
                 let registration = try await actor.registration(in: service.store)
                 let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
                 let prepared = try await service.prepare(
-                    .addAgent(try user.information(), try await source.certificate(), source.kind,
+                    .addAgent(
+                        try user.information(), try await source.certificate(), source.kind,
                         powerOfAttorney: attorney), to: registration.id, by: actor.actor)
                 try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
             }
@@ -94,7 +95,8 @@ enum PowerOfAttorneyFile {
         let document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         let dates = ISO8601DateFormatter()
         guard let from = dates.date(from: document.validFrom), let until = dates.date(from: document.validUntil) else {
-            throw RegistrationError.invalidField(field: "有効期間", reason: "use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
+            throw RegistrationError.invalidField(
+                field: "有効期間", reason: "use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
         }
         return try PowerOfAttorney(
             agentID: UserID(rawValue: "new"), principal: document.principal, agent: document.agent,
@@ -196,7 +198,6 @@ struct UpdateCommand: AsyncParsableCommand {
         }
     }
 }
-
 
 struct QualificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -311,7 +312,9 @@ struct Login: AsyncParsableCommand {
         await reportingErrors {
             let store = try storage.store()
             let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
-            let crls = try crl.map { try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0)))) }
+            let crls = try crl.map {
+                try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
+            }
             let login = CertificateLogin(
                 store: store,
                 validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable))
@@ -326,7 +329,7 @@ struct Login: AsyncParsableCommand {
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox", abstract: "The hand-overs to GEPS and the completion mails: list and deliver.",
-        subcommands: [ListOutbox.self])
+        subcommands: [ListOutbox.self, Deliver.self])
 
     struct ListOutbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox messages.")
@@ -350,6 +353,44 @@ struct OutboxCommand: AsyncParsableCommand {
                     ])
                 }
                 if !rows.isEmpty { print(TerminalText.table(rows)) }
+            }
+        }
+    }
+}
+
+extension OutboxCommand {
+    struct Deliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver what is due: GEPS hand-overs first, then the mails that wait for them.",
+            discussion: """
+                Delivery is at least once: a message whose answer was lost is sent again with the same idempotency \
+                key (and the mail with the same Message-ID). Failed tries are retried with backoff on a later run.
+                """)
+        @OptionGroup var storage: StoreOptions
+        @Option(help: "The SMTP relay, HOST:PORT (no TLS: a loopback or LAN relay).") var smtp = "127.0.0.1:25"
+        @Option(help: "The name this host gives in EHLO.") var helo = "portal.localhost"
+        @Option(help: "The base URL of the GEPS gateway (HTTP-JSON reference protocol).") var geps: String
+        @Option(help: "The most messages to deliver in this run.") var limit = 50
+
+        func run() async throws {
+            await reportingErrors {
+                let parts = smtp.split(separator: ":")
+                guard parts.count == 2, let port = UInt16(parts[1]) else {
+                    throw ValidationError("--smtp is HOST:PORT, as 127.0.0.1:25.")
+                }
+                guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
+                    throw ValidationError("--geps is an http:// or https:// URL.")
+                }
+                let dispatcher = OutboxDispatcher(
+                    store: try storage.store(),
+                    mail: SMTPMailTransport(host: String(parts[0]), port: port, heloName: helo),
+                    geps: HTTPJSONGEPSGateway(baseURL: url))
+                // A mail becomes due once its hand-over is delivered: go round until a round delivers nothing.
+                for _ in 0..<5 {
+                    let report = try await dispatcher.deliverDue(limit: limit)
+                    guard !report.lines.isEmpty else { break }
+                    print(report)
+                }
             }
         }
     }

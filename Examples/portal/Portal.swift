@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Foundation
+import Logging
 import Registration
 
 @main
@@ -23,6 +24,27 @@ struct Portal: AsyncParsableCommand {
             List.self, Show.self, Login.self, OutboxCommand.self,
         ]
     )
+
+    /// Logs go to standard error at warning level; PORTAL_LOG_LEVEL (trace, debug, info …) sets another.
+    static func main() async {
+        let level =
+            ProcessInfo.processInfo.environment["PORTAL_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct StoreOptions: ParsableArguments {

@@ -35,16 +35,18 @@ enum Screens {
             text += "  資格情報  " + registration.qualifications.map(\.description).joined(separator: "、") + "\n"
         }
         for user in registration.users {
-            text += "\n\(user.id)  \(user.information.name)  \(user.role.japaneseName)"
+            text +=
+                "\n\(user.id)  \(user.information.name)  \(user.role.japaneseName)"
                 + (user.status == .deleted ? "  （削除済み）" : "") + "\n"
             text += TerminalText.table(user.information.labeledFields.map { ["  " + $0.label, $0.value] }) + "\n"
             for binding in registration.bindings(of: user.id) {
                 text += "  \(binding.id)  \(binding.kind.japaneseLabel)  \(binding.status(at: date))\n"
-                text += TerminalText.table([
-                    ["    証明書シリアル番号", binding.serialNumber], ["    証明書発行者", binding.issuer],
-                    ["    証明書有効期限", CertificateSummary.japanDate(binding.notValidAfter)],
-                    ["    SHA-256", binding.fingerprint],
-                ]) + "\n"
+                text +=
+                    TerminalText.table([
+                        ["    証明書シリアル番号", binding.serialNumber], ["    証明書発行者", binding.issuer],
+                        ["    証明書有効期限", CertificateSummary.japanDate(binding.notValidAfter)],
+                        ["    SHA-256", binding.fingerprint],
+                    ]) + "\n"
             }
             if let attorney = registration.currentPowerOfAttorney(of: user.id) {
                 text += "  電子委任状" + (attorney.isValid(at: date) ? "" : "（期限切れ）") + "\n"
@@ -53,11 +55,14 @@ enum Screens {
         }
         if !history.isEmpty {
             text += "\n履歴\n"
-            text += TerminalText.table(
-                history.map {
-                    ["  \($0.id)", "v\($0.version)", CertificateSummary.japanDate($0.committedAt), $0.summary,
-                     $0.actor?.rawValue ?? "portal"]
-                }) + "\n"
+            text +=
+                TerminalText.table(
+                    history.map {
+                        [
+                            "  \($0.id)", "v\($0.version)", CertificateSummary.japanDate($0.committedAt), $0.summary,
+                            $0.actor?.rawValue ?? "portal",
+                        ]
+                    }) + "\n"
         }
         return text
     }

@@ -151,17 +151,35 @@ struct RegistrationRightsTests {
         let other = try bench.credential(name: "代理 花子")
 
         let cases: [(RegistrationChange, RegistrationError?)] = [
-            (.updateBusinessInformation(try ServiceTestBench.business(name: ServiceTestBench.companyName,
-                corporateNumber: "7123456789012")), .notPermitted(role: .agent, change: .businessBasicInformation)),
-            (.addQualification(Qualification(kind: .services, grade: .b)),
-                .notPermitted(role: .agent, change: .qualifications)),
-            (.updateUserInformation(representative, try ServiceTestBench.user(mail: "x@example.co.jp")),
-                .notOwnRecord(change: .userBasicInformation)),
-            (.addCertificate(representative, other.certificate, .fileCertificate), .notOwnRecord(change: .certificates)),
-            (.addAgent(try ServiceTestBench.user(name: "新人"), other.certificate, .fileCertificate, powerOfAttorney: nil),
-                .notPermitted(role: .agent, change: .userBasicInformation)),
-            (.deleteUser(representative), .changeNotAllowed(
-                "the representative (代表者) cannot be deleted; the business registers anew when it changes")),
+            (
+                .updateBusinessInformation(
+                    try ServiceTestBench.business(
+                        name: ServiceTestBench.companyName,
+                        corporateNumber: "7123456789012")),
+                .notPermitted(role: .agent, change: .businessBasicInformation)
+            ),
+            (
+                .addQualification(Qualification(kind: .services, grade: .b)),
+                .notPermitted(role: .agent, change: .qualifications)
+            ),
+            (
+                .updateUserInformation(representative, try ServiceTestBench.user(mail: "x@example.co.jp")),
+                .notOwnRecord(change: .userBasicInformation)
+            ),
+            (
+                .addCertificate(representative, other.certificate, .fileCertificate),
+                .notOwnRecord(change: .certificates)
+            ),
+            (
+                .addAgent(
+                    try ServiceTestBench.user(name: "新人"), other.certificate, .fileCertificate, powerOfAttorney: nil),
+                .notPermitted(role: .agent, change: .userBasicInformation)
+            ),
+            (
+                .deleteUser(representative),
+                .changeNotAllowed(
+                    "the representative (代表者) cannot be deleted; the business registers anew when it changes")
+            ),
             (.updateUserInformation(agent, try ServiceTestBench.user(name: "代理 花子", mail: "new@example.co.jp")), nil),
             (.addCertificate(agent, other.certificate, .fileCertificate), nil),
         ]
@@ -333,7 +351,9 @@ struct CertificateLoginTests {
         let untrusted = await #expect(throws: RegistrationError.self) {
             try await strictLogin.login(try await third.answer(with: representative))
         }
-        guard case .certificateUntrusted = untrusted else { Issue.record("got \(String(describing: untrusted))"); return }
+        guard case .certificateUntrusted = untrusted else {
+            Issue.record("got \(String(describing: untrusted))"); return
+        }
     }
 
     @Test("after a renewal the old certificate is refused and the new one accepted; a revoked one is refused")
@@ -356,8 +376,10 @@ struct CertificateLoginTests {
         #expect(session.userID == representativeID)
 
         // The CA revokes the agent's certificate: with the CA's CRL, the login is refused.
-        try bench.authority.revoke(agentCredential.certificate.serialNumber, reason: .keyCompromise, at: bench.clock.now)
-        let crl = try CertificateRevocationList(bytes: bench.authority.publishCRL(for: .eBidding, thisUpdate: bench.clock.now))
+        try bench.authority.revoke(
+            agentCredential.certificate.serialNumber, reason: .keyCompromise, at: bench.clock.now)
+        let crl = try CertificateRevocationList(
+            bytes: bench.authority.publishCRL(for: .eBidding, thisUpdate: bench.clock.now))
         let clock = bench.clock
         let checked = CertificateLogin(store: bench.store, validator: bench.validator(crls: [crl]), now: { clock.now })
         let revoked = await #expect(throws: RegistrationError.self) {

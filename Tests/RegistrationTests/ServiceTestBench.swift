@@ -44,14 +44,16 @@ struct ServiceTestBench {
         let holder = EBiddingHolder(
             companyName: company, name: name, prefecture: "東京都", city: "千代田区", street: "霞が関1-1-1")
         let certificate = try authority.issueEBiddingCertificate(
-            for: holder, publicKey: key, validity: validity ?? .valid(days: 395, from: clock.now.addingTimeInterval(-60)))
+            for: holder, publicKey: key,
+            validity: validity ?? .valid(days: 395, from: clock.now.addingTimeInterval(-60)))
         return try FileCredential(
             privateKeyPEM: key.pemRepresentation, certificate: certificate,
             chain: [authority.rootCertificate(.eBidding)])
     }
 
     func validator(crls: [CertificateRevocationList] = []) -> CertificateValidator {
-        CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)], crls: crls, revocation: .whenAvailable)
+        CertificateValidator(
+            trustAnchors: [authority.rootCertificate(.eBidding)], crls: crls, revocation: .whenAvailable)
     }
 
     func login() -> CertificateLogin {
@@ -76,9 +78,10 @@ struct ServiceTestBench {
     }
 
     /// Registers the business with its representative and an agent; returns the registration and credentials.
-    func registered() async throws -> (registration: BusinessRegistration, representative: FileCredential,
-        agent: FileCredential)
-    {
+    func registered() async throws -> (
+        registration: BusinessRegistration, representative: FileCredential,
+        agent: FileCredential
+    ) {
         let representative = try credential()
         let prepared = try await service.prepareRegistration(
             of: Self.business(), representative: Self.user(), certificate: representative.certificate,

@@ -7,7 +7,9 @@ enum Authorization {
     /// For a user: the user is registered here and not deleted; the certificate it acts with (or, without one, at
     /// least one of its certificates) is active; an agent whose power of attorney expired may only renew it or
     /// delete itself; then the rights matrix, with "own record" meaning the user the change is about.
-    static func check(_ actor: Actor, may change: RegistrationChange, in registration: BusinessRegistration, at date: Date)
+    static func check(
+        _ actor: Actor, may change: RegistrationChange, in registration: BusinessRegistration, at date: Date
+    )
         throws(RegistrationError)
     {
         guard case .user(let userID, let bindingID) = actor else { return }
@@ -35,14 +37,18 @@ enum Authorization {
         let target = try targetUser(of: change, in: registration)
         switch change {
         case .addAgent:
-            guard user.role == .representative else { throw .notPermitted(role: user.role, change: .userBasicInformation) }
+            guard user.role == .representative else {
+                throw .notPermitted(role: user.role, change: .userBasicInformation)
+            }
         case .deleteUser(let id):
             let deleted = try registration.user(id)
             guard deleted.role != .representative else {
                 throw .changeNotAllowed(
                     "the representative (代表者) cannot be deleted; the business registers anew when it changes")
             }
-            guard user.role == .representative || id == userID else { throw .notOwnRecord(change: .userBasicInformation) }
+            guard user.role == .representative || id == userID else {
+                throw .notOwnRecord(change: .userBasicInformation)
+            }
         case .renewPowerOfAttorney(let id, _):
             guard id == userID else { throw .notOwnRecord(change: .userBasicInformation) }
         case .markCertificateRevoked:

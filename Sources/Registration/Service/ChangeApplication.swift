@@ -57,7 +57,8 @@ enum ChangeApplication {
             let binding = try CertificateBinding(certificate: certificate, kind: kind, userID: id, at: date)
             after.bindings.append(binding)
             newCertificates.append(certificate)
-            rows = [ReviewRow(label: "氏名", before: user.information.name, after: user.information.name)]
+            rows =
+                [ReviewRow(label: "氏名", before: user.information.name, after: user.information.name)]
                 + RegistrationService.certificateRows(binding, before: nil)
 
         case .removeCertificate(let id):
@@ -94,12 +95,19 @@ enum ChangeApplication {
 
         case .markCertificateRevoked(let id):
             let binding = try registration.binding(id)
-            guard binding.recordedStatus != .revoked else { throw .changeNotAllowed("it is recorded as revoked already") }
+            guard binding.recordedStatus != .revoked else {
+                throw .changeNotAllowed("it is recorded as revoked already")
+            }
             try update(&after, binding: id) {
                 $0.recordedStatus = .revoked
                 $0.endedAt = $0.endedAt ?? date
             }
-            rows = [ReviewRow(label: "状態", before: binding.recordedStatus.description, after: BindingStatus.revoked.description)]
+            rows =
+                [
+                    ReviewRow(
+                        label: "状態", before: binding.recordedStatus.description,
+                        after: BindingStatus.revoked.description)
+                ]
                 + RegistrationService.certificateRows(binding, before: binding)
 
         case .addAgent(let information, let certificate, let kind, let attorney):
@@ -110,7 +118,10 @@ enum ChangeApplication {
             let binding = try CertificateBinding(certificate: certificate, kind: kind, userID: user.id, at: date)
             after.bindings.append(binding)
             newCertificates.append(certificate)
-            rows = information.labeledFields.map { ReviewRow(label: $0.label, before: nil, after: $0.value) }
+            rows =
+                information.labeledFields.map {
+                    ReviewRow(label: $0.label, before: nil, after: $0.value.isEmpty ? nil : $0.value)
+                }
                 + RegistrationService.certificateRows(binding, before: nil)
             if kind == .myNumberCard {
                 guard var attorney else {
@@ -137,7 +148,9 @@ enum ChangeApplication {
                     $0.endedAt = date
                 }
             }
-            rows = user.information.labeledFields.map { ReviewRow(label: $0.label, before: $0.value, after: nil) }
+            rows = user.information.labeledFields.map {
+                ReviewRow(label: $0.label, before: $0.value.isEmpty ? nil : $0.value, after: nil)
+            }
             for binding in registration.activeBindings(of: id, at: date) {
                 rows += RegistrationService.certificateRows(binding, before: nil).map {
                     ReviewRow(label: $0.label, before: $0.after, after: nil)
@@ -174,7 +187,8 @@ enum ChangeApplication {
     /// A new certificate must be within its validity period.
     static func requireCurrent(_ certificate: Certificate, at date: Date) throws(RegistrationError) {
         guard certificate.notValidBefore <= date else {
-            throw .certificateUntrusted("it is not valid before \(CertificateSummary.japanDate(certificate.notValidBefore))")
+            throw .certificateUntrusted(
+                "it is not valid before \(CertificateSummary.japanDate(certificate.notValidBefore))")
         }
         guard date <= certificate.notValidAfter else {
             throw .certificateUntrusted("it expired on \(CertificateSummary.japanDate(certificate.notValidAfter))")

@@ -58,14 +58,15 @@ struct Notifications {
             at: record.committedAt)
         var messages = [geps]
         for (index, recipient) in recipients(of: prepared).enumerated() {
+            var message = OutboxMessage(
+                changeID: record.id, businessID: after.id, kind: .mail, payload: [], after: geps.id,
+                at: record.committedAt)
+            if index > 0 { message.idempotencyKey += "/\(index)" }
             let mail = try MailMessage(
                 from: portal.mailFrom, fromName: portal.name, to: [recipient.information.mail], subject: Self.subject,
                 body: body(to: recipient, prepared: prepared, record: record),
-                messageID: "\(record.id.rawValue).\(index)@\(portal.mailFrom.domain)", date: record.committedAt)
-            var message = OutboxMessage(
-                changeID: record.id, businessID: after.id, kind: .mail, payload: try Self.json(mail), after: geps.id,
-                at: record.committedAt)
-            if index > 0 { message.idempotencyKey += "/\(index)" }
+                idempotencyKey: message.idempotencyKey, date: record.committedAt)
+            message.payload = try Self.json(mail)
             messages.append(message)
         }
         return messages
@@ -84,7 +85,9 @@ struct Notifications {
             var users: [User] = []
             switch change {
             case .addAgent:
-                let added = after.users.filter { user in !(prepared.before?.users.contains { $0.id == user.id } ?? false) }
+                let added = after.users.filter { user in
+                    !(prepared.before?.users.contains { $0.id == user.id } ?? false)
+                }
                 users = added + (representative.map { [$0] } ?? [])
             default:
                 if let target = try? Authorization.targetUser(of: change, in: prepared.before ?? after),

@@ -1,5 +1,5 @@
-public import Foundation
 import CardCredentials
+public import Foundation
 public import X509
 
 /// The portal's registration desk: new registrations and changes, each prepared (validated, rights checked,
@@ -62,12 +62,15 @@ public struct RegistrationService: Sendable {
         var registration = BusinessRegistration(business: business, at: date)
         let user = User(role: .representative, information: representative, at: date)
         registration.users = [user]
-        registration.bindings = [try CertificateBinding(certificate: certificate, kind: kind, userID: user.id, at: date)]
+        registration.bindings = [
+            try CertificateBinding(certificate: certificate, kind: kind, userID: user.id, at: date)
+        ]
         registration.version = 1
         let review = ChangeReview(
             title: "新規登録確認", businessName: business.name,
-            rows: business.labeledFields.map { ReviewRow(label: $0.label, before: nil, after: $0.value) }
-                + representative.labeledFields.map { ReviewRow(label: $0.label, before: nil, after: $0.value) }
+            rows: (business.labeledFields + representative.labeledFields).map {
+                ReviewRow(label: $0.label, before: nil, after: $0.value.isEmpty ? nil : $0.value)
+            }
                 + Self.certificateRows(registration.bindings[0], before: nil))
         return PreparedChange(
             businessID: registration.id, change: .newRegistration, actor: actor, review: review, before: nil,
@@ -108,7 +111,8 @@ public struct RegistrationService: Sendable {
         }
         let record = ChangeRecord(
             businessID: prepared.businessID, actor: prepared.actor.userID, kind: prepared.change.name,
-            summary: prepared.review.title, version: prepared.after.version, committedAt: date)
+            summary: prepared.review.title.replacingOccurrences(of: "確認", with: ""), version: prepared.after.version,
+            committedAt: date)
         let outbox = try Notifications(portal: portal).outbox(for: prepared, record: record)
         try await store.commit(
             RegistrationCommit(

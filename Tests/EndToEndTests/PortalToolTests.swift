@@ -1,0 +1,130 @@
+import CardSimulator
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// The `portal` example as a person runs it: a SQLite file, IC cards served through pcscd, PINs on standard
+    /// input, and the outbox delivered to a real SMTP server and the GEPS reference server on loopback.
+    @Suite("The portal tool through pcscd")
+    struct PortalToolTests {
+        static let slot = 0
+        static let company = "株式会社試験建設"
+
+        final class Workspace: Sendable {
+            let directory: URL
+            let authority: TestCertificateAuthority
+            var database: String { directory.appending(path: "portal.sqlite").path }
+            var trust: String { directory.appending(path: "root.pem").path }
+
+            init() throws {
+                directory = FileManager.default.temporaryDirectory.appending(path: "portal-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                authority = try TestCertificateAuthority(directory: directory.appending(path: "ca"))
+                try authority.rootCertificatePEM(.eBidding).write(toFile: trust, atomically: true, encoding: .utf8)
+            }
+
+            func card(holder name: String, company: String = PortalToolTests.company, pin: String = "1234")
+                throws -> PrivateCAICCard
+            {
+                var holder = EBiddingHolder.example
+                holder.companyName = company
+                holder.name = name
+                return try PrivateCAICCard.issue(by: authority, holder: holder, pin: pin, maximumTries: 5)
+            }
+
+            func portal(_ arguments: [String], input: String? = nil) async throws -> Tools.Result {
+                try await Tools.run("portal", arguments + ["--db", database], input: input)
+            }
+
+            deinit { try? FileManager.default.removeItem(at: directory) }
+        }
+
+        static let registerArguments = [
+            "register", "--company", company, "--company-postal-code", "100-0013",
+            "--company-address", "東京都千代田区霞が関1-1-1", "--representative-title", "代表取締役",
+            "--representative-name", "入札 太郎", "--corporate-number", "4011001098993", "--company-phone",
+            "03-1234-5678", "--title", "代表取締役", "--name", "入札 太郎", "--postal-code", "1000013", "--address",
+            "東京都千代田区霞が関1-1-1", "--phone", "03-1234-5678", "--mail", "taro@example.co.jp", "--card", "--yes",
+        ]
+
+        static func userID(in output: String, name: String) -> String? {
+            output.split(separator: "\n").first { $0.contains(name) }?.split(separator: " ").first {
+                $0.hasPrefix("U-")
+            }.map(String.init)
+        }
+
+        @Test("register with a card, log in with it; a wrong PIN is refused with the tries left")
+        func registerAndLogin() async throws {
+            let workspace = try Workspace()
+            let card = try workspace.card(holder: "入札 太郎")
+            try await TestBench.withCard(card, slot: Self.slot) { _, _, reader in
+                let registered = try await workspace.portal(Self.registerArguments + ["--reader", reader])
+                #expect(registered.status == 0, "\(registered.error)")
+                #expect(registered.output.contains("【新規登録確認】"))
+                #expect(registered.output.contains("証明書シリアル番号"))
+                #expect(registered.output.contains("受付番号"))
+
+                let login = try await workspace.portal(
+                    ["login", "--card", "--reader", reader, "--pin-stdin", "--trust", workspace.trust], input: "1234\n")
+                #expect(login.status == 0, "\(login.error)")
+                #expect(login.output.contains("ログインしました: \(Self.company)  入札 太郎（代表者）"))
+
+                let wrong = try await workspace.portal(
+                    ["login", "--card", "--reader", reader, "--pin-stdin", "--trust", workspace.trust], input: "9999\n")
+                #expect(wrong.status == 1)
+                #expect(wrong.error.contains("4 tries are left"))
+                #expect(!wrong.error.contains("9999") && !wrong.output.contains("9999"), "the PIN is never printed")
+            }
+        }
+
+        @Test("an agent added with its card may change its own record but not the business; the rights decide")
+        func agentRights() async throws {
+            let workspace = try Workspace()
+            let representativeCard = try workspace.card(holder: "入札 太郎")
+            let agentCard = try workspace.card(holder: "代理 花子")
+            let otherCompanyCard = try workspace.card(holder: "別社 次郎", company: "株式会社ほかの会社")
+            var representative = ""
+            try await TestBench.withCard(representativeCard, slot: Self.slot) { _, _, reader in
+                let registered = try await workspace.portal(Self.registerArguments + ["--reader", reader])
+                #expect(registered.status == 0, "\(registered.error)")
+            }
+            let list = try await workspace.portal(["list"])
+            representative = try #require(Self.userID(in: list.output, name: "入札 太郎"))
+            let agentFields = [
+                "--title", "営業部長", "--name", "代理 花子", "--postal-code", "100-0013", "--address", "東京都千代田区",
+                "--phone", "03-1234-0000", "--mail", "hanako@example.co.jp", "--yes",
+            ]
+            try await TestBench.withCard(otherCompanyCard, slot: Self.slot) { _, _, reader in
+                let refused = try await workspace.portal(
+                    ["agent", "add", "--as", representative, "--card", "--reader", reader] + agentFields)
+                #expect(refused.status == 1)
+                #expect(refused.error.contains("株式会社ほかの会社") && refused.error.contains(Self.company))
+            }
+            try await TestBench.withCard(agentCard, slot: Self.slot) { _, _, reader in
+                let added = try await workspace.portal(
+                    ["agent", "add", "--as", representative, "--card", "--reader", reader] + agentFields)
+                #expect(added.status == 0, "\(added.error)")
+                #expect(added.output.contains("【代理人登録確認】"))
+            }
+            let agent = try #require(Self.userID(in: try await workspace.portal(["list"]).output, name: "代理 花子"))
+
+            let business = try await workspace.portal([
+                "update", "business", "--as", agent, "--company-phone", "03-9999-0000", "--yes",
+            ])
+            #expect(business.status == 1)
+            #expect(business.error.contains("事業者基本情報"))
+            let other = try await workspace.portal(
+                ["update", "user", "--as", agent, "--user", representative, "--mail", "x@example.co.jp", "--yes"])
+            #expect(other.status == 1)
+            #expect(other.error.contains("own record"))
+            let own = try await workspace.portal([
+                "update", "user", "--as", agent, "--mail", "h2@example.co.jp", "--yes",
+            ])
+            #expect(own.status == 0, "\(own.error)")
+            #expect(own.output.contains("* メールアドレス  hanako@example.co.jp"))
+            let shown = try await workspace.portal(["show", agent])
+            #expect(shown.output.contains("h2@example.co.jp"))
+            #expect(shown.output.contains("利用者基本情報変更"))
+        }
+    }
+}
