@@ -7,7 +7,7 @@ public import Foundation
 /// nothing. Its contents are lost when it is released.
 public actor InMemoryRegistrationStore: RegistrationStore {
     private var registrationsByID: [BusinessID: BusinessRegistration] = [:]
-    /// Business identifiers in order of registration.
+    /// Business identifiers in the order they were first stored.
     private var registrationOrder: [BusinessID] = []
     private var historyByID: [BusinessID: [ChangeRecord]] = [:]
     private var challenges: [String: LoginChallenge] = [:]
@@ -47,7 +47,11 @@ public actor InMemoryRegistrationStore: RegistrationStore {
     }
 
     public func registrations() -> [BusinessRegistration] {
-        registrationOrder.compactMap { registrationsByID[$0] }
+        // By registration date; registrations of the same moment in the order they were stored.
+        registrationOrder.compactMap { registrationsByID[$0] }.enumerated().sorted { lhs, rhs in
+            lhs.element.registeredAt != rhs.element.registeredAt
+                ? lhs.element.registeredAt < rhs.element.registeredAt : lhs.offset < rhs.offset
+        }.map(\.element)
     }
 
     public func commit(_ commit: RegistrationCommit) throws(RegistrationError) {
