@@ -85,6 +85,22 @@ struct DeliveryGEPSTests {
         #expect(error.isRetryable == retryable)
     }
 
+    @Test func faultsCanBeSetWhileTheServerRuns() async throws {
+        let server = try await DeliveryFixtureServer.start("geps-reference-server.py")
+        defer { server.stop() }
+        var control = URLRequest(url: server.gepsURL.appendingPathComponent("control"))
+        control.httpMethod = "POST"
+        control.httpBody = Data(#"{"failFirst": 1, "failStatus": 502}"#.utf8)
+        let (_, response) = try await URLSession.shared.data(for: control)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let geps = HTTPJSONGEPSGateway(baseURL: server.gepsURL, timeout: .seconds(10))
+        let error = await deliveryError { () async throws(RegistrationError) in
+            _ = try await geps.handOver(Self.handOver())
+        }
+        #expect(error == .gepsRejected(status: 502, message: "GEPS is in maintenance (メンテナンス中)"))
+        #expect(try await geps.handOver(Self.handOver()) == GEPSReceipt(reference: "GEPS-000001", wasDuplicate: false))
+    }
+
     @Test func malformedDocumentIsRefusedForGood() async throws {
         let server = try await DeliveryFixtureServer.start("geps-reference-server.py")
         defer { server.stop() }

@@ -96,14 +96,16 @@ public struct SMTPMailTransport: MailTransport {
             throw .invalidField(field: "メールアドレス", reason: "\(address.text.debugDescription) is not a mail address")
         }
         let result: Result<Void, RegistrationError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
+            let started = DeliveryThread.start {
                 continuation.resume(
                     returning: Result { () throws(RegistrationError) in
                         try self.converse(data: data, from: from, to: recipients)
                     })
             }
-            thread.name = "ProcurementIdentity.SMTP"
-            thread.start()
+            if !started {
+                continuation.resume(
+                    returning: .failure(.mailServerUnreachable("no thread could be started for the SMTP conversation")))
+            }
         }
         try result.get()
     }
@@ -299,8 +301,10 @@ private final class SMTPConnection {
                 guard let base = buffer.baseAddress else { return 0 }
                 #if canImport(Darwin)
                     return Darwin.send(descriptor, base + offset, buffer.count - offset, 0)
-                #else
+                #elseif canImport(Glibc)
                     return Glibc.send(descriptor, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                #else
+                    return Musl.send(descriptor, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
                 #endif
             }
             if sent < 0 {
