@@ -360,23 +360,28 @@ public actor ICCardRenewal {
 
     /// The new card: the card in the slot if it is not the current one (the person swapped before pressing OK),
     /// else the card inserted after the current one is taken out.
+    ///
+    /// While the current card is in, the wait for its removal is cut into one-second pieces, between which the
+    /// card in the slot is read again: a swap too quick for the reader to report the empty slot is still seen.
     private func waitForNewCard(replacing old: SlotCard) async throws(LifecycleError) -> SlotCard {
-        let timeout = environment.cardWaitTimeout
+        let deadline = ContinuousClock.now + environment.cardWaitTimeout
+        var pulled = false
         do {
-            if try await slot.isCardPresent() {
+            while try await slot.isCardPresent() {
                 do throws(LifecycleError) {
                     let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
                     if card.fingerprint != old.fingerprint { return card }
                     await card.connection.disconnect()
                 } catch .cardRemoved {
-                    // Pulled while being read: the swap is under way.
+                    pulled = true  // taken out while being read: the swap is under way
+                    break
                 }
-                guard try await slot.waitForRemoval(timeout: timeout) else {
-                    throw LifecycleError.cardNotRemoved(reader: slot.name)
-                }
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { throw LifecycleError.cardNotRemoved(reader: slot.name) }
+                if try await slot.waitForRemoval(timeout: min(remaining, .seconds(1))) { break }
             }
-            guard try await slot.waitForCard(timeout: timeout) else {
-                throw LifecycleError.noCardInserted(reader: slot.name)
+            guard try await slot.waitForCard(timeout: environment.cardWaitTimeout) else {
+                throw pulled ? LifecycleError.cardRemoved(.new) : LifecycleError.noCardInserted(reader: slot.name)
             }
         } catch {
             throw LifecycleError.card(error, .new)
@@ -469,7 +474,8 @@ public actor ICCardRenewal {
         switch error {
         case .staleChange: return .registrationChanged
         case .preparationExpired: return .confirmationExpired
-        case .companyNameMismatch(let registered, let card): return .companyNameMismatch(registered: registered, card: card)
+        case .companyNameMismatch(let registered, let card):
+            return .companyNameMismatch(registered: registered, card: card)
         case .certificateAlreadyBound: return .newCardAlreadyRegistered
         case .certificateNotActive(let status): return .currentCardNotActive(status)
         default: return .registration(error)

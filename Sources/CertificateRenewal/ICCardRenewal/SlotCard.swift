@@ -77,7 +77,8 @@ extension LifecycleError {
             }
         }
         if let failure = error.cardTransportFailure {
-            return failure == .cardRemoved ? .cardRemoved(role) : .cardUnreadable(role, reason: .cardUnavailable(failure))
+            return failure == .cardRemoved
+                ? .cardRemoved(role) : .cardUnreadable(role, reason: .cardUnavailable(failure))
         }
         if let error = error as? RegistrationError { return .registration(error) }
         return .cardUnreadable(role, reason: .malformedCardAnswer(String(describing: error)))
