@@ -8,7 +8,34 @@ struct DeliveryGEPSEntry: Decodable {
     var key: String
     var reference: String
     var deliveries: Int
-    var document: [String: String]
+    var document: DeliveryJSON
+}
+
+/// Any JSON value, for reading back the documents GEPS took.
+enum DeliveryJSON: Decodable, Equatable {
+    case string(String), number(Double), bool(Bool), null
+    case array([DeliveryJSON]), object([String: DeliveryJSON])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([DeliveryJSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: DeliveryJSON].self))
+        }
+    }
+
+    subscript(key: String) -> DeliveryJSON? {
+        if case .object(let members) = self { members[key] } else { nil }
+    }
 }
 
 extension DeliveryFixtureServer {
@@ -49,7 +76,7 @@ struct DeliveryGEPSTests {
         let held = try await server.gepsHandOvers()
         #expect(held.map(\.key) == ["6F0D0E2C-0000-4000-8000-000000000001/gepsHandOver", "OTHER/gepsHandOver"])
         #expect(held.first?.deliveries == 2)
-        #expect(held.first?.document["商号又は名称"] == "株式会社テスト")
+        #expect(held.first?.document["商号又は名称"] == .string("株式会社テスト"))
     }
 
     @Test func unavailableServiceIsRetryable() async throws {
