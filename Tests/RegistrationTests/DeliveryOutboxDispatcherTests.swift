@@ -3,7 +3,8 @@ import Testing
 
 @testable import Registration
 
-@Suite("Delivery: OutboxDispatcher with the in-memory store, a real SMTP server and the GEPS reference server")
+@Suite(
+    "Delivery: OutboxDispatcher over the in-memory and SQLite stores, a real SMTP server and the GEPS reference server")
 struct DeliveryOutboxDispatcherTests {
     static let start = Date(timeIntervalSince1970: 1_795_476_516)
 
@@ -39,15 +40,33 @@ struct DeliveryOutboxDispatcherTests {
         return Change(commit: commit, geps: geps, mail: mail)
     }
 
+    /// The stores the dispatcher is tried with.
+    enum StoreKind: String, CaseIterable, CustomStringConvertible {
+        case inMemory, sqlite
+        var description: String { rawValue }
+
+        func make(in folder: URL) throws -> any RegistrationStore {
+            switch self {
+            case .inMemory: InMemoryRegistrationStore()
+            case .sqlite: try SQLiteRegistrationStore(path: folder.appendingPathComponent("registration.sqlite").path)
+            }
+        }
+    }
+
     /// The store with one committed change, the two servers, and a dispatcher over them.
     struct Bench {
-        let store: any RegistrationStore = InMemoryRegistrationStore()
+        let folder: URL
+        let store: any RegistrationStore
         let smtp: DeliverySMTPServer
         let gepsServer: DeliveryFixtureServer
         let change: Change
         let dispatcher: OutboxDispatcher
 
-        init(smtp: [String] = [], geps: [String] = [], maxAttempts: Int = 20, change: Change? = nil) async throws {
+        init(
+            _ kind: StoreKind, smtp: [String] = [], geps: [String] = [], maxAttempts: Int = 20, change: Change? = nil
+        ) async throws {
+            folder = try deliveryTemporaryFolder()
+            store = try kind.make(in: folder)
             self.smtp = try await DeliverySMTPServer.start(smtp)
             gepsServer = try await DeliveryFixtureServer.start("geps-reference-server.py", geps)
             self.change = try change ?? DeliveryOutboxDispatcherTests.change()
@@ -65,11 +84,12 @@ struct DeliveryOutboxDispatcherTests {
         func stop() {
             smtp.stop()
             gepsServer.stop()
+            try? FileManager.default.removeItem(at: folder)
         }
     }
 
-    @Test func handOverGoesFirstThenItsMailInTheSameRun() async throws {
-        let bench = try await Bench()
+    @Test(arguments: StoreKind.allCases) func handOverGoesFirstThenItsMailInTheSameRun(store: StoreKind) async throws {
+        let bench = try await Bench(store)
         defer { bench.stop() }
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
         #expect(report.lines.map(\.id) == [bench.change.geps.id, bench.change.mail.id])
@@ -93,8 +113,10 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().count == 1)
     }
 
-    @Test func gepsUnavailableTwiceIsRetriedWithBackoffThenDeliveredOnce() async throws {
-        let bench = try await Bench(geps: ["--fail-first", "2"])
+    @Test(arguments: StoreKind.allCases) func gepsUnavailableTwiceIsRetriedWithBackoffThenDeliveredOnce(
+        store: StoreKind
+    ) async throws {
+        let bench = try await Bench(store, geps: ["--fail-first", "2"])
         defer { bench.stop() }
         let t0 = Self.start
         var report = try await bench.dispatcher.deliverDue(now: t0)
@@ -129,8 +151,10 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().count == 1)
     }
 
-    @Test func lostAnswerIsDeliveredAgainAndGEPSHoldsItOnce() async throws {
-        let bench = try await Bench(geps: ["--drop-answer-first", "1"])
+    @Test(arguments: StoreKind.allCases) func lostAnswerIsDeliveredAgainAndGEPSHoldsItOnce(store: StoreKind)
+        async throws
+    {
+        let bench = try await Bench(store, geps: ["--drop-answer-first", "1"])
         defer { bench.stop() }
         let first = try await bench.dispatcher.deliverDue(now: Self.start)
         #expect(first.retried == 1)
@@ -145,9 +169,11 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().count == 1)
     }
 
-    @Test func aSecondDispatcherAfterACrashDeliversWithTheSameKey() async throws {
+    @Test(arguments: StoreKind.allCases) func aSecondDispatcherAfterACrashDeliversWithTheSameKey(store: StoreKind)
+        async throws
+    {
         // A dispatcher leased the hand-over and died before recording: after the lease, another sends it again.
-        let bench = try await Bench()
+        let bench = try await Bench(store)
         defer { bench.stop() }
         let leased = try await bench.store.leaseDueMessages(
             at: Self.start, limit: 10, leaseUntil: Self.start.addingTimeInterval(300))
@@ -162,8 +188,10 @@ struct DeliveryOutboxDispatcherTests {
         #expect(held.first?.deliveries == 2)
     }
 
-    @Test func permanentGEPSRefusalFailsTheHandOverAndItsMail() async throws {
-        let bench = try await Bench(geps: ["--fail-first", "1", "--fail-status", "422"])
+    @Test(arguments: StoreKind.allCases) func permanentGEPSRefusalFailsTheHandOverAndItsMail(store: StoreKind)
+        async throws
+    {
+        let bench = try await Bench(store, geps: ["--fail-first", "1", "--fail-status", "422"])
         defer { bench.stop() }
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
         #expect(report.failed == 2)
@@ -177,8 +205,9 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().isEmpty)
     }
 
-    @Test func permanentMailRefusalFailsTheMailOnly() async throws {
+    @Test(arguments: StoreKind.allCases) func permanentMailRefusalFailsTheMailOnly(store: StoreKind) async throws {
         let bench = try await Bench(
+            store,
             smtp: ["--reject", "gone@example.co.jp"], change: try Self.change(mailTo: "gone@example.co.jp"))
         defer { bench.stop() }
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
@@ -191,8 +220,8 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try await bench.dispatcher.deliverDue(now: Self.start.addingTimeInterval(7200)).lines.isEmpty)
     }
 
-    @Test func transientMailRefusalIsRetried() async throws {
-        let bench = try await Bench(smtp: ["--fail-first", "1"])
+    @Test(arguments: StoreKind.allCases) func transientMailRefusalIsRetried(store: StoreKind) async throws {
+        let bench = try await Bench(store, smtp: ["--fail-first", "1"])
         defer { bench.stop() }
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
         #expect(report.delivered == 1)
@@ -203,8 +232,9 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().count == 1)
     }
 
-    @Test func maxAttemptsTurnsARetryableErrorIntoAFailure() async throws {
-        let bench = try await Bench(geps: ["--fail-first", "100"], maxAttempts: 3)
+    @Test(arguments: StoreKind.allCases) func maxAttemptsTurnsARetryableErrorIntoAFailure(store: StoreKind) async throws
+    {
+        let bench = try await Bench(store, geps: ["--fail-first", "100"], maxAttempts: 3)
         defer { bench.stop() }
         #expect(try await bench.dispatcher.deliverDue(now: Self.start).retried == 1)
         #expect(try await bench.dispatcher.deliverDue(now: Self.start.addingTimeInterval(30)).retried == 1)
@@ -219,8 +249,8 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try await bench.dispatcher.deliverDue(now: Self.start.addingTimeInterval(86400)).lines.isEmpty)
     }
 
-    @Test func unreadableMailPayloadFailsWithoutSending() async throws {
-        let bench = try await Bench(change: try Self.change(mailPayload: Array("not json".utf8)))
+    @Test(arguments: StoreKind.allCases) func unreadableMailPayloadFailsWithoutSending(store: StoreKind) async throws {
+        let bench = try await Bench(store, change: try Self.change(mailPayload: Array("not json".utf8)))
         defer { bench.stop() }
         let report = try await bench.dispatcher.deliverDue(now: Self.start)
         #expect(report.delivered == 1)
@@ -229,8 +259,10 @@ struct DeliveryOutboxDispatcherTests {
         #expect(try bench.smtp.received().isEmpty)
     }
 
-    @Test func anUnreachableReceiverEndsTheRunAndLimitIsHonoured() async throws {
-        let bench = try await Bench()
+    @Test(arguments: StoreKind.allCases) func anUnreachableReceiverEndsTheRunAndLimitIsHonoured(store: StoreKind)
+        async throws
+    {
+        let bench = try await Bench(store)
         defer { bench.stop() }
         let second = try Self.change()
         try await bench.store.commit(second.commit)
