@@ -66,6 +66,20 @@ final class CardWithoutApplication: VirtualCard {
     }
 }
 
+/// A card whose application answers every PIN command with `69 00`, its own way of saying “blocked”.
+final class CardWithOddBlockedStatus: VirtualCard {
+    let atr: [UInt8] = [0x3B, 0x81, 0x81, 0x01, 0x80, 0x81]
+    func handle(_ event: CardPowerEvent) {}
+    func respond(to command: [UInt8]) -> [UInt8] {
+        guard command.count > 1 else { return [0x67, 0x00] }
+        switch command[1] {
+        case 0xA4: return [0x90, 0x00]
+        case 0x20: return [0x69, 0x00]
+        default: return [0x6D, 0x00]
+        }
+    }
+}
+
 /// Collects what a channel's tracer sees.
 final class APDULog: Sendable {
     private let entries = Mutex<[(CommandAPDU, ResponseAPDU)]>([])
@@ -392,6 +406,61 @@ struct ICCardTests {
             _ = try await card.signDigestInfo(Self.abcDigestInfo)
         }
         #expect(sim.triesLeft == 10)
+    }
+
+    @Test("the card's answers to COMPUTE DIGITAL SIGNATURE: empty, corrupted, blocked, refused")
+    func signatureAnswers() async throws {
+        let fixture = try ICCardFixture.get()
+        let faults = FaultInjector()
+        let (_, card) = try await fixture.client(faults: faults)
+        let key = try await card.signingKey(pin: try ICCardFixture.pin())
+        let message = Array("abc".utf8)
+        let isSignature: @Sendable (CommandAPDU) -> Bool = { $0.ins == 0x2A }
+
+        faults.arm(.statusWord(.success), matching: isSignature)
+        let empty = await #expect(throws: CardCredentialsError.self) {
+            _ = try await key.sign(message, algorithm: .rsaPKCS1SHA256)
+        }
+        guard case .malformedCardAnswer? = empty else {
+            Issue.record("expected malformedCardAnswer, got \(String(describing: empty))")
+            return
+        }
+        faults.arm(.corruptResponse, matching: isSignature)
+        await #expect(throws: CardCredentialsError.cardSignatureInvalid) {
+            _ = try await key.sign(message, algorithm: .rsaPKCS1SHA256)
+        }
+        faults.arm(.statusWord(.authenticationMethodBlocked), matching: isSignature)
+        await #expect(throws: CardCredentialsError.pinBlocked) {
+            _ = try await key.sign(message, algorithm: .rsaPKCS1SHA256)
+        }
+        faults.arm(.statusWord(.incorrectP1P2), matching: isSignature)
+        await #expect(
+            throws: CardCredentialsError.unexpectedCardStatus(.incorrectP1P2, operation: "COMPUTE DIGITAL SIGNATURE")
+        ) {
+            _ = try await key.sign(message, algorithm: .rsaPKCS1SHA256)
+        }
+        // The card itself was fine all along.
+        _ = try await key.sign(message, algorithm: .rsaPKCS1SHA256)
+    }
+
+    @Test("a blocked-PIN status word the profile lists counts as blocked; one it does not list is unexpected")
+    func profileBlockedStatusWords() async throws {
+        let slot = SimulatedSlot()
+        slot.insert(CardWithOddBlockedStatus())
+        var profile = ICCardProfile.procurementIdentitySimulator
+        profile.blockedPINStatusWords = [StatusWord(0x6900)]
+        let listing = ICCard(transport: try await slot.connect(), profile: profile)
+        #expect(try await listing.pinStatus() == .blocked)
+        await #expect(throws: CardCredentialsError.pinBlocked) {
+            try await listing.verifyPIN(try ICCardFixture.pin(), allowLastTry: true)
+        }
+
+        let standard = ICCard(transport: try await slot.connect(), profile: .procurementIdentitySimulator)
+        await #expect(
+            throws: CardCredentialsError.unexpectedCardStatus(StatusWord(0x6900), operation: "the PIN status query")
+        ) {
+            _ = try await standard.pinStatus()
+        }
     }
 
     @Test("an operation made with the card signs through CardKey like any other Signer")

@@ -11,7 +11,7 @@ extension EndToEnd {
     /// IC card, with openssl as the independent judge of its signatures.
     @Suite("IC card reader (ICCard) through pcscd")
     struct ICCardEndToEndTests {
-        static let slot = 0
+        static let slot = 1
 
         @Test("connect and read the holder certificate in three APDUs; the CA certificate issued it")
         func readCertificate() async throws {
