@@ -1,0 +1,144 @@
+import CardCredentials
+import CardSimulator
+import CertificateRenewal
+import Foundation
+import ISO7816
+import PCSC
+import Registration
+import Testing
+import X509
+
+extension EndToEnd {
+    /// IC card renewal (ICカード更新) through the real stack: pcscd, vpcd and `PCSCReaderSlot`, both cards served
+    /// one after the other on the same vpcd port, so the flow sees the swap in one reader as a person makes it.
+    @Suite("IC card renewal through pcscd")
+    struct ICCardRenewalEndToEndTests {
+        static let slot = 1
+        static let companyName = "株式会社試験建設"
+        static let currentPIN = "OLD-PIN-1234"
+        static let newPIN = "NEW-PIN-5678"
+
+        @Test("current card + PIN, the swap in one reader, new card + PIN, 更新: the old card can no longer log in")
+        func renewThroughPCSC() async throws {
+            let directory = FileManager.default.temporaryDirectory.appending(path: "e2e-renewal-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let authority = try TestCertificateAuthority(directory: directory)
+            let holder = EBiddingHolder.example
+            let current = try PrivateCAICCard.issue(
+                by: authority, holder: holder, pin: Self.currentPIN, validity: .expiring(inDays: 25))
+            let new = try PrivateCAICCard.issue(by: authority, holder: holder, pin: Self.newPIN)
+
+            // The portal: the business registered with the current card.
+            let store: any RegistrationStore = InMemoryRegistrationStore()
+            let service = RegistrationService(
+                store: store,
+                portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
+            let registered = try await service.commit(
+                try await service.prepareRegistration(
+                    of: try BusinessInformation(
+                        name: holder.companyName, postalCode: "500-8570", address: "岐阜県岐阜市司町４０番地１",
+                        representativeTitle: "代表取締役", representativeName: "入札 太郎", corporateNumber: nil,
+                        phone: "058-123-4567"),
+                    representative: try UserInformation(
+                        title: "代表取締役", name: "入札 太郎", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
+                        phone: "058-123-4567", fax: "058-123-4568", mail: "taro@example.co.jp"),
+                    certificate: try Certificate(derEncoded: current.snapshot.holderCertificate), kind: .icCard,
+                    by: .portal(operator: "e2e"))
+            ).registration
+            let userID = try #require(registered.representative?.id)
+            let validator = CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)])
+            let environment = LifecycleEnvironment(
+                service: service, validator: validator, cardWaitTimeout: .seconds(15))
+
+            let reader = try await TestBench.readerName(slot: Self.slot)
+            let context = try PCSCContext()
+            let slot = context.slot(named: reader)
+            let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: Self.slot))
+            let policy = ICCardProfile.procurementIdentitySimulator.pinPolicy
+            let renewal = ICCardRenewal(user: userID, of: registered.id, slot: slot, environment: environment)
+
+            do {
+                // 古いICカードの確認: the flow waits for the card pcscd reports.
+                try await server.insert(current)
+                try await renewal.readCurrentCard()
+                #expect(await renewal.step == .enterCurrentPIN(triesLeft: 10))
+
+                // The card pulled before its PIN is sent: a clear error, the step kept; back in, the PIN goes through.
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                let pulled = await #expect(throws: LifecycleError.self) {
+                    try await renewal.verifyCurrentPIN(try SecretPIN(Self.currentPIN, policy: policy))
+                }
+                #expect(pulled?.losesCardForTest == true, "got \(String(describing: pulled))")
+                #expect(await renewal.step == .enterCurrentPIN(triesLeft: 10))
+                try await server.insert(current)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                try await renewal.verifyCurrentPIN(try SecretPIN(Self.currentPIN, policy: policy))
+                #expect(await renewal.step == .swapCards)
+
+                // 新しいICカードの確認: the person takes the current card out and inserts the new one, same reader.
+                let swapping = Task { try await renewal.swapCards() }
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(new)
+                try await swapping.value
+                #expect(await renewal.step == .enterNewPIN(triesLeft: 10))
+                try await renewal.verifyNewPIN(try SecretPIN(Self.newPIN, policy: policy))
+                guard case .confirm(let confirmation) = await renewal.step else {
+                    Issue.record("not at the confirmation: \(await renewal.step)")
+                    return
+                }
+                #expect(confirmation.new.value(of: "ICカード業者名称") == Self.companyName)
+                #expect(confirmation.current.value(of: "ICカード取得者氏名") == holder.name)
+                #expect(confirmation.new.value(of: "ICカード取得者所在地") == "岐阜県岐阜市司町４０番地１")
+                #expect(confirmation.current.value(of: "証明書シリアル番号") != confirmation.new.value(of: "証明書シリアル番号"))
+
+                let completion = try await renewal.update()
+                let stored = try #require(try await store.registration(registered.id))
+                #expect(try stored.binding(completion.supersededBindingID).recordedStatus == .superseded)
+                #expect(try stored.binding(completion.newBindingID).recordedStatus == .active)
+
+                // Login through pcscd: the new card is accepted, the old one refused.
+                let login = CertificateLogin(store: store, validator: validator)
+                let newKey = try await Self.key(in: context, reader: reader, pin: Self.newPIN)
+                let session = try await login.login(try await login.issueChallenge().answer(with: newKey))
+                #expect(session.bindingID == completion.newBindingID)
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(current)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                let oldKey = try await Self.key(in: context, reader: reader, pin: Self.currentPIN)
+                await #expect(throws: RegistrationError.certificateNotActive(.superseded)) {
+                    try await login.login(try await login.issueChallenge().answer(with: oldKey))
+                }
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+            } catch {
+                await server.remove()
+                try? await TestBench.waitUntil(context: context, reader: reader, present: false)
+                throw error
+            }
+        }
+
+        /// The signing key of the card in `reader`, its PIN verified.
+        static func key(in context: PCSCContext, reader: String, pin: String) async throws -> CardKey {
+            let connection = try await context.connect(to: reader)
+            let card = try await ICCard.connect(transport: connection, profile: .procurementIdentitySimulator)
+            return try await card.signingKey(
+                pin: try SecretPIN(pin, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy))
+        }
+    }
+}
+
+extension LifecycleError {
+    /// Whether the error says the current card left the reader (pcscd reports a pulled card as removed, or as
+    /// a reset when it was back before the next command).
+    fileprivate var losesCardForTest: Bool {
+        switch self {
+        case .cardRemoved(.current): true
+        case .cardUnreadable(.current, let reason): reason == .cardReset || reason == .cardRemoved
+        default: false
+        }
+    }
+}
