@@ -41,8 +41,8 @@ public struct ICCardProfile: Sendable, Hashable, CustomStringConvertible {
     public var signatureP1: UInt8
     /// COMPUTE DIGITAL SIGNATURE's P2 (`9A`: the data field holds the DigestInfo to sign).
     public var signatureP2: UInt8
-    /// Whether the card takes extended-length APDUs: ``CardChannel/ExtendedLengthSupport/supported`` reads a
-    /// certificate with one READ BINARY; ``CardChannel/ExtendedLengthSupport/unknown`` probes once.
+    /// Whether the card takes extended-length APDUs: `.supported` reads a certificate with one READ BINARY;
+    /// `.unknown` probes once and remembers (ISO7816's `CardChannel.ExtendedLengthSupport`).
     ///
     /// A card that refuses extended length (`67 00`) is read in 256-byte pieces whatever this says; the
     /// profile only saves that first refused APDU.
