@@ -385,12 +385,7 @@ extension OutboxCommand {
                     store: try storage.store(),
                     mail: SMTPMailTransport(host: String(parts[0]), port: port, heloName: helo),
                     geps: HTTPJSONGEPSGateway(baseURL: url))
-                // A mail becomes due once its hand-over is delivered: go round until a round delivers nothing.
-                for _ in 0..<5 {
-                    let report = try await dispatcher.deliverDue(limit: limit)
-                    guard !report.lines.isEmpty else { break }
-                    print(report)
-                }
+                print(try await dispatcher.deliverDue(limit: limit))
             }
         }
     }
