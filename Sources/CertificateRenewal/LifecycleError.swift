@@ -127,6 +127,7 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
         "IC card renewal (ICカード更新) is not available for it: register anew (新規登録, 利用者情報の新規登録) "
         + "with the new card, entering the card's department information (ICカード利用部署情報)."
 
+    /// A sentence for people: what happened and what to do next.
     public var description: String {
         switch self {
         case .noCardInserted(let reader):

@@ -29,7 +29,7 @@ public import Registration
 ///   expired nor revoked nor registered already; its company name (ICカード業者名称) must be exactly the
 ///   registered 商号又は名称, and its holder's name (and address, where the current card has one) the current
 ///   card's. These are checked when the new card is read, before its PIN costs a try.
-/// - ``update()`` commits ``RegistrationChange/replaceCertificate(_:with:_:)``: the old binding is superseded
+/// - ``update()`` commits `RegistrationChange.replaceCertificate`: the old binding is superseded
 ///   (the old card can no longer log in) and the new one is active, with the GEPS hand-over and the mail, in one
 ///   transaction. Two renewals of one user at once: the first commit wins, the other fails with
 ///   ``LifecycleError/registrationChanged``.
