@@ -329,7 +329,7 @@ struct Login: AsyncParsableCommand {
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox", abstract: "The hand-overs to GEPS and the completion mails: list and deliver.",
-        subcommands: [ListOutbox.self, Deliver.self])
+        subcommands: [ListOutbox.self, Deliver.self, Retry.self])
 
     struct ListOutbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox messages.")
@@ -386,6 +386,22 @@ extension OutboxCommand {
                     mail: SMTPMailTransport(host: String(parts[0]), port: port, heloName: helo),
                     geps: HTTPJSONGEPSGateway(baseURL: url))
                 print(try await dispatcher.deliverDue(limit: limit))
+            }
+        }
+    }
+}
+
+extension OutboxCommand {
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a failed message (and the mails waiting for it) back in the queue, after fixing the cause.")
+        @OptionGroup var storage: StoreOptions
+        @Argument(help: "The failed outbox message (M-…).") var message: String
+
+        func run() async throws {
+            await reportingErrors {
+                let requeued = try await storage.store().requeue(OutboxMessageID(rawValue: message), at: Date())
+                print("再送待ちにしました: " + requeued.map(\.rawValue).joined(separator: ", "))
             }
         }
     }

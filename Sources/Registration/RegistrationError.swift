@@ -71,6 +71,9 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
 
     // MARK: Delivery (outbox)
 
+    /// No outbox message has this identifier.
+    case outboxMessageNotFound(OutboxMessageID)
+
     /// The mail server refused the message; `code` is its SMTP reply code.
     case mailRejected(code: Int, message: String)
     /// The mail server could not be reached or the connection broke.
@@ -150,6 +153,8 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
         case .storeFailure(let reason):
             return "The registration store failed (\(reason)); nothing was changed. Check the database file and "
                 + "try again."
+        case .outboxMessageNotFound(let id):
+            return "No outbox message \(id) exists; list the outbox to see its messages."
         case .mailRejected(let code, let message):
             return "The mail server refused the message (\(code) \(message))"
                 + ((400..<500).contains(code) ? "; it will be tried again." : "; check the address and the server.")

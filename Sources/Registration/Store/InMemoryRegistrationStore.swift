@@ -143,9 +143,23 @@ public actor InMemoryRegistrationStore: RegistrationStore {
 
     public func record(_ outcome: DeliveryOutcome, for id: OutboxMessageID, at date: Date) throws(RegistrationError) {
         guard let index = messages.firstIndex(where: { $0.id == id }) else {
-            throw .storeFailure("no outbox message \(id) exists")
+            throw .outboxMessageNotFound(id)
         }
         messages[index].apply(outcome, at: date)
+    }
+
+    public func requeue(_ id: OutboxMessageID, at date: Date) throws(RegistrationError) -> [OutboxMessageID] {
+        guard let index = messages.firstIndex(where: { $0.id == id }) else { throw .outboxMessageNotFound(id) }
+        guard messages[index].state == .failed else {
+            throw .changeNotAllowed("outbox message \(id) is \(messages[index].state.rawValue), not failed")
+        }
+        var requeued: [OutboxMessageID] = []
+        for position in messages.indices
+        where messages[position].id == id || (messages[position].after == id && messages[position].state == .failed) {
+            messages[position].requeue(at: date)
+            requeued.append(messages[position].id)
+        }
+        return requeued
     }
 
     /// Messages ordered by creation time; messages written at the same time keep the order they were written in.

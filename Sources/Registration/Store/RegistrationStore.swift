@@ -116,4 +116,19 @@ public protocol RegistrationStore: Sendable {
         -> [OutboxMessage]
     /// Records the outcome of a delivery attempt (attempts + 1, lease cleared).
     func record(_ outcome: DeliveryOutcome, for id: OutboxMessageID, at date: Date) async throws(RegistrationError)
+    /// Puts a failed message back in the queue, due at `date` with its tries counted from zero, together with the
+    /// failed messages that wait for it (a hand-over's mails); returns the messages requeued.
+    /// - Throws: ``RegistrationError/outboxMessageNotFound(_:)``, or ``RegistrationError/changeNotAllowed(_:)``
+    ///   when the message is not failed.
+    func requeue(_ id: OutboxMessageID, at date: Date) async throws(RegistrationError) -> [OutboxMessageID]
+}
+
+extension OutboxMessage {
+    /// The message put back in the queue at `date`.
+    mutating func requeue(at date: Date) {
+        state = .pending
+        attempts = 0
+        nextAttemptAt = date
+        leasedUntil = nil
+    }
 }

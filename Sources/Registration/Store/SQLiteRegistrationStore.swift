@@ -254,7 +254,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try await write("recording a delivery of outbox message \(id)") { db in
             guard
                 let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id.rawValue])
-            else { throw RegistrationError.storeFailure("no outbox message \(id) exists") }
+            else { throw RegistrationError.outboxMessageNotFound(id) }
             var message = try Self.outboxMessage(row)
             message.apply(outcome, at: date)
             try db.execute(
@@ -268,6 +268,32 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                     message.leasedUntil.map(Self.time), message.deliveredAt.map(Self.time), message.receipt,
                     message.lastError, id.rawValue,
                 ])
+        }
+    }
+
+    public func requeue(_ id: OutboxMessageID, at date: Date) async throws(RegistrationError) -> [OutboxMessageID] {
+        try await write("requeueing outbox message \(id)") { db in
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id.rawValue])
+            else { throw RegistrationError.outboxMessageNotFound(id) }
+            let message = try Self.outboxMessage(row)
+            guard message.state == .failed else {
+                throw RegistrationError.changeNotAllowed(
+                    "outbox message \(id) is \(message.state.rawValue), not failed")
+            }
+            let ids =
+                [id.rawValue]
+                + (try String.fetchAll(
+                    db, sql: "SELECT id FROM outbox WHERE after_id = ? AND state = 'failed'", arguments: [id.rawValue]))
+            for requeued in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, leased_until = NULL
+                        WHERE id = ?
+                        """,
+                    arguments: [Self.time(date), requeued])
+            }
+            return ids.map { OutboxMessageID(rawValue: $0) }
         }
     }
 
