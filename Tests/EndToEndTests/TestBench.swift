@@ -25,6 +25,12 @@ enum TestBench {
     ) async throws -> T {
         let reader = try await readerName(slot: slot)
         let context = try PCSCContext()
+        // A card already in the reader belongs to someone else (a card-simulator left running, another test run):
+        // waiting for "present" would then return at once and the test would talk to that card.
+        if try await context.readerStatuses(of: [reader]).first?.isCardPresent == true {
+            Issue.record("\(reader) already holds a card: stop the program that serves it (card-simulator?) first")
+            throw CancellationError()
+        }
         let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: slot), faults: faults)
         try await server.insert(card)
         do {
