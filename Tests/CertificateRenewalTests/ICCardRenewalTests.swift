@@ -169,6 +169,28 @@ struct ICCardRenewalTests {
         #expect(try await bench.stored() == bench.registration)
     }
 
+    @Test("a forged card with the registered certificate but another key is refused after its PIN")
+    func forgedCurrentCard() async throws {
+        let bench = try await RenewalBench()
+        defer { bench.remove() }
+        // Someone copies the registered certificate onto a card of their own, with their own key and PIN.
+        let own = try bench.newCard()
+        var contents = bench.currentCard.snapshot
+        contents.signingKeyPEM = own.snapshot.signingKeyPEM
+        contents.pin = own.snapshot.pin
+        let forged = try PrivateCAICCard(snapshot: contents)
+        let slot = SimulatedSlot()
+        let renewal = bench.renewal(slot: slot)
+        slot.insert(forged)
+        try await renewal.readCurrentCard()
+        let error = await #expect(throws: LifecycleError.cardKeyMismatch(.current)) {
+            try await renewal.verifyCurrentPIN(try RenewalBench.pin(RenewalBench.newPIN))
+        }
+        #expect(error?.description.contains("does not belong") == true)
+        #expect(await renewal.step == .enterCurrentPIN(triesLeft: 10))
+        #expect(try await bench.stored() == bench.registration)
+    }
+
     // MARK: The current card refused: 新規登録
 
     @Test("a current card whose PIN is blocked (閉塞) is refused with the new-registration advice")
