@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "portal",
             dependencies: [
-                "Registration", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
+                "Registration", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

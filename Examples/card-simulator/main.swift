@@ -43,7 +43,12 @@ struct ServingOptions: ParsableArguments {
     @Option(help: "Issue the new card's certificates to expire in this many days.")
     var expiresIn: Int?
 
+    @Option(
+        help: "The test CA's directory (default: STATE/ca). Cards served from several states share one CA this way.")
+    var ca: String?
+
     var directory: URL { URL(filePath: state) }
+    var caDirectory: URL { ca.map { URL(filePath: $0) } ?? directory.appending(path: "ca") }
 
     func validity(defaultDays: Int) throws -> CertificateValidity {
         if expired && expiresIn != nil { throw ValidationError("Give --expired or --expires-in, not both.") }
@@ -89,7 +94,7 @@ struct JPKI: AsyncParsableCommand {
             supportsExtendedLength: !serving.noExtendedLength, blockedPINStatus: blocked,
             verifiedPINQuery: successWhenVerified ? .success : .triesLeft)
         let store = SnapshotStore<JPKICard.Snapshot>(url: directory.appending(path: "jpki-card.json"))
-        let authority = try TestCertificateAuthority(directory: directory.appending(path: "ca"))
+        let authority = try TestCertificateAuthority(directory: serving.caDirectory)
         let card: JPKICard
         if let snapshot = try store.load() {
             card = try JPKICard(snapshot: snapshot, behavior: behavior)
@@ -143,7 +148,7 @@ struct ICCard: AsyncParsableCommand {
             supportsExtendedLength: !serving.noExtendedLength, blockedPINStatus: .authenticationMethodBlocked,
             verifiedPINQuery: .success)
         let store = SnapshotStore<PrivateCAICCard.Snapshot>(url: directory.appending(path: "ic-card.json"))
-        let authority = try TestCertificateAuthority(directory: directory.appending(path: "ca"))
+        let authority = try TestCertificateAuthority(directory: serving.caDirectory)
         let card: PrivateCAICCard
         if let snapshot = try store.load() {
             card = try PrivateCAICCard(snapshot: snapshot, behavior: behavior)

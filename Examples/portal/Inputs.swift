@@ -157,6 +157,8 @@ struct CertificateSource: ParsableArguments {
     private func withCard<T: Sendable>(_ body: @escaping @Sendable (Card) async throws -> T) async throws -> T {
         let context = try PCSCContext()
         let name = try await chooseReader(context: context, requested: reader)
+        // A card just put in may take pcscd a moment to notice.
+        _ = try await PCSCReaderSlot(context: context, name: name).waitForCard(timeout: .seconds(10))
         let connection = try await context.connect(to: name)
         let myNumber = self.myNumber
         do {
