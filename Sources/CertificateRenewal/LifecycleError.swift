@@ -1,5 +1,6 @@
 public import CardCredentials
 public import Foundation
+public import JPKI
 public import Registration
 
 /// Which card of a renewal an error is about: the card in use now, or the card that replaces it.
@@ -112,6 +113,50 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The registration desk refused or failed; `reason` is its error.
     case registration(RegistrationError)
 
+    // MARK: Certificate update, power-of-attorney renewal and agent deletion (電子証明書更新, 電子委任状更新, 利用者情報削除)
+
+    /// The certificate read is not a certificate the portal has registered (to any user).
+    case certificateNotRegistered
+    /// The certificate read is registered, but its binding ended (superseded, revoked or removed), so it cannot
+    /// be updated.
+    case registeredCertificateNotActive(BindingStatus)
+    /// The registered private certificate read was revoked by its certification authority (失効).
+    case registeredCertificateRevoked(date: Date)
+    /// The certificate type chosen does not hold the registered certificate (`registered` is its kind).
+    case certificateTypeMismatch(registered: CredentialKind)
+    /// The PKCS#12 file's password was wrong; nothing was read.
+    case wrongFilePassword(RenewalCardRole)
+    /// The PKCS#12 file could not be opened; `reason` is the credential module's error.
+    case fileUnreadable(RenewalCardRole, reason: CardCredentialsError)
+    /// The My Number card refused or failed; `reason` is the JPKI module's error (wrong or blocked PIN, pulled
+    /// card, not a My Number card).
+    case myNumberCard(JPKIError)
+    /// The user did not consent to the portal asking JPKI (公的個人認証サービス) for the linkage of the old card.
+    case jpkiConsentRequired
+    /// JPKI knows no signing certificate that replaced the registered one (it was not renewed yet).
+    case jpkiCertificateNotRenewed
+    /// JPKI revoked the registered signing certificate because the holder's details changed
+    /// (affiliationChanged), not for a renewal: the new certificate is not linked.
+    case jpkiDetailsChanged
+    /// The JPKI linkage service could not answer; `reason` says why.
+    case jpkiLinkageUnavailable(reason: String)
+    /// The agent's power of attorney (電子委任状) is still in force until `validUntil`: this flow is for an
+    /// expired one.
+    case powerOfAttorneyStillValid(validUntil: Date)
+    /// The user is not an agent (代理人) registered with a My Number card and a power of attorney.
+    case notAnAgentWithPowerOfAttorney
+    /// The My Number card read is not the card the agent is registered with.
+    case agentCardMismatch
+    /// The 電子委任状取扱事業者 refused or failed the request; `reason` is its answer.
+    case powerOfAttorneyRequestFailed(reason: String)
+    /// The power of attorney the provider returned does not fit the registration: `field` (委任者, 受任者 or
+    /// 有効期間) says where.
+    case powerOfAttorneyMismatch(field: String, reason: String)
+    /// A field of the request to the 電子委任状取扱事業者 is missing or malformed.
+    case powerOfAttorneyRequestInvalid(field: String, reason: String)
+    /// The deletion was not confirmed as irreversible (削除した利用者情報を元に戻すことはできません).
+    case deletionNotAcknowledged
+
     /// Whether the case is one of the manual's refusals of IC card renewal that leave only a new registration
     /// (新規登録): the current card expired, revoked (lost) or blocked (閉塞).
     public var requiresNewRegistration: Bool {
@@ -218,6 +263,57 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "renewal again."
         case .registration(let error):
             return error.description
+        case .certificateNotRegistered:
+            return "The certificate read is not registered with the portal. Choose the certificate registered with "
+                + "the portal (必ず本システムに登録済みの電子証明書を選択してください); to add a new agent, register "
+                + "the agent anew (利用者を登録する)."
+        case .registeredCertificateNotActive(let status):
+            return "The certificate read can no longer be updated: it is \(status). Read the certificate the portal "
+                + "uses now, or register anew (新規登録)."
+        case .registeredCertificateRevoked(let date):
+            return "The certificate read was revoked (失効) on \(CertificateSummary.japanDate(date)), so it cannot "
+                + "prove who you are. Register anew (新規登録) with the new certificate."
+        case .certificateTypeMismatch(let registered):
+            return "The registered certificate is held by \(registered.japaneseLabel). Go back (戻る) and choose "
+                + "that certificate type."
+        case .wrongFilePassword(let role):
+            return "The password of the certificate file (\(role == .current ? "更新元" : "更新先")) was wrong; nothing "
+                + "was read. Enter the password set when the file was issued."
+        case .fileUnreadable(let role, let reason):
+            return "The certificate file (\(role == .current ? "更新元" : "更新先")) could not be opened: \(reason)"
+        case .myNumberCard(let error):
+            return error.description
+        case .jpkiConsentRequired:
+            return "The old My Number card's information is obtained from JPKI (公的個人認証サービス) only with your "
+                + "consent. Agree to it (同意する) and read the card again, or go back (戻る)."
+        case .jpkiCertificateNotRenewed:
+            return "JPKI (公的個人認証サービス) knows no new signing certificate for this card. Renew the signing "
+                + "certificate (署名用電子証明書) at the municipality office (市区町村窓口) first, then try again."
+        case .jpkiDetailsChanged:
+            return "The signing certificate was revoked because your name, address, date of birth or sex changed, "
+                + "not for a renewal, so it is not linked. Register anew (新規登録) with the new certificate."
+        case .jpkiLinkageUnavailable(let reason):
+            return "JPKI (公的個人認証サービス) could not be asked for the linkage: \(reason). Try again later."
+        case .powerOfAttorneyStillValid(let validUntil):
+            return "The power of attorney (電子委任状) is in force until \(CertificateSummary.japanDate(validUntil)); "
+                + "it can be renewed, or the agent deleted here, only after it expired."
+        case .notAnAgentWithPowerOfAttorney:
+            return "The user is not an agent (代理人) registered with a My Number card and a power of attorney "
+                + "(電子委任状). Log in as that agent."
+        case .agentCardMismatch:
+            return "The My Number card read is not the card this agent is registered with. Insert the agent's own "
+                + "My Number card (マイナンバーカード) and read it again."
+        case .powerOfAttorneyRequestFailed(let reason):
+            return "The 電子委任状取扱事業者 did not issue the power of attorney: \(reason). Check the request and "
+                + "send it again, or ask the provider."
+        case .powerOfAttorneyMismatch(let field, let reason):
+            return "The power of attorney (電子委任状) returned does not fit the registration (\(field): \(reason)). "
+                + "Ask the 電子委任状取扱事業者 to correct it, then request it again."
+        case .powerOfAttorneyRequestInvalid(let field, let reason):
+            return "The request field \(field) is not valid: \(reason). Correct it and request again (取得依頼)."
+        case .deletionNotAcknowledged:
+            return "A deleted user cannot be restored (削除した利用者情報を元に戻すことはできません). Confirm that you "
+                + "understand this, then press 削除 again, or go back (戻る)."
         }
     }
 }

@@ -1,0 +1,499 @@
+public import CardCredentials
+import Foundation
+public import ISO7816
+import JPKI
+import Registration
+import X509
+
+/// Certificate update without login (電子証明書更新, seed 002): for a user whose registered certificate no longer
+/// logs in (it expired, say), the registered certificate is read and proved, the new one is read (or, for the My
+/// Number card, obtained from JPKI), and the binding moves to the new certificate in one transaction.
+///
+/// A front end drives it step by step; ``step`` says what to show and ask next:
+///
+/// ```swift
+/// let update = CertificateUpdate(slot: slot, environment: environment, linkage: jpki)
+/// try await update.choose(.privateCertificate)                    // 更新する電子証明書の種別選択
+/// try await update.readCurrentICCard(pin: oldPIN)                 // 読込 + PIN (or readCurrentFile)
+/// try await update.readNewICCard(pin: newPIN)                     // card swapped in the reader (or readNewFile)
+/// guard case .confirm(let confirmation) = await update.step else { return }
+/// show(confirmation)                                              // 電子証明書の更新確認
+/// let done = try await update.update()                            // 更新実行; or `await update.back()` (戻る)
+/// ```
+///
+/// For the My Number card, ``readMyNumberCard(signingPIN:consent:allowLastTry:)`` reads the registered signing
+/// certificate and, with the user's consent, asks the ``JPKILinkageService`` which signing certificate replaced it:
+/// no second card is read, and a certificate revoked because the holder's details changed (affiliationChanged) is
+/// not linked.
+///
+/// The rules, in the order they are checked:
+/// - The certificate read must be registered with the portal, to an active user, and its binding must not have
+///   ended (superseded, revoked, removed). An expired certificate is allowed: that is what the flow is for. A
+///   private certificate its CA revoked (失効) is refused. Reading it proves possession: the PIN or password opens
+///   it and its key signs a random challenge.
+/// - The new certificate must chain to a trusted CA and be neither expired, not yet valid, revoked nor registered
+///   already; a private certificate must carry exactly the registered company name (商号又は名称) and the old
+///   certificate's holder (氏名, and 所在地 where the old one had it); a My Number certificate the same name and
+///   date of birth.
+/// - ``update()`` commits `RegistrationChange.replaceCertificate` with the GEPS hand-over and the completion mail.
+///   The actor is `Actor.portal(operator:)`, not the user: no one is logged in, and the user's certificate may be
+///   expired, which the rights check of a user would refuse. The flow proved possession of the registered
+///   certificate itself, which is what that check stands for.
+///
+/// Nothing is stored before ``update()``; ``back()`` (戻る) returns to the type selection. A failed step leaves
+/// the flow where it was (a card pulled: insert it again and repeat the step).
+public actor CertificateUpdate {
+    /// The reader of IC cards and My Number cards (nil: only files can be read).
+    public nonisolated let slot: (any CardSlot)?
+    /// The registration desk, the certificate checks and the card profiles.
+    public nonisolated let environment: LifecycleEnvironment
+    /// The link to JPKI for My Number cards (nil: the My Number card cannot be updated here).
+    public nonisolated let linkage: (any JPKILinkageService)?
+    /// The operator name the commit is recorded under (`Actor.portal(operator:)`).
+    public nonisolated let operatorName: String
+
+    /// What the front end shows and asks now.
+    public private(set) var step: CertificateUpdateStep = .chooseType
+
+    private var current: UpdateCredential?
+    private var binding: CertificateBinding?
+    private var prepared: PreparedChange?
+    private var confirmation: CertificateUpdateConfirmation?
+    private var generation = 0
+    private var running: Int?
+    private var committing = false
+
+    /// An update flow.
+    ///
+    /// - Parameters:
+    ///   - slot: The reader for IC cards and the My Number card; nil when only files are read.
+    ///   - environment: The registration desk, certificate checks (trust anchors for the private CAs and JPKI,
+    ///     CRLs) and card profiles.
+    ///   - linkage: The JPKI linkage for My Number cards.
+    ///   - operatorName: The name the change is recorded under; `電子証明書更新` by default.
+    public init(
+        slot: (any CardSlot)?, environment: LifecycleEnvironment, linkage: (any JPKILinkageService)? = nil,
+        operatorName: String = "電子証明書更新"
+    ) {
+        self.slot = slot
+        self.environment = environment
+        self.linkage = linkage
+        self.operatorName = operatorName
+    }
+
+    // MARK: 1. Type
+
+    /// 更新する電子証明書の種別選択: chooses the certificate type. Next step: ``CertificateUpdateStep/readCurrent(_:)``.
+    public func choose(_ type: CertificateUpdateType) throws(LifecycleError) {
+        guard running == nil else { throw .stepInProgress }
+        guard case .chooseType = step else { throw .notAtStep(expected: "chooseType", current: step.name) }
+        step = .readCurrent(type)
+    }
+
+    // MARK: 2. The registered certificate
+
+    /// 読込 of a registered IC card: waits for the card, checks its certificate is registered and may be updated,
+    /// then verifies the PIN (tries left first) and has the card sign a challenge.
+    ///
+    /// Next step: ``CertificateUpdateStep/readNew``. On error the step stays.
+    ///
+    /// - Throws: ``LifecycleError/certificateNotRegistered``, ``LifecycleError/registeredCertificateNotActive(_:)``,
+    ///   ``LifecycleError/registeredCertificateRevoked(date:)``, ``LifecycleError/certificateTypeMismatch(registered:)``,
+    ///   ``LifecycleError/certificateUntrusted(_:reason:)``, a PIN error, or a card error.
+    public func readCurrentICCard(pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
+        let token = try begin(.privateCertificate)
+        defer { end(token) }
+        let slot = try await waitForCard()
+        let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .current)
+        let credential: UpdateCredential
+        let binding: CertificateBinding
+        do throws(LifecycleError) {
+            credential = try UpdateCredential(kind: .icCard, certificate: card.certificate, chain: card.chain)
+            binding = try await registeredBinding(of: credential, type: .privateCertificate)
+            try await UpdateCredential.verify(card, pin: pin, allowLastTry: allowLastTry, as: .current)
+        } catch {
+            await card.connection.disconnect()
+            throw error
+        }
+        await card.connection.disconnect()
+        try stillCurrent(token)
+        accept(current: credential, binding: binding)
+    }
+
+    /// 読込 of a registered file-type certificate (PKCS#12): opens it with its password, has its key sign a
+    /// challenge, and checks it is registered and may be updated.
+    ///
+    /// Next step: ``CertificateUpdateStep/readNew``. On error the step stays.
+    ///
+    /// - Throws: ``LifecycleError/wrongFilePassword(_:)``, ``LifecycleError/fileUnreadable(_:reason:)``, and the
+    ///   registration refusals of ``readCurrentICCard(pin:allowLastTry:)``.
+    public func readCurrentFile(_ pkcs12: [UInt8], password: SecretPIN) async throws(LifecycleError) {
+        let token = try begin(.privateCertificate)
+        defer { end(token) }
+        let credential = try await UpdateCredential.file(pkcs12, password: password, as: .current)
+        let binding = try await registeredBinding(of: credential, type: .privateCertificate)
+        try stillCurrent(token)
+        accept(current: credential, binding: binding)
+    }
+
+    /// 読込 of the registered My Number card: with the user's `consent`, reads the signing certificate with the
+    /// signing PIN (6–16 characters), has the card sign a challenge, checks the certificate is registered, asks
+    /// JPKI which certificate replaced it (only a renewal, `superseded`, is linked), checks the new certificate and
+    /// prepares the change.
+    ///
+    /// Next step: ``CertificateUpdateStep/confirm(_:)``. On error the step stays.
+    ///
+    /// - Throws: ``LifecycleError/jpkiConsentRequired``, ``LifecycleError/myNumberCard(_:)`` (PIN, card),
+    ///   the registration refusals, ``LifecycleError/jpkiCertificateNotRenewed``,
+    ///   ``LifecycleError/jpkiDetailsChanged``, ``LifecycleError/jpkiLinkageUnavailable(reason:)``, and the checks
+    ///   of the new certificate.
+    public func readMyNumberCard(signingPIN: SecretPIN, consent: Bool, allowLastTry: Bool = false)
+        async throws(LifecycleError)
+    {
+        let token = try begin(.myNumberCard)
+        defer { end(token) }
+        guard consent else { throw .jpkiConsentRequired }
+        guard let linkage else {
+            throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
+        }
+        let slot = try await waitForCard()
+        let connection: any CardConnection
+        do { connection = try await slot.connect() } catch { throw LifecycleError.myNumber(error) }
+        let credential: UpdateCredential
+        do {
+            credential = try await UpdateCredential.myNumberSigning(
+                from: connection, pin: signingPIN, allowLastTry: allowLastTry)
+        } catch {
+            await connection.disconnect()
+            throw error
+        }
+        await connection.disconnect()
+        let binding = try await registeredBinding(of: credential, type: .myNumberCard)
+        let successor: JPKILinkage?
+        do {
+            successor = try await linkage.successor(
+                ofSigningCertificate: credential.certificate.serialNumber, issuer: credential.certificate.issuer)
+        } catch {
+            throw .jpkiLinkageUnavailable(reason: String(describing: error))
+        }
+        guard let successor else { throw .jpkiCertificateNotRenewed }
+        guard successor.cause == .superseded else { throw .jpkiDetailsChanged }
+        let new = try UpdateCredential(kind: .myNumberCard, certificate: successor.newCertificate, chain: [])
+        try await check(new, replacing: credential)
+        try stillCurrent(token)
+        try await prepare(new, replacing: credential, binding: binding, token: token)
+    }
+
+    // MARK: 3. The new certificate (private certificates)
+
+    /// 読込 of the new IC card: waits until a card other than the registered one is in the reader (the person
+    /// swaps the cards in the same reader), checks its certificate, verifies its PIN, has it sign a challenge and
+    /// prepares the change.
+    ///
+    /// Next step: ``CertificateUpdateStep/confirm(_:)``. On error the step stays.
+    ///
+    /// - Throws: ``LifecycleError/cardNotRemoved(reader:)``, ``LifecycleError/noCardInserted(reader:)``,
+    ///   ``LifecycleError/sameCard``, ``LifecycleError/newCardExpired(notAfter:)``,
+    ///   ``LifecycleError/newCardRevoked(date:)``, ``LifecycleError/newCardNotYetValid(notBefore:)``,
+    ///   ``LifecycleError/newCardAlreadyRegistered``, ``LifecycleError/companyNameMismatch(registered:card:)``,
+    ///   ``LifecycleError/holderMismatch(field:current:new:)``, ``LifecycleError/certificateUntrusted(_:reason:)``,
+    ///   a PIN error or a card error.
+    public func readNewICCard(pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
+        let token = try beginNew()
+        defer { end(token) }
+        guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
+        let slot = try await waitForNewCard(replacing: old)
+        let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
+        let new: UpdateCredential
+        do throws(LifecycleError) {
+            new = try UpdateCredential(kind: .icCard, certificate: card.certificate, chain: card.chain)
+            try await check(new, replacing: old)
+            try await UpdateCredential.verify(card, pin: pin, allowLastTry: allowLastTry, as: .new)
+        } catch {
+            await card.connection.disconnect()
+            throw error
+        }
+        await card.connection.disconnect()
+        try stillCurrent(token)
+        try await prepare(new, replacing: old, binding: binding, token: token)
+    }
+
+    /// 読込 of the new file-type certificate: opens it, has its key sign a challenge, checks it and prepares the
+    /// change.
+    ///
+    /// Next step: ``CertificateUpdateStep/confirm(_:)``. On error the step stays.
+    public func readNewFile(_ pkcs12: [UInt8], password: SecretPIN) async throws(LifecycleError) {
+        let token = try beginNew()
+        defer { end(token) }
+        guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
+        let new = try await UpdateCredential.file(pkcs12, password: password, as: .new)
+        try await check(new, replacing: old)
+        try stillCurrent(token)
+        try await prepare(new, replacing: old, binding: binding, token: token)
+    }
+
+    // MARK: 4. Confirmation
+
+    /// 更新実行: commits the update — the old binding superseded, the new one active, the GEPS hand-over and the
+    /// completion mail — in one transaction, as `Actor.portal(operator:)` (see the type's documentation).
+    ///
+    /// Next step: ``CertificateUpdateStep/completed(_:)``. When the registration changed since the confirmation
+    /// (another change won) or the confirmation waited too long, nothing is stored and the flow starts over.
+    ///
+    /// - Throws: ``LifecycleError/registrationChanged``, ``LifecycleError/confirmationExpired``,
+    ///   ``LifecycleError/registration(_:)``.
+    @discardableResult
+    public func update() async throws(LifecycleError) -> CertificateUpdateCompletion {
+        guard running == nil else { throw .stepInProgress }
+        guard case .confirm(let confirmation) = step, let prepared, let binding else {
+            throw .notAtStep(expected: "confirm", current: step.name)
+        }
+        running = generation
+        committing = true
+        defer {
+            committing = false
+            running = nil
+        }
+        let committed: CommittedChange
+        do {
+            committed = try await environment.service.commit(prepared)
+        } catch {
+            restart()
+            throw LifecycleError.desk(error)
+        }
+        let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
+        let completion = CertificateUpdateCompletion(
+            changeID: committed.changeID, supersededBindingID: binding.id, newBindingID: newBinding?.id ?? binding.id,
+            registration: committed.registration, confirmation: confirmation, outbox: committed.outbox)
+        current = nil
+        self.prepared = nil
+        step = .completed(completion)
+        return completion
+    }
+
+    /// 戻る: returns to the type selection; nothing was stored. A call still waiting for a card ends with
+    /// ``LifecycleError/flowRestarted``.
+    ///
+    /// - Throws: ``LifecycleError/stepInProgress`` while ``update()`` is committing.
+    public func back() throws(LifecycleError) {
+        guard !committing else { throw .stepInProgress }
+        restart()
+    }
+
+    // MARK: - Steps
+
+    private func begin(_ type: CertificateUpdateType) throws(LifecycleError) -> Int {
+        guard running == nil else { throw .stepInProgress }
+        guard case .readCurrent(let chosen) = step else {
+            throw .notAtStep(expected: "readCurrent", current: step.name)
+        }
+        guard chosen == type else {
+            throw .notAtStep(expected: "readCurrent(\(type.rawValue))", current: "readCurrent(\(chosen.rawValue))")
+        }
+        running = generation
+        return generation
+    }
+
+    private func beginNew() throws(LifecycleError) -> Int {
+        guard running == nil else { throw .stepInProgress }
+        guard case .readNew = step else { throw .notAtStep(expected: "readNew", current: step.name) }
+        running = generation
+        return generation
+    }
+
+    private func end(_ token: Int) {
+        if running == token { running = nil }
+    }
+
+    private func stillCurrent(_ token: Int) throws(LifecycleError) {
+        guard generation == token else { throw .flowRestarted }
+    }
+
+    private func restart() {
+        generation += 1
+        running = nil
+        current = nil
+        binding = nil
+        prepared = nil
+        step = .chooseType
+    }
+
+    private func accept(current credential: UpdateCredential, binding: CertificateBinding) {
+        current = credential
+        self.binding = binding
+        step = .readNew
+    }
+
+    // MARK: - Cards
+
+    private func waitForCard() async throws(LifecycleError) -> any CardSlot {
+        guard let slot else { throw .noCardInserted(reader: "no card reader (none is configured)") }
+        let present: Bool
+        do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
+            throw LifecycleError.card(error, .current)
+        }
+        guard present else { throw .noCardInserted(reader: slot.name) }
+        return slot
+    }
+
+    /// Waits until the card in the slot is not the old one: the old card taken out (if it is in) and another
+    /// inserted. The wait for the removal is cut into one-second pieces between which the slot is read again, so
+    /// a swap too quick for the reader to report is still seen.
+    private func waitForNewCard(replacing old: UpdateCredential) async throws(LifecycleError) -> any CardSlot {
+        guard let slot else { throw .noCardInserted(reader: "no card reader (none is configured)") }
+        let deadline = ContinuousClock.now + environment.cardWaitTimeout
+        do {
+            while true {
+                let remaining = deadline - ContinuousClock.now
+                if try await slot.isCardPresent() {
+                    switch try await fingerprint(in: slot) {
+                    case nil: continue  // taken out while being read: the swap is under way
+                    case old.fingerprint: break
+                    default: return slot
+                    }
+                    guard remaining > .zero else { throw LifecycleError.cardNotRemoved(reader: slot.name) }
+                    _ = try await slot.waitForRemoval(timeout: min(remaining, .seconds(1)))
+                } else {
+                    guard remaining > .zero, try await slot.waitForCard(timeout: remaining) else {
+                        throw LifecycleError.noCardInserted(reader: slot.name)
+                    }
+                }
+            }
+        } catch {
+            throw LifecycleError.card(error, .new)
+        }
+    }
+
+    /// The fingerprint of the card in the slot, or nil when it was taken out while being read.
+    private func fingerprint(in slot: any CardSlot) async throws(LifecycleError) -> String? {
+        let card: SlotCard
+        do {
+            card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
+        } catch {
+            if case .cardRemoved = error { return nil }
+            throw error
+        }
+        await card.connection.disconnect()
+        return card.fingerprint
+    }
+
+    // MARK: - Checks
+
+    /// The registered binding of a certificate read, refusing what may not be updated.
+    private func registeredBinding(of credential: UpdateCredential, type: CertificateUpdateType)
+        async throws(LifecycleError) -> CertificateBinding
+    {
+        let now = environment.service.now()
+        let found: BusinessRegistration?
+        do { found = try await environment.service.store.registration(boundTo: credential.fingerprint) } catch {
+            throw LifecycleError.desk(error)
+        }
+        guard let registration = found, let binding = registration.binding(fingerprint: credential.fingerprint)
+        else { throw .certificateNotRegistered }
+        let user: User
+        do { user = try registration.user(binding.userID) } catch { throw .registration(error) }
+        guard user.status == .active else { throw .registration(.userDeleted(user.id)) }
+        switch binding.status(at: now) {
+        case .active, .expired: break
+        case let status: throw .registeredCertificateNotActive(status)
+        }
+        guard (binding.kind == .myNumberCard) == (type == .myNumberCard) else {
+            throw .certificateTypeMismatch(registered: binding.kind)
+        }
+        // The chain is checked at the last moment the certificate was valid, so an expired one is still checked.
+        let moment = min(now, credential.certificate.notValidAfter)
+        switch await environment.validation(of: credential, at: moment) {
+        case .valid: break
+        case .revoked(_, let date, _):
+            // A My Number certificate is revoked by its renewal; the JPKI linkage decides about it.
+            if type == .privateCertificate { throw .registeredCertificateRevoked(date: date) }
+        case let failure:
+            throw .certificateUntrusted(.current, reason: failure.description)
+        }
+        return binding
+    }
+
+    /// Checks the new certificate against the old one and the registration.
+    private func check(_ new: UpdateCredential, replacing old: UpdateCredential) async throws(LifecycleError) {
+        guard new.fingerprint != old.fingerprint else { throw .sameCard }
+        do {
+            if try await environment.service.store.registration(boundTo: new.fingerprint) != nil {
+                throw LifecycleError.newCardAlreadyRegistered
+            }
+        } catch {
+            throw LifecycleError.desk(error)
+        }
+        switch await environment.validation(of: new, at: environment.service.now()) {
+        case .valid: break
+        case .expired(let notAfter, _): throw .newCardExpired(notAfter: notAfter)
+        case .revoked(_, let date, _): throw .newCardRevoked(date: date)
+        case .notYetValid(let notBefore, _): throw .newCardNotYetValid(notBefore: notBefore)
+        case let failure: throw .certificateUntrusted(.new, reason: failure.description)
+        }
+        let registration: BusinessRegistration?
+        do { registration = try await environment.service.store.registration(boundTo: old.fingerprint) } catch {
+            throw LifecycleError.desk(error)
+        }
+        guard let registration else { throw .certificateNotRegistered }
+        if new.kind == .myNumberCard {
+            let oldPerson = old.summary.jpkiPersonalAttributes
+            let newPerson = new.summary.jpkiPersonalAttributes
+            try Self.requireSame("氏名", oldPerson?.name, newPerson?.name)
+            try Self.requireSame("生年月日", oldPerson?.dateOfBirthText, newPerson?.dateOfBirthText)
+        } else {
+            let registered = registration.business.name
+            guard let company = new.summary.companyName, Self.same(company, registered) else {
+                throw .companyNameMismatch(registered: registered, card: new.summary.companyName)
+            }
+            try Self.requireSame("氏名", old.summary.holderName, new.summary.holderName)
+            if old.summary.holderAddress != nil {
+                try Self.requireSame("所在地", old.summary.holderAddress, new.summary.holderAddress)
+            }
+        }
+    }
+
+    private func prepare(
+        _ new: UpdateCredential, replacing old: UpdateCredential, binding: CertificateBinding, token: Int
+    ) async throws(LifecycleError) {
+        let registration: BusinessRegistration
+        let prepared: PreparedChange
+        do {
+            prepared = try await environment.service.prepare(
+                .replaceCertificate(binding.id, with: new.certificate, new.kind),
+                to: try await businessID(of: old), by: .portal(operator: operatorName))
+            registration = prepared.before ?? prepared.after
+        } catch {
+            throw LifecycleError.desk(error)
+        }
+        try stillCurrent(token)
+        let user: User
+        do { user = try registration.user(binding.userID) } catch { throw .registration(error) }
+        let confirmation = CertificateUpdateConfirmation(
+            registration: registration, user: user,
+            current: CertificateUpdateDetails(
+                heading: "更新元電子証明書情報", kind: binding.kind, certificate: old.summary, fingerprint: old.fingerprint),
+            new: CertificateUpdateDetails(
+                heading: "更新先電子証明書情報", kind: new.kind, certificate: new.summary, fingerprint: new.fingerprint))
+        current = old
+        self.binding = binding
+        self.prepared = prepared
+        step = .confirm(confirmation)
+    }
+
+    private func businessID(of credential: UpdateCredential) async throws -> BusinessID {
+        guard let registration = try await environment.service.store.registration(boundTo: credential.fingerprint)
+        else { throw LifecycleError.certificateNotRegistered }
+        return registration.id
+    }
+
+    private static func requireSame(_ field: String, _ old: String?, _ new: String?) throws(LifecycleError) {
+        guard Self.same(old ?? "", new ?? "") else {
+            throw .holderMismatch(field: field, current: old ?? "", new: new ?? "")
+        }
+    }
+
+    /// Names compare exactly, ignoring only spaces at the ends.
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.trimmingCharacters(in: .whitespaces) == b.trimmingCharacters(in: .whitespaces)
+    }
+}
