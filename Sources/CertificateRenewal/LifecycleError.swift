@@ -157,6 +157,38 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The deletion was not confirmed as irreversible (削除した利用者情報を元に戻すことはできません).
     case deletionNotAcknowledged
 
+    // MARK: Certificate reissue (電子証明書の再発行と取得)
+
+    /// The 契約者ID (利用者番号) is not the 11 digits printed on the お客様カード.
+    case contractIDFormat
+    /// The 契約者ID, user ID or passwords (暗証番号) did not match; `attemptsLeft` more wrong tries are allowed
+    /// before the service locks (nil: nothing was counted, e.g. the contract is unknown).
+    case signInRejected(attemptsLeft: Int?)
+    /// The service is locked (ロック) after too many wrong passwords; `contractWide` when the administrator's
+    /// lock-out locks every user of the contract.
+    case serviceLocked(contractWide: Bool)
+    /// The administrator's certificate login (管理者ログオン) was refused: expired, inactive, not trusted, or a bad
+    /// signature; `reason` is the login's error.
+    case administratorCertificateRefused(RegistrationError)
+    /// The certificate that logged in is not the certificate of this contract's administrator (代表者).
+    case notTheAdministrator
+    /// The user chosen is not a user (利用者) of this contract.
+    case reissueUserNotFound
+    /// The enrollment code is unknown, was used already, or belongs to another user.
+    case enrollmentCodeInvalid
+    /// The enrollment code expired on `expiredAt`.
+    case enrollmentCodeExpired(expiredAt: Date)
+    /// The certification authority refused the certificate request (CSR); `reason` is its answer.
+    case certificateRequestRefused(reason: String)
+    /// The certificate the certification authority returned does not fit the request; `reason` says how.
+    case issuedCertificateMismatch(reason: String)
+    /// The certification authority could not be reached or failed; `reason` says why.
+    case certificateAuthorityUnavailable(reason: String)
+    /// The key or the PKCS#12 file could not be made; `reason` is the credential module's error.
+    case credentialNotCreated(reason: String)
+    /// The store of contracts, passwords and enrollment codes failed; `reason` says how.
+    case reissueStoreFailure(reason: String)
+
     /// Whether the case is one of the manual's refusals of IC card renewal that leave only a new registration
     /// (新規登録): the current card expired, revoked (lost) or blocked (閉塞).
     public var requiresNewRegistration: Bool {
@@ -314,6 +346,49 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
         case .deletionNotAcknowledged:
             return "A deleted user cannot be restored (削除した利用者情報を元に戻すことはできません). Confirm that you "
                 + "understand this, then press 削除 again, or go back (戻る)."
+        case .contractIDFormat:
+            return "The contract ID (契約者ID) is the 11 digits printed on the customer card (お客様カード). Enter "
+                + "it again."
+        case .signInRejected(let attemptsLeft):
+            var left = ""
+            if let attemptsLeft {
+                let tries = attemptsLeft == 1 ? "1 try is" : "\(attemptsLeft) tries are"
+                left = " \(tries) left before the service locks (ロック)."
+            }
+            return "The contract ID (契約者ID), user ID (利用者ID) or passwords (暗証番号) do not match.\(left) Check "
+                + "them and enter them again."
+        case .serviceLocked(let contractWide):
+            let scope = contractWide ? " The administrator's lock-out locks the contract's users too." : ""
+            return "The service is locked (ロック) after too many wrong passwords (暗証番号).\(scope) Submit the "
+                + "暗証番号閉塞解除依頼書 at your branch to unlock it."
+        case .administratorCertificateRefused(let reason):
+            return "The administrator's certificate (管理者電子証明書) cannot log on: \(reason) If it expired or "
+                + "was lost, submit the 電子証明書再発行依頼書 at your branch."
+        case .notTheAdministrator:
+            return "The certificate that logged on is not this contract's administrator (管理者, 代表者). Log on "
+                + "with the administrator's certificate (契約者ID + 1635)."
+        case .reissueUserNotFound:
+            return "No such user (利用者) in this contract. Choose the user from the list (利用者情報選択)."
+        case .enrollmentCodeInvalid:
+            return "The enrollment code is not valid for this user, or was used already. Ask the administrator to "
+                + "reissue the certificate (利用者電子証明書の再発行) for a new code."
+        case .enrollmentCodeExpired(let expiredAt):
+            return "The enrollment code expired on \(CertificateSummary.japanDate(expiredAt)). Ask the "
+                + "administrator to reissue the certificate (利用者電子証明書の再発行) again."
+        case .certificateRequestRefused(let reason):
+            return "The certification authority (認証局) refused the certificate request: \(reason). Obtain the "
+                + "certificate (電子証明書取得) again; nothing was issued."
+        case .issuedCertificateMismatch(let reason):
+            return "The certificate the certification authority (認証局) returned was not accepted (\(reason)); "
+                + "nothing was installed. Obtain the certificate (電子証明書取得) again, or ask the portal's desk."
+        case .certificateAuthorityUnavailable(let reason):
+            return "The certification authority (認証局) could not be reached (\(reason)). Try again later."
+        case .credentialNotCreated(let reason):
+            return "The certificate file could not be made on this computer (\(reason)). Check the disk and try "
+                + "again."
+        case .reissueStoreFailure(let reason):
+            return "The portal's account records could not be read or written (\(reason)). Try again later, or ask "
+                + "the portal's desk."
         }
     }
 }

@@ -1,0 +1,265 @@
+public import CardCredentials
+import Crypto
+public import Foundation
+public import Registration
+import SwiftASN1
+public import X509
+
+/// Where the user's 電子証明書取得 on the new computer stands.
+public enum CertificateEnrollmentStep: Sendable, Hashable, CustomStringConvertible {
+    /// ID、暗証番号を入力: ``CertificateEnrollment/signIn(contractID:loginID:password:confirmation:code:)``.
+    case signIn
+    /// The certificate about to be obtained: ``CertificateEnrollment/obtain(filePassword:)`` (電子証明書取得) or
+    /// ``CertificateEnrollment/back()`` (戻る).
+    case confirm(EnrollmentConfirmation)
+    /// 電子証明書のインストールが完了しました.
+    case completed(EnrolledCertificate)
+
+    /// The step's name in the API, as errors name it.
+    public var name: String {
+        switch self {
+        case .signIn: "signIn"
+        case .confirm: "confirm"
+        case .completed: "completed"
+        }
+    }
+
+    /// The step's name.
+    public var description: String { name }
+}
+
+/// What the user is about to obtain.
+public struct EnrollmentConfirmation: Sendable, Hashable {
+    /// 契約者ID.
+    public var contractID: ContractID
+    /// 利用者ID.
+    public var loginID: String
+    /// The user in the registration.
+    public var userID: UserID
+    /// 氏名.
+    public var userName: String
+    /// 商号又は名称.
+    public var businessName: String
+    /// The requested validity: one year from now.
+    public var notValidBefore: Date
+    /// The requested end of validity.
+    public var notValidAfter: Date
+}
+
+/// The new certificate, kept as a password-protected PKCS#12 file; its key was made on this computer and is only
+/// in that file.
+public struct EnrolledCertificate: Sendable, Hashable {
+    /// The certificate.
+    public var certificate: Certificate
+    /// The binding that makes it the user's login certificate.
+    public var bindingID: BindingID
+    /// The PKCS#12 file (AES-256), to write to disk; only the file password opens it.
+    public var pkcs12: [UInt8]
+
+    /// 電子証明書の有効期限は1年です。
+    public static let notice =
+        "電子証明書のインストールが完了しました。この電子証明書がインストールされたパソコン以外では利用者のログオンはできません。"
+        + "電子証明書の有効期限は1年です。"
+}
+
+/// The user's side of a certificate reissue on a new computer (seed 004, 利用者電子証明書の取得): the contract ID
+/// (11 digits), the user ID, the two user passwords and the administrator's one-time code; then the key is made
+/// here (P-256, never sent), a CSR signed with it goes to the certification authority, the one-year certificate
+/// that comes back is checked (same key, one year, a chain the validator trusts), bound to the user and kept as a
+/// PKCS#12 file.
+///
+/// The binding is made by ``Registration/Actor/portal(operator:)``: the user has no active certificate to act
+/// with (the administrator revoked it), so the flow itself is the proof — passwords and a single-use code the
+/// logged-on administrator issued.
+public actor CertificateEnrollment {
+    /// The desk.
+    public nonisolated let desk: ReissueDesk
+    /// Where the flow stands.
+    public private(set) var step: CertificateEnrollmentStep = .signIn
+
+    private var code: String?
+    private var running = false
+    private var generation = 0
+
+    /// An enrollment at its first step.
+    public init(desk: ReissueDesk) { self.desk = desk }
+
+    /// ID、暗証番号を入力: checks the passwords and the code (a wrong try counts toward the lock-out) without using
+    /// the code yet.
+    public func signIn(
+        contractID: String, loginID: String, password: SecretPIN, confirmation: SecretPIN, code: String
+    ) async throws(LifecycleError) {
+        guard step.name == "signIn" else { throw notAt("signIn") }
+        let token = try begin()
+        defer { end() }
+        let contract = try ContractID(contractID)
+        let (account, user, _) = try await desk.checkUser(
+            contract, loginID: loginID, password: password, confirmation: confirmation, code: code)
+        let registration: BusinessRegistration?
+        do { registration = try await desk.environment.service.store.registration(account.businessID) } catch {
+            throw .registration(error)
+        }
+        guard let registration, let record = try? registration.user(user.userID), record.status == .active else {
+            throw .reissueUserNotFound
+        }
+        try still(token)
+        let start = desk.now
+        self.code = code
+        // Five minutes back, so a certificate is valid at once even when the clocks differ a little.
+        step = .confirm(
+            EnrollmentConfirmation(
+                contractID: contract, loginID: loginID, userID: user.userID, userName: record.information.name,
+                businessName: registration.business.name, notValidBefore: start.addingTimeInterval(-300),
+                notValidAfter: Self.oneYear(after: start)))
+    }
+
+    /// 電子証明書取得: uses the code, makes the key, sends the CSR, checks and binds the certificate, and returns
+    /// it with its PKCS#12 file protected by `filePassword`.
+    ///
+    /// When the certification authority refuses or fails, the code stays usable and nothing is bound.
+    public func obtain(filePassword: SecretPIN) async throws(LifecycleError) -> EnrolledCertificate {
+        guard case .confirm(let confirmation) = step, let code else { throw notAt("confirm") }
+        let token = try begin()
+        defer { end() }
+        guard let grant = try await desk.accounts.takeGrant(codeDigest: EnrollmentGrant.digest(ofCode: code)),
+            grant.userID == confirmation.userID
+        else { throw .enrollmentCodeInvalid }
+        let date = desk.now
+        guard date <= grant.expiresAt else { throw .enrollmentCodeExpired(expiredAt: grant.expiresAt) }
+        do {
+            let enrolled = try await enroll(confirmation, filePassword: filePassword, at: date)
+            try still(token)
+            self.code = nil
+            step = .completed(enrolled)
+            return enrolled
+        } catch {
+            try? await desk.accounts.insert(grant)
+            throw error
+        }
+    }
+
+    /// 戻る: back to the sign-in; the code is not used.
+    public func back() {
+        generation += 1
+        code = nil
+        if case .completed = step { return }
+        step = .signIn
+    }
+
+    private func enroll(_ confirmation: EnrollmentConfirmation, filePassword: SecretPIN, at date: Date)
+        async throws(LifecycleError) -> EnrolledCertificate
+    {
+        let key = P256.Signing.PrivateKey()
+        let request: CertificateSigningRequest
+        do {
+            let subject = try DistinguishedName {
+                OrganizationName(confirmation.businessName)
+                CommonName(confirmation.userName)
+            }
+            request = try CertificateSigningRequest(
+                version: .v1, subject: subject, privateKey: Certificate.PrivateKey(key),
+                attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
+        } catch { throw .credentialNotCreated(reason: "the certificate request could not be made: \(error)") }
+
+        let issued: ReissuedCertificate
+        do {
+            issued = try await desk.authority.issue(
+                request, notValidBefore: confirmation.notValidBefore, notValidAfter: confirmation.notValidAfter)
+        } catch let error as LifecycleError {
+            throw error
+        } catch { throw .certificateAuthorityUnavailable(reason: "\(error)") }
+
+        let certificate = issued.certificate
+        do throws(LifecycleError) {
+            try check(certificate, chain: issued.chain, for: request, confirmation: confirmation, at: date)
+            var validator = desk.environment.validator
+            validator.intermediates += issued.chain
+            let result = await validator.validate(certificate, for: .any, at: date)
+            guard result.isValid else { throw LifecycleError.issuedCertificateMismatch(reason: result.description) }
+        } catch {
+            try? await desk.authority.revoke(certificate, at: date)
+            throw error
+        }
+
+        var keyBytes = Array(key.derRepresentation)
+        defer {
+            for index in keyBytes.indices { keyBytes[index] = 0 }
+        }
+        let file: [UInt8]
+        do {
+            let credential = try FileCredential(privateKeyDER: keyBytes, certificate: certificate, chain: issued.chain)
+            file = try credential.pkcs12(
+                password: filePassword, friendlyName: "\(confirmation.contractID.digits) \(confirmation.loginID)")
+        } catch {
+            try? await desk.authority.revoke(certificate, at: date)
+            throw .credentialNotCreated(reason: error.description)
+        }
+
+        let service = desk.environment.service
+        let committed: CommittedChange
+        do {
+            let prepared = try await service.prepare(
+                .addCertificate(confirmation.userID, certificate, .fileCertificate),
+                to: try await businessID(of: confirmation.userID), by: .portal(operator: desk.operatorName))
+            committed = try await service.commit(prepared)
+        } catch {
+            try? await desk.authority.revoke(certificate, at: date)
+            if case .staleChange = error { throw .registrationChanged }
+            throw .registration(error)
+        }
+        let fingerprint = try? CertificateBinding.fingerprint(of: certificate)
+        guard let binding = committed.registration.bindings.first(where: { $0.fingerprint == fingerprint }) else {
+            throw .issuedCertificateMismatch(reason: "the registration does not show the new certificate")
+        }
+        return EnrolledCertificate(certificate: certificate, bindingID: binding.id, pkcs12: file)
+    }
+
+    private func businessID(of user: UserID) async throws(RegistrationError) -> BusinessID {
+        guard let registration = try await desk.environment.service.store.registration(ofUser: user) else {
+            throw .userNotFound(user)
+        }
+        return registration.id
+    }
+
+    private func check(
+        _ certificate: Certificate, chain: [Certificate], for request: CertificateSigningRequest,
+        confirmation: EnrollmentConfirmation, at date: Date
+    ) throws(LifecycleError) {
+        guard certificate.publicKey == request.publicKey else {
+            throw .issuedCertificateMismatch(reason: "it certifies another key than the one made here")
+        }
+        guard certificate.notValidBefore <= date.addingTimeInterval(300), certificate.notValidAfter > date else {
+            throw .issuedCertificateMismatch(reason: "it is not valid now")
+        }
+        let tolerance: TimeInterval = 24 * 3600
+        guard certificate.notValidAfter <= confirmation.notValidAfter.addingTimeInterval(tolerance),
+            certificate.notValidAfter >= confirmation.notValidAfter.addingTimeInterval(-tolerance)
+        else {
+            throw .issuedCertificateMismatch(
+                reason: "it is valid until \(CertificateSummary.japanDate(certificate.notValidAfter)), not one year")
+        }
+    }
+
+    /// One calendar year after `date` (Japan's calendar day).
+    static func oneYear(after date: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo") ?? .gmt
+        return calendar.date(byAdding: .year, value: 1, to: date) ?? date.addingTimeInterval(365 * 24 * 3600)
+    }
+
+    private func notAt(_ expected: String) -> LifecycleError {
+        .notAtStep(expected: expected, current: step.name)
+    }
+
+    private func begin() throws(LifecycleError) -> Int {
+        guard !running else { throw .stepInProgress }
+        running = true
+        return generation
+    }
+
+    private func end() { running = false }
+
+    private func still(_ token: Int) throws(LifecycleError) {
+        guard token == generation else { throw .flowRestarted }
+    }
+}

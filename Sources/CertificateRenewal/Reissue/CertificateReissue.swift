@@ -1,0 +1,257 @@
+public import CardCredentials
+public import Foundation
+public import Registration
+import X509
+
+/// Where the administrator's reissue (利用者電子証明書の再発行) stands.
+public enum CertificateReissueStep: Sendable, Hashable, CustomStringConvertible {
+    /// 管理者ログオン: sign a challenge from ``CertificateReissue/challenge()`` with the administrator's
+    /// certificate, then ``CertificateReissue/logOn(contractID:answer:password:confirmation:)``.
+    case logOn
+    /// 利用者情報選択: choose the user with ``CertificateReissue/choose(loginID:)``.
+    case chooseUser([ReissueCandidate])
+    /// 再発行確認: ``CertificateReissue/reissue()`` (再発行) or ``CertificateReissue/back()`` (戻る).
+    case confirm(ReissueConfirmation)
+    /// 再発行結果: the old certificate is revoked; give the code to the user.
+    case completed(ReissueReceipt)
+
+    /// The step's name in the API, as errors name it.
+    public var name: String {
+        switch self {
+        case .logOn: "logOn"
+        case .chooseUser: "chooseUser"
+        case .confirm: "confirm"
+        case .completed: "completed"
+        }
+    }
+
+    /// The step's name.
+    public var description: String { name }
+}
+
+/// A user the administrator may reissue for.
+public struct ReissueCandidate: Sendable, Hashable {
+    /// 利用者ID.
+    public var loginID: String
+    /// The user in the registration.
+    public var userID: UserID
+    /// 氏名.
+    public var name: String
+    /// The user's active file certificates (what a reissue revokes).
+    public var certificates: [CertificateBinding]
+    /// Whether the user is locked (ロック).
+    public var isLocked: Bool
+}
+
+/// The confirmation screen of a reissue: labeled rows, and the sentence of what happens.
+public struct ReissueConfirmation: Sendable, Hashable {
+    /// The screen's title.
+    public static let title = "利用者電子証明書再発行確認"
+    /// What 再発行 does, in the manuals' words.
+    public static let action = "現在の電子証明書を失効し、再発行する"
+    /// The user chosen.
+    public var candidate: ReissueCandidate
+    /// (label, value) rows in order.
+    public var rows: [(label: String, value: String)]
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.candidate == rhs.candidate && lhs.rows.map(\.label) == rhs.rows.map(\.label)
+            && lhs.rows.map(\.value) == rhs.rows.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(candidate)
+        for row in rows {
+            hasher.combine(row.label)
+            hasher.combine(row.value)
+        }
+    }
+}
+
+/// The result of a reissue: the one-time code the user enters on the new computer.
+public struct ReissueReceipt: Sendable, Hashable {
+    /// 契約者ID.
+    public var contractID: ContractID
+    /// 利用者ID.
+    public var loginID: String
+    /// The one-time enrollment code (single use): hand it to the user, never store it.
+    public var enrollmentCode: String
+    /// The code is refused after this moment.
+    public var expiresAt: Date
+    /// The bindings revoked (失効).
+    public var revoked: [BindingID]
+}
+
+/// The administrator's side of a certificate reissue on a new computer (seed 004): 管理者ログオン with the
+/// administrator's certificate, which must be valid, and the two contract passwords; choose the user; 再発行
+/// revokes the user's current file certificate (「現在の電子証明書を失効し、再発行する」: the certification
+/// authority is told, the binding is marked revoked) and returns a one-time enrollment code for
+/// ``CertificateEnrollment``.
+///
+/// Refusals: the contract's passwords wrong (the service locks after ``ReissueAccount/lockThreshold`` tries, and
+/// the administrator's lock locks the contract's users too), the certificate login refused (expired, revoked,
+/// superseded: ``LifecycleError/administratorCertificateRefused(_:)``), the certificate not the
+/// administrator's.
+public actor CertificateReissue {
+    /// The desk.
+    public nonisolated let desk: ReissueDesk
+    /// Where the flow stands.
+    public private(set) var step: CertificateReissueStep = .logOn
+
+    private var session: LoginSession?
+    private var account: ReissueAccount?
+    private var running = false
+    private var generation = 0
+
+    /// A reissue at its first step (管理者ログオン).
+    public init(desk: ReissueDesk) { self.desk = desk }
+
+    private var login: CertificateLogin {
+        let service = desk.environment.service
+        return CertificateLogin(store: service.store, validator: desk.environment.validator, now: service.now)
+    }
+
+    /// A login challenge for the administrator's certificate to sign (管理者の電子証明書を選択).
+    public func challenge() async throws(LifecycleError) -> LoginChallenge {
+        try require("logOn")
+        do { return try await login.issueChallenge() } catch { throw .registration(error) }
+    }
+
+    /// 管理者ログオン: the certificate login and the two contract passwords (ご契約先暗証番号,
+    /// ご契約先確認暗証番号).
+    ///
+    /// The certificate is checked first, so a stolen password alone never counts against the contract; a wrong
+    /// password counts toward the lock-out.
+    public func logOn(contractID: String, answer: LoginAnswer, password: SecretPIN, confirmation: SecretPIN)
+        async throws(LifecycleError)
+    {
+        try require("logOn")
+        let token = try begin()
+        defer { end() }
+        let contract = try ContractID(contractID)
+        let account = try await desk.account(contract)
+        guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }
+        let session: LoginSession
+        do { session = try await login.login(answer) } catch { throw .administratorCertificateRefused(error) }
+        guard session.role == .representative, session.userID == account.administrator,
+            session.businessID == account.businessID
+        else { throw .notTheAdministrator }
+        let checked = try await desk.checkAdministrator(contract, password: password, confirmation: confirmation)
+        let candidates = try await candidates(of: checked)
+        try still(token)
+        self.session = session
+        self.account = checked
+        step = .chooseUser(candidates)
+    }
+
+    /// 利用者情報選択: the user whose certificate is reissued.
+    public func choose(loginID: String) async throws(LifecycleError) {
+        guard case .chooseUser(let candidates) = step else { throw notAt("chooseUser") }
+        guard let candidate = candidates.first(where: { $0.loginID == loginID }), let account else {
+            throw .reissueUserNotFound
+        }
+        let expires = desk.now.addingTimeInterval(desk.codeLifetime)
+        var rows: [(label: String, value: String)] = [
+            ("契約者ID", account.contractID.digits), ("利用者ID", candidate.loginID), ("氏名", candidate.name),
+        ]
+        for binding in candidate.certificates {
+            rows.append(
+                ("失効する電子証明書", "\(binding.serialNumber)（有効期限 \(CertificateSummary.japanDate(binding.notValidAfter))）"))
+        }
+        if candidate.certificates.isEmpty { rows.append(("失効する電子証明書", "なし")) }
+        rows.append(("処理内容", ReissueConfirmation.action))
+        rows.append(("取得期限", CertificateSummary.japanDate(expires)))
+        step = .confirm(ReissueConfirmation(candidate: candidate, rows: rows))
+    }
+
+    /// 再発行: revokes the user's current file certificates at the certification authority and in the
+    /// registration (`.markCertificateRevoked`, made by the administrator's session), then issues the code.
+    public func reissue() async throws(LifecycleError) -> ReissueReceipt {
+        guard case .confirm(let confirmation) = step else { throw notAt("confirm") }
+        guard let session, let account else { throw notAt("logOn") }
+        let token = try begin()
+        defer { end() }
+        let candidate = confirmation.candidate
+        let date = desk.now
+        for binding in candidate.certificates {
+            let certificate: Certificate
+            do { certificate = try binding.certificate() } catch { throw .registration(error) }
+            do { try await desk.authority.revoke(certificate, at: date) } catch let error as LifecycleError {
+                throw error
+            } catch { throw .certificateAuthorityUnavailable(reason: "\(error)") }
+            do {
+                let prepared = try await desk.environment.service.prepare(
+                    .markCertificateRevoked(binding.id), to: account.businessID, by: session.actor)
+                _ = try await desk.environment.service.commit(prepared)
+            } catch .staleChange {
+                throw .registrationChanged
+            } catch { throw .registration(error) }
+        }
+        let code = ReissueDesk.makeCode()
+        let grant = EnrollmentGrant(
+            codeDigest: EnrollmentGrant.digest(ofCode: code), contractID: account.contractID,
+            loginID: candidate.loginID, userID: candidate.userID, issuedAt: date,
+            expiresAt: date.addingTimeInterval(desk.codeLifetime))
+        try await desk.accounts.insert(grant)
+        try still(token)
+        let receipt = ReissueReceipt(
+            contractID: account.contractID, loginID: candidate.loginID, enrollmentCode: code,
+            expiresAt: grant.expiresAt, revoked: candidate.certificates.map(\.id))
+        step = .completed(receipt)
+        return receipt
+    }
+
+    /// 戻る: from the confirmation back to the user list; from the list back to 管理者ログオン (the session ends).
+    public func back() async throws(LifecycleError) {
+        generation += 1
+        switch step {
+        case .confirm:
+            guard let account else { throw notAt("logOn") }
+            step = .chooseUser(try await candidates(of: account))
+        case .chooseUser, .completed:
+            session = nil
+            account = nil
+            step = .logOn
+        case .logOn:
+            break
+        }
+    }
+
+    private func candidates(of account: ReissueAccount) async throws(LifecycleError) -> [ReissueCandidate] {
+        let registration: BusinessRegistration?
+        do { registration = try await desk.environment.service.store.registration(account.businessID) } catch {
+            throw .registration(error)
+        }
+        guard let registration else { throw .registration(.businessNotFound(account.businessID)) }
+        let date = desk.now
+        return account.users.compactMap { user in
+            guard let record = try? registration.user(user.userID), record.status == .active else { return nil }
+            let certificates = registration.activeBindings(of: user.userID, at: date).filter {
+                $0.kind == .fileCertificate
+            }
+            return ReissueCandidate(
+                loginID: user.loginID, userID: user.userID, name: record.information.name,
+                certificates: certificates, isLocked: user.isLocked || account.administratorLocked)
+        }
+    }
+
+    private func require(_ name: String) throws(LifecycleError) {
+        guard step.name == name else { throw notAt(name) }
+    }
+
+    private func notAt(_ expected: String) -> LifecycleError {
+        .notAtStep(expected: expected, current: step.name)
+    }
+
+    private func begin() throws(LifecycleError) -> Int {
+        guard !running else { throw .stepInProgress }
+        running = true
+        return generation
+    }
+
+    private func end() { running = false }
+
+    private func still(_ token: Int) throws(LifecycleError) {
+        guard token == generation else { throw .flowRestarted }
+    }
+}
