@@ -1,0 +1,214 @@
+import ArgumentParser
+import CardCredentials
+import CertificateRenewal
+import Foundation
+import ISO7816
+import PCSC
+import Registration
+import ToolSupport
+import X509
+
+/// The JPKI linkage of the portal example: a JSON file the operator receives from JPKI (公的個人認証サービス),
+/// standing in for the J-LIS service. Serial numbers are upper-case hex; certificates PEM:
+///
+/// ```json
+/// {"successors": [{"serial": "0A1B…", "cause": "superseded", "certificate": "-----BEGIN CERTIFICATE-----…"}],
+///  "pairs": [{"authentication": "0C2D…", "signingCertificate": "-----BEGIN CERTIFICATE-----…"}]}
+/// ```
+struct JPKILinkageFile: JPKILinkageService {
+    struct Successor: Decodable {
+        var serial: String
+        var cause: String
+        var certificate: String
+    }
+    struct Pair: Decodable {
+        var authentication: String
+        var signingCertificate: String
+    }
+    struct Document: Decodable {
+        var successors: [Successor]?
+        var pairs: [Pair]?
+    }
+
+    let document: Document
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    static func hex(_ serial: Certificate.SerialNumber) -> String {
+        serial.bytes.map { String(format: "%02X", $0) }.joined()
+    }
+
+    func successor(ofSigningCertificate serialNumber: Certificate.SerialNumber, issuer: DistinguishedName)
+        async throws -> JPKILinkage?
+    {
+        let serial = Self.hex(serialNumber)
+        guard let entry = document.successors?.first(where: { $0.serial.uppercased() == serial }) else { return nil }
+        guard let cause = JPKIRevocationCause(rawValue: entry.cause) else {
+            throw ValidationError("\(path): the cause \(entry.cause) is neither superseded nor affiliationChanged")
+        }
+        let certificate = try PEMText.certificates(in: entry.certificate, source: path)[0]
+        return JPKILinkage(cause: cause, newCertificate: certificate)
+    }
+
+    func signingCertificate(
+        pairedWithAuthenticationCertificate serialNumber: Certificate.SerialNumber, issuer: DistinguishedName
+    ) async throws -> (serialNumber: Certificate.SerialNumber, issuer: DistinguishedName)? {
+        let serial = Self.hex(serialNumber)
+        guard let pair = document.pairs?.first(where: { $0.authentication.uppercased() == serial }) else { return nil }
+        let certificate = try PEMText.certificates(in: pair.signingCertificate, source: path)[0]
+        return (certificate.serialNumber, certificate.issuer)
+    }
+}
+
+/// Options the lifecycle commands share: the trust anchors, CRLs, the reader and the wait.
+struct UpdateFlowOptions: ParsableArguments {
+    @Option(help: "The reader the cards go into (default: the only reader, or the one holding a card).")
+    var reader: String?
+    @Option(help: "Trusted root certificates (PEM): the private CAs and JPKI.") var trust: String
+    @Option(help: "Certificate revocation lists (DER or PEM).") var crl: [String] = []
+    @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
+
+    func environment(_ service: RegistrationService) throws -> LifecycleEnvironment {
+        let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
+        let crls = try crl.map {
+            try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
+        }
+        return LifecycleEnvironment(
+            service: service,
+            validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable),
+            cardWaitTimeout: .seconds(wait))
+    }
+
+    func slot() async throws -> PCSCReaderSlot {
+        let context = try PCSCContext()
+        if let reader { return PCSCReaderSlot(context: context, name: reader) }
+        let readers = try await context.readerStatuses()
+        if readers.count == 1 { return PCSCReaderSlot(context: context, name: readers[0].name) }
+        return PCSCReaderSlot(context: context, name: try await chooseReader(context: context, requested: nil))
+    }
+}
+
+/// What the update and power-of-attorney commands print and ask.
+enum UpdateScreens {
+    /// Prints and flushes at once, so a script sees each step when it is asked.
+    static func show(_ text: String, terminator: String = "\n") {
+        print(text, terminator: terminator)
+        fflush(nil)
+    }
+
+    /// Reads one secret: the next line of standard input with `--pin-stdin`, else a no-echo prompt.
+    static func readSecret(_ label: String, policy: PINPolicy, stdin: Bool) throws -> SecretPIN {
+        var bytes = stdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter \(label): ")
+        return try SecretPIN(wiping: &bytes, policy: policy)
+    }
+
+    /// Sections of labeled rows as one aligned table.
+    static func sectionsTable(_ title: String, _ sections: [(heading: String, rows: [RenewalRow])], notes: [String])
+        -> String
+    {
+        var rows: [[String]] = []
+        for section in sections {
+            rows.append(["【\(section.heading)】", ""])
+            rows += section.rows.map { ["  " + $0.label, $0.value] }
+        }
+        var text = "【\(title)】\n" + TerminalText.table(rows) + "\n"
+        for note in notes { text += "※ \(note)\n" }
+        return text
+    }
+}
+
+/// `portal renew certificate`: 電子証明書更新 (seed 002), without login.
+struct CertificateUpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certificate",
+        abstract: "電子証明書更新: update a registered certificate without logging in (e.g. after it expired).",
+        discussion: """
+            Private certificates: the registered IC card (or --old-pkcs12) and its PIN, then the new IC card \
+            swapped into the same reader (or --new-pkcs12) and its PIN. My Number card (--my-number): the signing \
+            PIN; with your consent (--consent) the new signing certificate is obtained from JPKI (--jpki-linkage). \
+            With --pin-stdin the secrets are read one per line from standard input, in the order asked. The change \
+            is recorded as made by the portal, since no one is logged in.
+            """)
+    @OptionGroup var storage: StoreOptions
+    @OptionGroup var lifecycle: UpdateFlowOptions
+    @Flag(help: "Update a My Number card's signing certificate (マイナンバーカード).") var myNumber = false
+    @Option(help: "The registered file-type certificate (PKCS#12) instead of an IC card.") var oldPkcs12: String?
+    @Option(help: "The new file-type certificate (PKCS#12) instead of an IC card.") var newPkcs12: String?
+    @Option(help: "The JPKI linkage (JSON) for a My Number card.") var jpkiLinkage: String?
+    @Flag(help: "Consent to obtaining the old My Number card's information from JPKI (同意する).") var consent = false
+    @Flag(help: "Read the PINs and passwords from standard input, one per line.") var pinStdin = false
+    @OptionGroup var confirm: ConfirmOption
+
+    func run() async throws {
+        await reportingErrors {
+            let service = try storage.service()
+            let environment = try lifecycle.environment(service)
+            let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
+            let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil
+            let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
+            let update = CertificateUpdate(slot: slot, environment: environment, linkage: linkage)
+            try await drive(update)
+        }
+    }
+
+    private func drive(_ update: CertificateUpdate) async throws {
+        let cardPolicy = ICCardProfile.procurementIdentitySimulator.pinPolicy
+        while true {
+            let step = await update.step
+            switch step {
+            case .chooseType:
+                try await update.choose(myNumber ? .myNumberCard : .privateCertificate)
+            case .readCurrent(.myNumberCard):
+                UpdateScreens.show("【更新する電子証明書の種別選択】 \(step.prompt)")
+                let agreed = try consent || Screens.askYesNo("公的個人認証サービスからの情報取得に同意しますか？ (y/N): ")
+                let pin = try UpdateScreens.readSecret(
+                    "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: pinStdin)
+                try await update.readMyNumberCard(signingPIN: pin, consent: agreed)
+            case .readCurrent(.privateCertificate):
+                UpdateScreens.show("【更新する電子証明書の種別選択】 \(step.prompt)")
+                if let oldPkcs12 {
+                    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: oldPkcs12)))
+                    let password = try UpdateScreens.readSecret(
+                        "the password of \(oldPkcs12)", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
+                    try await update.readCurrentFile(bytes, password: password)
+                } else {
+                    let pin = try UpdateScreens.readSecret(
+                        "the registered IC card's PIN", policy: cardPolicy, stdin: pinStdin)
+                    try await update.readCurrentICCard(pin: pin)
+                }
+            case .readNew:
+                UpdateScreens.show("【更新する電子証明書の読み込み】 \(step.prompt)")
+                if let newPkcs12 {
+                    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: newPkcs12)))
+                    let password = try UpdateScreens.readSecret(
+                        "the password of \(newPkcs12)", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
+                    try await update.readNewFile(bytes, password: password)
+                } else {
+                    let pin = try UpdateScreens.readSecret("the new IC card's PIN", policy: cardPolicy, stdin: pinStdin)
+                    try await update.readNewICCard(pin: pin)
+                }
+            case .confirm(let confirmation):
+                UpdateScreens.show(
+                    UpdateScreens.sectionsTable(
+                        CertificateUpdateConfirmation.title, confirmation.sections, notes: confirmation.notes),
+                    terminator: "")
+                let yes = try confirm.yes || Screens.askYesNo("更新実行しますか？ 更新する場合は y、戻る場合は n (y/N): ")
+                guard yes else {
+                    try await update.back()
+                    UpdateScreens.show("戻る: 何も変更していません。")
+                    return
+                }
+                let done = try await update.update()
+                UpdateScreens.show("【電子証明書更新完了】 \(CertificateUpdateCompletion.message)  受付番号 \(done.changeID)")
+                UpdateScreens.show("GEPSへの連携と完了通知メールを送信待ちにしました (\(done.outbox.count) 件)。")
+                return
+            case .completed:
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import CardCredentials
+import CertificateRenewal
+import Foundation
+import Registration
+import ToolSupport
+import X509
+
+/// The 電子委任状取扱事業者 of the portal example: answers a request with the document the provider sent, a JSON
+/// file (principal, agent, authority, validFrom, validUntil, reference; ISO 8601 times).
+struct POADocumentProvider: ElectronicPOAProvider {
+    struct Document: Decodable {
+        var principal: String
+        var agent: String
+        var authority: [String]
+        var validFrom: String
+        var validUntil: String
+        var reference: String
+    }
+
+    let name: String
+    let path: String
+
+    func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
+        let document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let dates = ISO8601DateFormatter()
+        guard let from = dates.date(from: document.validFrom), let until = dates.date(from: document.validUntil) else {
+            throw ValidationError("\(path): use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
+        }
+        return IssuedPowerOfAttorney(
+            principal: document.principal, agent: document.agent, authority: document.authority, validFrom: from,
+            validUntil: until, reference: document.reference)
+    }
+}
+
+/// The agent and the options of the expired-power-of-attorney commands.
+struct ExpiredAgentOptions: ParsableArguments {
+    @Option(help: "The agent (U-…) whose power of attorney expired.") var agent: String
+    @Option(help: "The JPKI linkage (JSON) that pairs the card's certificates.") var jpkiLinkage: String?
+    @Flag(help: "Read the PIN from the first line of standard input.") var pinStdin = false
+
+    func flow(
+        service: RegistrationService, options: UpdateFlowOptions, provider: any ElectronicPOAProvider
+    ) async throws -> PowerOfAttorneyFlow {
+        let id = UserID(rawValue: agent)
+        guard let registration = try await service.store.registration(ofUser: id) else {
+            throw RegistrationError.userNotFound(id)
+        }
+        let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
+        return PowerOfAttorneyFlow(
+            user: id, of: registration.id, slot: try await options.slot(),
+            environment: try options.environment(service),
+            provider: provider, linkage: linkage)
+    }
+}
+
+/// A provider that is never asked (the deletion).
+private struct NoProvider: ElectronicPOAProvider {
+    let name = "none"
+    func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
+        throw ValidationError("no 電子委任状取扱事業者 is configured for this command")
+    }
+}
+
+/// `portal poa renew`: マイナンバーカード電子委任状更新 for an agent whose power of attorney expired.
+struct PowerOfAttorneyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "poa", abstract: "電子委任状: renew an expired power of attorney.", subcommands: [Renew.self])
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "マイナンバーカード電子委任状更新: read the agent's My Number card (signing PIN), request a fresh power "
+                + "of attorney, confirm and update.")
+        @OptionGroup var storage: StoreOptions
+        @OptionGroup var lifecycle: UpdateFlowOptions
+        @OptionGroup var agent: ExpiredAgentOptions
+        @Option(help: "申込番号: the provider's application number of the power of attorney.") var applicationNumber: String
+        @Option(help: "The 電子委任状取扱事業者's name.") var provider = "電子委任状取扱事業者"
+        @Option(help: "The power of attorney the provider issued (JSON).") var document: String
+        @OptionGroup var confirm: ConfirmOption
+
+        func run() async throws {
+            await reportingErrors {
+                let service = try storage.service()
+                let flow = try await agent.flow(
+                    service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
+                try await flow.open()
+                if case .expired(let notice) = await flow.step {
+                    UpdateScreens.show(
+                        "【マイナンバーカード電子委任状失効】 \(notice.agentName): \(PowerOfAttorneyExpiredNotice.message)")
+                }
+                try await flow.chooseRenewal()
+                UpdateScreens.show(PowerOfAttorneyStep.readCardForRenewal.prompt)
+                let pin = try UpdateScreens.readSecret(
+                    "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: agent.pinStdin)
+                try await flow.readCardForRenewal(signingPIN: pin)
+                try await flow.request(applicationNumber: applicationNumber)
+                guard case .confirmRenewal(let confirmation) = await flow.step else { return }
+                UpdateScreens.show(
+                    UpdateScreens.sectionsTable(PowerOfAttorneyConfirmation.title, confirmation.sections, notes: []),
+                    terminator: "")
+                let yes = try confirm.yes || Screens.askYesNo("電子委任状を更新しますか？ 更新する場合は y、戻る場合は n (y/N): ")
+                guard yes else {
+                    try await flow.back()
+                    UpdateScreens.show("戻る: 何も変更していません。")
+                    return
+                }
+                let done = try await flow.renew()
+                UpdateScreens.show(
+                    "【マイナンバーカード電子委任状更新完了】 \(PowerOfAttorneyCompletion.renewedMessage)  受付番号 \(done.changeID)")
+            }
+        }
+    }
+}
+
+/// `portal agent delete`: 利用者情報削除 of an agent whose power of attorney expired.
+struct AgentDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "利用者情報削除: delete an agent registered with a My Number card whose power of attorney expired "
+            + "(user-authentication PIN, 4 digits). Irreversible.")
+    @OptionGroup var storage: StoreOptions
+    @OptionGroup var lifecycle: UpdateFlowOptions
+    @OptionGroup var agent: ExpiredAgentOptions
+    @OptionGroup var confirm: ConfirmOption
+
+    func run() async throws {
+        await reportingErrors {
+            let service = try storage.service()
+            let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
+            try await flow.open()
+            try await flow.chooseDeletion()
+            UpdateScreens.show(PowerOfAttorneyStep.readCardForDeletion.prompt)
+            let pin = try UpdateScreens.readSecret(
+                "the user-authentication PIN (利用者証明用電子証明書のパスワード)", policy: .jpkiAuthentication,
+                stdin: agent.pinStdin)
+            try await flow.readCardForDeletion(authenticationPIN: pin)
+            guard case .confirmDeletion(let confirmation) = await flow.step else { return }
+            UpdateScreens.show(
+                UpdateScreens.sectionsTable(
+                    AgentDeletionConfirmation.title, confirmation.sections, notes: confirmation.notes),
+                terminator: "")
+            let yes = try confirm.yes || Screens.askYesNo("削除した利用者情報は元に戻せません。削除しますか？ (y/N): ")
+            guard yes else {
+                try await flow.back()
+                UpdateScreens.show("戻る: 何も変更していません。")
+                return
+            }
+            let done = try await flow.delete(acknowledgingIrreversible: true)
+            UpdateScreens.show("【利用者情報削除完了】 \(PowerOfAttorneyCompletion.deletedMessage)  受付番号 \(done.changeID)")
+        }
+    }
+}
