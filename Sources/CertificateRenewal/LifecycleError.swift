@@ -157,6 +157,26 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The deletion was not confirmed as irreversible (削除した利用者情報を元に戻すことはできません).
     case deletionNotAcknowledged
 
+    // MARK: Revocation request (インターネット失効申込)
+
+    /// The online revocation request is not available for this card; the paper procedure (書面による失効申込)
+    /// applies. `reason` says why.
+    case paperProcedureRequired(PaperProcedureReason)
+    /// The card's certificate was revoked (失効) already, on `date`; there is nothing to request.
+    case alreadyRevoked(date: Date)
+    /// 同意して次へ was pressed before the documents named in `missing` (手続きの流れ, 利用規約) were opened.
+    case documentsNotOpened(missing: [String])
+    /// A field of the request form (失効申込情報入力) is missing or malformed: `field` is its label.
+    case requestFormInvalid(field: String, problem: String)
+    /// 失効申込をする(確定) was pressed before 上記内容を確認しました was ticked.
+    case confirmationNotChecked
+    /// The request was sent already, so it can be neither corrected nor withdrawn.
+    case revocationAlreadySubmitted
+    /// The certification authority refused the request; `reason` is its answer.
+    case revocationRefused(reason: String)
+    /// The request was sent but the certification authority's answer did not arrive; `reason` says why.
+    case revocationNotAnswered(reason: String)
+
     // MARK: Certificate reissue (電子証明書の再発行と取得)
 
     /// The 契約者ID (利用者番号) is not the 11 digits printed on the お客様カード.
@@ -346,6 +366,29 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
         case .deletionNotAcknowledged:
             return "A deleted user cannot be restored (削除した利用者情報を元に戻すことはできません). Confirm that you "
                 + "understand this, then press 削除 again, or go back (戻る)."
+        case .paperProcedureRequired(let reason):
+            return "The online revocation request (インターネット失効申込) is not available: \(reason). Request the "
+                + "revocation on paper (書面による失効申込手続き) from the certification authority (認証局)."
+        case .alreadyRevoked(let date):
+            return "This IC card was revoked (失効) on \(CertificateSummary.japanDate(date)) already; no request is "
+                + "needed. Insert another card to revoke, or end (終了)."
+        case .documentsNotOpened(let missing):
+            return "Open \(missing.map { "「\($0)」" }.joined(separator: " and ")) and read it first; "
+                + "同意して次へ is possible only after the procedure (手続きの流れ) and the terms (利用規約) were opened."
+        case .requestFormInvalid(let field, let problem):
+            return "The request form's \(field) is not valid: \(problem). Correct it and press 失効申込内容確認へ "
+                + "again (記入例を表示 shows an example)."
+        case .confirmationNotChecked:
+            return "Check the request and tick 上記内容を確認しました first; only then can 失効申込をする(確定) be pressed."
+        case .revocationAlreadySubmitted:
+            return "The revocation request was sent to the certification authority (認証局) already; it can be "
+                + "neither corrected nor withdrawn (訂正や取消はできません). Keep its record."
+        case .revocationRefused(let reason):
+            return "The certification authority (認証局) refused the revocation request: \(reason). Check the card "
+                + "and the request, or request the revocation on paper (書面による失効申込)."
+        case .revocationNotAnswered(let reason):
+            return "The revocation request was sent, but the certification authority's answer did not arrive "
+                + "(\(reason)). Press 失効申込をする(確定) again: the same request is sent and is not recorded twice."
         case .contractIDFormat:
             return "The contract ID (契約者ID) is the 11 digits printed on the customer card (お客様カード). Enter "
                 + "it again."
