@@ -54,11 +54,13 @@ public struct ReissueConfirmation: Sendable, Hashable {
     /// (label, value) rows in order.
     public var rows: [(label: String, value: String)]
 
+    /// Equal when the user and every row are equal.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.candidate == rhs.candidate && lhs.rows.map(\.label) == rhs.rows.map(\.label)
             && lhs.rows.map(\.value) == rhs.rows.map(\.value)
     }
 
+    /// Hashes the user and the rows.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(candidate)
         for row in rows {

@@ -237,10 +237,13 @@ public actor InMemoryReissueAccountStore: ReissueAccountStore {
     /// An empty store.
     public init() {}
 
+    /// The contract, or nil.
     public func account(_ contractID: ContractID) -> ReissueAccount? { accounts[contractID] }
 
+    /// Stores a contract (new or replacing).
     public func save(_ account: ReissueAccount) { accounts[account.contractID] = account }
 
+    /// Changes a contract atomically and returns it as stored, or nil when there is none.
     public func update(_ contractID: ContractID, _ change: @Sendable (inout ReissueAccount) -> Void)
         -> ReissueAccount?
     {
@@ -250,12 +253,15 @@ public actor InMemoryReissueAccountStore: ReissueAccountStore {
         return account
     }
 
+    /// Keeps a new enrollment code; the user's earlier codes are dropped.
     public func insert(_ grant: EnrollmentGrant) {
         grants = grants.filter { $0.value.contractID != grant.contractID || $0.value.loginID != grant.loginID }
         grants[grant.codeDigest] = grant
     }
 
+    /// The grant of a code, without using it.
     public func grant(codeDigest: String) -> EnrollmentGrant? { grants[codeDigest] }
 
+    /// Removes and returns the grant of a code: a code is taken once.
     public func takeGrant(codeDigest: String) -> EnrollmentGrant? { grants.removeValue(forKey: codeDigest) }
 }
