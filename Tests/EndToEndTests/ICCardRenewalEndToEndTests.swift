@@ -20,43 +20,19 @@ extension EndToEnd {
 
         @Test("current card + PIN, the swap in one reader, new card + PIN, 更新: the old card can no longer log in")
         func renewThroughPCSC() async throws {
-            let directory = FileManager.default.temporaryDirectory.appending(path: "e2e-renewal-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let authority = try TestCertificateAuthority(directory: directory)
-            let holder = EBiddingHolder.example
-            let current = try PrivateCAICCard.issue(
-                by: authority, holder: holder, pin: Self.currentPIN, validity: .expiring(inDays: 25))
-            let new = try PrivateCAICCard.issue(by: authority, holder: holder, pin: Self.newPIN)
-
-            // The portal: the business registered with the current card.
-            let store: any RegistrationStore = InMemoryRegistrationStore()
-            let service = RegistrationService(
-                store: store,
-                portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
-            let registered = try await service.commit(
-                try await service.prepareRegistration(
-                    of: try BusinessInformation(
-                        name: holder.companyName, postalCode: "500-8570", address: "岐阜県岐阜市司町４０番地１",
-                        representativeTitle: "代表取締役", representativeName: "入札 太郎", corporateNumber: nil,
-                        phone: "058-123-4567"),
-                    representative: try UserInformation(
-                        title: "代表取締役", name: "入札 太郎", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
-                        phone: "058-123-4567", fax: "058-123-4568", mail: "taro@example.co.jp"),
-                    certificate: try Certificate(derEncoded: current.snapshot.holderCertificate), kind: .icCard,
-                    by: .portal(operator: "e2e"))
-            ).registration
-            let userID = try #require(registered.representative?.id)
-            let validator = CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)])
-            let environment = LifecycleEnvironment(
-                service: service, validator: validator, cardWaitTimeout: .seconds(15))
+            let portal = try await RenewalPortal()
+            defer { portal.remove() }
+            let (current, holder, store, validator) = (portal.current, portal.holder, portal.store, portal.validator)
+            let registered = portal.registered
+            let new = try PrivateCAICCard.issue(by: portal.authority, holder: holder, pin: Self.newPIN)
 
             let reader = try await TestBench.readerName(slot: Self.slot)
             let context = try PCSCContext()
             let slot = context.slot(named: reader)
             let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: Self.slot))
             let policy = ICCardProfile.procurementIdentitySimulator.pinPolicy
-            let renewal = ICCardRenewal(user: userID, of: registered.id, slot: slot, environment: environment)
+            let renewal = ICCardRenewal(
+                user: portal.userID, of: registered.id, slot: slot, environment: portal.environment)
 
             do {
                 // 古いICカードの確認: the flow waits for the card pcscd reports.
@@ -121,6 +97,57 @@ extension EndToEnd {
             }
         }
 
+        @Test("a swap faster than the reader reports it is seen; a wrong company name stops there; 戻る stores nothing")
+        func quickSwapMismatchAndBack() async throws {
+            let portal = try await RenewalPortal()
+            defer { portal.remove() }
+            var otherCompany = portal.holder
+            otherCompany.companyName = "株式会社試験建設工業"
+            let wrong = try PrivateCAICCard.issue(by: portal.authority, holder: otherCompany, pin: Self.newPIN)
+            let new = try PrivateCAICCard.issue(by: portal.authority, holder: portal.holder, pin: Self.newPIN)
+            let reader = try await TestBench.readerName(slot: Self.slot)
+            let context = try PCSCContext()
+            let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: Self.slot))
+            let renewal = ICCardRenewal(
+                user: portal.userID, of: portal.registered.id, slot: context.slot(named: reader),
+                environment: portal.environment, wording: .tradeName)
+            let policy = ICCardProfile.procurementIdentitySimulator.pinPolicy
+            do {
+                try await server.insert(portal.current)
+                try await renewal.readCurrentCard()
+                try await renewal.verifyCurrentPIN(try SecretPIN(Self.currentPIN, policy: policy))
+
+                // The card swapped in one movement (the socket closed and reopened at once).
+                try await server.swap(to: wrong)
+                let error = await #expect(throws: LifecycleError.self) { try await renewal.swapCards() }
+                #expect(
+                    error == .companyNameMismatch(registered: portal.holder.companyName, card: "株式会社試験建設工業"),
+                    "got \(String(describing: error))")
+                #expect(await renewal.step == .swapCards)
+                #expect(wrong.triesLeft == 10)
+
+                try await server.swap(to: new)
+                try await renewal.swapCards()
+                #expect(await renewal.step == .enterNewPIN(triesLeft: 10))
+                try await renewal.verifyNewPIN(try SecretPIN(Self.newPIN, policy: policy))
+                guard case .confirm(let confirmation) = await renewal.step else {
+                    Issue.record("not at the confirmation: \(await renewal.step)")
+                    throw CancellationError()
+                }
+                #expect(confirmation.new.value(of: "ICカード商号又は名称") == portal.holder.companyName)
+
+                try await renewal.back()
+                #expect(await renewal.step == .insertCurrentCard)
+                #expect(try await portal.store.registration(portal.registered.id) == portal.registered)
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+            } catch {
+                await server.remove()
+                try? await TestBench.waitUntil(context: context, reader: reader, present: false)
+                throw error
+            }
+        }
+
         /// The signing key of the card in `reader`, its PIN verified.
         static func key(in context: PCSCContext, reader: String, pin: String) async throws -> CardKey {
             let connection = try await context.connect(to: reader)
@@ -129,6 +156,53 @@ extension EndToEnd {
                 pin: try SecretPIN(pin, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy))
         }
     }
+}
+
+/// A portal for the renewal tests: a test CA, and a business registered with its representative's current card
+/// (close to expiry).
+private struct RenewalPortal {
+    let directory: URL
+    let authority: TestCertificateAuthority
+    let holder = EBiddingHolder.example
+    let current: PrivateCAICCard
+    let store: any RegistrationStore = InMemoryRegistrationStore()
+    let service: RegistrationService
+    let registered: BusinessRegistration
+    let userID: UserID
+    let validator: CertificateValidator
+    let environment: LifecycleEnvironment
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appending(path: "e2e-renewal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        authority = try TestCertificateAuthority(directory: directory)
+        current = try PrivateCAICCard.issue(
+            by: authority, holder: holder, pin: EndToEnd.ICCardRenewalEndToEndTests.currentPIN,
+            validity: .expiring(inDays: 25))
+        service = RegistrationService(
+            store: store,
+            portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
+        registered = try await service.commit(
+            try await service.prepareRegistration(
+                of: try BusinessInformation(
+                    name: holder.companyName, postalCode: "500-8570", address: "岐阜県岐阜市司町４０番地１",
+                    representativeTitle: "代表取締役", representativeName: "入札 太郎", corporateNumber: nil,
+                    phone: "058-123-4567"),
+                representative: try UserInformation(
+                    title: "代表取締役", name: "入札 太郎", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
+                    phone: "058-123-4567", fax: "058-123-4568", mail: "taro@example.co.jp"),
+                certificate: try Certificate(derEncoded: current.snapshot.holderCertificate), kind: .icCard,
+                by: .portal(operator: "e2e"))
+        ).registration
+        guard let representative = registered.representative?.id else {
+            throw CancellationError()
+        }
+        userID = representative
+        validator = CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)])
+        environment = LifecycleEnvironment(service: service, validator: validator, cardWaitTimeout: .seconds(15))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 extension LifecycleError {

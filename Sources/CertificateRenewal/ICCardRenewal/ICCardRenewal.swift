@@ -362,36 +362,71 @@ public actor ICCardRenewal {
     /// else the card inserted after the current one is taken out.
     ///
     /// While the current card is in, the wait for its removal is cut into one-second pieces, between which the
-    /// card in the slot is read again: a swap too quick for the reader to report the empty slot is still seen.
+    /// card in the slot is read again: a swap too quick for the reader to report the empty slot is still seen. A
+    /// card that cannot be read because it is on its way in or out (pulled, not answering yet, reset) is looked at
+    /// again a moment later, until the wait's time is up.
     private func waitForNewCard(replacing old: SlotCard) async throws(LifecycleError) -> SlotCard {
         let deadline = ContinuousClock.now + environment.cardWaitTimeout
         var pulled = false
-        do {
-            while try await slot.isCardPresent() {
-                do throws(LifecycleError) {
-                    let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
-                    if card.fingerprint != old.fingerprint { return card }
-                    await card.connection.disconnect()
-                } catch .cardRemoved {
-                    pulled = true  // taken out while being read: the swap is under way
-                    break
+        var removalSeen = false
+        var lastFailure: LifecycleError?
+        while true {
+            if try await !present() {
+                removalSeen = true
+                guard try await waitForCard(environment.cardWaitTimeout) else {
+                    throw pulled ? .cardRemoved(.new) : .noCardInserted(reader: slot.name)
                 }
-                let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero else { throw LifecycleError.cardNotRemoved(reader: slot.name) }
-                if try await slot.waitForRemoval(timeout: min(remaining, .seconds(1))) { break }
             }
-            guard try await slot.waitForCard(timeout: environment.cardWaitTimeout) else {
-                throw pulled ? LifecycleError.cardRemoved(.new) : LifecycleError.noCardInserted(reader: slot.name)
+            switch try await look(replacing: old) {
+            case .new(let card):
+                return card
+            case .current:
+                if removalSeen { throw .sameCard }
+            case .inMotion(let failure):
+                if case .cardRemoved = failure { pulled = true }
+                lastFailure = failure
+                guard ContinuousClock.now < deadline else { throw failure }
+                do { try await Task.sleep(for: .milliseconds(200)) } catch { throw .cancelled }
+                continue
             }
-        } catch {
-            throw LifecycleError.card(error, .new)
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw lastFailure ?? .cardNotRemoved(reader: slot.name) }
+            if try await waitForRemoval(min(remaining, .seconds(1))) { removalSeen = true }
         }
-        let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
-        guard card.fingerprint != old.fingerprint else {
+    }
+
+    /// What a look at the card in the slot found during the swap.
+    private enum SwapLook {
+        /// Another card than the current one: the new card.
+        case new(SlotCard)
+        /// The current card, still (or again) in.
+        case current
+        /// A card that could not be read because it is on its way in or out.
+        case inMotion(LifecycleError)
+    }
+
+    private func look(replacing old: SlotCard) async throws(LifecycleError) -> SwapLook {
+        do {
+            let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
+            if card.fingerprint != old.fingerprint { return .new(card) }
             await card.connection.disconnect()
-            throw .sameCard
+            return .current
+        } catch {
+            if error.losesConnection && error != .cancelled { return .inMotion(error) }
+            throw error
         }
-        return card
+    }
+
+    private func present() async throws(LifecycleError) -> Bool {
+        do { return try await slot.isCardPresent() } catch { throw LifecycleError.card(error, .new) }
+    }
+
+    private func waitForCard(_ timeout: Duration) async throws(LifecycleError) -> Bool {
+        do { return try await slot.waitForCard(timeout: timeout) } catch { throw LifecycleError.card(error, .new) }
+    }
+
+    private func waitForRemoval(_ timeout: Duration) async throws(LifecycleError) -> Bool {
+        do { return try await slot.waitForRemoval(timeout: timeout) } catch { throw LifecycleError.card(error, .new) }
     }
 
     /// The PIN's tries left, refusing a blocked PIN.
