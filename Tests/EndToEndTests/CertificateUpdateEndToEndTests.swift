@@ -67,7 +67,7 @@ extension EndToEnd {
             }
         }
 
-        @Test("the My Number card with consent: no card yet is refused with the step kept; one card read, JPKI links the renewed certificate")
+        @Test("My Number card, with consent: no card is refused; then one card read, JPKI links the new one")
         func myNumberLinked() async throws {
             let portal = try await UpdatePortal()
             defer { portal.remove() }
