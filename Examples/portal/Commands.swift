@@ -48,7 +48,8 @@ struct Register: AsyncParsableCommand {
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "agent", abstract: "Agents (代理人): add one.", subcommands: [Add.self])
+        commandName: "agent", abstract: "Agents (代理人): add one, or delete one (利用者情報削除).",
+        subcommands: [Add.self, AgentDeleteCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

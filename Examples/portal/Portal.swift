@@ -21,7 +21,8 @@ struct Portal: AsyncParsableCommand {
             """,
         subcommands: [
             Register.self, AgentCommand.self, CertificateCommand.self, UpdateCommand.self, QualificationCommand.self,
-            List.self, Show.self, Login.self, OutboxCommand.self, RenewCommand.self,
+            List.self, Show.self, Login.self, OutboxCommand.self, RenewCommand.self, PowerOfAttorneyCommand.self,
+            ReissueCommand.self,
         ]
     )
 

@@ -10,8 +10,9 @@ import X509
 /// `portal renew …`: the renewal flows.
 struct RenewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "renew", abstract: "Renew a certificate: IC card renewal (ICカード更新).",
-        subcommands: [ICCardRenewalCommand.self])
+        commandName: "renew",
+        abstract: "Renew a certificate: IC card renewal (ICカード更新) or certificate update without login (電子証明書更新).",
+        subcommands: [ICCardRenewalCommand.self, CertificateUpdateCommand.self])
 }
 
 /// `portal renew ic-card`: seeds 000 and 001, the current card and the new card swapped in one reader.
