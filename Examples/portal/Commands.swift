@@ -1,5 +1,6 @@
 import ArgumentParser
 import CardCredentials
+import CertificateRenewal
 import Foundation
 import Registration
 import ToolSupport
@@ -15,6 +16,14 @@ func isRefusal(_ error: any Error) -> Bool {
     case let error as RegistrationError:
         if case .storeFailure = error { return false }
         return !error.isRetryable
+    case let error as LifecycleError:
+        // The flows' refusals (a wrong PIN, a card the rules refuse, 戻る, a stale confirmation) exit 1; a card
+        // that cannot be read, or the store failing, are other errors.
+        switch error {
+        case .registration(let inner): return isRefusal(inner)
+        case .cardUnreadable, .noCardInserted, .cancelled: return false
+        default: return true
+        }
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .wrongPassword: return true
