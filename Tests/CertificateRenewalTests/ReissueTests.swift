@@ -547,6 +547,24 @@ struct ReissueTests {
         _ = try await enrollment.obtain(filePassword: try ReissueBench.secret("pw"))
     }
 
+    @Test("two computers signed in with one code: only one obtains a certificate")
+    func codeUsedOnce() async throws {
+        let bench = try await ReissueBench()
+        let receipt = try await bench.reissue()
+        let first = CertificateEnrollment(desk: bench.desk)
+        let second = CertificateEnrollment(desk: bench.desk)
+        try await bench.signIn(first, code: receipt.enrollmentCode)
+        try await bench.signIn(second, code: receipt.enrollmentCode)
+        let password = try ReissueBench.secret(ReissueBench.filePassword)
+        async let one = lifecycleError { _ = try await first.obtain(filePassword: password) }
+        async let two = lifecycleError { _ = try await second.obtain(filePassword: password) }
+        let outcomes = await [one, two]
+        #expect(outcomes.filter { $0 == nil }.count == 1)
+        #expect(outcomes.contains(.enrollmentCodeInvalid))
+        #expect(bench.authority.issuedCount == 1)
+        #expect(try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).count == 1)
+    }
+
     @Test("contract IDs: 11 digits; an unknown contract or user counts nothing")
     func contractIDs() async throws {
         #expect(try ContractID("123-4567-8901").digits == "12345678901")
