@@ -100,7 +100,13 @@ let package = Package(
         ),
         .target(
             name: "CertificateRenewal",
-            dependencies: ["Registration", "CardCredentials", "JPKI", "ISO7816"],
+            dependencies: [
+                "Registration", "CardCredentials", "JPKI", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -159,6 +165,7 @@ let package = Package(
             name: "portal",
             dependencies: [
                 "Registration", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
+                "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

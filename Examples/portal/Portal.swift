@@ -22,7 +22,7 @@ struct Portal: AsyncParsableCommand {
         subcommands: [
             Register.self, AgentCommand.self, CertificateCommand.self, UpdateCommand.self, QualificationCommand.self,
             List.self, Show.self, Login.self, OutboxCommand.self, RenewCommand.self, PowerOfAttorneyCommand.self,
-            ReissueCommand.self,
+            ReissueCommand.self, RevokeRequestCommand.self,
         ]
     )
 

@@ -1,0 +1,228 @@
+import ArgumentParser
+import CardCredentials
+import CardSimulator
+import CertificateRenewal
+import Foundation
+import PCSC
+import Registration
+import ToolSupport
+import X509
+
+/// `portal revoke-request`: seed 003, the online revocation request (インターネット失効申込) to the simulator's CA.
+struct RevokeRequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke-request",
+        abstract: "インターネット失効申込: ask the certification authority to revoke an IC card, with the card in hand.",
+        discussion: """
+            Shows the conditions and the advice, opens the procedure (手続きの流れ) and the terms (利用規約), asks \
+            for the agreement (同意して次へ), reads the card and its PIN, shows the card's contents, fills in the \
+            request form, shows the confirmation (失効申込内容確認) and, once 上記内容を確認しました is ticked, sends \
+            the request signed by the card (失効申込をする(確定)) to the simulator's CA in --ca-dir (the directory \
+            `card-simulator ic-card --state DIR` writes: its CA lives in DIR/ca). The CA revokes the card and \
+            publishes a new CRL (DIR/ca/eBidding/crl.der); the portal records the card's binding as revoked. For \
+            scripts: --agree-terms, --reason, --name, --phone, --mail, --checked and --pin-stdin.
+            """)
+    @OptionGroup var storage: StoreOptions
+    @Option(help: "The card-simulator state directory; the CA is DIR/ca (or give --ca for the CA directory itself).")
+    var caDir: String
+    @Option(help: "The reader the card is in (default: the only reader, or the one holding a card).")
+    var reader: String?
+    @Option(help: "The reason (失効理由): \(RevocationRequestReason.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var reason: String?
+    @Option(help: "申込者氏名: who asks.") var name: String?
+    @Option(help: "電話番号 (10 or 11 digits, hyphens allowed).") var phone: String?
+    @Option(help: "メールアドレス.") var mail: String?
+    @Option(help: "部署名 (optional).") var department = ""
+    @Option(help: "備考 (optional).") var note = ""
+    @Flag(help: "Agree to the terms (同意して次へ) after opening the procedure and the terms, without asking.")
+    var agreeTerms = false
+    @Flag(help: "Tick 上記内容を確認しました and send (確定) without asking.") var checked = false
+    @Flag(help: "Read the PIN from standard input.") var pinStdin = false
+    @Option(help: "Write the printable record to FILE and the signed request (CMS, DER) to FILE.p7m.")
+    var record: String?
+    @Option(help: "Seconds to wait for the card.") var wait = 120
+
+    func run() async throws {
+        await reportingErrors {
+            let service = try storage.service()
+            let authority = try TestCertificateAuthority(directory: caDirectory)
+            let crlURL = caDirectory.appending(path: "eBidding/crl.der")
+            let crls =
+                try FileManager.default.fileExists(atPath: crlURL.path)
+                ? [CertificateRevocationList(bytes: [UInt8](Data(contentsOf: crlURL)))] : []
+            let environment = LifecycleEnvironment(
+                service: service,
+                validator: CertificateValidator(
+                    trustAnchors: [authority.rootCertificate(.eBidding)], crls: crls, revocation: .whenAvailable),
+                cardWaitTimeout: .seconds(wait))
+            let context = try PCSCContext()
+            let slot = PCSCReaderSlot(context: context, name: try await readerName(context))
+            let request = RevocationRequest(
+                slot: slot, environment: environment, authority: SimulatorRevocationDesk(authority: authority))
+            try await drive(request)
+        }
+    }
+
+    /// DIR/ca when DIR is a card-simulator state, DIR itself when it is the CA's directory.
+    private var caDirectory: URL {
+        let directory = URL(fileURLWithPath: caDir)
+        let nested = directory.appending(path: "ca")
+        return FileManager.default.fileExists(atPath: nested.path) ? nested : directory
+    }
+
+    private func readerName(_ context: PCSCContext) async throws -> String {
+        if let reader { return reader }
+        let readers = try await context.readerStatuses()
+        if readers.count == 1 { return readers[0].name }
+        return try await chooseReader(context: context, requested: nil)
+    }
+
+    private func drive(_ request: RevocationRequest) async throws {
+        var unanswered = 0
+        while true {
+            let step = await request.step
+            switch step {
+            case .agreement:
+                print("【ご注意】")
+                for line in RevocationRequest.notice { print(line) }
+                print("")
+                print(try await request.openProcedure().text + "\n")
+                print(try await request.openTerms().text + "\n")
+                guard try agreeTerms || Screens.askYesNo("手続きの流れと利用規約に同意して次へ進みますか？ (y/N): ") else {
+                    print("終了: 何も送信していません。")
+                    return
+                }
+                try await request.agree()
+            case .insertCard:
+                print(step.prompt)
+                try await request.readCard()
+            case .enterPIN(let tries):
+                print("【PIN(暗証番号)の入力】" + (tries.map { "（残り \($0) 回）" } ?? ""))
+                var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter the card's PIN: ")
+                let pin = try SecretPIN(wiping: &bytes, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy)
+                do {
+                    try await request.verifyPIN(pin)
+                } catch {
+                    guard !pinStdin, case .wrongPIN = error else { throw error }
+                    FileHandle.standardError.write(Data("portal: \(error)\n".utf8))
+                }
+            case .reviewCard(let contents):
+                print("【ICカードの内容】")
+                print(TerminalText.table(contents.rows.map { [$0.label, $0.value] }))
+                try await request.continueToForm()
+            case .fillForm:
+                try await request.fill(try form())
+            case .confirm(let confirmation, let isChecked):
+                if !isChecked {
+                    print("【\(RevocationConfirmation.title)】")
+                    print(TerminalText.table(confirmation.rows.map { [$0.label, $0.value] }))
+                    for note in RevocationConfirmation.notes { print("※ \(note)") }
+                    guard try checked || Screens.askYesNo("\(RevocationConfirmation.checkLabel)（y で確定、n で戻る）: ")
+                    else {
+                        try await request.back()
+                        print("戻る: 何も送信していません。")
+                        return
+                    }
+                    try await request.setChecked(true)
+                }
+                try await send(request, unanswered: &unanswered)
+            case .awaitingReceipt:
+                try await send(request, unanswered: &unanswered)
+            case .completed(let done):
+                print("【失効申込受付】 受付番号 \(done.receipt.receiptNumber)")
+                print(done.portal.description)
+                print("")
+                print(done.text, terminator: "")
+                if let record {
+                    try done.text.write(toFile: record, atomically: true, encoding: .utf8)
+                    try Data(done.cmsFile).write(to: URL(fileURLWithPath: record + ".p7m"))
+                    print("記録: \(record), \(record).p7m")
+                }
+                return
+            }
+        }
+    }
+
+    /// 確定: an answer that does not arrive is waited for by sending the same request again, three times at most.
+    private func send(_ request: RevocationRequest, unanswered: inout Int) async throws {
+        do {
+            try await request.submit()
+        } catch LifecycleError.revocationNotAnswered(let reason) {
+            unanswered += 1
+            guard unanswered < 3 else { throw LifecycleError.revocationNotAnswered(reason: reason) }
+            FileHandle.standardError.write(Data("portal: no answer (\(reason)); sending the same request again\n".utf8))
+        }
+    }
+
+    /// The form from the options, asking on the terminal for what is missing.
+    private func form() throws -> RevocationRequestForm {
+        func value(_ given: String?, _ label: String) throws -> String {
+            if let given { return given }
+            FileHandle.standardError.write(Data("\(label): ".utf8))
+            guard let line = readLine(), !line.isEmpty else { throw ValidationError("\(label) is required.") }
+            return line
+        }
+        let reasonText = try value(
+            reason,
+            "失効理由 ("
+                + RevocationRequestReason.allCases.map { "\($0.rawValue)=\($0.japaneseLabel)" }.joined(separator: ", ")
+                + ")")
+        guard let chosen = RevocationRequestReason(rawValue: reasonText) else {
+            throw ValidationError(
+                "Unknown reason \(reasonText); use one of \(RevocationRequestReason.allCases.map(\.rawValue)).")
+        }
+        return RevocationRequestForm(
+            reason: chosen, requesterName: try value(name, "申込者氏名"), phone: try value(phone, "電話番号"),
+            mail: try value(mail, "メールアドレス"), department: department, note: note)
+    }
+}
+
+/// The simulator CA's revocation desk: verifies the signed request (the signer must be the certificate to
+/// revoke), revokes it at the test CA, publishes a new CRL, and keeps each receipt in DIR/revocation-requests by
+/// request ID, so the same request sent again, even from another process, gets the same receipt.
+actor SimulatorRevocationDesk: RevocationAuthority {
+    let authority: TestCertificateAuthority
+
+    init(authority: TestCertificateAuthority) { self.authority = authority }
+
+    func submit(_ request: SignedRevocationRequest) async throws -> RevocationReceipt {
+        let received = try SignedRevocationRequest(cms: request.cms)
+        let folder = authority.directory.appending(path: "revocation-requests")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let id = received.requestID.filter { $0.isHexDigit || $0 == "-" }
+        let receiptURL = folder.appending(path: "\(id).json")
+        let requestURL = folder.appending(path: "\(id).p7m")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        if let data = FileManager.default.contents(atPath: receiptURL.path) {
+            guard FileManager.default.contents(atPath: requestURL.path) == Data(request.cms) else {
+                throw LifecycleError.revocationRefused(reason: "request \(id) came before with other content")
+            }
+            return try decoder.decode(RevocationReceipt.self, from: data)
+        }
+        let now = Date()
+        let certificate = try await received.verify(trusting: [authority.rootCertificate(.eBidding)], at: now)
+        let serial = CertificateSummary(certificate).serialNumber
+        if try authority.issuedCertificates().contains(where: {
+            $0.revocation != nil && $0.serialNumber.uppercased().drop { $0 == "0" } == serial.drop { $0 == "0" }
+        }) {
+            throw LifecycleError.revocationRefused(reason: "certificate \(serial) is revoked already")
+        }
+        try authority.revoke(
+            certificate.serialNumber, reason: RevocationReason(rawValue: received.content.reasonCode) ?? .unspecified,
+            at: now)
+        _ = try authority.publishCRL(for: .eBidding, thisUpdate: now)
+        let count =
+            (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.count)
+            ?? 0
+        let receipt = RevocationReceipt(
+            receiptNumber: String(format: "R%08d", count + 1), requestID: received.requestID, serialNumber: serial,
+            acceptedAt: now)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Data(request.cms).write(to: requestURL)
+        try encoder.encode(receipt).write(to: receiptURL)
+        return receipt
+    }
+}
