@@ -23,7 +23,7 @@ struct RevokeRequestCommand: AsyncParsableCommand {
             scripts: --agree-terms, --reason, --name, --phone, --mail, --checked and --pin-stdin.
             """)
     @OptionGroup var storage: StoreOptions
-    @Option(help: "The card-simulator state directory; the CA is DIR/ca (or give --ca for the CA directory itself).")
+    @Option(help: "The card-simulator state directory (its CA is DIR/ca), or the CA directory itself (card-simulator --ca).")
     var caDir: String
     @Option(help: "The reader the card is in (default: the only reader, or the one holding a card).")
     var reader: String?
