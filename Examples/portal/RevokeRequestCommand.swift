@@ -23,7 +23,9 @@ struct RevokeRequestCommand: AsyncParsableCommand {
             scripts: --agree-terms, --reason, --name, --phone, --mail, --checked and --pin-stdin.
             """)
     @OptionGroup var storage: StoreOptions
-    @Option(help: "The card-simulator state directory (its CA is DIR/ca), or the CA directory itself (card-simulator --ca).")
+    @Option(
+        help: "The card-simulator state directory (its CA is DIR/ca), or the CA directory itself (card-simulator --ca)."
+    )
     var caDir: String
     @Option(help: "The reader the card is in (default: the only reader, or the one holding a card).")
     var reader: String?
