@@ -76,14 +76,12 @@ struct AgentCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
-                let prepared = try await service.prepare(
-                    .addAgent(
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
+                    return .addAgent(
                         try user.information(), try await source.certificate(), source.kind,
-                        powerOfAttorney: attorney), to: registration.id, by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                        powerOfAttorney: attorney)
+                }
             }
         }
     }
@@ -130,13 +128,10 @@ struct CertificateCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                let prepared = try await service.prepare(
-                    .addCertificate(target, try await source.certificate(), source.kind), to: registration.id,
-                    by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                    return .addCertificate(target, try await source.certificate(), source.kind)
+                }
             }
         }
     }
@@ -150,11 +145,9 @@ struct CertificateCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let prepared = try await service.prepare(
-                    .removeCertificate(BindingID(rawValue: binding)), to: registration.id, by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    return .removeCertificate(BindingID(rawValue: binding))
+                }
             }
         }
     }
@@ -176,14 +169,11 @@ struct UpdateCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                let current = try registration.user(target).information
-                let prepared = try await service.prepare(
-                    .updateUserInformation(target, try fields.information(updating: current)), to: registration.id,
-                    by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                    let current = try registration.user(target).information
+                    return .updateUserInformation(target, try fields.information(updating: current))
+                }
             }
         }
     }
@@ -198,12 +188,9 @@ struct UpdateCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let prepared = try await service.prepare(
-                    .updateBusinessInformation(try fields.information(updating: registration.business)),
-                    to: registration.id, by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    return .updateBusinessInformation(try fields.information(updating: registration.business))
+                }
             }
         }
     }
@@ -241,11 +228,9 @@ struct QualificationCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let prepared = try await service.prepare(
-                    .addQualification(try arguments.qualification()), to: registration.id, by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    return .addQualification(try arguments.qualification())
+                }
             }
         }
     }
@@ -259,11 +244,9 @@ struct QualificationCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
-                let registration = try await actor.registration(in: service.store)
-                let prepared = try await service.prepare(
-                    .removeQualification(try arguments.qualification()), to: registration.id, by: actor.actor)
-                try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                    return .removeQualification(try arguments.qualification())
+                }
             }
         }
     }

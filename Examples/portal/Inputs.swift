@@ -192,6 +192,17 @@ struct ActorOption: ParsableArguments {
         }
         return registration
     }
+
+    /// Prepares the change `make` builds from the acting user's registration, shows its confirmation screen, asks
+    /// (unless `yes`), and commits it.
+    func commit(
+        storage: StoreOptions, yes: Bool, _ make: (BusinessRegistration) async throws -> RegistrationChange
+    ) async throws {
+        let service = try storage.service()
+        let registration = try await self.registration(in: service.store)
+        let prepared = try await service.prepare(try await make(registration), to: registration.id, by: actor)
+        try await Screens.confirmAndCommit(prepared, service: service, yes: yes)
+    }
 }
 
 /// Asks before a commit.
