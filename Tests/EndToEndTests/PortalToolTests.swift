@@ -1,5 +1,6 @@
 import CardSimulator
 import Foundation
+import Synchronization
 import Testing
 
 extension EndToEnd {
@@ -126,5 +127,65 @@ extension EndToEnd {
             #expect(shown.output.contains("h2@example.co.jp"))
             #expect(shown.output.contains("利用者基本情報変更"))
         }
+
+        @Test("portal renew ic-card: the swap in one reader, the confirmation screen, the old card refused after")
+        func renewICCard() async throws {
+            let workspace = try Workspace()
+            let current = SignatureWatcher(try workspace.card(holder: "入札 太郎", pin: "1234"))
+            let new = try workspace.card(holder: "入札 太郎", pin: "5678")
+            try await TestBench.withCard(current, slot: Self.slot) { server, context, reader in
+                let registered = try await workspace.portal(Self.registerArguments + ["--reader", reader])
+                #expect(registered.status == 0, "\(registered.error)")
+                async let renewal = workspace.portal(
+                    [
+                        "renew", "ic-card", "--reader", reader, "--trust", workspace.trust, "--pin-stdin", "--yes",
+                        "--wait", "30",
+                    ], input: "1234\n5678\n")
+                // The person swaps the cards once the current card signed (its PIN accepted, its key proved).
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !current.hasSigned && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(current.hasSigned)
+                // A person takes a moment: the tool asks for the swap only after the PIN step is done.
+                try await Task.sleep(for: .seconds(2))
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(new)
+                let result = try await renewal
+                #expect(result.status == 0, "\(result.error)")
+                #expect(result.output.contains("【電子証明書更新確認】"))
+                #expect(result.output.contains("ICカード取得者氏名"))
+                #expect(result.output.contains("電子証明書の更新が完了いたしました。"))
+                #expect(!result.output.contains("1234") && !result.output.contains("5678"))
+
+                let accepted = try await workspace.portal(
+                    ["login", "--card", "--reader", reader, "--pin-stdin", "--trust", workspace.trust], input: "5678\n")
+                #expect(accepted.status == 0, "\(accepted.error)")
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(current)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                let refused = try await workspace.portal(
+                    ["login", "--card", "--reader", reader, "--pin-stdin", "--trust", workspace.trust], input: "1234\n")
+                #expect(refused.status == 1)
+                #expect(refused.error.contains("更新済み"))
+            }
+        }
+    }
+}
+
+/// A virtual card that notes when it answered a signature (PERFORM SECURITY OPERATION) with success.
+final class SignatureWatcher: VirtualCard {
+    let card: any VirtualCard
+    private let signed = Mutex(false)
+    init(_ card: any VirtualCard) { self.card = card }
+    var hasSigned: Bool { signed.withLock { $0 } }
+    var atr: [UInt8] { card.atr }
+    func handle(_ event: CardPowerEvent) { card.handle(event) }
+    func respond(to command: [UInt8]) -> [UInt8] {
+        let response = card.respond(to: command)
+        if command.count > 1, command[1] == 0x2A, response.suffix(2) == [0x90, 0x00] { signed.withLock { $0 = true } }
+        return response
     }
 }

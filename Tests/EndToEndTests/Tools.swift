@@ -45,8 +45,8 @@ enum Tools {
         try process.run()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try? stdin.fileHandleForWriting.close()
-        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
+        async let out = readToEnd(stdout.fileHandleForReading)
+        async let err = readToEnd(stderr.fileHandleForReading)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -60,5 +60,13 @@ enum Tools {
         return Result(
             status: process.terminationStatus, output: String(decoding: await out, as: UTF8.self),
             error: String(decoding: await err, as: UTF8.self))
+    }
+
+    /// Reads `handle` to its end on a Dispatch thread: a blocking read on the cooperative pool (two threads on a
+    /// two-core machine) would starve the test's own tasks — such as the one that swaps cards — while the tool runs.
+    private static func readToEnd(_ handle: FileHandle) async -> Data {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
+        }
     }
 }
