@@ -68,19 +68,11 @@ struct JPKILinkageFile: JPKILinkageService {
 struct UpdateFlowOptions: ParsableArguments {
     @Option(help: "The reader the cards go into (default: the only reader, or the one holding a card).")
     var reader: String?
-    @Option(help: "Trusted root certificates (PEM): the private CAs and JPKI.") var trust: String
-    @Option(help: "Certificate revocation lists (DER or PEM).") var crl: [String] = []
+    @OptionGroup var checks: TrustOptions
     @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
 
     func environment(_ service: RegistrationService) throws -> LifecycleEnvironment {
-        let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
-        let crls = try crl.map {
-            try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
-        }
-        return LifecycleEnvironment(
-            service: service,
-            validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable),
-            cardWaitTimeout: .seconds(wait))
+        LifecycleEnvironment(service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
     }
 
     func slot() async throws -> PCSCReaderSlot {

@@ -298,19 +298,11 @@ struct Login: AsyncParsableCommand {
         abstract: "Log in with a certificate: the portal issues a challenge, the card or file key signs it.")
     @OptionGroup var storage: StoreOptions
     @OptionGroup var source: CertificateSource
-    @Option(help: "Trusted root certificates (PEM).") var trust: String
-    @Option(help: "Certificate revocation lists (DER or PEM) to check.") var crl: [String] = []
+    @OptionGroup var checks: TrustOptions
 
     func run() async throws {
         await reportingErrors {
-            let store = try storage.store()
-            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
-            let crls = try crl.map {
-                try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
-            }
-            let login = CertificateLogin(
-                store: store,
-                validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable))
+            let login = CertificateLogin(store: try storage.store(), validator: try checks.validator())
             let challenge = try await login.issueChallenge()
             let session = try await login.login(try await source.answer(challenge))
             print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")

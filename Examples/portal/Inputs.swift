@@ -205,6 +205,31 @@ struct ActorOption: ParsableArguments {
     }
 }
 
+/// The certificate checks of the commands that read a certificate: the trusted roots and the CRLs.
+struct TrustOptions: ParsableArguments {
+    @Option(help: "Trusted root certificates (PEM): the private CAs, JPKI. Repeat for several files.")
+    var trust: [String] = []
+    @Option(help: "Certificate revocation lists (DER or PEM) to check. Repeat for several.") var crl: [String] = []
+
+    func validate() throws {
+        guard !trust.isEmpty else {
+            throw ValidationError("Give --trust: the root certificates (PEM) the certificates must chain to.")
+        }
+    }
+
+    /// A validator with the roots and the lists; a certificate with no list of its issuer is not refused for it.
+    func validator() throws -> CertificateValidator {
+        var anchors: [Certificate] = []
+        for path in trust {
+            anchors += try PEMText.certificates(in: String(contentsOfFile: path, encoding: .utf8), source: path)
+        }
+        let crls = try crl.map {
+            try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
+        }
+        return CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable)
+    }
+}
+
 /// Asks before a commit.
 struct ConfirmOption: ParsableArguments {
     @Flag(name: .long, help: "Commit without asking (for scripts).") var yes = false

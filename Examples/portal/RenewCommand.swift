@@ -30,8 +30,7 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     var user: String?
     @Option(help: "The reader both cards go into (default: the only reader, or the one holding a card).")
     var reader: String?
-    @Option(help: "Trusted root certificates (PEM) the new card must chain to.") var trust: String
-    @Option(help: "Certificate revocation lists (DER or PEM) to check both cards against.") var crl: [String] = []
+    @OptionGroup var checks: TrustOptions
     @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
     @Flag(help: "Read the two PINs from the first two lines of standard input.") var pinStdin = false
     @OptionGroup var confirm: ConfirmOption
@@ -39,14 +38,8 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     func run() async throws {
         await reportingErrors {
             let service = try storage.service()
-            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
-            let crls = try crl.map {
-                try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
-            }
             let environment = LifecycleEnvironment(
-                service: service,
-                validator: CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable),
-                cardWaitTimeout: .seconds(wait))
+                service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
             let context = try PCSCContext()
             let name = try await readerName(context)
             let slot = PCSCReaderSlot(context: context, name: name)
