@@ -72,9 +72,9 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
 
     // MARK: The new card
 
-    /// The card inserted as the new card is the current card (the same certificate).
+    /// The card or file given as the new one holds the current certificate.
     case sameCard
-    /// The new card expired (有効期限切れ).
+    /// The new certificate (of a new IC card, file or My Number card) expired (有効期限切れ).
     case newCardExpired(notAfter: Date)
     /// The new card's certificate is not valid yet.
     case newCardNotYetValid(notBefore: Date)
@@ -274,27 +274,27 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
             return "The current IC card was revoked (失効) on \(CertificateSummary.japanDate(date)), as for a "
                 + "lost card (紛失). " + Self.newRegistrationAdvice
         case .sameCard:
-            return "The card inserted as the new card is the current card. Take it out and insert the new IC card "
-                + "(新しく取得したICカード)."
+            return "The card or file given as the new one holds the current certificate. Take the current card "
+                + "out and use the newly obtained IC card, file or My Number card (新しく取得したICカード)."
         case .newCardExpired(let notAfter):
-            return "The new IC card expired on \(CertificateSummary.japanDate(notAfter)) (有効期限切れ). Insert a "
-                + "card that is valid, or ask its certification authority (認証局)."
+            return "The new certificate expired on \(CertificateSummary.japanDate(notAfter)) (有効期限切れ). Use a "
+                + "card or file that is valid, or ask its certification authority (認証局)."
         case .newCardNotYetValid(let notBefore):
-            return "The new IC card is not valid until \(CertificateSummary.japanDate(notBefore)). Renew from that "
-                + "day, or check the computer's clock."
+            return "The new certificate is not valid until \(CertificateSummary.japanDate(notBefore)). Renew from "
+                + "that day, or check the computer's clock."
         case .newCardRevoked(let date):
-            return "The new IC card was revoked (失効) on \(CertificateSummary.japanDate(date)). Insert a valid "
-                + "card, or ask its certification authority (認証局)."
+            return "The new certificate was revoked (失効) on \(CertificateSummary.japanDate(date)). Use a valid "
+                + "card or file, or ask its certification authority (認証局)."
         case .newCardAlreadyRegistered:
-            return "The new IC card is registered already (to this or another user); a card is registered once. "
-                + "Insert the new card issued for this renewal."
+            return "The new certificate is registered already (to this or another user); a certificate is "
+                + "registered once. Use the card or file newly issued for this renewal."
         case .companyNameMismatch(let registered, let card):
-            return "The company name on the new IC card (ICカード業者名称: \(card ?? "none")) is not exactly the "
-                + "registered name (商号又は名称: \(registered)), so the renewal stops. Use a card issued to "
-                + "the registered name, or change the business information (事業者基本情報) first."
+            return "The company name in the new certificate (ICカード業者名称: \(card ?? "none")) is not exactly "
+                + "the registered name (商号又は名称: \(registered)), so the renewal stops. Use a certificate issued "
+                + "to the registered name, or change the business information (事業者基本情報) first."
         case .holderMismatch(let field, let current, let new):
-            return "The new IC card's \(field) (\(new)) differs from the current card's (\(current)); a renewal "
-                + "keeps the same holder. If the holder changed, register anew (新規登録)."
+            return "The new certificate's \(field) (\(new)) differs from the current one's (\(current)); a "
+                + "renewal keeps the same holder. If the holder changed, register anew (新規登録)."
         case .certificateUntrusted(let role, let reason):
             return "The certificate of \(role) was not accepted: \(reason)"
         case .notAtStep(let expected, let current):
