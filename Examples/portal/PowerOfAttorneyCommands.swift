@@ -38,6 +38,8 @@ struct ExpiredAgentOptions: ParsableArguments {
     @Option(help: "The agent (U-…) whose power of attorney expired.") var agent: String
     @Option(help: "The JPKI linkage (JSON) that pairs the card's certificates.") var jpkiLinkage: String?
     @Flag(help: "Read the PIN from the first line of standard input.") var pinStdin = false
+    @Flag(help: "Send the PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
+    var allowLastTry = false
 
     func flow(
         service: RegistrationService, options: UpdateFlowOptions, provider: any ElectronicPOAProvider
@@ -51,6 +53,14 @@ struct ExpiredAgentOptions: ParsableArguments {
             user: id, of: registration.id, slot: try await options.slot(),
             environment: try options.environment(service),
             provider: provider, linkage: linkage)
+    }
+}
+
+extension ExpiredAgentOptions {
+    /// Shows the 失効画面 (マイナンバーカード電子委任状失効) the flow opened on, before either choice.
+    static func showExpiredNotice(of flow: PowerOfAttorneyFlow) async {
+        guard case .expired(let notice) = await flow.step else { return }
+        UpdateScreens.show("【マイナンバーカード電子委任状失効】 \(notice.agentName): \(PowerOfAttorneyExpiredNotice.message)")
     }
 }
 
@@ -85,15 +95,12 @@ struct PowerOfAttorneyCommand: AsyncParsableCommand {
                 let flow = try await agent.flow(
                     service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
                 try await flow.open()
-                if case .expired(let notice) = await flow.step {
-                    UpdateScreens.show(
-                        "【マイナンバーカード電子委任状失効】 \(notice.agentName): \(PowerOfAttorneyExpiredNotice.message)")
-                }
+                await ExpiredAgentOptions.showExpiredNotice(of: flow)
                 try await flow.chooseRenewal()
                 UpdateScreens.show(PowerOfAttorneyStep.readCardForRenewal.prompt)
                 let pin = try UpdateScreens.readSecret(
                     "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: agent.pinStdin)
-                try await flow.readCardForRenewal(signingPIN: pin)
+                try await flow.readCardForRenewal(signingPIN: pin, allowLastTry: agent.allowLastTry)
                 try await flow.request(applicationNumber: applicationNumber)
                 guard case .confirmRenewal(let confirmation) = await flow.step else { return }
                 UpdateScreens.show(
@@ -124,17 +131,26 @@ struct AgentDeleteCommand: AsyncParsableCommand {
     @OptionGroup var agent: ExpiredAgentOptions
     @OptionGroup var confirm: ConfirmOption
 
+    /// The deletion proves the card is the agent's only through JPKI's pairing: without it, stop before any PIN.
+    func validate() throws {
+        guard agent.jpkiLinkage != nil else {
+            throw ValidationError(
+                "--jpki-linkage is required: JPKI's pairing of the card's certificates proves the card is the agent's.")
+        }
+    }
+
     func run() async throws {
         await reportingErrors {
             let service = try storage.service()
             let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
             try await flow.open()
+            await ExpiredAgentOptions.showExpiredNotice(of: flow)
             try await flow.chooseDeletion()
             UpdateScreens.show(PowerOfAttorneyStep.readCardForDeletion.prompt)
             let pin = try UpdateScreens.readSecret(
                 "the user-authentication PIN (利用者証明用電子証明書のパスワード)", policy: .jpkiAuthentication,
                 stdin: agent.pinStdin)
-            try await flow.readCardForDeletion(authenticationPIN: pin)
+            try await flow.readCardForDeletion(authenticationPIN: pin, allowLastTry: agent.allowLastTry)
             guard case .confirmDeletion(let confirmation) = await flow.step else { return }
             UpdateScreens.show(
                 UpdateScreens.sectionsTable(
