@@ -148,6 +148,86 @@ extension EndToEnd {
             }
         }
 
+        @Test("two renewals of one user at once, in two readers, by two portals on one SQLite file: one wins")
+        func concurrentRenewals() async throws {
+            let database = FileManager.default.temporaryDirectory.appending(path: "e2e-renewal-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: database, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: database) }
+            let path = database.appending(path: "portal.sqlite").path
+            let portal = try await RenewalPortal(store: try SQLiteRegistrationStore(path: path))
+            defer { portal.remove() }
+            // A second portal process: its own connection to the same database file.
+            let other = LifecycleEnvironment(
+                service: RegistrationService(
+                    store: try SQLiteRegistrationStore(path: path), portal: portal.service.portal),
+                validator: portal.validator, cardWaitTimeout: .seconds(15))
+            let policy = ICCardProfile.procurementIdentitySimulator.pinPolicy
+            let context = try PCSCContext()
+            // The same current card twice (a copy of its contents), as two sessions at once would present it.
+            let twin = try PrivateCAICCard(snapshot: portal.current.snapshot)
+            var sides: [(ICCardRenewal, VPCDCardServer, String)] = []
+            for (slot, environment) in [(0, portal.environment), (1, other)] {
+                let reader = try await TestBench.readerName(slot: slot)
+                let renewal = ICCardRenewal(
+                    user: portal.userID, of: portal.registered.id, slot: context.slot(named: reader),
+                    environment: environment)
+                sides.append((renewal, VPCDCardServer(port: VPCDCardServer.port(forSlot: slot)), reader))
+            }
+            let news = [
+                try PrivateCAICCard.issue(by: portal.authority, holder: portal.holder, pin: Self.newPIN),
+                try PrivateCAICCard.issue(by: portal.authority, holder: portal.holder, pin: Self.newPIN),
+            ]
+            do {
+                for (index, (renewal, server, reader)) in sides.enumerated() {
+                    try await server.insert(index == 0 ? portal.current : twin)
+                    try await renewal.readCurrentCard()
+                    try await renewal.verifyCurrentPIN(try SecretPIN(Self.currentPIN, policy: policy))
+                    let swapping = Task { try await renewal.swapCards() }
+                    await server.remove()
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(news[index])
+                    try await swapping.value
+                    try await renewal.verifyNewPIN(try SecretPIN(Self.newPIN, policy: policy))
+                    guard case .confirm = await renewal.step else {
+                        Issue.record("renewal \(index) is not at the confirmation: \(await renewal.step)")
+                        throw CancellationError()
+                    }
+                }
+
+                let (renewalA, renewalB) = (sides[0].0, sides[1].0)
+                async let first = Self.outcome(of: renewalA)
+                async let second = Self.outcome(of: renewalB)
+                let results = await [first, second]
+                let winners = results.compactMap { try? $0.get() }
+                let failures = results.compactMap { result -> LifecycleError? in
+                    if case .failure(let error) = result { return error }
+                    return nil
+                }
+                #expect(winners.count == 1)
+                #expect(failures == [.registrationChanged])
+
+                // A third look at the file: one change stored, the winner's card the only active one.
+                let stored = try #require(
+                    try await SQLiteRegistrationStore(path: path).registration(portal.registered.id))
+                #expect(stored.version == portal.registered.version + 1)
+                #expect(stored.activeBindings(of: portal.userID, at: Date()).map(\.id) == winners.map(\.newBindingID))
+                #expect(stored.bindings.count == portal.registered.bindings.count + 1, "the loser's card is not bound")
+                #expect(await [renewalA.step.name, renewalB.step.name].sorted() == ["completed", "insertCurrentCard"])
+            } catch {
+                for (_, server, _) in sides { await server.remove() }
+                throw error
+            }
+            for (_, server, reader) in sides {
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+            }
+        }
+
+        /// The renewal's update, or its error.
+        static func outcome(of renewal: ICCardRenewal) async -> Result<RenewalCompletion, LifecycleError> {
+            do { return .success(try await renewal.update()) } catch { return .failure(error) }
+        }
+
         /// The signing key of the card in `reader`, its PIN verified.
         static func key(in context: PCSCContext, reader: String, pin: String) async throws -> CardKey {
             let connection = try await context.connect(to: reader)
@@ -165,14 +245,15 @@ private struct RenewalPortal {
     let authority: TestCertificateAuthority
     let holder = EBiddingHolder.example
     let current: PrivateCAICCard
-    let store: any RegistrationStore = InMemoryRegistrationStore()
+    let store: any RegistrationStore
     let service: RegistrationService
     let registered: BusinessRegistration
     let userID: UserID
     let validator: CertificateValidator
     let environment: LifecycleEnvironment
 
-    init() async throws {
+    init(store: any RegistrationStore = InMemoryRegistrationStore()) async throws {
+        self.store = store
         directory = FileManager.default.temporaryDirectory.appending(path: "e2e-renewal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         authority = try TestCertificateAuthority(directory: directory)
