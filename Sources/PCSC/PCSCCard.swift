@@ -9,9 +9,9 @@ import Synchronization
     import Glibc
 #endif
 
-/// A connection to the card in one reader (`SCARDHANDLE`): an ISO7816 ``CardConnection`` over PC/SC.
+/// A connection to the card in one reader (`SCARDHANDLE`): an ISO7816 `CardConnection` over PC/SC.
 ///
-/// Every call runs on the thread of the ``PCSCContext`` that made the connection. Wrap it in a ``CardChannel`` to
+/// Every call runs on the thread of the ``PCSCContext`` that made the connection. Wrap it in a `CardChannel` to
 /// get GET RESPONSE, `6Cxx` and chaining handled.
 ///
 /// - A card reset by another application (`SCARD_W_RESET_CARD`) is reconnected at once, leaving the card as it is,
@@ -152,7 +152,9 @@ public actor PCSCCard: CardConnection {
     /// The transaction keeps other *applications* out; tasks of this program that share the connection are not
     /// kept out, so give a sequence of commands to one task.
     ///
-    /// - Parameter disposition: What to do with the card when the transaction ends; leave it, by default.
+    /// - Parameters:
+    ///   - disposition: What to do with the card when the transaction ends; leave it, by default.
+    ///   - body: The commands of the transaction.
     public func withTransaction<T: Sendable>(
         disposition: Disposition = .leave, _ body: @Sendable (PCSCCard) async throws -> T
     ) async throws -> T {

@@ -197,7 +197,7 @@ public actor PCSCContext {
         if handle != 0 { _ = SCardCancel(SCARDCONTEXT(handle)) }
     }
 
-    /// A slot for flows: the reader `name` seen through the ISO7816 ``CardSlot`` protocol.
+    /// A slot for flows: the reader `name` seen through the ISO7816 `CardSlot` protocol.
     public nonisolated func slot(named name: String) -> PCSCReaderSlot {
         PCSCReaderSlot(context: self, name: name)
     }

@@ -1,6 +1,6 @@
 public import ISO7816
 
-/// A PC/SC reader seen through the ISO7816 ``CardSlot`` protocol, so flows that wait for a card, or ask a person to
+/// A PC/SC reader seen through the ISO7816 `CardSlot` protocol, so flows that wait for a card, or ask a person to
 /// swap cards, run the same over pcscd as over a simulated slot.
 public struct PCSCReaderSlot: CardSlot {
     /// The context that connects to the reader's cards.

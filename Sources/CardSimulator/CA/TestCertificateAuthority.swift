@@ -111,7 +111,9 @@ public final class TestCertificateAuthority: Sendable {
 
     /// Opens the authority in `directory`, creating the directory and the three roots the first time.
     ///
-    /// - Parameter rootValidity: The roots' validity when they are created (ten years by default).
+    /// - Parameters:
+    ///   - directory: The directory of the authority's keys, issued certificates and CRLs.
+    ///   - rootValidity: The roots' validity when they are created (ten years by default).
     public init(directory: URL, rootValidity: CertificateValidity = .valid(days: 3650)) throws(CardSimulatorError) {
         self.directory = directory
         do {
@@ -356,6 +358,7 @@ public final class TestCertificateAuthority: Sendable {
     /// CRL number one higher than the last, and writes it to `DIR/<hierarchy>/crl.der`.
     ///
     /// - Parameters:
+    ///   - hierarchy: The hierarchy whose root signs the CRL.
     ///   - thisUpdate: The CRL's issue time.
     ///   - nextUpdate: When the next CRL is due; a day later by default.
     /// - Returns: The CRL, DER.

@@ -2,7 +2,7 @@ public import ISO7816
 import Synchronization
 
 /// An in-process reader slot for virtual cards: insert, remove and swap cards, and connect to them as a
-/// ``CardSlot`` — the same protocol flows use for PC/SC readers — with no pcscd involved. For fast tests.
+/// `CardSlot` — the same protocol flows use for PC/SC readers — with no pcscd involved. For fast tests.
 ///
 /// ```swift
 /// let slot = SimulatedSlot(name: "Slot 0")

@@ -18,7 +18,7 @@ public struct ReissuedCertificate: Sendable, Hashable {
 /// The certification authority (認証局) that reissues users' file certificates: it revokes a user's current
 /// certificate when the administrator reissues, and signs the request (CSR) the user's new computer makes.
 ///
-/// A conforming type checks the request's signature itself (``CertificateSigningRequest`` is signed with the new
+/// A conforming type checks the request's signature itself (`CertificateSigningRequest` is signed with the new
 /// key); the flow checks it too before sending and checks what comes back (the key, the validity).
 public protocol ReissueCertificateAuthority: Sendable {
     /// Issues a certificate for the request's key and subject, valid from `notValidBefore` to `notValidAfter`.

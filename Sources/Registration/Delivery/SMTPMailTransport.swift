@@ -12,7 +12,7 @@ import Logging
 
 /// The user name and password for SMTP `AUTH PLAIN` (RFC 4954).
 ///
-/// The password is a ``SecretPIN`` (make it with ``PINPolicy/password(length:allowedCharacters:)``): it wipes its
+/// The password is a `SecretPIN` (make it with `PINPolicy.password(length:allowedCharacters:)`): it wipes its
 /// bytes when it goes away and always prints as `<redacted>`.
 public struct SMTPCredentials: Sendable, CustomStringConvertible {
     /// The user name (authentication identity).

@@ -16,7 +16,7 @@ extension LoginChallenge {
     /// Signs the challenge with a card or file key and returns the answer to send to the portal.
     ///
     /// - Parameters:
-    ///   - signer: The key (``CardKey`` after its PIN was verified, or ``FileCredential``).
+    ///   - signer: The key (`CardKey` after its PIN was verified, or `FileCredential`).
     ///   - algorithm: The algorithm; the signer's preferred one by default.
     public func answer(with signer: any Signer, algorithm: SigningAlgorithm? = nil) async throws -> LoginAnswer {
         let algorithm = algorithm ?? signer.defaultAlgorithm
