@@ -253,6 +253,35 @@ extension EndToEnd {
             }
         }
 
+        @Test(
+            "renewal: a signing certificate JPKI revoked (a change of address) is refused before the provider is asked")
+        func renewalRevokedCertificate() async throws {
+            var portal = try await ExpiredAgentPortal()
+            defer { portal.remove() }
+            try portal.revokeAgentSigningCertificate()
+            let before = try await portal.stored()
+            try await portal.withReader { server, context, reader in
+                let flow = portal.flow(slot: context.slot(named: reader))
+                try await flow.open()
+                try await flow.chooseRenewal()
+                try await server.insert(portal.agentCard)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                let refused = await Self.outcome {
+                    try await flow.readCardForRenewal(
+                        signingPIN: try ExpiredAgentPortal.signing(ExpiredAgentPortal.signingPIN))
+                }
+                guard case .agentSigningCertificateInvalid(let reason) = refused else {
+                    Issue.record("expected agentSigningCertificateInvalid, got \(String(describing: refused))")
+                    return
+                }
+                #expect(reason.contains("失効"), "\(reason)")
+                #expect(refused.map { $0.description.contains("電子証明書更新") } ?? false)
+                #expect(await flow.step == .readCardForRenewal)
+                #expect(portal.provider.requests.isEmpty, "no power of attorney is asked for a revoked certificate")
+                #expect(try await portal.stored() == before)
+            }
+        }
+
         /// The LifecycleError `body` threw, or nil.
         static func outcome(_ body: () async throws -> Void) async -> LifecycleError? {
             do {
@@ -333,7 +362,7 @@ struct ExpiredAgentPortal {
     let agentCard: JPKICard
     let database: String
     let store: SQLiteRegistrationStore
-    let environment: LifecycleEnvironment
+    private(set) var environment: LifecycleEnvironment
     let provider = YearPOAProvider()
     let linkage = PairingJPKILinkage()
     let businessID: BusinessID
@@ -393,18 +422,30 @@ struct ExpiredAgentPortal {
                 to: businessID, by: .portal(operator: "e2e"))
         ).registration
         agentID = try #require(withAgent.users.first { $0.role == .agent }?.id)
-        let crls = try [TestCertificateAuthority.Hierarchy.jpkiSigning, .jpkiAuthentication, .eBidding].map {
-            try CertificateRevocationList(bytes: authority.publishCRL(for: $0, thisUpdate: now.addingTimeInterval(-60)))
-        }
         environment = LifecycleEnvironment(
             service: RegistrationService(store: store, portal: profile),
-            validator: CertificateValidator(
-                trustAnchors: [
-                    authority.rootCertificate(.eBidding), authority.rootCertificate(.jpkiSigning),
-                    authority.rootCertificate(.jpkiAuthentication),
-                ],
-                crls: crls, revocation: .whenAvailable),
-            cardWaitTimeout: .seconds(10))
+            validator: try Self.validator(authority), cardWaitTimeout: .seconds(10))
+    }
+
+    /// The portal's checks: the three roots, and CRLs published a minute ago.
+    static func validator(_ authority: TestCertificateAuthority) throws -> CertificateValidator {
+        let crls = try [TestCertificateAuthority.Hierarchy.jpkiSigning, .jpkiAuthentication, .eBidding].map {
+            try CertificateRevocationList(
+                bytes: authority.publishCRL(for: $0, thisUpdate: Date().addingTimeInterval(-60)))
+        }
+        return CertificateValidator(
+            trustAnchors: [
+                authority.rootCertificate(.eBidding), authority.rootCertificate(.jpkiSigning),
+                authority.rootCertificate(.jpkiAuthentication),
+            ],
+            crls: crls, revocation: .whenAvailable)
+    }
+
+    /// JPKI revokes the agent's signing certificate an hour ago (a change of address), and the portal gets the CRL.
+    mutating func revokeAgentSigningCertificate() throws {
+        let signing = try Certificate(derEncoded: agentCard.snapshot.signingCertificate)
+        try authority.revoke(signing.serialNumber, reason: .affiliationChanged, at: Date().addingTimeInterval(-3600))
+        environment.validator = try Self.validator(authority)
     }
 
     static func signing(_ text: String) throws -> SecretPIN { try SecretPIN(text, policy: .jpkiSigning) }

@@ -25,8 +25,8 @@ import X509
 /// The rules:
 /// - The user must be an active agent (代理人) registered with a My Number card whose current power of attorney
 ///   expired; while it is in force the flow refuses (``LifecycleError/powerOfAttorneyStillValid(validUntil:)``).
-/// - Renewal: the card's signing certificate must be the agent's active registered certificate, and its key signs
-///   a challenge. The ``ElectronicPOAProvider`` returns the fresh power of attorney; it must name the registered
+/// - Renewal: the card's signing certificate must be the agent's active registered certificate, valid now (a
+///   certificate JPKI revoked needs 電子証明書更新 first), and its key signs a challenge. The ``ElectronicPOAProvider`` returns the fresh power of attorney; it must name the registered
 ///   business (委任者) and the agent (受任者) and be in force now. The change is
 ///   `RegistrationChange.renewPowerOfAttorney`, made by the agent (`Actor.user`): the rights allow an agent whose
 ///   power of attorney expired exactly this.
@@ -136,12 +136,13 @@ public actor PowerOfAttorneyFlow {
     // MARK: 2. Renewal
 
     /// Reads the agent's My Number card with the signing PIN (6–16 characters): the signing certificate must be
-    /// the agent's active registered certificate, and its key signs a challenge.
+    /// the agent's active registered certificate, valid now (trusted, not expired, not on a CRL: JPKI revokes it
+    /// after a change of name or address), and its key signs a challenge.
     ///
     /// Next step: ``PowerOfAttorneyStep/requestPowerOfAttorney``. On error the step stays.
     ///
     /// - Throws: ``LifecycleError/myNumberCard(_:)`` (PIN, card), ``LifecycleError/agentCardMismatch``,
-    ///   ``LifecycleError/noCardInserted(reader:)``.
+    ///   ``LifecycleError/agentSigningCertificateInvalid(reason:)``, ``LifecycleError/noCardInserted(reader:)``.
     public func readCardForRenewal(signingPIN: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("readCardForRenewal") { if case .readCardForRenewal = $0 { true } else { false } }
         defer { end(token) }
@@ -157,6 +158,10 @@ public actor PowerOfAttorneyFlow {
         }
         await connection.disconnect()
         guard credential.fingerprint == binding.fingerprint else { throw .agentCardMismatch }
+        switch await environment.validation(of: credential, at: environment.service.now()) {
+        case .valid: break
+        case let failure: throw .agentSigningCertificateInvalid(reason: failure.description)
+        }
         try stillCurrent(token)
         card = credential
         step = .requestPowerOfAttorney
