@@ -156,9 +156,10 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     case powerOfAttorneyRequestInvalid(field: String, reason: String)
     /// The deletion was not confirmed as irreversible (削除した利用者情報を元に戻すことはできません).
     case deletionNotAcknowledged
-    /// The agent's My Number signing certificate (署名用電子証明書) is not valid now — revoked (失効, as JPKI does
-    /// after a change of name or address), expired or not trusted; `reason` says which check failed.
-    case agentSigningCertificateInvalid(reason: String)
+    /// A certificate on the agent's My Number card (the signing or the user-authentication one) is not valid now —
+    /// revoked (失効; JPKI revokes the signing one after a change of name or address), expired or not trusted;
+    /// `reason` says which check failed.
+    case agentCertificateInvalid(JPKICertificateKind, reason: String)
 
     // MARK: Revocation request (インターネット失効申込)
 
@@ -369,10 +370,14 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
         case .deletionNotAcknowledged:
             return "A deleted user cannot be restored (削除した利用者情報を元に戻すことはできません). Confirm that you "
                 + "understand this, then press 削除 again, or go back (戻る)."
-        case .agentSigningCertificateInvalid(let reason):
+        case .agentCertificateInvalid(.signing, let reason):
             return "The signing certificate (署名用電子証明書) on the agent's My Number card is not valid: \(reason) "
                 + "A power of attorney cannot be issued for it: update the registered certificate first "
                 + "(電子証明書更新), then renew the power of attorney."
+        case .agentCertificateInvalid(let kind, let reason):
+            return "\(kind.description.prefix(1).uppercased() + kind.description.dropFirst()) on the agent's My Number "
+                + "card is not valid: \(reason) Have the card's certificates renewed at your municipality office "
+                + "(市区町村窓口), then try again."
         case .paperProcedureRequired(let reason):
             return "The online revocation request (インターネット失効申込) is not available: \(reason). Request the "
                 + "revocation on paper (書面による失効申込手続き) from the certification authority (認証局)."

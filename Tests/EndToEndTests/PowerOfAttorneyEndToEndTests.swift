@@ -258,7 +258,7 @@ extension EndToEnd {
         func renewalRevokedCertificate() async throws {
             var portal = try await ExpiredAgentPortal()
             defer { portal.remove() }
-            try portal.revokeAgentSigningCertificate()
+            try portal.revokeAgentCertificate(.signing)
             let before = try await portal.stored()
             try await portal.withReader { server, context, reader in
                 let flow = portal.flow(slot: context.slot(named: reader))
@@ -270,14 +270,46 @@ extension EndToEnd {
                     try await flow.readCardForRenewal(
                         signingPIN: try ExpiredAgentPortal.signing(ExpiredAgentPortal.signingPIN))
                 }
-                guard case .agentSigningCertificateInvalid(let reason) = refused else {
-                    Issue.record("expected agentSigningCertificateInvalid, got \(String(describing: refused))")
+                guard case .agentCertificateInvalid(.signing, let reason) = refused else {
+                    Issue.record("expected agentCertificateInvalid(.signing), got \(String(describing: refused))")
                     return
                 }
                 #expect(reason.contains("失効"), "\(reason)")
                 #expect(refused.map { $0.description.contains("電子証明書更新") } ?? false)
                 #expect(await flow.step == .readCardForRenewal)
                 #expect(portal.provider.requests.isEmpty, "no power of attorney is asked for a revoked certificate")
+                #expect(try await portal.stored() == before)
+            }
+        }
+
+        @Test(
+            "deletion: a revoked user-authentication certificate is refused, named as the My Number card's, not asked of JPKI"
+        )
+        func deletionRevokedCertificate() async throws {
+            var portal = try await ExpiredAgentPortal()
+            defer { portal.remove() }
+            try portal.revokeAgentCertificate(.authentication)
+            let before = try await portal.stored()
+            try await portal.withReader { server, context, reader in
+                let flow = portal.flow(slot: context.slot(named: reader))
+                try await flow.open()
+                try await flow.chooseDeletion()
+                try await server.insert(portal.agentCard)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                let refused = await Self.outcome {
+                    try await flow.readCardForDeletion(
+                        authenticationPIN: try ExpiredAgentPortal.authentication(ExpiredAgentPortal.authenticationPIN))
+                }
+                guard case .agentCertificateInvalid(.authentication, let reason) = refused else {
+                    Issue.record(
+                        "expected agentCertificateInvalid(.authentication), got \(String(describing: refused))")
+                    return
+                }
+                #expect(reason.contains("失効"), "\(reason)")
+                #expect(refused.map { $0.description.contains("利用者証明用電子証明書") } ?? false)
+                #expect(refused.map { !$0.description.contains("ICカード") } ?? false, "a My Number card, not an IC card")
+                #expect(await flow.step == .readCardForDeletion)
+                #expect(portal.linkage.questions == 0)
                 #expect(try await portal.stored() == before)
             }
         }
@@ -441,10 +473,14 @@ struct ExpiredAgentPortal {
             crls: crls, revocation: .whenAvailable)
     }
 
-    /// JPKI revokes the agent's signing certificate an hour ago (a change of address), and the portal gets the CRL.
-    mutating func revokeAgentSigningCertificate() throws {
-        let signing = try Certificate(derEncoded: agentCard.snapshot.signingCertificate)
-        try authority.revoke(signing.serialNumber, reason: .affiliationChanged, at: Date().addingTimeInterval(-3600))
+    /// JPKI revokes one of the agent's certificates an hour ago (the signing one after a change of address), and
+    /// the portal gets the CRL.
+    mutating func revokeAgentCertificate(_ kind: JPKICertificateKind) throws {
+        let der =
+            kind == .signing ? agentCard.snapshot.signingCertificate : agentCard.snapshot.authenticationCertificate
+        let certificate = try Certificate(derEncoded: der)
+        let reason: RevocationReason = kind == .signing ? .affiliationChanged : .keyCompromise
+        try authority.revoke(certificate.serialNumber, reason: reason, at: Date().addingTimeInterval(-3600))
         environment.validator = try Self.validator(authority)
     }
 

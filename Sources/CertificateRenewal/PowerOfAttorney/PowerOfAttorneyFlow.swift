@@ -142,7 +142,7 @@ public actor PowerOfAttorneyFlow {
     /// Next step: ``PowerOfAttorneyStep/requestPowerOfAttorney``. On error the step stays.
     ///
     /// - Throws: ``LifecycleError/myNumberCard(_:)`` (PIN, card), ``LifecycleError/agentCardMismatch``,
-    ///   ``LifecycleError/agentSigningCertificateInvalid(reason:)``, ``LifecycleError/noCardInserted(reader:)``.
+    ///   ``LifecycleError/agentCertificateInvalid(_:reason:)``, ``LifecycleError/noCardInserted(reader:)``.
     public func readCardForRenewal(signingPIN: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("readCardForRenewal") { if case .readCardForRenewal = $0 { true } else { false } }
         defer { end(token) }
@@ -160,7 +160,7 @@ public actor PowerOfAttorneyFlow {
         guard credential.fingerprint == binding.fingerprint else { throw .agentCardMismatch }
         switch await environment.validation(of: credential, at: environment.service.now()) {
         case .valid: break
-        case let failure: throw .agentSigningCertificateInvalid(reason: failure.description)
+        case let failure: throw .agentCertificateInvalid(.signing, reason: failure.description)
         }
         try stillCurrent(token)
         card = credential
@@ -261,7 +261,7 @@ public actor PowerOfAttorneyFlow {
     /// Next step: ``PowerOfAttorneyStep/confirmDeletion(_:)``. On error the step stays.
     ///
     /// - Throws: ``LifecycleError/myNumberCard(_:)`` (PIN, card), ``LifecycleError/agentCardMismatch``,
-    ///   ``LifecycleError/certificateUntrusted(_:reason:)``, ``LifecycleError/jpkiLinkageUnavailable(reason:)``.
+    ///   ``LifecycleError/agentCertificateInvalid(_:reason:)``, ``LifecycleError/jpkiLinkageUnavailable(reason:)``.
     public func readCardForDeletion(authenticationPIN: SecretPIN, allowLastTry: Bool = false)
         async throws(LifecycleError)
     {
@@ -283,7 +283,7 @@ public actor PowerOfAttorneyFlow {
         await connection.disconnect()
         switch await environment.validation(of: credential, at: environment.service.now()) {
         case .valid: break
-        case let failure: throw .certificateUntrusted(.current, reason: failure.description)
+        case let failure: throw .agentCertificateInvalid(.authentication, reason: failure.description)
         }
         let paired: (serialNumber: Certificate.SerialNumber, issuer: DistinguishedName)?
         do {
