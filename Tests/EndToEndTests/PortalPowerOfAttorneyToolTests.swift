@@ -133,6 +133,7 @@ extension EndToEnd {
                     !Terminal.mentions(delete.output, ExpiredAgentPortal.authenticationPIN), "the PIN is not echoed")
 
                 // No terminal to ask on (a script without --yes): refused before anything is stored.
+                try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid"), "setsid (util-linux)")
                 let detached = try await Tools.run(
                     executable: URL(fileURLWithPath: "/usr/bin/setsid"),
                     ["-w", Tools.binDirectory.appendingPathComponent("portal").path]
@@ -229,6 +230,9 @@ enum Terminal {
     static func run(
         _ arguments: [String], answers: [(prompt: String, reply: String)], timeout: Duration = .seconds(60)
     ) async throws -> Result {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
+            "/usr/bin/script (util-linux) gives the portal a terminal; install bsdutils")
         let portal = Tools.binDirectory.appendingPathComponent("portal").path
         let command = ([portal] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
             .joined(separator: " ")
