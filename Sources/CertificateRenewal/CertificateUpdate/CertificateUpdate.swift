@@ -59,9 +59,7 @@ public actor CertificateUpdate {
     private var binding: CertificateBinding?
     private var prepared: PreparedChange?
     private var confirmation: CertificateUpdateConfirmation?
-    private var generation = 0
-    private var running: Int?
-    private var committing = false
+    private var gate = FlowGate()
 
     /// An update flow.
     ///
@@ -85,7 +83,7 @@ public actor CertificateUpdate {
 
     /// 更新する電子証明書の種別選択: chooses the certificate type. Next step: ``CertificateUpdateStep/readCurrent(_:)``.
     public func choose(_ type: CertificateUpdateType) throws(LifecycleError) {
-        guard running == nil else { throw .stepInProgress }
+        guard !gate.isBusy else { throw .stepInProgress }
         guard case .chooseType = step else { throw .notAtStep(expected: "chooseType", current: step.name) }
         step = .readCurrent(type)
     }
@@ -102,7 +100,7 @@ public actor CertificateUpdate {
     ///   ``LifecycleError/certificateUntrusted(_:reason:)``, a PIN error, or a card error.
     public func readCurrentICCard(pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin(.privateCertificate)
-        defer { end(token) }
+        defer { gate.end(token) }
         let slot = try await waitForCard()
         let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .current)
         let credential: UpdateCredential
@@ -116,7 +114,7 @@ public actor CertificateUpdate {
             throw error
         }
         await card.connection.disconnect()
-        try stillCurrent(token)
+        try gate.check(token)
         accept(current: credential, binding: binding)
     }
 
@@ -129,10 +127,10 @@ public actor CertificateUpdate {
     ///   registration refusals of ``readCurrentICCard(pin:allowLastTry:)``.
     public func readCurrentFile(_ pkcs12: [UInt8], password: SecretPIN) async throws(LifecycleError) {
         let token = try begin(.privateCertificate)
-        defer { end(token) }
+        defer { gate.end(token) }
         let credential = try await UpdateCredential.file(pkcs12, password: password, as: .current)
         let binding = try await registeredBinding(of: credential, type: .privateCertificate)
-        try stillCurrent(token)
+        try gate.check(token)
         accept(current: credential, binding: binding)
     }
 
@@ -151,7 +149,7 @@ public actor CertificateUpdate {
         async throws(LifecycleError)
     {
         let token = try begin(.myNumberCard)
-        defer { end(token) }
+        defer { gate.end(token) }
         guard consent else { throw .jpkiConsentRequired }
         guard let linkage else {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
@@ -180,7 +178,7 @@ public actor CertificateUpdate {
         guard successor.cause == .superseded else { throw .jpkiDetailsChanged }
         let new = try UpdateCredential(kind: .myNumberCard, certificate: successor.newCertificate, chain: [])
         try await check(new, replacing: credential)
-        try stillCurrent(token)
+        try gate.check(token)
         try await prepare(new, replacing: credential, binding: binding, token: token)
     }
 
@@ -200,7 +198,7 @@ public actor CertificateUpdate {
     ///   a PIN error or a card error.
     public func readNewICCard(pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try beginNew()
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
         let slot = try await waitForNewCard(replacing: old)
         let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
@@ -214,7 +212,7 @@ public actor CertificateUpdate {
             throw error
         }
         await card.connection.disconnect()
-        try stillCurrent(token)
+        try gate.check(token)
         try await prepare(new, replacing: old, binding: binding, token: token)
     }
 
@@ -224,11 +222,11 @@ public actor CertificateUpdate {
     /// Next step: ``CertificateUpdateStep/confirm(_:)``. On error the step stays.
     public func readNewFile(_ pkcs12: [UInt8], password: SecretPIN) async throws(LifecycleError) {
         let token = try beginNew()
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
         let new = try await UpdateCredential.file(pkcs12, password: password, as: .new)
         try await check(new, replacing: old)
-        try stillCurrent(token)
+        try gate.check(token)
         try await prepare(new, replacing: old, binding: binding, token: token)
     }
 
@@ -244,15 +242,15 @@ public actor CertificateUpdate {
     ///   ``LifecycleError/registration(_:)``.
     @discardableResult
     public func update() async throws(LifecycleError) -> CertificateUpdateCompletion {
-        guard running == nil else { throw .stepInProgress }
+        guard !gate.isBusy else { throw .stepInProgress }
         guard case .confirm(let confirmation) = step, let prepared, let binding else {
             throw .notAtStep(expected: "confirm", current: step.name)
         }
-        running = generation
-        committing = true
+        let token = try gate.begin()
+        gate.isCommitting = true
         defer {
-            committing = false
-            running = nil
+            gate.isCommitting = false
+            gate.end(token)
         }
         let committed: CommittedChange
         do {
@@ -276,42 +274,28 @@ public actor CertificateUpdate {
     ///
     /// - Throws: ``LifecycleError/stepInProgress`` while ``update()`` is committing.
     public func back() throws(LifecycleError) {
-        guard !committing else { throw .stepInProgress }
+        try gate.refuseWhileCommitting()
         restart()
     }
 
     // MARK: - Steps
 
     private func begin(_ type: CertificateUpdateType) throws(LifecycleError) -> Int {
-        guard running == nil else { throw .stepInProgress }
         guard case .readCurrent(let chosen) = step else {
-            throw .notAtStep(expected: "readCurrent", current: step.name)
+            return try gate.begin(atStep: false, else: .notAtStep(expected: "readCurrent", current: step.name))
         }
-        guard chosen == type else {
-            throw .notAtStep(expected: "readCurrent(\(type.rawValue))", current: "readCurrent(\(chosen.rawValue))")
-        }
-        running = generation
-        return generation
+        return try gate.begin(
+            atStep: chosen == type,
+            else: .notAtStep(expected: "readCurrent(\(type.rawValue))", current: "readCurrent(\(chosen.rawValue))"))
     }
 
     private func beginNew() throws(LifecycleError) -> Int {
-        guard running == nil else { throw .stepInProgress }
-        guard case .readNew = step else { throw .notAtStep(expected: "readNew", current: step.name) }
-        running = generation
-        return generation
-    }
-
-    private func end(_ token: Int) {
-        if running == token { running = nil }
-    }
-
-    private func stillCurrent(_ token: Int) throws(LifecycleError) {
-        guard generation == token else { throw .flowRestarted }
+        let atStep = if case .readNew = step { true } else { false }
+        return try gate.begin(atStep: atStep, else: .notAtStep(expected: "readNew", current: step.name))
     }
 
     private func restart() {
-        generation += 1
-        running = nil
+        gate.restart()
         current = nil
         binding = nil
         prepared = nil
@@ -465,7 +449,7 @@ public actor CertificateUpdate {
         } catch {
             throw LifecycleError.desk(error)
         }
-        try stillCurrent(token)
+        try gate.check(token)
         let user: User
         do { user = try registration.user(binding.userID) } catch { throw .registration(error) }
         let confirmation = CertificateUpdateConfirmation(

@@ -55,11 +55,7 @@ public actor ICCardRenewal {
     private var currentBinding: CertificateBinding?
     private var new: SlotCard?
     private var prepared: PreparedChange?
-    /// Changes on every return to the start, so a call that was waiting notices it.
-    private var generation = 0
-    /// The generation of the call running now, if one is.
-    private var running: Int?
-    private var committing = false
+    private var gate = FlowGate()
 
     /// A renewal of `user`'s IC card in `business`, with both cards going into `slot`.
     ///
@@ -102,7 +98,7 @@ public actor ICCardRenewal {
     ///   register anew), ``LifecycleError/certificateUntrusted(_:reason:)``, or a card error.
     public func readCurrentCard() async throws(LifecycleError) {
         let token = try begin("insertCurrentCard") { if case .insertCurrentCard = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         let present: Bool
         do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
             throw LifecycleError.card(error, .current)
@@ -122,7 +118,7 @@ public actor ICCardRenewal {
             }
             try await validate(card, as: .current, at: now)
             let tries = try await triesLeft(card, as: .current)
-            try stillCurrent(token)
+            try gate.check(token)
             current = card
             currentBinding = binding
             step = .enterCurrentPIN(triesLeft: tries)
@@ -143,10 +139,10 @@ public actor ICCardRenewal {
     ///   - allowLastTry: Whether the PIN may be sent when only one try is left.
     public func verifyCurrentPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("enterCurrentPIN") { if case .enterCurrentPIN = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let expected = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
         let card = try await reconnect(expected, as: .current)
-        try stillCurrent(token)
+        try gate.check(token)
         current = card
         do throws(LifecycleError) {
             do {
@@ -155,10 +151,10 @@ public actor ICCardRenewal {
                 throw LifecycleError.card(error, .current)
             }
             try await card.proveKey(as: .current)
-            try stillCurrent(token)
+            try gate.check(token)
             step = .swapCards
         } catch {
-            try stillCurrent(token)
+            try gate.check(token)
             switch error {
             case .wrongPIN(_, let triesLeft): step = .enterCurrentPIN(triesLeft: triesLeft)
             case .pinBlocked: await restart()
@@ -184,7 +180,7 @@ public actor ICCardRenewal {
     ///   ``LifecycleError/pinBlocked(_:)``, or a card error.
     public func swapCards() async throws(LifecycleError) {
         let token = try begin("swapCards") { if case .swapCards = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let old = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
         if old.isConnected {
             await old.connection.disconnect()
@@ -194,7 +190,7 @@ public actor ICCardRenewal {
         do throws(LifecycleError) {
             try await checkNewCard(card, replacing: old)
             let tries = try await triesLeft(card, as: .new)
-            try stillCurrent(token)
+            try gate.check(token)
             new = card
             step = .enterNewPIN(triesLeft: tries)
         } catch {
@@ -210,12 +206,12 @@ public actor ICCardRenewal {
     /// ``ICCardRenewalStep/swapCards``.
     public func verifyNewPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("enterNewPIN") { if case .enterNewPIN = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let expected = new, let old = current, let binding = currentBinding else {
             throw .notAtStep(expected: "swapCards", current: step.name)
         }
         let card = try await reconnect(expected, as: .new)
-        try stillCurrent(token)
+        try gate.check(token)
         new = card
         do throws(LifecycleError) {
             do {
@@ -225,7 +221,7 @@ public actor ICCardRenewal {
             }
             try await card.proveKey(as: .new)
         } catch {
-            try stillCurrent(token)
+            try gate.check(token)
             switch error {
             case .wrongPIN(_, let triesLeft): step = .enterNewPIN(triesLeft: triesLeft)
             case .pinBlocked:
@@ -242,11 +238,11 @@ public actor ICCardRenewal {
             prepared = try await environment.service.prepare(
                 change, to: businessID, by: .user(userID, binding: binding.id))
         } catch {
-            try stillCurrent(token)
+            try gate.check(token)
             await restart()
             throw Self.mapped(error)
         }
-        try stillCurrent(token)
+        try gate.check(token)
         let business = prepared.before?.business ?? prepared.after.business
         let confirmation = RenewalConfirmation(
             current: RenewalCardDetails(
@@ -274,12 +270,12 @@ public actor ICCardRenewal {
     @discardableResult
     public func update() async throws(LifecycleError) -> RenewalCompletion {
         let token = try begin("confirm") { if case .confirm = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard case .confirm(let confirmation) = step, let prepared, let binding = currentBinding else {
             throw .notAtStep(expected: "confirm", current: step.name)
         }
-        committing = true
-        defer { committing = false }
+        gate.isCommitting = true
+        defer { gate.isCommitting = false }
         let committed: CommittedChange
         do {
             committed = try await environment.service.commit(prepared)
@@ -306,7 +302,7 @@ public actor ICCardRenewal {
     ///
     /// - Throws: ``LifecycleError/stepInProgress`` while ``update()`` is committing (it cannot be taken back).
     public func back() async throws(LifecycleError) {
-        guard !committing else { throw .stepInProgress }
+        try gate.refuseWhileCommitting()
         await restart()
     }
 
@@ -314,25 +310,12 @@ public actor ICCardRenewal {
 
     /// Starts a call at the step `name`: refuses another call running, or a call at the wrong step.
     private func begin(_ name: String, _ matches: (ICCardRenewalStep) -> Bool) throws(LifecycleError) -> Int {
-        guard running == nil else { throw .stepInProgress }
-        guard matches(step) else { throw .notAtStep(expected: name, current: step.name) }
-        running = generation
-        return generation
-    }
-
-    private func end(_ token: Int) {
-        if running == token { running = nil }
-    }
-
-    /// Throws when the flow went back to its start while the call was waiting.
-    private func stillCurrent(_ token: Int) throws(LifecycleError) {
-        guard generation == token else { throw .flowRestarted }
+        try gate.begin(atStep: matches(step), else: .notAtStep(expected: name, current: step.name))
     }
 
     private func restart() async {
         let cards = [current, new].compactMap { $0 }.filter(\.isConnected)
-        generation += 1
-        running = nil
+        gate.restart()
         current = nil
         currentBinding = nil
         new = nil

@@ -78,8 +78,7 @@ public actor CertificateEnrollment {
     public private(set) var step: CertificateEnrollmentStep = .signIn
 
     private var code: String?
-    private var running = false
-    private var generation = 0
+    private var gate = FlowGate()
 
     /// An enrollment at its first step.
     public init(desk: ReissueDesk) { self.desk = desk }
@@ -90,8 +89,8 @@ public actor CertificateEnrollment {
         contractID: String, loginID: String, password: SecretPIN, confirmation: SecretPIN, code: String
     ) async throws(LifecycleError) {
         guard step.name == "signIn" else { throw notAt("signIn") }
-        let token = try begin()
-        defer { end() }
+        let token = try gate.begin()
+        defer { gate.end(token) }
         let contract = try ContractID(contractID)
         let (account, user, _) = try await desk.checkUser(
             contract, loginID: loginID, password: password, confirmation: confirmation, code: code)
@@ -102,7 +101,7 @@ public actor CertificateEnrollment {
         guard let registration, let record = try? registration.user(user.userID), record.status == .active else {
             throw .reissueUserNotFound
         }
-        try still(token)
+        try gate.check(token)
         let start = desk.now
         self.code = code
         // Five minutes back, so a certificate is valid at once even when the clocks differ a little.
@@ -119,8 +118,8 @@ public actor CertificateEnrollment {
     /// When the certification authority refuses or fails, the code stays usable and nothing is bound.
     public func obtain(filePassword: SecretPIN) async throws(LifecycleError) -> EnrolledCertificate {
         guard case .confirm(let confirmation) = step, let code else { throw notAt("confirm") }
-        let token = try begin()
-        defer { end() }
+        let token = try gate.begin()
+        defer { gate.end(token) }
         guard let grant = try await desk.accounts.takeGrant(codeDigest: EnrollmentGrant.digest(ofCode: code)),
             grant.userID == confirmation.userID
         else { throw .enrollmentCodeInvalid }
@@ -128,7 +127,7 @@ public actor CertificateEnrollment {
         guard date <= grant.expiresAt else { throw .enrollmentCodeExpired(expiredAt: grant.expiresAt) }
         do {
             let enrolled = try await enroll(confirmation, filePassword: filePassword, at: date)
-            try still(token)
+            try gate.check(token)
             self.code = nil
             step = .completed(enrolled)
             return enrolled
@@ -140,7 +139,7 @@ public actor CertificateEnrollment {
 
     /// 戻る: back to the sign-in; the code is not used.
     public func back() {
-        generation += 1
+        gate.restart()
         code = nil
         if case .completed = step { return }
         step = .signIn
@@ -251,15 +250,4 @@ public actor CertificateEnrollment {
         .notAtStep(expected: expected, current: step.name)
     }
 
-    private func begin() throws(LifecycleError) -> Int {
-        guard !running else { throw .stepInProgress }
-        running = true
-        return generation
-    }
-
-    private func end() { running = false }
-
-    private func still(_ token: Int) throws(LifecycleError) {
-        guard token == generation else { throw .flowRestarted }
-    }
 }

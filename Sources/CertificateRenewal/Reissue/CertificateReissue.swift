@@ -102,8 +102,7 @@ public actor CertificateReissue {
 
     private var session: LoginSession?
     private var account: ReissueAccount?
-    private var running = false
-    private var generation = 0
+    private var gate = FlowGate()
 
     /// A reissue at its first step (管理者ログオン).
     public init(desk: ReissueDesk) { self.desk = desk }
@@ -128,8 +127,8 @@ public actor CertificateReissue {
         async throws(LifecycleError)
     {
         try require("logOn")
-        let token = try begin()
-        defer { end() }
+        let token = try gate.begin()
+        defer { gate.end(token) }
         let contract = try ContractID(contractID)
         let account = try await desk.account(contract)
         guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }
@@ -140,7 +139,7 @@ public actor CertificateReissue {
         else { throw .notTheAdministrator }
         let checked = try await desk.checkAdministrator(contract, password: password, confirmation: confirmation)
         let candidates = try await candidates(of: checked)
-        try still(token)
+        try gate.check(token)
         self.session = session
         self.account = checked
         step = .chooseUser(candidates)
@@ -171,8 +170,8 @@ public actor CertificateReissue {
     public func reissue() async throws(LifecycleError) -> ReissueReceipt {
         guard case .confirm(let confirmation) = step else { throw notAt("confirm") }
         guard let session, let account else { throw notAt("logOn") }
-        let token = try begin()
-        defer { end() }
+        let token = try gate.begin()
+        defer { gate.end(token) }
         let candidate = confirmation.candidate
         let date = desk.now
         for binding in candidate.certificates {
@@ -195,7 +194,7 @@ public actor CertificateReissue {
             loginID: candidate.loginID, userID: candidate.userID, issuedAt: date,
             expiresAt: date.addingTimeInterval(desk.codeLifetime))
         try await desk.accounts.insert(grant)
-        try still(token)
+        try gate.check(token)
         let receipt = ReissueReceipt(
             contractID: account.contractID, loginID: candidate.loginID, enrollmentCode: code,
             expiresAt: grant.expiresAt, revoked: candidate.certificates.map(\.id))
@@ -205,7 +204,7 @@ public actor CertificateReissue {
 
     /// 戻る: from the confirmation back to the user list; from the list back to 管理者ログオン (the session ends).
     public func back() async throws(LifecycleError) {
-        generation += 1
+        gate.restart()
         switch step {
         case .confirm:
             guard let account else { throw notAt("logOn") }
@@ -245,15 +244,4 @@ public actor CertificateReissue {
         .notAtStep(expected: expected, current: step.name)
     }
 
-    private func begin() throws(LifecycleError) -> Int {
-        guard !running else { throw .stepInProgress }
-        running = true
-        return generation
-    }
-
-    private func end() { running = false }
-
-    private func still(_ token: Int) throws(LifecycleError) {
-        guard token == generation else { throw .flowRestarted }
-    }
 }

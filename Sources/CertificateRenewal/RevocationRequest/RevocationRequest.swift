@@ -73,8 +73,7 @@ public actor RevocationRequest {
     private var contents: RevocationCardContents?
     /// True from the first send of the request on: it can no longer change.
     private var sent = false
-    private var generation = 0
-    private var running: Int?
+    private var gate = FlowGate()
 
     /// A revocation request for the card that will be in `slot`.
     ///
@@ -92,14 +91,14 @@ public actor RevocationRequest {
 
     /// 手続きの流れを確認: returns the procedure and notes it was opened.
     public func openProcedure() throws(LifecycleError) -> RevocationDocument {
-        guard case .agreement(_, let terms) = step, running == nil else { throw notAt("agreement") }
+        guard case .agreement(_, let terms) = step, !gate.isBusy else { throw notAt("agreement") }
         step = .agreement(procedureOpened: true, termsOpened: terms)
         return .procedure
     }
 
     /// 利用規約を確認: returns the terms and notes they were opened (print them: 画面を印刷します).
     public func openTerms() throws(LifecycleError) -> RevocationDocument {
-        guard case .agreement(let procedure, _) = step, running == nil else { throw notAt("agreement") }
+        guard case .agreement(let procedure, _) = step, !gate.isBusy else { throw notAt("agreement") }
         step = .agreement(procedureOpened: procedure, termsOpened: true)
         return .terms
     }
@@ -110,7 +109,7 @@ public actor RevocationRequest {
     ///
     /// - Throws: ``LifecycleError/documentsNotOpened(missing:)``.
     public func agree() throws(LifecycleError) {
-        guard case .agreement(let procedure, let terms) = step, running == nil else { throw notAt("agreement") }
+        guard case .agreement(let procedure, let terms) = step, !gate.isBusy else { throw notAt("agreement") }
         var missing: [String] = []
         if !procedure { missing.append("手続きの流れを確認") }
         if !terms { missing.append("利用規約を確認") }
@@ -131,7 +130,7 @@ public actor RevocationRequest {
     ///   error.
     public func readCard() async throws(LifecycleError) {
         let token = try begin("insertCard") { if case .insertCard = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         let present: Bool
         do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
             throw LifecycleError.card(error, .current)
@@ -141,7 +140,7 @@ public actor RevocationRequest {
         do throws(LifecycleError) {
             try await checkConditions(read)
             let tries = try await triesLeft(read)
-            try stillCurrent(token)
+            try gate.check(token)
             card = read
             contents = RevocationCardContents(certificate: read.summary, fingerprint: read.fingerprint)
             step = .enterPIN(triesLeft: tries)
@@ -163,12 +162,12 @@ public actor RevocationRequest {
     ///   - allowLastTry: Whether the PIN may be sent when only one try is left.
     public func verifyPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("enterPIN") { if case .enterPIN = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let expected = card, let contents else {
             throw .notAtStep(expected: "insertCard", current: step.name)
         }
         let connected = try await reconnect(expected)
-        try stillCurrent(token)
+        try gate.check(token)
         card = connected
         do throws(LifecycleError) {
             do {
@@ -177,10 +176,10 @@ public actor RevocationRequest {
                 throw Self.cardError(error)
             }
             try await connected.proveKey(as: .current)
-            try stillCurrent(token)
+            try gate.check(token)
             step = .reviewCard(contents)
         } catch {
-            try stillCurrent(token)
+            try gate.check(token)
             let error = Self.cardError(error)
             switch error {
             case .wrongPIN(_, let triesLeft): step = .enterPIN(triesLeft: triesLeft)
@@ -199,7 +198,7 @@ public actor RevocationRequest {
     ///
     /// Next step: ``RevocationRequestStep/fillForm(_:)``.
     public func continueToForm() throws(LifecycleError) {
-        guard case .reviewCard(let contents) = step, running == nil else { throw notAt("reviewCard") }
+        guard case .reviewCard(let contents) = step, !gate.isBusy else { throw notAt("reviewCard") }
         step = .fillForm(contents)
     }
 
@@ -215,7 +214,7 @@ public actor RevocationRequest {
     /// - Throws: ``LifecycleError/requestFormInvalid(field:problem:)`` (the step stays), or a card error.
     public func fill(_ form: RevocationRequestForm) async throws(LifecycleError) {
         let token = try begin("fillForm") { if case .fillForm = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let current = card, let contents else {
             throw .notAtStep(expected: "insertCard", current: step.name)
         }
@@ -233,7 +232,7 @@ public actor RevocationRequest {
             signed = try await CMSSignedData.sign(
                 json, with: key, algorithm: .rsaPKCS1SHA256, detached: false, signingTime: environment.service.now())
         } catch {
-            try stillCurrent(token)
+            try gate.check(token)
             let mapped = Self.cardError(error)
             if mapped.losesConnection || Self.needsPIN(error) {
                 card?.isConnected = false
@@ -242,14 +241,14 @@ public actor RevocationRequest {
             }
             throw mapped
         }
-        try stillCurrent(token)
+        try gate.check(token)
         let request = SignedRevocationRequest(content: content, cms: signed.derEncoded)
         step = .confirm(RevocationConfirmation(card: contents, form: validated, request: request), checked: false)
     }
 
     /// 上記内容を確認しました: ticks (or unticks) the check box of the confirmation screen.
     public func setChecked(_ checked: Bool) throws(LifecycleError) {
-        guard case .confirm(let confirmation, _) = step, running == nil else { throw notAt("confirm") }
+        guard case .confirm(let confirmation, _) = step, !gate.isBusy else { throw notAt("confirm") }
         step = .confirm(confirmation, checked: checked)
     }
 
@@ -273,7 +272,7 @@ public actor RevocationRequest {
             default: false
             }
         }
-        defer { end(token) }
+        defer { gate.end(token) }
         let confirmation: RevocationConfirmation
         switch step {
         case .confirm(let shown, let checked):
@@ -323,30 +322,20 @@ public actor RevocationRequest {
     // MARK: - Steps
 
     private func begin(_ name: String, _ matches: (RevocationRequestStep) -> Bool) throws(LifecycleError) -> Int {
-        guard running == nil else { throw .stepInProgress }
-        guard matches(step) else { throw notAt(name) }
-        running = generation
-        return generation
-    }
-
-    private func end(_ token: Int) {
-        if running == token { running = nil }
-    }
-
-    private func stillCurrent(_ token: Int) throws(LifecycleError) {
-        guard generation == token else { throw .flowRestarted }
+        // The refusal is made before the gate is entered: notAt(_:) reads the gate.
+        let refusal = notAt(name)
+        return try gate.begin(atStep: matches(step), else: refusal)
     }
 
     private func notAt(_ expected: String) -> LifecycleError {
-        if running != nil { return .stepInProgress }
+        if gate.isBusy { return .stepInProgress }
         if sent { return .revocationAlreadySubmitted }
         return .notAtStep(expected: expected, current: step.name)
     }
 
     private func restart() async {
         let held = card
-        generation += 1
-        running = nil
+        gate.restart()
         card = nil
         contents = nil
         sent = false
