@@ -213,6 +213,13 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The store of contracts, passwords and enrollment codes failed; `reason` says how.
     case reissueStoreFailure(reason: String)
 
+    /// Whether a commit failed in the store itself (the database could not be written, another program held
+    /// it): nothing was stored and the prepared change is still good, so the flow stays at its confirmation and
+    /// the person may press the button again.
+    var isStoreFailure: Bool {
+        if case .registration(.storeFailure) = self { true } else { false }
+    }
+
     /// Whether the case is one of the manual's refusals of IC card renewal that leave only a new registration
     /// (新規登録): the current card expired, revoked (lost) or blocked (閉塞).
     public var requiresNewRegistration: Bool {

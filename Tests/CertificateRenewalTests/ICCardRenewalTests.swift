@@ -575,6 +575,31 @@ struct ICCardRenewalTests {
 
     // MARK: Concurrency
 
+    @Test("a store that fails at 更新 stores nothing and keeps the confirmation; 更新 again then succeeds")
+    func storeFailureKeepsConfirmation() async throws {
+        let bench = try await RenewalBench(sqlite: true)
+        defer { bench.remove() }
+        let slot = SimulatedSlot(name: "A")
+        let renewal = bench.renewal(slot: slot)
+        let confirmation = try await bench.driveToConfirmation(renewal, slot: slot, new: try bench.newCard())
+
+        // Another program holds the database's write lock past the store's busy timeout.
+        let lock = try DatabaseLockHolder(path: bench.databasePath)
+        let failure = await lifecycleError { try await renewal.update() }
+        lock.release()
+        guard case .registration(.storeFailure) = failure else {
+            Issue.record("expected a store failure, got \(String(describing: failure))")
+            return
+        }
+        #expect(failure?.description.contains("nothing was changed") == true)
+        #expect(await renewal.step == .confirm(confirmation))
+        #expect(try await bench.stored().version == bench.registration.version)
+
+        let done = try await renewal.update()
+        #expect(try await bench.stored().version == bench.registration.version + 1)
+        #expect(try done.registration.binding(done.supersededBindingID).recordedStatus == .superseded)
+    }
+
     @Test("two renewals of one user at once: one wins, the other fails cleanly and nothing of it is stored")
     func concurrentRenewals() async throws {
         let bench = try await RenewalBench()

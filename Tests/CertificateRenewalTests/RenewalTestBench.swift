@@ -38,12 +38,19 @@ struct RenewalBench {
 
     /// Registers the business with its representative's current card.
     ///
-    /// - Parameter currentValidity: The current card's validity (expiring in 20 days by default).
-    init(currentValidity: CertificateValidity? = nil, currentHolder: EBiddingHolder = Self.holder) async throws {
+    /// - Parameters:
+    ///   - currentValidity: The current card's validity (expiring in 20 days by default).
+    ///   - sqlite: Whether the store is a SQLite file in the bench's directory (``databasePath``), else in memory.
+    init(
+        currentValidity: CertificateValidity? = nil, currentHolder: EBiddingHolder = Self.holder, sqlite: Bool = false
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "renewal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         authority = try TestCertificateAuthority(directory: directory)
-        store = InMemoryRegistrationStore()
+        store =
+            sqlite
+            ? try SQLiteRegistrationStore(path: directory.appending(path: "portal.sqlite").path)
+            : InMemoryRegistrationStore()
         let clock = TestClock()
         self.clock = clock
         service = RegistrationService(
@@ -68,6 +75,9 @@ struct RenewalBench {
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// The SQLite file of a bench made with `sqlite: true`.
+    var databasePath: String { directory.appending(path: "portal.sqlite").path }
 
     /// A new card from the bench's CA (or `authority`), for the registered holder unless told.
     func newCard(
@@ -198,5 +208,37 @@ extension ICCardRenewal {
     /// The outcome of ``update()`` as a value.
     func updateOutcome() async -> Result<RenewalCompletion, LifecycleError> {
         do { return .success(try await update()) } catch { return .failure(error) }
+    }
+}
+
+/// Another program holding a SQLite database's write lock (python3's sqlite3, `BEGIN EXCLUSIVE`) until released.
+final class DatabaseLockHolder {
+    private let process = Process()
+    private let input = Pipe()
+
+    /// Takes the lock; returns once it is held.
+    init(path: String) throws {
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+                + "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read(); c.execute('ROLLBACK')",
+            path,
+        ]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let line = output.fileHandleForReading.availableData
+        guard String(decoding: line, as: UTF8.self).hasPrefix("locked") else {
+            process.terminate()
+            throw BenchFailure(what: "python3 could not lock \(path)")
+        }
+    }
+
+    /// Lets the lock go and waits for the program to end.
+    func release() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
     }
 }

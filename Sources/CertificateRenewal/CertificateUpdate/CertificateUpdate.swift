@@ -236,7 +236,9 @@ public actor CertificateUpdate {
     /// completion mail — in one transaction, as `Actor.portal(operator:)` (see the type's documentation).
     ///
     /// Next step: ``CertificateUpdateStep/completed(_:)``. When the registration changed since the confirmation
-    /// (another change won) or the confirmation waited too long, nothing is stored and the flow starts over.
+    /// (another change won) or the confirmation waited too long, nothing is stored and the flow starts over. When
+    /// the store itself failed (``LifecycleError/registration(_:)`` with `storeFailure`), nothing is stored and
+    /// the flow stays at the confirmation: call `update()` again.
     ///
     /// - Throws: ``LifecycleError/registrationChanged``, ``LifecycleError/confirmationExpired``,
     ///   ``LifecycleError/registration(_:)``.
@@ -256,8 +258,9 @@ public actor CertificateUpdate {
         do {
             committed = try await environment.service.commit(prepared)
         } catch {
-            restart()
-            throw LifecycleError.desk(error)
+            let failure = LifecycleError.desk(error)
+            if !failure.isStoreFailure { restart() }
+            throw failure
         }
         let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
         let completion = CertificateUpdateCompletion(

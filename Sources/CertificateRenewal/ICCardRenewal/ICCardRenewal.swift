@@ -263,7 +263,8 @@ public actor ICCardRenewal {
     ///
     /// Next step: ``ICCardRenewalStep/completed(_:)``. When the registration changed since the confirmation was
     /// prepared (another renewal won) or the confirmation waited too long, nothing is stored and the flow
-    /// starts over.
+    /// starts over. When the store itself failed (``LifecycleError/registration(_:)`` with `storeFailure`),
+    /// nothing is stored and the flow stays at the confirmation: call `update()` again.
     ///
     /// - Throws: ``LifecycleError/registrationChanged``, ``LifecycleError/confirmationExpired``, or
     ///   ``LifecycleError/registration(_:)``.
@@ -280,8 +281,9 @@ public actor ICCardRenewal {
         do {
             committed = try await environment.service.commit(prepared)
         } catch {
-            await restart()
-            throw Self.mapped(error)
+            let failure = Self.mapped(error)
+            if !failure.isStoreFailure { await restart() }
+            throw failure
         }
         let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
         let completion = RenewalCompletion(

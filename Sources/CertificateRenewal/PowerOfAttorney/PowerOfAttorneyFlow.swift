@@ -59,9 +59,7 @@ public actor PowerOfAttorneyFlow {
     private var binding: CertificateBinding?
     private var card: UpdateCredential?
     private var prepared: PreparedChange?
-    private var generation = 0
-    private var running: Int?
-    private var committing = false
+    private var gate = FlowGate()
 
     /// A flow for `user` of `business`.
     ///
@@ -104,7 +102,7 @@ public actor PowerOfAttorneyFlow {
     ///   ``LifecycleError/powerOfAttorneyStillValid(validUntil:)``, ``LifecycleError/registration(_:)``.
     public func open() async throws(LifecycleError) {
         let token = try begin("start") { if case .start = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         let registration = try await registration()
         let now = environment.service.now()
         let user: User
@@ -115,7 +113,7 @@ public actor PowerOfAttorneyFlow {
             let attorney = registration.currentPowerOfAttorney(of: userID)
         else { throw .notAnAgentWithPowerOfAttorney }
         guard !attorney.isValid(at: now) else { throw .powerOfAttorneyStillValid(validUntil: attorney.validUntil) }
-        try stillCurrent(token)
+        try gate.check(token)
         let notice = PowerOfAttorneyExpiredNotice(
             agentID: userID, agentName: user.information.name, powerOfAttorney: attorney)
         self.notice = notice
@@ -145,7 +143,7 @@ public actor PowerOfAttorneyFlow {
     ///   ``LifecycleError/agentCertificateInvalid(_:reason:)``, ``LifecycleError/noCardInserted(reader:)``.
     public func readCardForRenewal(signingPIN: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try begin("readCardForRenewal") { if case .readCardForRenewal = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
         let connection = try await connectCard()
         let credential: UpdateCredential
@@ -162,7 +160,7 @@ public actor PowerOfAttorneyFlow {
         case .valid: break
         case let failure: throw .agentCertificateInvalid(.signing, reason: failure.description)
         }
-        try stillCurrent(token)
+        try gate.check(token)
         card = credential
         step = .requestPowerOfAttorney
     }
@@ -179,7 +177,7 @@ public actor PowerOfAttorneyFlow {
         let token = try begin("requestPowerOfAttorney") {
             if case .requestPowerOfAttorney = $0 { true } else { false }
         }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let card, let binding, let notice else {
             throw .notAtStep(expected: "readCardForRenewal", current: step.name)
         }
@@ -206,7 +204,7 @@ public actor PowerOfAttorneyFlow {
         do { issued = try await provider.requestPowerOfAttorney(request) } catch {
             throw .powerOfAttorneyRequestFailed(reason: String(describing: error))
         }
-        try stillCurrent(token)
+        try gate.check(token)
         let now = environment.service.now()
         guard Self.compact(issued.principal).contains(Self.compact(business.name)) else {
             throw .powerOfAttorneyMismatch(field: "委任者", reason: "it does not name \(business.name)")
@@ -233,7 +231,7 @@ public actor PowerOfAttorneyFlow {
         } catch {
             throw LifecycleError.desk(error)
         }
-        try stillCurrent(token)
+        try gate.check(token)
         self.prepared = prepared
         step = .confirmRenewal(
             PowerOfAttorneyConfirmation(
@@ -266,7 +264,7 @@ public actor PowerOfAttorneyFlow {
         async throws(LifecycleError)
     {
         let token = try begin("readCardForDeletion") { if case .readCardForDeletion = $0 { true } else { false } }
-        defer { end(token) }
+        defer { gate.end(token) }
         guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
         guard let linkage else {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
@@ -306,7 +304,7 @@ public actor PowerOfAttorneyFlow {
         } catch {
             throw LifecycleError.desk(error)
         }
-        try stillCurrent(token)
+        try gate.check(token)
         let user: User
         do { user = try registration.user(userID) } catch { throw .registration(error) }
         self.prepared = prepared
@@ -336,9 +334,8 @@ public actor PowerOfAttorneyFlow {
     ///
     /// - Throws: ``LifecycleError/stepInProgress`` while a commit runs.
     public func back() throws(LifecycleError) {
-        guard !committing else { throw .stepInProgress }
-        generation += 1
-        running = nil
+        try gate.refuseWhileCommitting()
+        gate.restart()
         card = nil
         prepared = nil
         switch step {
@@ -350,34 +347,23 @@ public actor PowerOfAttorneyFlow {
     // MARK: - Steps
 
     private func choose(_ next: PowerOfAttorneyStep) throws(LifecycleError) {
-        guard running == nil else { throw .stepInProgress }
+        guard !gate.isBusy else { throw .stepInProgress }
         guard case .expired = step else { throw .notAtStep(expected: "expired", current: step.name) }
         step = next
     }
 
     private func begin(_ name: String, _ matches: (PowerOfAttorneyStep) -> Bool) throws(LifecycleError) -> Int {
-        guard running == nil else { throw .stepInProgress }
-        guard matches(step) else { throw .notAtStep(expected: name, current: step.name) }
-        running = generation
-        return generation
-    }
-
-    private func end(_ token: Int) {
-        if running == token { running = nil }
-    }
-
-    private func stillCurrent(_ token: Int) throws(LifecycleError) {
-        guard generation == token else { throw .flowRestarted }
+        try gate.begin(atStep: matches(step), else: .notAtStep(expected: name, current: step.name))
     }
 
     private func commit() async throws(LifecycleError) -> PowerOfAttorneyCompletion {
-        guard running == nil else { throw .stepInProgress }
+        guard !gate.isBusy else { throw .stepInProgress }
         guard let prepared else { throw .notAtStep(expected: "confirm", current: step.name) }
-        running = generation
-        committing = true
+        let token = try gate.begin()
+        gate.isCommitting = true
         defer {
-            committing = false
-            running = nil
+            gate.isCommitting = false
+            gate.end(token)
         }
         do {
             let committed = try await environment.service.commit(prepared)
@@ -386,13 +372,16 @@ public actor PowerOfAttorneyFlow {
             return PowerOfAttorneyCompletion(
                 changeID: committed.changeID, registration: committed.registration, outbox: committed.outbox)
         } catch {
-            generation += 1
+            let failure = LifecycleError.desk(error)
+            // The store failed and changed nothing: the confirmation stays and may be committed again.
+            if failure.isStoreFailure { throw failure }
+            gate.restart()
             self.prepared = nil
             card = nil
             notice = nil
             binding = nil
             step = .start
-            throw LifecycleError.desk(error)
+            throw failure
         }
     }
 
