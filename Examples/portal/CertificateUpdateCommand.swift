@@ -133,6 +133,7 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
     @Option(help: "The JPKI linkage (JSON) for a My Number card.") var jpkiLinkage: String?
     @Flag(help: "Consent to obtaining the old My Number card's information from JPKI (同意する).") var consent = false
     @Flag(help: "Read the PINs and passwords from standard input, one per line.") var pinStdin = false
+    @OptionGroup var lastTry: LastTryOption
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
@@ -159,7 +160,7 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                 let agreed = try consent || Screens.askYesNo("公的個人認証サービスからの情報取得に同意しますか？ (y/N): ")
                 let pin = try UpdateScreens.readSecret(
                     "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: pinStdin)
-                try await update.readMyNumberCard(signingPIN: pin, consent: agreed)
+                try await update.readMyNumberCard(signingPIN: pin, consent: agreed, allowLastTry: lastTry.allowLastTry)
             case .readCurrent(.privateCertificate):
                 UpdateScreens.show("【更新する電子証明書の種別選択】 \(step.prompt)")
                 if let oldPkcs12 {
@@ -170,7 +171,7 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                 } else {
                     let pin = try UpdateScreens.readSecret(
                         "the registered IC card's PIN", policy: cardPolicy, stdin: pinStdin)
-                    try await update.readCurrentICCard(pin: pin)
+                    try await update.readCurrentICCard(pin: pin, allowLastTry: lastTry.allowLastTry)
                 }
             case .readNew:
                 UpdateScreens.show("【更新する電子証明書の読み込み】 \(step.prompt)")
@@ -181,7 +182,7 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                     try await update.readNewFile(bytes, password: password)
                 } else {
                     let pin = try UpdateScreens.readSecret("the new IC card's PIN", policy: cardPolicy, stdin: pinStdin)
-                    try await update.readNewICCard(pin: pin)
+                    try await update.readNewICCard(pin: pin, allowLastTry: lastTry.allowLastTry)
                 }
             case .confirm(let confirmation):
                 UpdateScreens.show(

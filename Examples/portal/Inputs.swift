@@ -84,8 +84,8 @@ struct CertificateSource: ParsableArguments {
     @Flag(help: "A My Number card (マイナンバーカード): its signing certificate (署名用電子証明書).") var myNumber = false
     @Option(help: "The reader to use (default: the only reader holding a card).") var reader: String?
     @Flag(help: "Read the PIN or password from the first line of standard input.") var pinStdin = false
-    @Flag(help: "Send the PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
-    var allowLastTry = false
+    @OptionGroup var lastTry: LastTryOption
+    var allowLastTry: Bool { lastTry.allowLastTry }
 
     var kind: CredentialKind {
         if myNumber { return .myNumberCard }
@@ -228,6 +228,13 @@ struct TrustOptions: ParsableArguments {
         }
         return CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable)
     }
+}
+
+/// Whether a PIN may be sent when only one try is left. Without it the flows stop there (the PIN is not sent),
+/// so that a typo cannot block the card; with it a wrong PIN blocks the card (閉塞).
+struct LastTryOption: ParsableArguments {
+    @Flag(help: "Send the PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
+    var allowLastTry = false
 }
 
 /// Asks before a commit.

@@ -38,8 +38,8 @@ struct ExpiredAgentOptions: ParsableArguments {
     @Option(help: "The agent (U-…) whose power of attorney expired.") var agent: String
     @Option(help: "The JPKI linkage (JSON) that pairs the card's certificates.") var jpkiLinkage: String?
     @Flag(help: "Read the PIN from the first line of standard input.") var pinStdin = false
-    @Flag(help: "Send the PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
-    var allowLastTry = false
+    @OptionGroup var lastTry: LastTryOption
+    var allowLastTry: Bool { lastTry.allowLastTry }
 
     func flow(
         service: RegistrationService, options: UpdateFlowOptions, provider: any ElectronicPOAProvider

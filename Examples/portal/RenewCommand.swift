@@ -33,6 +33,7 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     @OptionGroup var checks: TrustOptions
     @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
     @Flag(help: "Read the two PINs from the first two lines of standard input.") var pinStdin = false
+    @OptionGroup var lastTry: LastTryOption
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
@@ -98,14 +99,14 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
             case .enterCurrentPIN(let tries):
                 show("【PIN番号の入力】 現在使用しているICカード" + (tries.map { "（残り \($0) 回）" } ?? ""))
                 let pin = try readPIN(label: "the current card's PIN", line: &pinsRead)
-                try await retryingPIN { try await renewal.verifyCurrentPIN(pin) }
+                try await retryingPIN { try await renewal.verifyCurrentPIN(pin, allowLastTry: lastTry.allowLastTry) }
             case .swapCards:
                 show("【新しいICカードの確認】 \(step.prompt)")
                 try await renewal.swapCards()
             case .enterNewPIN(let tries):
                 show("【PIN番号の入力】 新規に使用するICカード" + (tries.map { "（残り \($0) 回）" } ?? ""))
                 let pin = try readPIN(label: "the new card's PIN", line: &pinsRead)
-                try await retryingPIN { try await renewal.verifyNewPIN(pin) }
+                try await retryingPIN { try await renewal.verifyNewPIN(pin, allowLastTry: lastTry.allowLastTry) }
             case .confirm(let confirmation):
                 show(Self.screen(confirmation), terminator: "")
                 let yes = try confirm.yes || Screens.askYesNo("更新しますか？ 更新する場合は y、戻る場合は n (y/N): ")

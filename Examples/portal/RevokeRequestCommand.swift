@@ -40,6 +40,7 @@ struct RevokeRequestCommand: AsyncParsableCommand {
     var agreeTerms = false
     @Flag(help: "Tick 上記内容を確認しました and send (確定) without asking.") var checked = false
     @Flag(help: "Read the PIN from standard input.") var pinStdin = false
+    @OptionGroup var lastTry: LastTryOption
     @Option(help: "Write the printable record to FILE and the signed request (CMS, DER) to FILE.p7m.")
     var record: String?
     @Option(help: "Seconds to wait for the card.") var wait = 120
@@ -103,7 +104,7 @@ struct RevokeRequestCommand: AsyncParsableCommand {
                 var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter the card's PIN: ")
                 let pin = try SecretPIN(wiping: &bytes, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy)
                 do {
-                    try await request.verifyPIN(pin)
+                    try await request.verifyPIN(pin, allowLastTry: lastTry.allowLastTry)
                 } catch {
                     guard !pinStdin, case .wrongPIN = error else { throw error }
                     FileHandle.standardError.write(Data("portal: \(error)\n".utf8))

@@ -128,6 +128,33 @@ extension EndToEnd {
             #expect(shown.output.contains("利用者基本情報変更"))
         }
 
+        @Test("portal renew ic-card with one PIN try left: refused without --allow-last-try, sent with it")
+        func renewLastTry() async throws {
+            let workspace = try Workspace()
+            var holder = EBiddingHolder.example
+            holder.companyName = Self.company
+            holder.name = "入札 太郎"
+            let current = try PrivateCAICCard.issue(
+                by: workspace.authority, holder: holder, pin: "1234", maximumTries: 1)
+            try await TestBench.withCard(current, slot: Self.slot) { _, _, reader in
+                let registered = try await workspace.portal(Self.registerArguments + ["--reader", reader])
+                #expect(registered.status == 0, "\(registered.error)")
+                let arguments = [
+                    "renew", "ic-card", "--reader", reader, "--trust", workspace.trust, "--pin-stdin", "--yes",
+                    "--wait",
+                    "2",
+                ]
+                let refused = try await workspace.portal(arguments, input: "1234\n")
+                #expect(refused.status == 1)
+                #expect(refused.error.contains("Only one try is left"), "\(refused.error)")
+                // With the flag the PIN goes to the card; the renewal then waits for the new card, which never comes.
+                let sent = try await workspace.portal(arguments + ["--allow-last-try"], input: "1234\n")
+                #expect(sent.output.contains("【新しいICカードの確認】"), "\(sent.output) \(sent.error)")
+                #expect(sent.status == 1)
+                #expect(!sent.error.contains("Only one try is left"))
+            }
+        }
+
         @Test("portal renew ic-card: the swap in one reader, the confirmation screen, the old card refused after")
         func renewICCard() async throws {
             let workspace = try Workspace()
