@@ -118,9 +118,12 @@ public enum TerminalText {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], displayWidth(cell)) }
         }
         return rows.map { row in
-            row.enumerated().map { index, cell in
+            var line = row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : padded(cell, to: widths[index])
             }.joined(separator: "  ")
+            // A row whose last cells are empty (a section heading) ends without padding.
+            while line.last == " " { line.removeLast() }
+            return line
         }.joined(separator: "\n")
     }
 }
