@@ -145,6 +145,9 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     case powerOfAttorneyStillValid(validUntil: Date)
     /// The user is not an agent (代理人) registered with a My Number card and a power of attorney.
     case notAnAgentWithPowerOfAttorney
+    /// The agent's registered My Number card certificate is no longer active (expired, superseded, revoked,
+    /// removed): it cannot prove who acts.
+    case agentCertificateNotActive(BindingStatus)
     /// The My Number card read is not the card the agent is registered with.
     case agentCardMismatch
     /// The 電子委任状取扱事業者 refused or failed the request; `reason` is its answer.
@@ -363,6 +366,10 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notAnAgentWithPowerOfAttorney:
             return "The user is not an agent (代理人) registered with a My Number card and a power of attorney "
                 + "(電子委任状). Log in as that agent."
+        case .agentCertificateNotActive(let status):
+            return "The agent's registered My Number card certificate is \(status), so it cannot act for the agent. "
+                + "Update it first (電子証明書更新 with the My Number card), then renew the power of attorney; or "
+                + "have the representative (代表者) delete the agent."
         case .agentCardMismatch:
             return "The My Number card read is not the card this agent is registered with. Insert the agent's own "
                 + "My Number card (マイナンバーカード) and read it again."

@@ -286,5 +286,12 @@ struct PowerOfAttorneyFlowTests {
             user: bench.representativeID, of: bench.businessID, slot: slot, environment: try bench.environment(),
             provider: bench.provider(), linkage: bench.linkage)
         #expect(await outcome { try await representative.open() } == .notAnAgentWithPowerOfAttorney)
+
+        // An agent whose My Number certificate expired too is told so, not that it is no agent.
+        bench.clock.advance(by: 6 * 365 * 86_400)
+        let agent = try bench.flow(slot: slot, provider: bench.provider())
+        let refusal = await outcome { try await agent.open() }
+        #expect(refusal == .agentCertificateNotActive(.expired))
+        #expect(refusal?.description.contains("電子証明書更新") == true)
     }
 }

@@ -99,7 +99,8 @@ public actor PowerOfAttorneyFlow {
     /// Next step: ``PowerOfAttorneyStep/expired(_:)``.
     ///
     /// - Throws: ``LifecycleError/notAnAgentWithPowerOfAttorney``,
-    ///   ``LifecycleError/powerOfAttorneyStillValid(validUntil:)``, ``LifecycleError/registration(_:)``.
+    ///   ``LifecycleError/agentCertificateNotActive(_:)`` (the agent's My Number certificate expired or was
+    ///   replaced), ``LifecycleError/powerOfAttorneyStillValid(validUntil:)``, ``LifecycleError/registration(_:)``.
     public func open() async throws(LifecycleError) {
         let token = try begin("start") { if case .start = $0 { true } else { false } }
         defer { gate.end(token) }
@@ -108,10 +109,17 @@ public actor PowerOfAttorneyFlow {
         let user: User
         do { user = try registration.user(userID) } catch { throw .registration(error) }
         guard user.status == .active else { throw .registration(.userDeleted(userID)) }
-        guard user.role == .agent,
-            let binding = registration.activeBindings(of: userID, at: now).first(where: { $0.kind == .myNumberCard }),
-            let attorney = registration.currentPowerOfAttorney(of: userID)
-        else { throw .notAnAgentWithPowerOfAttorney }
+        guard user.role == .agent, let attorney = registration.currentPowerOfAttorney(of: userID) else {
+            throw .notAnAgentWithPowerOfAttorney
+        }
+        guard
+            let binding = registration.activeBindings(of: userID, at: now).first(where: { $0.kind == .myNumberCard })
+        else {
+            // The agent's My Number certificate, if it has one, is no longer active: say what it is.
+            let latest = registration.bindings.last { $0.userID == userID && $0.kind == .myNumberCard }
+            guard let latest else { throw .notAnAgentWithPowerOfAttorney }
+            throw .agentCertificateNotActive(latest.status(at: now))
+        }
         guard !attorney.isValid(at: now) else { throw .powerOfAttorneyStillValid(validUntil: attorney.validUntil) }
         try gate.check(token)
         let notice = PowerOfAttorneyExpiredNotice(
