@@ -26,8 +26,9 @@ import X509
 /// - The user must be an active agent (代理人) registered with a My Number card whose current power of attorney
 ///   expired; while it is in force the flow refuses (``LifecycleError/powerOfAttorneyStillValid(validUntil:)``).
 /// - Renewal: the card's signing certificate must be the agent's active registered certificate, valid now (a
-///   certificate JPKI revoked needs 電子証明書更新 first), and its key signs a challenge. The ``ElectronicPOAProvider`` returns the fresh power of attorney; it must name the registered
-///   business (委任者) and the agent (受任者) and be in force now. The change is
+///   certificate JPKI revoked needs 電子証明書更新 first), and its key signs a challenge. The
+///   ``ElectronicPOAProvider`` returns the fresh power of attorney; it must name the registered business (委任者)
+///   and the agent (受任者) and be in force now. The change is
 ///   `RegistrationChange.renewPowerOfAttorney`, made by the agent (`Actor.user`): the rights allow an agent whose
 ///   power of attorney expired exactly this.
 /// - Deletion: the authentication key (4-digit PIN) signs a challenge, its certificate must be valid, and JPKI
