@@ -452,6 +452,65 @@ struct CertificateUpdateTests {
         #expect(try await bench.stored().version == 3)
     }
 
+    @Test("A card pulled mid-command at each card step: a clear error, the step kept, nothing stored; then it resumes")
+    func cardPulledMidCommand() async throws {
+        let bench = try await UpdateBench()
+        defer { bench.remove() }
+        let faults = FaultInjector()
+        let slot = SimulatedSlot(name: "Reader", faults: faults)
+        let update = CertificateUpdate(
+            slot: slot, environment: try bench.environment(timeout: .milliseconds(200)), linkage: bench.linkage)
+        let oldPIN = { try UpdateBench.pin(UpdateBench.oldPIN) }
+        let newPIN = { try UpdateBench.pin(UpdateBench.newPIN) }
+        try await update.choose(.privateCertificate)
+
+        // The registered card, pulled while its certificate is read, then during VERIFY.
+        slot.insert(bench.oldCard)
+        faults.arm(.pullCard, matching: { $0.ins == 0xB0 })
+        #expect(await outcome { try await update.readCurrentICCard(pin: try oldPIN()) } == .cardRemoved(.current))
+        #expect(await update.step == .readCurrent(.privateCertificate))
+        slot.insert(bench.oldCard)
+        faults.arm(.pullCard, matching: { $0.ins == 0x20 && !$0.data.isEmpty })
+        #expect(await outcome { try await update.readCurrentICCard(pin: try oldPIN()) } == .cardRemoved(.current))
+        #expect(await update.step == .readCurrent(.privateCertificate))
+        slot.insert(bench.oldCard)
+        try await update.readCurrentICCard(pin: try oldPIN())
+        #expect(await update.step == .readNew)
+
+        // The new card, pulled during its possession check (the signature).
+        let new = try bench.newCard()
+        slot.swap(to: new)
+        faults.arm(.pullCard, matching: { $0.ins == 0x2A })
+        #expect(await outcome { try await update.readNewICCard(pin: try newPIN()) } == .cardRemoved(.new))
+        #expect(await update.step == .readNew)
+        slot.insert(new)
+        try await update.readNewICCard(pin: try newPIN())
+        guard case .confirm = await update.step else {
+            Issue.record("not at the confirmation: \(await update.step)")
+            return
+        }
+        #expect(try await bench.stored().version == 3, "nothing is stored before 更新実行")
+
+        // The My Number card, pulled during its signature.
+        _ = try bench.renewedMyNumberCard()
+        let myNumber = CertificateUpdate(
+            slot: slot, environment: try bench.environment(timeout: .milliseconds(200)), linkage: bench.linkage)
+        try await myNumber.choose(.myNumberCard)
+        slot.swap(to: bench.agentCard)
+        faults.arm(.pullCard, matching: { $0.ins == 0x2A })
+        let signing = { try UpdateBench.signing(UpdateBench.signingPIN) }
+        let pulled = await outcome { try await myNumber.readMyNumberCard(signingPIN: try signing(), consent: true) }
+        #expect(pulled == .myNumberCard(.cardRemoved))
+        #expect(await myNumber.step == .readCurrent(.myNumberCard))
+        slot.insert(bench.agentCard)
+        try await myNumber.readMyNumberCard(signingPIN: try signing(), consent: true)
+        guard case .confirm = await myNumber.step else {
+            Issue.record("not at the confirmation: \(await myNumber.step)")
+            return
+        }
+        #expect(try await bench.stored().version == 3)
+    }
+
     @Test("A stale confirmation: another change won, nothing is stored and the flow starts over")
     func stale() async throws {
         let bench = try await UpdateBench()
