@@ -145,12 +145,7 @@ public actor ICCardRenewal {
         try gate.check(token)
         current = card
         do throws(LifecycleError) {
-            do {
-                try await card.card.verifyPIN(pin, allowLastTry: allowLastTry)
-            } catch {
-                throw LifecycleError.card(error, .current)
-            }
-            try await card.proveKey(as: .current)
+            try await card.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .current)
             try gate.check(token)
             step = .swapCards
         } catch {
@@ -214,12 +209,7 @@ public actor ICCardRenewal {
         try gate.check(token)
         new = card
         do throws(LifecycleError) {
-            do {
-                try await card.card.verifyPIN(pin, allowLastTry: allowLastTry)
-            } catch {
-                throw LifecycleError.card(error, .new)
-            }
-            try await card.proveKey(as: .new)
+            try await card.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .new)
         } catch {
             try gate.check(token)
             switch error {

@@ -45,6 +45,19 @@ struct SlotCard: Sendable {
         throw .cardUnreadable(role, reason: refusal)
     }
 
+    /// The two checks before a card in a person's hands is trusted: its PIN (the form and the tries left first,
+    /// the last try only when allowed), then the proof that it holds its certificate's key.
+    func verifyPINAndProveKey(_ pin: SecretPIN, allowLastTry: Bool, as role: RenewalCardRole)
+        async throws(LifecycleError)
+    {
+        do {
+            try await card.verifyPIN(pin, allowLastTry: allowLastTry)
+        } catch {
+            throw LifecycleError.card(error, role)
+        }
+        try await proveKey(as: role)
+    }
+
     /// Proves the card holds the key of its certificate: it signs 32 random bytes and the signature is checked
     /// with the certificate (the PIN was verified before).
     func proveKey(as role: RenewalCardRole) async throws(LifecycleError) {

@@ -170,12 +170,8 @@ public actor RevocationRequest {
         try gate.check(token)
         card = connected
         do throws(LifecycleError) {
-            do {
-                try await connected.card.verifyPIN(pin, allowLastTry: allowLastTry)
-            } catch {
-                throw Self.cardError(error)
-            }
-            try await connected.proveKey(as: .current)
+            // A blocked PIN becomes the paper procedure in the catch below.
+            try await connected.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .current)
             try gate.check(token)
             step = .reviewCard(contents)
         } catch {
