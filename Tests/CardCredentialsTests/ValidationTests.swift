@@ -239,6 +239,38 @@ import X509
         #expect(reason.contains("1.2.392.200149.8.5.1.1.20"))
     }
 
+    /// J-LIS's signing-certificate policies, critical as in the J-LIS profile: policy 1.2.392.200149.8.5.1.1.20
+    /// with the CPS qualifier `http://www.jpki.go.jp/cps.html`.
+    static let jlisPolicies: [UInt8] = [
+        0x30, 0x3D, 0x30, 0x3B, 0x06, 0x0B, 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55, 0x08, 0x05, 0x01, 0x01, 0x14, 0x30,
+        0x2C, 0x30, 0x2A, 0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x01, 0x16, 0x1E, 0x68, 0x74, 0x74,
+        0x70, 0x3A, 0x2F, 0x2F, 0x77, 0x77, 0x77, 0x2E, 0x6A, 0x70, 0x6B, 0x69, 0x2E, 0x67, 0x6F, 0x2E, 0x6A, 0x70,
+        0x2F, 0x63, 0x70, 0x73, 0x2E, 0x68, 0x74, 0x6D, 0x6C,
+    ]
+
+    @Test func criticalCertificatePoliciesAreProcessed() async throws {
+        // A real My Number card's certificate marks certificatePolicies critical; it must validate.
+        let pki = try makePKI()
+        let policies = Certificate.Extension(oid: [2, 5, 29, 32], critical: true, value: Self.jlisPolicies[...])
+        let leaf = try TestCertificates.makeLeaf(under: pki.issuing, extraExtensions: [policies])
+        let validator = CertificateValidator(
+            trustAnchors: [pki.root.certificate], intermediates: [pki.issuing.certificate], revocation: .none)
+        #expect(await validator.validate(leaf, for: .signing, at: now).isValid)
+
+        // Malformed policies are refused, whatever else is right.
+        for bad: [UInt8] in [[0x30, 0x00], [0x04, 0x00], [0x30, 0x03, 0x30, 0x01, 0x05], [0x30, 0x02, 0x30, 0x00]] {
+            let broken = Certificate.Extension(oid: [2, 5, 29, 32], critical: true, value: bad[...])
+            let odd = try TestCertificates.makeLeaf(under: pki.issuing, extraExtensions: [broken])
+            let result = await validator.validate(odd, for: .signing, at: now)
+            guard case .untrustedChain(let reason) = result else {
+                Issue.record("expected untrustedChain for \(bad), got \(result)")
+                continue
+            }
+            #expect(reason.contains("certificate policies"), "\(reason)")
+        }
+        #expect(CertificatePoliciesPolicy.problem(in: Self.jlisPolicies) == nil)
+    }
+
     @Test func realJLISRootsValidateThemselves() async throws {
         // Each J-LIS root is self-signed: as a trust anchor it validates itself while it is in date.
         let root2023 = try #require(JPKITrustAnchors.signing.last)

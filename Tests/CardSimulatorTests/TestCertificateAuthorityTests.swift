@@ -27,8 +27,12 @@ import X509
         #expect(person.dateOfBirth?.era == .showa)
         #expect(person.address == "東京都千代田区霞が関二丁目１番２号")
         let policies = try #require(certificate.extensions.first { $0.oid == [2, 5, 29, 32] })
-        // SEQUENCE { SEQUENCE { OID 1.2.392.200149.8.5.1.1.20 } }
-        #expect(Array(policies.value.suffix(4)) == [0x05, 0x01, 0x01, 0x14])
+        // Critical, as in the J-LIS profile: SEQUENCE { SEQUENCE { OID 1.2.392.200149.8.5.1.1.20, the CPS
+        // qualifier } }.
+        #expect(policies.critical)
+        let policyOID: [UInt8] = [0x06, 0x0B, 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55, 0x08, 0x05, 0x01, 0x01, 0x14]
+        #expect(Array(policies.value.dropFirst(4).prefix(policyOID.count)) == policyOID)
+        #expect(String(decoding: policies.value, as: UTF8.self).contains("http://www.jpki.go.jp/cps.html"))
         #expect(certificate.extensions.first { $0.oid == [2, 5, 29, 18] } != nil)
         let root = fixture.authority.rootCertificate(.jpkiSigning)
         #expect(certificate.issuer == root.subject)

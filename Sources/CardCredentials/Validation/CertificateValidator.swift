@@ -163,6 +163,7 @@ public struct CertificateValidator: Sendable {
         }
         var verifier = Verifier(rootCertificates: CertificateStore(trustAnchors)) {
             RFC5280Policy.withValidityCheckDisabled()
+            CertificatePoliciesPolicy()
         }
         let chain: [Certificate]
         switch await verifier.validate(leaf: certificate, intermediates: CertificateStore(intermediates)) {
@@ -240,6 +241,7 @@ public struct CertificateValidator: Sendable {
     static func unhandledCriticalExtension(of certificate: Certificate) -> String? {
         let handled: [ASN1ObjectIdentifier] = [
             .X509ExtensionID.basicConstraints, .X509ExtensionID.nameConstraints, .X509ExtensionID.keyUsage,
+            CertificatePoliciesPolicy.extensionID,
         ]
         return certificate.extensions.first { $0.critical && !handled.contains($0.oid) }?.oid.description
     }

@@ -230,7 +230,7 @@ public final class TestCertificateAuthority: Sendable {
                 [
                     try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true),
                     try Certificate.Extension(SubjectAlternativeNames(otherNames), critical: false),
-                    try Self.certificatePolicies([policy]),
+                    try Self.certificatePolicies([policy], cps: Self.jpkiCPS, critical: true),
                     try Self.jpkiIssuerAlternativeName(),
                 ]
             )
@@ -248,7 +248,8 @@ public final class TestCertificateAuthority: Sendable {
                 try DistinguishedName { CommonName(Self.opaqueIdentifier()) },
                 [
                     try Certificate.Extension(KeyUsage(digitalSignature: true), critical: true),
-                    try Self.certificatePolicies([[1, 2, 392, 200149, 8, 5, 1, 3, 30]]),
+                    try Self.certificatePolicies(
+                        [[1, 2, 392, 200149, 8, 5, 1, 3, 30]], cps: Self.jpkiCPS, critical: true),
                     try Self.jpkiIssuerAlternativeName(),
                 ]
             )
@@ -283,7 +284,8 @@ public final class TestCertificateAuthority: Sendable {
                 subject,
                 [
                     try Certificate.Extension(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true),
-                    try Self.certificatePolicies([Self.eBiddingPolicy]),
+                    try Self.certificatePolicies(
+                        [Self.eBiddingPolicy], cps: "https://ca.procurement-identity.test/cps"),
                 ]
             )
         }
@@ -521,17 +523,31 @@ public final class TestCertificateAuthority: Sendable {
         }
     }
 
-    private static func certificatePolicies(_ policies: [[UInt]]) throws -> Certificate.Extension {
+    /// The certificate policies extension, each policy with a CPS qualifier (`cps`). Critical in JPKI
+    /// certificates, as the J-LIS certificate profile has it.
+    private static func certificatePolicies(_ policies: [[UInt]], cps: String, critical: Bool = false) throws
+        -> Certificate.Extension
+    {
         var serializer = DER.Serializer()
         try serializer.appendConstructedNode(identifier: .sequence) { coder in
             for policy in policies {
                 try coder.appendConstructedNode(identifier: .sequence) { coder in
                     try coder.serialize(try ASN1ObjectIdentifier(elements: policy))
+                    // policyQualifiers: one id-qt-cps qualifier with the CPS address.
+                    try coder.appendConstructedNode(identifier: .sequence) { coder in
+                        try coder.appendConstructedNode(identifier: .sequence) { coder in
+                            try coder.serialize(ASN1ObjectIdentifier(elements: [1, 3, 6, 1, 5, 5, 7, 2, 1]))
+                            try coder.serialize(ASN1IA5String(cps))
+                        }
+                    }
                 }
             }
         }
-        return Certificate.Extension(oid: [2, 5, 29, 32], critical: false, value: serializer.serializedBytes[...])
+        return Certificate.Extension(oid: [2, 5, 29, 32], critical: critical, value: serializer.serializedBytes[...])
     }
+
+    /// The address of JPKI's certification practice statement, as its certificates name it.
+    private static let jpkiCPS = "http://www.jpki.go.jp/cps.html"
 
     private static func jpkiIssuerAlternativeName() throws -> Certificate.Extension {
         let name = try DistinguishedName {
