@@ -115,6 +115,11 @@ public enum ValidationResult: Sendable, Hashable, CustomStringConvertible {
 /// result names the expired certificate, key usage for the purpose, and CRLs (which swift-certificates 1.21
 /// cannot read) — and reports the first rule that failed.
 ///
+/// A critical extension must be one the checks act on: basic constraints, name constraints, key usage, or
+/// certificate policies. The policies are processed as RFC 5280 §6.1 has it for a relying party with no policy
+/// set of its own: they must be well formed, then they restrict nothing. (J-LIS marks them critical in every My
+/// Number card certificate.) Any other critical extension makes the certificate untrusted.
+///
 /// ```swift
 /// let validator = CertificateValidator(
 ///     trustAnchors: JPKITrustAnchors.signing, crls: [crl], revocation: .required)
