@@ -173,7 +173,7 @@ struct ReissueEnroll: AsyncParsableCommand {
                 ]))
             let filePassword = try options.password("Password of the new file \(out): ")
             guard try confirm.yes || Screens.askYesNo("電子証明書を取得しますか？ (y/n) ") else {
-                await flow.back()
+                try await flow.back()
                 print("戻る: the code was not used.")
                 return
             }

@@ -16,6 +16,13 @@ final class ReferenceReissueAuthority: ReissueCertificateAuthority, Sendable {
     let rootKey = P256.Signing.PrivateKey()
     let root: Certificate
     private let state = Mutex<(revoked: Set<Certificate.SerialNumber>, issued: Int, mode: Mode)>(([], 0, .normal))
+    /// When set, `issue` says it started and then waits for a release.
+    private let held = Mutex<(started: AsyncStream<Void>.Continuation, release: AsyncStream<Void>)?>(nil)
+
+    /// Makes the next issue wait: it yields on `started` when the request arrives, and issues on `release`.
+    func hold(started: AsyncStream<Void>.Continuation, release: AsyncStream<Void>) {
+        held.withLock { $0 = (started, release) }
+    }
 
     init(now: Date) throws {
         let name = try DistinguishedName {
@@ -61,6 +68,13 @@ final class ReferenceReissueAuthority: ReissueCertificateAuthority, Sendable {
     func issue(_ request: CertificateSigningRequest, notValidBefore: Date, notValidAfter: Date) async throws
         -> ReissuedCertificate
     {
+        if let hold = held.withLock({ current in
+            defer { current = nil }
+            return current
+        }) {
+            hold.started.yield()
+            for await _ in hold.release { break }
+        }
         switch mode {
         case .refuse: throw LifecycleError.certificateRequestRefused(reason: "the test CA refuses")
         case .unreachable: throw BenchFailure(what: "connection refused")
@@ -513,6 +527,30 @@ struct ReissueTests {
             ])
     }
 
+    @Test("戻る while the certificate is obtained does not lose it: once bound, it is returned")
+    func backWhileObtaining() async throws {
+        let bench = try await ReissueBench()
+        let receipt = try await bench.reissue()
+        let flow = CertificateEnrollment(desk: bench.desk)
+        try await bench.signIn(flow, code: receipt.enrollmentCode)
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        bench.authority.hold(started: startedContinuation, release: release)
+        let password = try ReissueBench.secret(ReissueBench.filePassword)
+        let obtaining = Task { try await flow.obtain(filePassword: password) }
+        for await _ in started { break }
+        // 戻る while the CA works is refused: the code is in use. The CA then issues, the portal binds the
+        // certificate, and it is returned.
+        #expect(await lifecycleError { try await flow.back() } == .stepInProgress)
+        releaseContinuation.yield()
+        let enrolled = try await obtaining.value
+        #expect(await flow.step.name == "completed")
+        #expect(
+            try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).map(\.id) == [
+                enrolled.bindingID
+            ])
+    }
+
     @Test("戻る at each step changes nothing; steps out of order are refused")
     func backAndOrder() async throws {
         let bench = try await ReissueBench()
@@ -540,7 +578,7 @@ struct ReissueTests {
             await lifecycleError { _ = try await enrollment.obtain(filePassword: try ReissueBench.secret("pw")) }
                 == .notAtStep(expected: "confirm", current: "signIn"))
         try await bench.signIn(enrollment, code: receipt.enrollmentCode)
-        await enrollment.back()
+        try await enrollment.back()
         #expect(await enrollment.step == .signIn)
         #expect(bench.authority.issuedCount == 0)
         try await bench.signIn(enrollment, code: receipt.enrollmentCode)

@@ -115,11 +115,17 @@ public actor CertificateEnrollment {
     /// 電子証明書取得: uses the code, makes the key, sends the CSR, checks and binds the certificate, and returns
     /// it with its PKCS#12 file protected by `filePassword`.
     ///
-    /// When the certification authority refuses or fails, the code stays usable and nothing is bound.
+    /// When the certification authority refuses or fails, the code stays usable and nothing is bound. Once the
+    /// code is taken the call cannot be taken back: ``back()`` is refused until it ends, and a certificate that
+    /// was bound is always returned.
     public func obtain(filePassword: SecretPIN) async throws(LifecycleError) -> EnrolledCertificate {
         guard case .confirm(let confirmation) = step, let code else { throw notAt("confirm") }
         let token = try gate.begin()
-        defer { gate.end(token) }
+        gate.isCommitting = true
+        defer {
+            gate.isCommitting = false
+            gate.end(token)
+        }
         guard let grant = try await desk.accounts.takeGrant(codeDigest: EnrollmentGrant.digest(ofCode: code)),
             grant.userID == confirmation.userID
         else { throw .enrollmentCodeInvalid }
@@ -127,7 +133,6 @@ public actor CertificateEnrollment {
         guard date <= grant.expiresAt else { throw .enrollmentCodeExpired(expiredAt: grant.expiresAt) }
         do {
             let enrolled = try await enroll(confirmation, filePassword: filePassword, at: date)
-            try gate.check(token)
             self.code = nil
             step = .completed(enrolled)
             return enrolled
@@ -138,7 +143,11 @@ public actor CertificateEnrollment {
     }
 
     /// 戻る: back to the sign-in; the code is not used.
-    public func back() {
+    ///
+    /// - Throws: ``LifecycleError/stepInProgress`` while ``obtain(filePassword:)`` runs (the code is being used;
+    ///   it cannot be taken back).
+    public func back() throws(LifecycleError) {
+        try gate.refuseWhileCommitting()
         gate.restart()
         code = nil
         if case .completed = step { return }
