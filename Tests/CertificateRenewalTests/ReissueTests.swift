@@ -19,7 +19,20 @@ final class ReferenceReissueAuthority: ReissueCertificateAuthority, Sendable {
     /// When set, `issue` says it started and then waits for a release.
     private let held = Mutex<(started: AsyncStream<Void>.Continuation, release: AsyncStream<Void>)?>(nil)
 
-    /// Makes the next issue wait: it yields on `started` when the request arrives, and issues on `release`.
+    /// Waits for the release of a hold, once.
+    private func waitIfHeld() async {
+        guard
+            let hold = held.withLock({ current in
+                defer { current = nil }
+                return current
+            })
+        else { return }
+        hold.started.yield()
+        for await _ in hold.release { break }
+    }
+
+    /// Makes the next issue or revocation wait: it yields on `started` when the request arrives, and goes on at
+    /// `release`.
     func hold(started: AsyncStream<Void>.Continuation, release: AsyncStream<Void>) {
         held.withLock { $0 = (started, release) }
     }
@@ -68,13 +81,7 @@ final class ReferenceReissueAuthority: ReissueCertificateAuthority, Sendable {
     func issue(_ request: CertificateSigningRequest, notValidBefore: Date, notValidAfter: Date) async throws
         -> ReissuedCertificate
     {
-        if let hold = held.withLock({ current in
-            defer { current = nil }
-            return current
-        }) {
-            hold.started.yield()
-            for await _ in hold.release { break }
-        }
+        await waitIfHeld()
         switch mode {
         case .refuse: throw LifecycleError.certificateRequestRefused(reason: "the test CA refuses")
         case .unreachable: throw BenchFailure(what: "connection refused")
@@ -92,6 +99,7 @@ final class ReferenceReissueAuthority: ReissueCertificateAuthority, Sendable {
     }
 
     func revoke(_ certificate: Certificate, at date: Date) async throws {
+        await waitIfHeld()
         if mode == .unreachable { throw BenchFailure(what: "connection refused") }
         _ = state.withLock { $0.revoked.insert(certificate.serialNumber) }
     }
@@ -549,6 +557,25 @@ struct ReissueTests {
             try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).map(\.id) == [
                 enrolled.bindingID
             ])
+    }
+
+    @Test("戻る while the administrator's reissue revokes is refused; the receipt with the code is returned")
+    func backWhileReissuing() async throws {
+        let bench = try await ReissueBench()
+        let flow = CertificateReissue(desk: bench.desk)
+        try await bench.logOn(flow)
+        try await flow.choose(loginID: ReissueBench.userLoginID)
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        bench.authority.hold(started: startedContinuation, release: release)
+        let reissuing = Task { try await flow.reissue() }
+        for await _ in started { break }
+        #expect(await lifecycleError { try await flow.back() } == .stepInProgress)
+        releaseContinuation.yield()
+        let receipt = try await reissuing.value
+        #expect(receipt.enrollmentCode.count == 19)
+        #expect(await flow.step.name == "completed")
+        #expect(bench.authority.isRevoked(bench.user.certificate))
     }
 
     @Test("戻る at each step changes nothing; steps out of order are refused")

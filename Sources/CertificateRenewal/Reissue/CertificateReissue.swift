@@ -167,11 +167,18 @@ public actor CertificateReissue {
 
     /// 再発行: revokes the user's current file certificates at the certification authority and in the
     /// registration (`.markCertificateRevoked`, made by the administrator's session), then issues the code.
+    ///
+    /// Revocation cannot be taken back: ``back()`` is refused while this runs, and once the code is recorded the
+    /// receipt (with the code) is always returned.
     public func reissue() async throws(LifecycleError) -> ReissueReceipt {
         guard case .confirm(let confirmation) = step else { throw notAt("confirm") }
         guard let session, let account else { throw notAt("logOn") }
         let token = try gate.begin()
-        defer { gate.end(token) }
+        gate.isCommitting = true
+        defer {
+            gate.isCommitting = false
+            gate.end(token)
+        }
         let candidate = confirmation.candidate
         let date = desk.now
         for binding in candidate.certificates {
@@ -194,7 +201,6 @@ public actor CertificateReissue {
             loginID: candidate.loginID, userID: candidate.userID, issuedAt: date,
             expiresAt: date.addingTimeInterval(desk.codeLifetime))
         try await desk.accounts.insert(grant)
-        try gate.check(token)
         let receipt = ReissueReceipt(
             contractID: account.contractID, loginID: candidate.loginID, enrollmentCode: code,
             expiresAt: grant.expiresAt, revoked: candidate.certificates.map(\.id))
@@ -203,7 +209,10 @@ public actor CertificateReissue {
     }
 
     /// 戻る: from the confirmation back to the user list; from the list back to 管理者ログオン (the session ends).
+    ///
+    /// - Throws: ``LifecycleError/stepInProgress`` while ``reissue()`` runs (revocation cannot be taken back).
     public func back() async throws(LifecycleError) {
+        try gate.refuseWhileCommitting()
         gate.restart()
         switch step {
         case .confirm:
