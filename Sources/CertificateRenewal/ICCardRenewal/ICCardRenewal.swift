@@ -477,19 +477,13 @@ public actor ICCardRenewal {
         }
     }
 
-    /// The lifecycle error for an error of the registration desk.
+    /// The lifecycle error for an error of the registration desk: the shared mapping, and a certificate that may
+    /// no longer act is the current card's.
     private static func mapped(_ error: any Error) -> LifecycleError {
-        if let error = error as? LifecycleError { return error }
-        guard let error = error as? RegistrationError else { return .card(error, .new) }
-        switch error {
-        case .staleChange: return .registrationChanged
-        case .preparationExpired: return .confirmationExpired
-        case .companyNameMismatch(let registered, let card):
-            return .companyNameMismatch(registered: registered, card: card)
-        case .certificateAlreadyBound: return .newCardAlreadyRegistered
-        case .certificateNotActive(let status): return .currentCardNotActive(status)
-        default: return .registration(error)
+        if case .certificateNotActive(let status)? = error as? RegistrationError {
+            return .currentCardNotActive(status)
         }
+        return .desk(error)
     }
 
     /// Names compare exactly, ignoring only spaces at the ends (as the registration desk compares them).
