@@ -108,7 +108,7 @@ public actor CertificateUpdate {
         do throws(LifecycleError) {
             credential = try UpdateCredential(kind: .icCard, certificate: card.certificate, chain: card.chain)
             binding = try await registeredBinding(of: credential, type: .privateCertificate)
-            try await UpdateCredential.verify(card, pin: pin, allowLastTry: allowLastTry, as: .current)
+            try await card.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .current)
         } catch {
             await card.connection.disconnect()
             throw error
@@ -157,15 +157,8 @@ public actor CertificateUpdate {
         let slot = try await waitForCard()
         let connection: any CardConnection
         do { connection = try await slot.connect() } catch { throw LifecycleError.myNumber(error) }
-        let credential: UpdateCredential
-        do {
-            credential = try await UpdateCredential.myNumberSigning(
-                from: connection, pin: signingPIN, allowLastTry: allowLastTry)
-        } catch {
-            await connection.disconnect()
-            throw error
-        }
-        await connection.disconnect()
+        let credential = try await UpdateCredential.myNumberSigning(
+            from: connection, pin: signingPIN, allowLastTry: allowLastTry)
         let binding = try await registeredBinding(of: credential, type: .myNumberCard)
         let successor: JPKILinkage?
         do {
@@ -206,7 +199,7 @@ public actor CertificateUpdate {
         do throws(LifecycleError) {
             new = try UpdateCredential(kind: .icCard, certificate: card.certificate, chain: card.chain)
             try await check(new, replacing: old)
-            try await UpdateCredential.verify(card, pin: pin, allowLastTry: allowLastTry, as: .new)
+            try await card.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .new)
         } catch {
             await card.connection.disconnect()
             throw error

@@ -53,49 +53,41 @@ struct UpdateCredential: Sendable {
             kind: .fileCertificate, certificate: credential.certificate, chain: credential.chain)
     }
 
-    /// An IC card's PIN (refusing a blocked PIN before any try) and the proof of its key.
-    static func verify(_ card: SlotCard, pin: SecretPIN, allowLastTry: Bool, as role: RenewalCardRole)
-        async throws(LifecycleError)
-    {
-        do {
-            if case .blocked = try await card.card.pinStatus() { throw LifecycleError.pinBlocked(role) }
-            try await card.card.verifyPIN(pin, allowLastTry: allowLastTry)
-        } catch {
-            throw LifecycleError.card(error, role)
-        }
-        try await card.proveKey(as: role)
-    }
-
-    /// Reads a My Number card's signing certificate with the signing PIN (refusing a blocked PIN before any try)
-    /// and has its signing key sign a challenge.
+    /// Reads a My Number card's signing certificate with the signing PIN (the verifier refuses a blocked PIN, and
+    /// the last try unless allowed, before any try) and has its signing key sign a challenge; then lets the card
+    /// go (`connection` is disconnected however the read ends).
     static func myNumberSigning(from connection: any CardConnection, pin: SecretPIN, allowLastTry: Bool)
         async throws(LifecycleError) -> UpdateCredential
     {
-        do {
-            let card = try await MyNumberCard.connect(transport: connection)
-            if case .blocked = try await card.pinStatus(.signing) { throw JPKIError.pinBlocked(.signing) }
-            let key = try await card.signingKey(pin: pin, allowLastTry: allowLastTry)
-            _ = try await key.sign(challenge("電子証明書更新"), algorithm: .rsaPKCS1SHA256)
-            return try UpdateCredential(kind: .myNumberCard, certificate: key.certificate, chain: key.chain)
-        } catch {
-            throw LifecycleError.myNumber(error)
+        try await myNumber(connection, label: "電子証明書更新") { card in
+            try await card.signingKey(pin: pin, allowLastTry: allowLastTry)
         }
     }
 
     /// Reads a My Number card's authentication certificate with the user-authentication PIN (4 digits) and has
-    /// its authentication key sign a challenge.
+    /// its authentication key sign a challenge; then lets the card go.
     static func myNumberAuthentication(from connection: any CardConnection, pin: SecretPIN, allowLastTry: Bool)
         async throws(LifecycleError) -> UpdateCredential
     {
+        try await myNumber(connection, label: "利用者情報削除") { card in
+            try await card.authenticationKey(pin: pin, allowLastTry: allowLastTry)
+        }
+    }
+
+    /// The key `makeKey` gets from the card (its PIN verified) signs a challenge labeled `label`; the connection
+    /// is disconnected afterwards, whatever happened.
+    private static func myNumber(
+        _ connection: any CardConnection, label: String,
+        makeKey: @Sendable (MyNumberCard) async throws -> CardKey
+    ) async throws(LifecycleError) -> UpdateCredential {
         do {
-            let card = try await MyNumberCard.connect(transport: connection)
-            if case .blocked = try await card.pinStatus(.authentication) {
-                throw JPKIError.pinBlocked(.authentication)
-            }
-            let key = try await card.authenticationKey(pin: pin, allowLastTry: allowLastTry)
-            _ = try await key.sign(challenge("利用者情報削除"), algorithm: .rsaPKCS1SHA256)
-            return try UpdateCredential(kind: .myNumberCard, certificate: key.certificate, chain: key.chain)
+            let key = try await makeKey(try await MyNumberCard.connect(transport: connection))
+            _ = try await key.sign(challenge(label), algorithm: .rsaPKCS1SHA256)
+            let credential = try UpdateCredential(kind: .myNumberCard, certificate: key.certificate, chain: key.chain)
+            await connection.disconnect()
+            return credential
         } catch {
+            await connection.disconnect()
             throw LifecycleError.myNumber(error)
         }
     }

@@ -155,15 +155,8 @@ public actor PowerOfAttorneyFlow {
         defer { gate.end(token) }
         guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
         let connection = try await connectCard()
-        let credential: UpdateCredential
-        do {
-            credential = try await UpdateCredential.myNumberSigning(
-                from: connection, pin: signingPIN, allowLastTry: allowLastTry)
-        } catch {
-            await connection.disconnect()
-            throw error
-        }
-        await connection.disconnect()
+        let credential = try await UpdateCredential.myNumberSigning(
+            from: connection, pin: signingPIN, allowLastTry: allowLastTry)
         guard credential.fingerprint == binding.fingerprint else { throw .agentCardMismatch }
         switch await environment.validation(of: credential, at: environment.service.now()) {
         case .valid: break
@@ -279,15 +272,8 @@ public actor PowerOfAttorneyFlow {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
         }
         let connection = try await connectCard()
-        let credential: UpdateCredential
-        do {
-            credential = try await UpdateCredential.myNumberAuthentication(
-                from: connection, pin: authenticationPIN, allowLastTry: allowLastTry)
-        } catch {
-            await connection.disconnect()
-            throw error
-        }
-        await connection.disconnect()
+        let credential = try await UpdateCredential.myNumberAuthentication(
+            from: connection, pin: authenticationPIN, allowLastTry: allowLastTry)
         switch await environment.validation(of: credential, at: environment.service.now()) {
         case .valid: break
         case let failure: throw .agentCertificateInvalid(.authentication, reason: failure.description)
