@@ -285,7 +285,11 @@ struct Show: AsyncParsableCommand {
                 id.hasPrefix("U-")
                 ? try await store.registration(ofUser: UserID(rawValue: id))
                 : try await store.registration(BusinessID(rawValue: id))
-            guard let registration else { throw RegistrationError.businessNotFound(BusinessID(rawValue: id)) }
+            guard let registration else {
+                throw id.hasPrefix("U-")
+                    ? RegistrationError.userNotFound(UserID(rawValue: id))
+                    : RegistrationError.businessNotFound(BusinessID(rawValue: id))
+            }
             print(
                 Screens.registration(registration, history: try await store.history(of: registration.id), at: Date()),
                 terminator: "")
