@@ -9,24 +9,12 @@ import X509
 /// The 電子委任状取扱事業者 of the portal example: answers a request with the document the provider sent, a JSON
 /// file (principal, agent, authority, validFrom, validUntil, reference; ISO 8601 times).
 struct POADocumentProvider: ElectronicPOAProvider {
-    struct Document: Decodable {
-        var principal: String
-        var agent: String
-        var authority: [String]
-        var validFrom: String
-        var validUntil: String
-        var reference: String
-    }
-
     let name: String
     let path: String
 
     func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
-        let document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        let dates = ISO8601DateFormatter()
-        guard let from = dates.date(from: document.validFrom), let until = dates.date(from: document.validUntil) else {
-            throw ValidationError("\(path): use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
-        }
+        let document = try PowerOfAttorneyFile.Document.read(path)
+        let (from, until) = try document.validity()
         return IssuedPowerOfAttorney(
             principal: document.principal, agent: document.agent, authority: document.authority, validFrom: from,
             validUntil: until, reference: document.reference)
