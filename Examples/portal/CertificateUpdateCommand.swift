@@ -99,7 +99,7 @@ enum UpdateScreens {
     }
 
     /// Sections of labeled rows as one aligned table.
-    static func sectionsTable(_ title: String, _ sections: [(heading: String, rows: [RenewalRow])], notes: [String])
+    static func sectionsTable(_ title: String, _ sections: [(heading: String, rows: [ScreenRow])], notes: [String])
         -> String
     {
         var rows: [[String]] = []

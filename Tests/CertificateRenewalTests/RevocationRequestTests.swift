@@ -201,8 +201,8 @@ struct RevocationRequestTests {
             Issue.record("not at the unticked confirmation: \(await request.step)")
             return
         }
-        #expect(confirmation.rows.contains(RevocationRow(label: "失効理由", value: "紛失")))
-        #expect(confirmation.rows.contains(RevocationRow(label: "申込ID", value: confirmation.request.requestID)))
+        #expect(confirmation.rows.contains(ScreenRow(label: "失効理由", value: "紛失")))
+        #expect(confirmation.rows.contains(ScreenRow(label: "申込ID", value: confirmation.request.requestID)))
         #expect(await setup.desk.calls == 0, "nothing is sent before 確定")
 
         // The request is the canonical JSON, signed by the card's key, with its certificate inside.

@@ -87,22 +87,22 @@ public struct CertificateUpdateDetails: Sendable, Hashable {
     public var fingerprint: String
     /// The rows in screen order: 電子証明書種別, 商号又は名称 (private certificates), 氏名, 証明書シリアル番号,
     /// 証明書発行者, 証明書有効期限.
-    public var rows: [RenewalRow]
+    public var rows: [ScreenRow]
 
     init(heading: String, kind: CredentialKind, certificate: CertificateSummary, fingerprint: String) {
         self.heading = heading
         self.kind = kind
         self.certificate = certificate
         self.fingerprint = fingerprint
-        var rows = [RenewalRow(label: "電子証明書種別", value: kind.japaneseLabel)]
+        var rows = [ScreenRow(label: "電子証明書種別", value: kind.japaneseLabel)]
         if kind != .myNumberCard {
-            rows.append(RenewalRow(label: "商号又は名称", value: certificate.value(of: .companyName)))
+            rows.append(ScreenRow(label: "商号又は名称", value: certificate.value(of: .companyName)))
         }
         rows += [
-            RenewalRow(label: "氏名", value: Self.holderName(of: certificate) ?? ""),
-            RenewalRow(label: "証明書シリアル番号", value: certificate.serialNumber),
-            RenewalRow(label: "証明書発行者", value: certificate.issuer),
-            RenewalRow(label: "証明書有効期限", value: certificate.expiryText),
+            ScreenRow(label: "氏名", value: Self.holderName(of: certificate) ?? ""),
+            ScreenRow(label: "証明書シリアル番号", value: certificate.serialNumber),
+            ScreenRow(label: "証明書発行者", value: certificate.issuer),
+            ScreenRow(label: "証明書有効期限", value: certificate.expiryText),
         ]
         self.rows = rows
     }
@@ -132,7 +132,7 @@ public struct CertificateUpdateConfirmation: Sendable, Hashable {
     /// 更新先電子証明書情報.
     public var new: CertificateUpdateDetails
     /// 事業者情報: 商号又は名称, 所在地, 代表者, and the user (利用者氏名, 役割).
-    public var business: [RenewalRow]
+    public var business: [ScreenRow]
     /// The notes under the blocks.
     public var notes: [String]
 
@@ -146,11 +146,11 @@ public struct CertificateUpdateConfirmation: Sendable, Hashable {
         self.new = new
         let information = registration.business
         business = [
-            RenewalRow(label: "商号又は名称", value: information.name),
-            RenewalRow(label: "所在地", value: information.address),
-            RenewalRow(label: "代表者", value: "\(information.representativeTitle) \(information.representativeName)"),
-            RenewalRow(label: "利用者氏名", value: user.information.name),
-            RenewalRow(label: "利用者区分", value: user.role.japaneseName),
+            ScreenRow(label: "商号又は名称", value: information.name),
+            ScreenRow(label: "所在地", value: information.address),
+            ScreenRow(label: "代表者", value: "\(information.representativeTitle) \(information.representativeName)"),
+            ScreenRow(label: "利用者氏名", value: user.information.name),
+            ScreenRow(label: "利用者区分", value: user.role.japaneseName),
         ]
         notes = [
             "更新先電子証明書情報に誤りが無いか確認ください。",
@@ -160,7 +160,7 @@ public struct CertificateUpdateConfirmation: Sendable, Hashable {
     }
 
     /// The three blocks' headings and rows in screen order (更新元, 更新先, 事業者情報).
-    public var sections: [(heading: String, rows: [RenewalRow])] {
+    public var sections: [(heading: String, rows: [ScreenRow])] {
         [(current.heading, current.rows), (new.heading, new.rows), ("事業者情報", business)]
     }
 }

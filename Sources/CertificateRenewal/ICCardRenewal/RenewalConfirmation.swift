@@ -19,20 +19,6 @@ public enum RenewalWording: Sendable, Hashable, CaseIterable {
     }
 }
 
-/// One line of the confirmation screen: the manual's label and the value shown after the colon.
-public struct RenewalRow: Sendable, Hashable {
-    /// The label, e.g. `ICカード取得者氏名`.
-    public var label: String
-    /// The value (empty when the certificate lacks it).
-    public var value: String
-
-    /// A row.
-    public init(label: String, value: String) {
-        self.label = label
-        self.value = value
-    }
-}
-
 /// One card's block of the confirmation screen: the registered business, then what the card's certificate says.
 public struct RenewalCardDetails: Sendable, Hashable {
     /// Which card: its heading is ``RenewalCardRole/japaneseLabel``.
@@ -46,7 +32,7 @@ public struct RenewalCardDetails: Sendable, Hashable {
     /// The SHA-256 fingerprint of the card's certificate (what identifies it in the registration).
     public var fingerprint: String
     /// The eight rows in the manuals' order, labelled with the wording chosen.
-    public var rows: [RenewalRow]
+    public var rows: [ScreenRow]
 
     init(
         role: RenewalCardRole, business: BusinessInformation, certificate: CertificateSummary, fingerprint: String,
@@ -62,7 +48,7 @@ public struct RenewalCardDetails: Sendable, Hashable {
             certificate.value(of: .holderAddress), certificate.value(of: .serialNumber),
             certificate.value(of: .issuer), certificate.value(of: .expiry),
         ]
-        rows = zip(wording.labels, values).map { RenewalRow(label: $0, value: $1) }
+        rows = zip(wording.labels, values).map { ScreenRow(label: $0, value: $1) }
     }
 
     /// The heading of the block: `現在使用しているICカード` or `新規に使用するICカード`.

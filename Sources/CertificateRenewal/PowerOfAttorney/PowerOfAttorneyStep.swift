@@ -78,11 +78,11 @@ public struct PowerOfAttorneyConfirmation: Sendable, Hashable {
     /// The screen's title.
     public static let title = "マイナンバーカード電子委任状確認"
     /// 委任者情報.
-    public var principal: [RenewalRow]
+    public var principal: [ScreenRow]
     /// 受任者情報.
-    public var agent: [RenewalRow]
+    public var agent: [ScreenRow]
     /// 代理権情報: the authority, the validity period and the provider.
-    public var authority: [RenewalRow]
+    public var authority: [ScreenRow]
     /// The power of attorney that will be stored.
     public var powerOfAttorney: PowerOfAttorney
     /// The registration desk's confirmation (before and after).
@@ -92,25 +92,25 @@ public struct PowerOfAttorneyConfirmation: Sendable, Hashable {
         self.powerOfAttorney = powerOfAttorney
         self.review = review
         principal = [
-            RenewalRow(label: "委任者", value: powerOfAttorney.principal),
-            RenewalRow(label: "商号又は名称", value: business.name),
-            RenewalRow(label: "法人番号", value: business.corporateNumber?.digits ?? ""),
+            ScreenRow(label: "委任者", value: powerOfAttorney.principal),
+            ScreenRow(label: "商号又は名称", value: business.name),
+            ScreenRow(label: "法人番号", value: business.corporateNumber?.digits ?? ""),
         ]
         self.agent = [
-            RenewalRow(label: "受任者", value: powerOfAttorney.agent),
-            RenewalRow(label: "利用者氏名", value: agent.information.name),
+            ScreenRow(label: "受任者", value: powerOfAttorney.agent),
+            ScreenRow(label: "利用者氏名", value: agent.information.name),
         ]
         authority =
-            powerOfAttorney.authority.map { RenewalRow(label: "代理権", value: $0) } + [
-                RenewalRow(
+            powerOfAttorney.authority.map { ScreenRow(label: "代理権", value: $0) } + [
+                ScreenRow(
                     label: "有効期間",
                     value: powerOfAttorney.labeledFields.first { $0.label == "有効期間" }?.value ?? ""),
-                RenewalRow(label: "電子委任状取扱事業者", value: powerOfAttorney.provider),
+                ScreenRow(label: "電子委任状取扱事業者", value: powerOfAttorney.provider),
             ]
     }
 
     /// The three blocks' headings and rows in screen order.
-    public var sections: [(heading: String, rows: [RenewalRow])] {
+    public var sections: [(heading: String, rows: [ScreenRow])] {
         [("委任者情報", principal), ("受任者情報", agent), ("代理権情報", authority)]
     }
 }
@@ -120,26 +120,26 @@ public struct AgentDeletionConfirmation: Sendable, Hashable {
     /// The screen's title.
     public static let title = "利用者情報削除確認(代理人・マイナンバーカード)"
     /// 利用者基本情報(利用者情報).
-    public var user: [RenewalRow]
+    public var user: [ScreenRow]
     /// 電子証明書情報.
-    public var certificates: [RenewalRow]
+    public var certificates: [ScreenRow]
     /// 電子委任状情報.
-    public var powerOfAttorney: [RenewalRow]
+    public var powerOfAttorney: [ScreenRow]
     /// The irreversible notice and what does not carry over.
     public var notes: [String]
     /// The registration desk's confirmation.
     public var review: ChangeReview
 
     init(user: User, bindings: [CertificateBinding], attorney: PowerOfAttorney?, review: ChangeReview) {
-        self.user = user.information.labeledFields.map { RenewalRow(label: $0.label, value: $0.value) }
+        self.user = user.information.labeledFields.map { ScreenRow(label: $0.label, value: $0.value) }
         certificates = bindings.flatMap { binding in
             [
-                RenewalRow(label: "証明書の種類", value: binding.kind.japaneseLabel),
-                RenewalRow(label: "証明書シリアル番号", value: binding.serialNumber),
-                RenewalRow(label: "証明書発行者", value: binding.issuer),
+                ScreenRow(label: "証明書の種類", value: binding.kind.japaneseLabel),
+                ScreenRow(label: "証明書シリアル番号", value: binding.serialNumber),
+                ScreenRow(label: "証明書発行者", value: binding.issuer),
             ]
         }
-        powerOfAttorney = (attorney?.labeledFields ?? []).map { RenewalRow(label: $0.label, value: $0.value) }
+        powerOfAttorney = (attorney?.labeledFields ?? []).map { ScreenRow(label: $0.label, value: $0.value) }
         notes = [
             "削除した利用者情報を元に戻すことはできません。",
             "削除した利用者は新規登録を行うことで再度登録できますが、以前のレコメンド、お知らせなどの通知は引き継がれません。",
@@ -149,7 +149,7 @@ public struct AgentDeletionConfirmation: Sendable, Hashable {
     }
 
     /// The three blocks' headings and rows in screen order.
-    public var sections: [(heading: String, rows: [RenewalRow])] {
+    public var sections: [(heading: String, rows: [ScreenRow])] {
         [("利用者基本情報(利用者情報)", user), ("電子証明書情報", certificates), ("電子委任状情報", powerOfAttorney)]
     }
 }

@@ -51,23 +51,8 @@ public struct ReissueConfirmation: Sendable, Hashable {
     public static let action = "現在の電子証明書を失効し、再発行する"
     /// The user chosen.
     public var candidate: ReissueCandidate
-    /// (label, value) rows in order.
-    public var rows: [(label: String, value: String)]
-
-    /// Equal when the user and every row are equal.
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.candidate == rhs.candidate && lhs.rows.map(\.label) == rhs.rows.map(\.label)
-            && lhs.rows.map(\.value) == rhs.rows.map(\.value)
-    }
-
-    /// Hashes the user and the rows.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(candidate)
-        for row in rows {
-            hasher.combine(row.label)
-            hasher.combine(row.value)
-        }
-    }
+    /// The rows in order.
+    public var rows: [ScreenRow]
 }
 
 /// The result of a reissue: the one-time code the user enters on the new computer.
@@ -152,16 +137,17 @@ public actor CertificateReissue {
             throw .reissueUserNotFound
         }
         let expires = desk.now.addingTimeInterval(desk.codeLifetime)
-        var rows: [(label: String, value: String)] = [
-            ("契約者ID", account.contractID.digits), ("利用者ID", candidate.loginID), ("氏名", candidate.name),
+        var rows = [
+            ScreenRow(label: "契約者ID", value: account.contractID.digits),
+            ScreenRow(label: "利用者ID", value: candidate.loginID), ScreenRow(label: "氏名", value: candidate.name),
         ]
         for binding in candidate.certificates {
-            rows.append(
-                ("失効する電子証明書", "\(binding.serialNumber)（有効期限 \(CertificateSummary.japanDate(binding.notValidAfter))）"))
+            let until = CertificateSummary.japanDate(binding.notValidAfter)
+            rows.append(ScreenRow(label: "失効する電子証明書", value: "\(binding.serialNumber)（有効期限 \(until)）"))
         }
-        if candidate.certificates.isEmpty { rows.append(("失効する電子証明書", "なし")) }
-        rows.append(("処理内容", ReissueConfirmation.action))
-        rows.append(("取得期限", CertificateSummary.japanDate(expires)))
+        if candidate.certificates.isEmpty { rows.append(ScreenRow(label: "失効する電子証明書", value: "なし")) }
+        rows.append(ScreenRow(label: "処理内容", value: ReissueConfirmation.action))
+        rows.append(ScreenRow(label: "取得期限", value: CertificateSummary.japanDate(expires)))
         step = .confirm(ReissueConfirmation(candidate: candidate, rows: rows))
     }
 

@@ -115,29 +115,15 @@ public struct RevocationRequestForm: Sendable, Hashable {
     }
 
     /// The form's rows, labelled as the confirmation screen shows them.
-    var rows: [RevocationRow] {
+    var rows: [ScreenRow] {
         [
-            RevocationRow(label: "失効理由", value: reason.japaneseLabel),
-            RevocationRow(label: "申込者氏名", value: requesterName),
-            RevocationRow(label: "部署名", value: department),
-            RevocationRow(label: "電話番号", value: phone),
-            RevocationRow(label: "メールアドレス", value: mail),
-            RevocationRow(label: "備考", value: note),
+            ScreenRow(label: "失効理由", value: reason.japaneseLabel),
+            ScreenRow(label: "申込者氏名", value: requesterName),
+            ScreenRow(label: "部署名", value: department),
+            ScreenRow(label: "電話番号", value: phone),
+            ScreenRow(label: "メールアドレス", value: mail),
+            ScreenRow(label: "備考", value: note),
         ]
-    }
-}
-
-/// One labelled line of a revocation screen or record.
-public struct RevocationRow: Sendable, Hashable, Codable {
-    /// The label, e.g. `証明書シリアル番号`.
-    public var label: String
-    /// The value (empty when there is none).
-    public var value: String
-
-    /// A row.
-    public init(label: String, value: String) {
-        self.label = label
-        self.value = value
     }
 }
 
@@ -148,19 +134,19 @@ public struct RevocationCardContents: Sendable, Hashable {
     /// The SHA-256 fingerprint of the certificate (lower-case hex).
     public var fingerprint: String
     /// The rows in screen order: 商号, 氏名, 所在地, シリアル番号, 発行者, 有効期間 (開始, 終了).
-    public var rows: [RevocationRow]
+    public var rows: [ScreenRow]
 
     init(certificate: CertificateSummary, fingerprint: String) {
         self.certificate = certificate
         self.fingerprint = fingerprint
         rows = [
-            RevocationRow(label: "ICカード業者名称", value: certificate.value(of: .companyName)),
-            RevocationRow(label: "ICカード取得者氏名", value: certificate.value(of: .holderName)),
-            RevocationRow(label: "ICカード取得者所在地", value: certificate.value(of: .holderAddress)),
-            RevocationRow(label: "証明書シリアル番号", value: certificate.serialNumber),
-            RevocationRow(label: "証明書発行者", value: certificate.issuer),
-            RevocationRow(label: "有効期間の開始日", value: CertificateSummary.japanDate(certificate.notValidBefore)),
-            RevocationRow(label: "有効期間の満了日", value: CertificateSummary.japanDate(certificate.notValidAfter)),
+            ScreenRow(label: "ICカード業者名称", value: certificate.value(of: .companyName)),
+            ScreenRow(label: "ICカード取得者氏名", value: certificate.value(of: .holderName)),
+            ScreenRow(label: "ICカード取得者所在地", value: certificate.value(of: .holderAddress)),
+            ScreenRow(label: "証明書シリアル番号", value: certificate.serialNumber),
+            ScreenRow(label: "証明書発行者", value: certificate.issuer),
+            ScreenRow(label: "有効期間の開始日", value: CertificateSummary.japanDate(certificate.notValidBefore)),
+            ScreenRow(label: "有効期間の満了日", value: CertificateSummary.japanDate(certificate.notValidAfter)),
         ]
     }
 
@@ -192,7 +178,7 @@ public struct RevocationConfirmation: Sendable, Hashable {
     ]
 
     /// Every row in screen order: the card's, then the form's, then the request's identifier.
-    public var rows: [RevocationRow] {
-        card.rows + form.rows + [RevocationRow(label: "申込ID", value: request.requestID)]
+    public var rows: [ScreenRow] {
+        card.rows + form.rows + [ScreenRow(label: "申込ID", value: request.requestID)]
     }
 }
