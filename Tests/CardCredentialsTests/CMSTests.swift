@@ -1,6 +1,7 @@
 import CardCredentials
 import Crypto
 import Foundation
+import SwiftASN1
 import Testing
 import X509
 import _CryptoExtras
@@ -289,6 +290,74 @@ struct CMSTests {
             Issue.record("expected malformedCMS, got \(String(describing: error))")
             return
         }
+    }
+
+    @Test(
+        "Every single-bit flip in the versions and in the digestAlgorithms set is refused (none is signed)",
+        arguments: ["ours", "openssl"])
+    func unsignedFieldsChecked(producer: String) async throws {
+        let der =
+            producer == "ours"
+            ? try await CMSSignedData.sign(content, with: try fileSigner).derEncoded
+            : try opensslSign(detached: true)
+        // The unaltered signature verifies.
+        _ = try await CMSSignedData(derEncoded: der).verify(content: content, validator: validator)
+
+        let root = try DER.parse(der)
+        guard case .constructed(let contentInfo) = root.content, let wrapper = Array(contentInfo).last,
+            case .constructed(let wrapped) = wrapper.content, let signedDataNode = Array(wrapped).first,
+            case .constructed(let signedDataParts) = signedDataNode.content
+        else {
+            Issue.record("the signature's DER is not ContentInfo { [0] SignedData }")
+            return
+        }
+        let parts = Array(signedDataParts)
+        guard case .constructed(let signerSet) = try #require(parts.last).content,
+            case .constructed(let signerParts) = try #require(Array(signerSet).first).content
+        else {
+            Issue.record("SignedData has no SignerInfo")
+            return
+        }
+        let regions = [
+            ("SignedData version", parts[0].encodedBytes.indices),
+            ("digestAlgorithms", parts[1].encodedBytes.indices),
+            ("SignerInfo version", try #require(Array(signerParts).first).encodedBytes.indices),
+        ]
+        for (name, range) in regions {
+            for index in range {
+                for bit in 0..<8 {
+                    var flipped = der
+                    flipped[index] ^= 1 << bit
+                    let accepted: Bool
+                    do {
+                        _ = try await CMSSignedData(derEncoded: flipped).verify(content: content, validator: validator)
+                        accepted = true
+                    } catch {
+                        accepted = false
+                    }
+                    #expect(!accepted, "\(name): byte \(index - range.lowerBound), bit \(bit) flipped still verifies")
+                }
+            }
+        }
+    }
+
+    @Test("A version or digest list that breaks RFC 5652 says why")
+    func unsignedFieldsReasons() async throws {
+        let der = try await CMSSignedData.sign(content, with: try fileSigner).derEncoded
+        // SignedData ::= SEQUENCE { version 1 (02 01 01), digestAlgorithms SET { SEQUENCE { sha-256, NULL } } …
+        let version = try #require(Self.range(of: [0x02, 0x01, 0x01, 0x31], in: der))
+        var three = der
+        three[version + 2] = 3
+        let versionError = #expect(throws: CardCredentialsError.self) { try CMSSignedData(derEncoded: three) }
+        #expect("\(String(describing: versionError))".contains("requires 1"))
+
+        // sha-256 (2.16.840.1.101.3.4.2.1) listed; make the listed one sha-224 (…2.4), which no signer uses.
+        let sha256 = [UInt8]([0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01])
+        let listed = try #require(Self.range(of: sha256, in: der))
+        var other = der
+        other[listed + 8] = 0x04
+        let digestError = #expect(throws: CardCredentialsError.self) { try CMSSignedData(derEncoded: other) }
+        #expect("\(String(describing: digestError))".contains("is not listed"))
     }
 
     // MARK: Helpers

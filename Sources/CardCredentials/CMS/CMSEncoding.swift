@@ -6,6 +6,8 @@ import X509
 enum CMSEncoding {
     static let context0 = ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
     static let context1 = ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
+    static let context2 = ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)
+    static let context3 = ASN1Identifier(tagWithNumber: 3, tagClass: .contextSpecific)
     static let context4 = ASN1Identifier(tagWithNumber: 4, tagClass: .contextSpecific)
 
     /// An attribute: `SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF ANY }`.
@@ -118,6 +120,21 @@ enum CMSEncoding {
         let parts = try sequence(node, what)
         guard let first = parts.first else {
             throw CardCredentialsError.malformedCMS("\(what) is empty")
+        }
+        return try ASN1ObjectIdentifier(berEncoded: first)
+    }
+
+    /// A digest `AlgorithmIdentifier`'s OID, whose parameters must be absent or NULL (RFC 5754 3: SHA-2 takes no
+    /// parameters; both forms are written in practice). Anything else there is refused, not ignored.
+    static func digestAlgorithm(_ node: ASN1Node, _ what: String) throws -> ASN1ObjectIdentifier {
+        let parts = try sequence(node, what)
+        guard let first = parts.first, parts.count <= 2 else {
+            throw CardCredentialsError.malformedCMS("\(what) is not an algorithm identifier")
+        }
+        if parts.count == 2 {
+            guard parts[1].identifier == .null, case .primitive(let bytes) = parts[1].content, bytes.isEmpty else {
+                throw CardCredentialsError.malformedCMS("\(what) has parameters, where a digest takes none or NULL")
+            }
         }
         return try ASN1ObjectIdentifier(berEncoded: first)
     }

@@ -110,8 +110,10 @@ public struct CMSSignedData: Sendable {
         guard parts.count >= 4 else {
             throw CardCredentialsError.malformedCMS("SignedData is incomplete")
         }
-        _ = try Int(berEncoded: parts.removeFirst())  // version
-        _ = try CMSEncoding.sequence(parts.removeFirst(), "digestAlgorithms", identifier: .set)
+        let version = try Int(berEncoded: parts.removeFirst())
+        let listedDigests = try CMSEncoding.sequence(parts.removeFirst(), "digestAlgorithms", identifier: .set).map {
+            try CMSEncoding.digestAlgorithm($0, "digestAlgorithms")
+        }
 
         let encapsulated = try CMSEncoding.sequence(parts.removeFirst(), "EncapsulatedContentInfo")
         guard let typeNode = encapsulated.first else {
@@ -129,15 +131,25 @@ public struct CMSSignedData: Sendable {
         }
 
         var certificates: [Certificate] = []
+        var otherChoices = VersionInputs()
         if let next = parts.first, next.identifier == CMSEncoding.context0 {
             parts.removeFirst()
-            for node in try CMSEncoding.children(next, "certificates") where node.identifier == .sequence {
-                // Other choices (attribute certificates, [3] other) are skipped.
-                certificates.append(try Certificate(derEncoded: Array(node.encodedBytes)))
+            for node in try CMSEncoding.children(next, "certificates") {
+                switch node.identifier {
+                case .sequence: certificates.append(try Certificate(derEncoded: Array(node.encodedBytes)))
+                // Other choices are skipped, but they decide the version.
+                case CMSEncoding.context1: otherChoices.v1AttributeCertificates = true
+                case CMSEncoding.context2: otherChoices.v2AttributeCertificates = true
+                case CMSEncoding.context3: otherChoices.otherFormats = true
+                default: break
+                }
             }
         }
         if let next = parts.first, next.identifier == CMSEncoding.context1 {
-            parts.removeFirst()  // CRLs are not used here.
+            parts.removeFirst()  // CRLs are not used here, but an "other" revocation format decides the version.
+            if try CMSEncoding.children(next, "crls").contains(where: { $0.identifier == CMSEncoding.context1 }) {
+                otherChoices.otherFormats = true
+            }
         }
         guard parts.count == 1, let signerSet = parts.first else {
             throw CardCredentialsError.malformedCMS("SignedData has no signerInfos")
@@ -148,9 +160,40 @@ public struct CMSSignedData: Sendable {
         guard !signerInfos.isEmpty else {
             throw CardCredentialsError.malformedCMS("SignedData has no signer")
         }
+        // Nothing of these is covered by a signature, so each is checked against RFC 5652 rather than ignored: a
+        // SignedData whose version or digest list was altered is refused, not verified.
+        otherChoices.signerVersion3 = signerInfos.contains { $0.version == 3 }
+        otherChoices.contentIsNotData = contentType != CMSOID.data
+        guard version == otherChoices.requiredVersion else {
+            throw CardCredentialsError.malformedCMS(
+                "SignedData has version \(version), but RFC 5652 (5.1) requires \(otherChoices.requiredVersion) for "
+                    + "what it holds")
+        }
+        for (index, signer) in signerInfos.enumerated() where !listedDigests.contains(signer.digestAlgorithm) {
+            throw CardCredentialsError.malformedCMS(
+                "signer \(index + 1)'s digest algorithm \(signer.digestAlgorithm) is not listed in SignedData's "
+                    + "digestAlgorithms (RFC 5652 5.1)")
+        }
         return CMSSignedData(
             derEncoded: bytes, content: content, certificates: certificates, signerInfos: signerInfos,
             contentType: contentType)
+    }
+}
+
+/// What decides a SignedData's version (RFC 5652 5.1).
+private struct VersionInputs {
+    var otherFormats = false
+    var v2AttributeCertificates = false
+    var v1AttributeCertificates = false
+    var signerVersion3 = false
+    var contentIsNotData = false
+
+    /// The version RFC 5652 assigns: 5, 4, 3 or 1.
+    var requiredVersion: Int {
+        if otherFormats { return 5 }
+        if v2AttributeCertificates { return 4 }
+        if v1AttributeCertificates || signerVersion3 || contentIsNotData { return 3 }
+        return 1
     }
 }
 
@@ -176,6 +219,10 @@ public struct CMSSignerInfo: Sendable {
     /// Whether the signature covers signed attributes (rather than the content directly).
     public var hasSignedAttributes: Bool { signedAttributes != nil }
 
+    /// The SignerInfo's version: 1 (issuer and serial number) or 3 (subject key identifier).
+    let version: Int
+    /// The digest algorithm's object identifier, as written.
+    let digestAlgorithm: ASN1ObjectIdentifier
     /// The DER `SET OF Attribute` the signature covers, when there are signed attributes.
     let signedAttributes: [UInt8]?
     /// The message-digest attribute.
@@ -190,9 +237,14 @@ public struct CMSSignerInfo: Sendable {
         guard parts.count >= 5 else {
             throw CardCredentialsError.malformedCMS("SignerInfo is incomplete")
         }
-        _ = try Int(berEncoded: parts.removeFirst())  // version
+        version = try Int(berEncoded: parts.removeFirst())
         let sid = parts.removeFirst()
         if sid.identifier == .sequence {
+            guard version == 1 else {
+                throw CardCredentialsError.malformedCMS(
+                    "SignerInfo has version \(version), but one that names its certificate by issuer and serial "
+                        + "number has version 1 (RFC 5652 5.3)")
+            }
             let issuerAndSerial = try CMSEncoding.children(sid, "IssuerAndSerialNumber")
             guard issuerAndSerial.count == 2 else {
                 throw CardCredentialsError.malformedCMS(
@@ -202,11 +254,17 @@ public struct CMSSignerInfo: Sendable {
             let serial = try ArraySlice<UInt8>(berEncoded: issuerAndSerial[1])
             identifier = .issuerAndSerialNumber(issuer: issuer, serialNumber: Array(serial))
         } else if sid.identifier == CMSEncoding.context0 {
+            guard version == 3 else {
+                throw CardCredentialsError.malformedCMS(
+                    "SignerInfo has version \(version), but one that names its certificate by subject key "
+                        + "identifier has version 3 (RFC 5652 5.3)")
+            }
             identifier = .subjectKeyIdentifier(try CMSEncoding.octets(sid))
         } else {
             throw CardCredentialsError.malformedCMS("SignerIdentifier has tag \(sid.identifier)")
         }
-        let digestOID = try CMSEncoding.algorithm(parts.removeFirst(), "digestAlgorithm")
+        let digestOID = try CMSEncoding.digestAlgorithm(parts.removeFirst(), "digestAlgorithm")
+        digestAlgorithm = digestOID
         guard let digest = CMSOID.digestAlgorithm(digestOID) else {
             throw CardCredentialsError.malformedCMS(
                 "digest algorithm \(digestOID) is not SHA-256/384/512")
