@@ -14,7 +14,10 @@ func reportingErrors(_ body: () async throws -> Void) async {
 func isRefusal(_ error: any Error) -> Bool {
     switch error {
     case let error as RegistrationError:
-        if case .storeFailure = error { return false }
+        switch error {
+        case .storeFailure, .storeUnreadable: return false
+        default: break
+        }
         return !error.isRetryable
     case let error as LifecycleError:
         // The flows' refusals (a wrong PIN, a card the rules refuse, 戻る, a stale confirmation) exit 1; a card
@@ -44,7 +47,7 @@ struct Register: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try storage.service(.createIfMissing)
             let prepared = try await service.prepareRegistration(
                 of: try business.information(), representative: try user.information(),
                 certificate: try await source.certificate(), kind: source.kind,
@@ -282,7 +285,11 @@ struct List: AsyncParsableCommand {
                     ])
                 }
             }
-            if !rows.isEmpty { print(TerminalText.table(rows)) }
+            if rows.isEmpty {
+                print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+            } else {
+                print(TerminalText.table(rows))
+            }
         }
     }
 }
@@ -356,7 +363,11 @@ struct OutboxCommand: AsyncParsableCommand {
                         "tries \(message.attempts)", message.idempotencyKey, note,
                     ])
                 }
-                if !rows.isEmpty { print(TerminalText.table(rows)) }
+                if rows.isEmpty {
+                    print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+                } else {
+                    print(TerminalText.table(rows))
+                }
             }
         }
     }

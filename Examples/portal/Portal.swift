@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Registration
+import ToolSupport
 
 @main
 struct Portal: AsyncParsableCommand {
@@ -28,6 +29,7 @@ struct Portal: AsyncParsableCommand {
 
     /// Logs go to standard error at warning level; PORTAL_LOG_LEVEL (trace, debug, info …) sets another.
     static func main() async {
+        CommandLineText.requireValidUTF8(tool: "portal")
         let level =
             ProcessInfo.processInfo.environment["PORTAL_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         LoggingSystem.bootstrap { label in
@@ -49,13 +51,16 @@ struct Portal: AsyncParsableCommand {
 }
 
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite file of the portal (created when missing).")
+    @Option(name: .long, help: "The SQLite file of the portal (created by register; other commands need it).")
     var db = "portal.sqlite"
 
-    func store() throws -> SQLiteRegistrationStore { try SQLiteRegistrationStore(path: db) }
+    /// The store; only `register` creates the file, so that a mistyped path is said, not made into a database.
+    func store(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) throws -> SQLiteRegistrationStore {
+        try SQLiteRegistrationStore(path: db, mode: mode)
+    }
 
-    func service() throws -> RegistrationService {
-        RegistrationService(store: try store(), portal: try portalProfile())
+    func service(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) throws -> RegistrationService {
+        RegistrationService(store: try store(mode), portal: try portalProfile())
     }
 }
 

@@ -37,6 +37,9 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
     case bindingNotFound(BindingID)
     /// The certificate is already bound to a user (of this or another business).
     case certificateAlreadyBound(fingerprint: String)
+    /// A business with this 法人番号 is registered already: there is one registration per business. The store
+    /// enforces it, so of two registrations of one number made at once, one gets this error.
+    case corporateNumberAlreadyRegistered(CorporateNumber)
     /// The company name (商号又は名称) in a certificate differs from the registered one.
     case companyNameMismatch(registered: String, certificate: String)
 
@@ -68,6 +71,10 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// The store failed (the database could not be opened, read or written); nothing was changed.
     case storeFailure(String)
+    /// A stored row cannot be read back: its `table` lacks `column`, or the column holds a value of the wrong type
+    /// or one that no longer passes its field's check. `reason` says which of these, never the value itself
+    /// (rows hold personal data). Nothing was changed.
+    case storeUnreadable(table: String, column: String, reason: String)
 
     // MARK: Delivery (outbox)
 
@@ -123,6 +130,10 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
         case .certificateAlreadyBound(let fingerprint):
             return "This certificate (SHA-256 \(fingerprint.prefix(16))…) is already registered to a user; "
                 + "a new agent is registered as a new user with its own certificate."
+        case .corporateNumberAlreadyRegistered(let number):
+            return "A business with 法人番号 \(number) is registered already, and there is one registration per "
+                + "business; nothing was stored. Sign in with that business's certificate, or ask its representative "
+                + "(代表者) to add you as an agent (代理人)."
         case .companyNameMismatch(let registered, let certificate):
             return "The company name in the certificate (\(certificate)) is not the registered 商号又は名称 "
                 + "(\(registered)); use a certificate issued to the registered business, or update the business "
@@ -153,6 +164,9 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
         case .storeFailure(let reason):
             return "The registration store failed (\(reason)); nothing was changed. Check the database file and "
                 + "try again."
+        case .storeUnreadable(let table, let column, let reason):
+            return "The registration store cannot read column \(column) of table \(table): \(reason); nothing was "
+                + "changed. The database's schema or rows were changed outside this store: restore it from a backup."
         case .outboxMessageNotFound(let id):
             return "No outbox message \(id) exists; list the outbox to see its messages."
         case .mailRejected(let code, let message):

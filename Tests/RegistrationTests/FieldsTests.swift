@@ -71,6 +71,61 @@ struct FieldsTests {
         }
     }
 
+    @Test(
+        "a digit with a combining mark is not a digit: 郵便番号, 電話番号 and FAX番号 refuse it",
+        arguments: ["100-001\u{0301}3", "1\u{20DD}000013", "100-0013\u{0308}"])
+    func combiningDigits(input: String) {
+        #expect(throws: RegistrationError.self) { try PostalCode(input) }
+        let phone = input.replacingOccurrences(of: "100-00", with: "03-1234-5")
+        #expect(throws: RegistrationError.self, "\(phone.unicodeScalars.map(\.value))") { try PhoneNumber(phone) }
+        #expect(throws: RegistrationError.self) { try PhoneNumber("03-1234-567\u{0301}8", field: "FAX番号") }
+    }
+
+    @Test(
+        "free text refuses what a person cannot see, or sees otherwise than it reads",
+        arguments: [
+            ("入札\u{202E}郎太", "U+202E"),  // right-to-left override: the name shows reversed
+            ("入札\u{200B}太郎", "U+200B"),  // zero-width space
+            ("\u{FEFF}入札 太郎", "U+FEFF"),  // byte-order mark
+            ("入札\u{2028}太郎", "U+2028"),  // line separator
+            ("入札\u{2029}太郎", "U+2029"),  // paragraph separator
+            ("入札\u{00A0}太郎", "U+00A0"),  // no-break space
+            ("\u{0301}\u{0308}\u{0323}", "U+0301"),  // combining marks alone
+            ("入札 \u{0301}太郎", "U+0301"),  // a combining mark on a space
+            ("入札\u{E000}太郎", "U+E000"),  // private use (外字)
+            ("入札\u{FFFD}太郎", "U+FFFD"),  // what invalid UTF-8 became
+        ])
+    func invisibleCharacters(input: String, code: String) {
+        let error = #expect(throws: RegistrationError.self) {
+            try UserInformation(
+                title: "部長", name: input, postalCode: "1000013", address: "東京都", phone: "03-1234-5678",
+                mail: "a@example.jp")
+        }
+        #expect(error?.description.hasPrefix("氏名") == true, "\(String(describing: error))")
+        #expect(error?.description.contains(code) == true, "\(String(describing: error))")
+        #expect(throws: RegistrationError.self) {
+            try BusinessInformation(
+                name: input, postalCode: "1000013", address: "東京都", representativeTitle: "代表取締役",
+                representativeName: "入札 太郎", corporateNumber: nil, phone: "03-1234-5678")
+        }
+    }
+
+    @Test("free text keeps full-width letters, half-width katakana, the full-width space and kana in NFC")
+    func acceptedText() throws {
+        let business = try BusinessInformation(
+            name: "ＡＢＣ商事ｶﾌﾞｼｷｶﾞｲｼｬ", postalCode: "1000013", address: "東京都千代田区　霞が関１－１－１",
+            representativeTitle: "代表取締役", representativeName: "葛\u{E0100}飾 太郎", corporateNumber: nil,
+            phone: "03-1234-5678")
+        #expect(business.name == "ＡＢＣ商事ｶﾌﾞｼｷｶﾞｲｼｬ")
+        // An ideographic variation selector after its kanji stays (異体字).
+        #expect(business.representativeName.unicodeScalars.contains("\u{E0100}"))
+        // か + combining voiced mark (NFD, as some systems type it) is kept as が.
+        let user = try UserInformation(
+            title: "部長", name: "入札 はなか\u{3099}", postalCode: "1000013", address: "東京都", phone: "03-1234-5678",
+            mail: "a@example.jp")
+        #expect(user.name == "入札 はなが")
+    }
+
     @Test("identifiers carry their kind's prefix and are random")
     func identifiers() {
         let a = UserID.random()

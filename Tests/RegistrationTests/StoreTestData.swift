@@ -39,10 +39,25 @@ enum StoreTestData {
         return binding
     }
 
-    static func businessInformation(_ name: String = "株式会社テスト商事") throws -> BusinessInformation {
+    static func businessInformation(_ name: String = "株式会社テスト商事", corporateNumber: String? = nil) throws
+        -> BusinessInformation
+    {
         try BusinessInformation(
             name: name, postalCode: "100-0013", address: "東京都千代田区霞が関1-1-1", representativeTitle: "代表取締役",
-            representativeName: "調達 太郎", corporateNumber: "4011001098993", phone: "03-1234-5678")
+            representativeName: "調達 太郎", corporateNumber: corporateNumber ?? Self.corporateNumber(for: name),
+            phone: "03-1234-5678")
+    }
+
+    /// A valid 法人番号 of its own for each business name (the default name keeps 4011001098993), since the stores
+    /// refuse two businesses with one number.
+    static func corporateNumber(for name: String) -> String {
+        if name == "株式会社テスト商事" { return "4011001098993" }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let base = (0..<12).map { index in Int((hash >> (UInt64(index) * 5)) % 10) }
+        // The check digit: 9 − ((Σ Pn × Qn) mod 9), Pn the n-th digit from the right, Qn 1 for odd n, 2 for even.
+        let sum = base.reversed().enumerated().reduce(0) { $0 + $1.element * ($1.offset % 2 == 0 ? 1 : 2) }
+        return "\(9 - sum % 9)" + base.map(String.init).joined()
     }
 
     static func representative(at date: Date) throws -> User {

@@ -1,6 +1,19 @@
 /// The validated fields of the input screens, each named with the manual's label.
 ///
-/// Every type here checks its text when it is made and keeps a normal form: a value that exists is valid.
+/// Every type here checks its text when it is made and keeps a normal form: a value that exists is valid. The
+/// checks look at Unicode scalars, never at `Character`s (a digit followed by a combining mark is one `Character`
+/// that starts with a digit, and is not a digit). What each field takes:
+///
+/// - 郵便番号, 電話番号, FAX番号, 法人番号: half-width (半角) digits, and hyphens where the field has them; full-width
+///   (全角) digits are refused with a sentence that says so.
+/// - メールアドレス: half-width ASCII, as mail servers take it.
+/// - Free text (商号又は名称, 所在地, 代表者役職名, 代表者氏名, 役職名, 氏名, and the power of attorney's fields): any
+///   printable text, including kanji, kana, full-width letters and digits (ＡＢＣ商事) and half-width katakana
+///   (ｶﾌﾞｼｷｶﾞｲｼｬ), which registered business names contain; kept in Unicode normalization form C. Refused: control
+///   characters, line and paragraph separators, invisible format characters (category Cf: right-to-left
+///   overrides, zero-width spaces, byte-order marks), spaces other than the half-width and the full-width space,
+///   private-use characters (外字) and unassigned code points, U+FFFD (text that was not valid UTF-8), and a
+///   combining mark that stands on no character (at the start, or after a space).
 
 /// A 郵便番号 (postal code): seven half-width digits, kept as `NNN-NNNN`.
 public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -13,10 +26,10 @@ public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
         let trimmed = input.trimmingSpaces
         try Field.rejectFullWidthDigits(trimmed, field: "郵便番号")
         var digits = ""
-        for (index, character) in trimmed.enumerated() {
-            if character.isASCIIDigit {
-                digits.append(character)
-            } else if character == "-" && index == 3 {
+        for (index, scalar) in trimmed.unicodeScalars.enumerated() {
+            if scalar.isASCIIDigit {
+                digits.unicodeScalars.append(scalar)
+            } else if scalar == "-" && index == 3 {
                 continue
             } else {
                 throw .invalidField(field: "郵便番号", reason: "use seven half-width digits, as 100-0013")
@@ -36,7 +49,7 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The number as typed, with its hyphens, trimmed.
     public let text: String
     /// The digits alone.
-    public var digits: String { text.filter(\.isASCIIDigit) }
+    public var digits: String { String(String.UnicodeScalarView(text.unicodeScalars.filter(\.isASCIIDigit))) }
 
     /// Checks a telephone or fax number.
     /// - Parameters:
@@ -46,13 +59,13 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
     public init(_ input: String, field: String = "電話番号") throws(RegistrationError) {
         let trimmed = input.trimmingSpaces
         try Field.rejectFullWidthDigits(trimmed, field: field)
-        guard trimmed.allSatisfy({ $0.isASCIIDigit || $0 == "-" }) else {
+        guard trimmed.unicodeScalars.allSatisfy({ $0.isASCIIDigit || $0 == "-" }) else {
             throw .invalidField(field: field, reason: "use half-width digits and hyphens only")
         }
         guard !trimmed.hasPrefix("-"), !trimmed.hasSuffix("-"), !trimmed.contains("--") else {
             throw .invalidField(field: field, reason: "a hyphen may only stand between digits")
         }
-        let digits = trimmed.filter(\.isASCIIDigit)
+        let digits = trimmed.unicodeScalars.filter(\.isASCIIDigit)
         guard digits.first == "0" else {
             throw .invalidField(field: field, reason: "a Japanese number starts with 0 (市外局番 or 0120, 090 …)")
         }
@@ -123,7 +136,8 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
 
 /// Checks of free text fields (names, titles, addresses).
 enum Field {
-    /// Checks a required or optional free-text field: trimmed, no control characters, at most `maximum` characters.
+    /// Checks a required or optional free-text field: trimmed, printable (see the rules at the top of this file),
+    /// in normalization form C, at most `maximum` characters.
     static func text(_ input: String, field: String, maximum: Int, required: Bool = true) throws(RegistrationError)
         -> String
     {
@@ -132,13 +146,55 @@ enum Field {
             if required { throw .invalidField(field: field, reason: "it is required (必須)") }
             return ""
         }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidField(field: field, reason: "it has a control character (a line break or a tab)")
+        try requirePrintable(trimmed, field: field)
+        let normalized = trimmed.precomposedStringWithCanonicalMapping
+        guard normalized.count <= maximum else {
+            throw .invalidField(field: field, reason: "it has \(normalized.count) characters; at most \(maximum)")
         }
-        guard trimmed.count <= maximum else {
-            throw .invalidField(field: field, reason: "it has \(trimmed.count) characters; at most \(maximum)")
+        return normalized
+    }
+
+    /// Refuses what a person cannot see or what shows differently from what was typed.
+    static func requirePrintable(_ text: String, field: String) throws(RegistrationError) {
+        var previous: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            defer { previous = scalar }
+            let code = "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+            if scalar == "\u{FFFD}" {
+                throw .invalidField(
+                    field: field,
+                    reason: "it has a character that could not be read (U+FFFD): the text was not valid UTF-8 "
+                        + "(another encoding such as Shift_JIS?); type it again")
+            }
+            switch scalar.properties.generalCategory {
+            case .control:
+                throw .invalidField(field: field, reason: "it has a control character (a line break or a tab)")
+            case .lineSeparator, .paragraphSeparator:
+                throw .invalidField(field: field, reason: "it has a line or paragraph separator (\(code))")
+            case .format:
+                throw .invalidField(
+                    field: field,
+                    reason: "it has an invisible formatting character (\(code): a direction override, a zero-width "
+                        + "space or a byte-order mark), which would show the text otherwise than it reads")
+            case .spaceSeparator where scalar != " " && scalar != "\u{3000}":
+                throw .invalidField(
+                    field: field,
+                    reason: "it has a space (\(code)) other than the half-width or the full-width (全角) space")
+            case .privateUse:
+                throw .invalidField(
+                    field: field,
+                    reason: "it has a private-use character (外字, \(code)) that other computers show differently")
+            case .unassigned, .surrogate:
+                throw .invalidField(field: field, reason: "it has a code point that is not a character (\(code))")
+            case .nonspacingMark, .spacingMark, .enclosingMark:
+                if previous == nil || previous == " " || previous == "\u{3000}" {
+                    throw .invalidField(
+                        field: field, reason: "it has a combining mark (\(code)) that stands on no character")
+                }
+            default:
+                break
+            }
         }
-        return trimmed
     }
 
     static func rejectFullWidthDigits(_ text: String, field: String) throws(RegistrationError) {
@@ -149,7 +205,20 @@ enum Field {
 }
 
 extension Character {
+    /// One of the ten ASCII digits, alone: a digit with a combining mark after it is not one.
+    var isASCIIDigit: Bool { asciiValue.map { (48...57).contains($0) } ?? false }
+}
+
+extension Unicode.Scalar {
+    /// One of the ten ASCII digits.
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+extension String {
+    /// The text with `0`s before it up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: Swift.max(0, width - count)) + self
+    }
 }
 
 extension String {

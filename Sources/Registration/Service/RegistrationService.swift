@@ -49,13 +49,9 @@ public struct RegistrationService: Sendable {
             throw .changeNotAllowed("a new business is registered by the portal (新規登録), not by a user")
         }
         let date = now()
-        if let number = business.corporateNumber {
-            let existing = try await store.registrations()
-            if existing.contains(where: { $0.business.corporateNumber == number }) {
-                throw .changeNotAllowed(
-                    "a business with 法人番号 \(number) is registered already; there is one representative "
-                        + "registration per business")
-            }
+        // Said early, before anything else is asked; the store enforces it again at the commit, whoever commits.
+        if let number = business.corporateNumber, try await store.registration(corporateNumber: number) != nil {
+            throw .corporateNumberAlreadyRegistered(number)
         }
         try Self.requireCompanyName(of: certificate, equals: business.name)
         try await requireUnbound(certificate)

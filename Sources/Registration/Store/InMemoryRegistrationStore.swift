@@ -54,6 +54,12 @@ public actor InMemoryRegistrationStore: RegistrationStore {
         }.map(\.element)
     }
 
+    public func registration(corporateNumber: CorporateNumber) -> BusinessRegistration? {
+        registrationOrder.lazy.compactMap { self.registrationsByID[$0] }.first {
+            $0.business.corporateNumber == corporateNumber
+        }
+    }
+
     public func commit(_ commit: RegistrationCommit) throws(RegistrationError) {
         try commit.checkConsistency()
         let registration = commit.registration
@@ -80,6 +86,11 @@ public actor InMemoryRegistrationStore: RegistrationStore {
             $0.recordedStatus == .active && activeElsewhere.contains($0.fingerprint)
         }) {
             throw .certificateAlreadyBound(fingerprint: binding.fingerprint)
+        }
+        if let number = registration.business.corporateNumber,
+            others.contains(where: { $0.business.corporateNumber == number })
+        {
+            throw .corporateNumberAlreadyRegistered(number)
         }
         let history = historyByID.values.joined()
         if history.contains(where: { $0.id == commit.record.id }) {
@@ -217,6 +228,9 @@ extension RegistrationCommit {
             guard active.insert(binding.fingerprint).inserted else {
                 throw .certificateAlreadyBound(fingerprint: binding.fingerprint)
             }
+        }
+        guard registration.users.filter({ $0.role == .representative && $0.status == .active }).count <= 1 else {
+            throw .changeNotAllowed("a business has one representative (代表者); the registration lists two")
         }
     }
 }

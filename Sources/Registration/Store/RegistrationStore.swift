@@ -92,11 +92,19 @@ public protocol RegistrationStore: Sendable {
     func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration?
     /// Every registration, in order of registration.
     func registrations() async throws(RegistrationError) -> [BusinessRegistration]
+    /// The registration of the business with this 法人番号, or nil.
+    func registration(corporateNumber: CorporateNumber) async throws(RegistrationError) -> BusinessRegistration?
 
     /// Writes a change atomically.
+    ///
+    /// The rules of the form "at most one" hold whichever process commits, as the database's constraints: one
+    /// active binding of a certificate, one business per 法人番号, one active representative per business, and
+    /// identifiers (users, bindings, powers of attorney, history entries, outbox messages) unique across the store.
     /// - Throws: ``RegistrationError/staleChange(_:)`` when the registration is not at the expected version (or,
     ///   for version 0, exists already); ``RegistrationError/certificateAlreadyBound(fingerprint:)`` when an
-    ///   active binding's certificate is active in another registration; ``RegistrationError/storeFailure(_:)``.
+    ///   active binding's certificate is active in another registration;
+    ///   ``RegistrationError/corporateNumberAlreadyRegistered(_:)`` when another business has the 法人番号;
+    ///   ``RegistrationError/storeFailure(_:)``.
     func commit(_ commit: RegistrationCommit) async throws(RegistrationError)
     /// The history of a registration, oldest first.
     func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord]

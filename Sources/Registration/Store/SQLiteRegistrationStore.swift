@@ -21,17 +21,45 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// Where the database is, for error sentences ("memory" for an in-memory database).
     private let location: String
 
-    /// Opens (or creates) the database file at `path` and migrates it to the current schema.
-    /// - Throws: ``RegistrationError/storeFailure(_:)`` when the file cannot be opened or created, is not an SQLite
-    ///   database, or was written by a newer version of this store.
-    public init(path: String) throws(RegistrationError) {
+    /// Opens the database file at `path`, creating it when ``OpenMode/createIfMissing`` allows, and migrates it to
+    /// the current schema.
+    ///
+    /// A command that only reads opens with ``OpenMode/existingOnly``: a path with a typing error then says so,
+    /// instead of leaving an empty database behind, and an empty (0-byte) file is refused rather than silently
+    /// made into a new database.
+    ///
+    /// - Throws: ``RegistrationError/storeFailure(_:)`` when the file cannot be opened or created, is missing or
+    ///   empty (with ``OpenMode/existingOnly``), is not an SQLite database, is the database of another program,
+    ///   or was written by a newer version of this store (its `user_version` or its migrations say so).
+    public init(path: String, mode: OpenMode = .createIfMissing) throws(RegistrationError) {
         location = path
+        if mode == .existingOnly {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
+                throw .storeFailure(
+                    "there is no database at \(path); check the path (a command that only reads creates none)")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+            if size == 0 {
+                throw .storeFailure(
+                    "the file at \(path) is empty (0 bytes), not a registration database; check the path, or remove "
+                        + "the file and let a command that writes create the database")
+            }
+        }
         do {
             database = try DatabasePool(path: path, configuration: Self.configuration())
         } catch {
             throw Self.failure(error, while: "opening the database", at: path)
         }
         try migrate()
+    }
+
+    /// Whether opening a store may create its database file.
+    public enum OpenMode: Sendable, Hashable {
+        /// Create the file (and its schema) when it does not exist: for commands that write.
+        case createIfMissing
+        /// Open only a database that exists and is not empty: for commands that only read.
+        case existingOnly
     }
 
     /// A store in a private in-memory database (no WAL): for tests and previews. Its contents are lost when it is
@@ -60,14 +88,44 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     private func migrate() throws(RegistrationError) {
         let migrator = SQLiteSchema.migrator
+        let location = location
         do {
-            let superseded = try database.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                throw RegistrationError.storeFailure(
-                    "the database at \(location) was written by a newer version of this store; use that version")
+            try database.read { db throws in
+                // `user_version` first: a version above ours is a newer store; one we never wrote, another program.
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if version > SQLiteSchema.latestVersion {
+                    throw RegistrationError.storeFailure(
+                        "the database at \(location) has schema version \(version), written by a newer version of "
+                            + "this store (this one knows versions up to \(SQLiteSchema.latestVersion)); use that "
+                            + "version")
+                }
+                if version < 0 || version == 1 {
+                    throw RegistrationError.storeFailure(
+                        "the database at \(location) has schema version \(version), which this store never writes; "
+                            + "it belongs to another program: choose another path")
+                }
+                if try migrator.hasBeenSuperseded(db) {
+                    throw RegistrationError.storeFailure(
+                        "the database at \(location) was written by a newer version of this store; use that version")
+                }
+                // A database with tables but none of our migrations is another program's: never write into it.
+                let tables = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                if (tables ?? 0) > 0, try !db.tableExists("grdb_migrations") {
+                    throw RegistrationError.storeFailure(
+                        "the file at \(location) is an SQLite database of another program, not a registration "
+                            + "database; choose another path")
+                }
+                if version == SQLiteSchema.latestVersion, try !db.tableExists("grdb_migrations") {
+                    throw RegistrationError.storeFailure(
+                        "the database at \(location) says it has schema version \(version) but was not written by "
+                            + "this store; choose another path")
+                }
             }
             do {
                 try migrator.migrate(database)
+            } catch let error as RegistrationError {
+                throw error
             } catch {
                 // Another process may have migrated the file between our reading and writing: try once more, which
                 // finds the migrations applied.
@@ -119,6 +177,18 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
+    public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
+        -> BusinessRegistration?
+    {
+        try await read("reading the registration of a 法人番号") { db in
+            guard
+                let business = try String.fetchOne(
+                    db, sql: "SELECT id FROM business WHERE corporate_number = ?", arguments: [corporateNumber.digits])
+            else { return nil }
+            return try Self.loadRegistration(BusinessID(rawValue: business), db)
+        }
+    }
+
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
         try await read("reading the history of \(id)") { db in
             try Row.fetchAll(
@@ -158,21 +228,25 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 let exists = try Bool.fetchOne(
                     db, sql: "SELECT EXISTS (SELECT 1 FROM business WHERE id = ?)", arguments: [id])
                 if exists == true { throw RegistrationError.staleChange(registration.id) }
-                try db.execute(
-                    sql: """
-                        INSERT INTO business (version, registered_at, name, postal_code, address, representative_title,
-                            representative_name, corporate_number, phone, id)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: businessArguments)
+                try Self.uniqueBusiness(business) {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO business (version, registered_at, name, postal_code, address,
+                                representative_title, representative_name, corporate_number, phone, id)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: businessArguments)
+                }
             } else {
-                try db.execute(
-                    sql: """
-                        UPDATE business SET version = ?, registered_at = ?, name = ?, postal_code = ?, address = ?,
-                            representative_title = ?, representative_name = ?, corporate_number = ?, phone = ?
-                        WHERE id = ? AND version = ?
-                        """,
-                    arguments: businessArguments + [commit.expectedVersion])
+                try Self.uniqueBusiness(business) {
+                    try db.execute(
+                        sql: """
+                            UPDATE business SET version = ?, registered_at = ?, name = ?, postal_code = ?, address = ?,
+                                representative_title = ?, representative_name = ?, corporate_number = ?, phone = ?
+                            WHERE id = ? AND version = ?
+                            """,
+                        arguments: businessArguments + [commit.expectedVersion])
+                }
                 if db.changesCount == 0 { throw RegistrationError.staleChange(registration.id) }
             }
             // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
@@ -201,12 +275,14 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     public func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge? {
         try await write("taking a login challenge") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM login_challenge WHERE id = ?", arguments: [id])
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM login_challenge WHERE id = ?", arguments: [id])
+                    .map({ StoredRow($0, table: "login_challenge") })
             else { return nil }
             try db.execute(sql: "DELETE FROM login_challenge WHERE id = ?", arguments: [id])
             return LoginChallenge(
-                id: try Self.column(row, "id"), nonce: [UInt8](try Self.column(row, "nonce") as Data),
-                issuedAt: try Self.date(row, "issued_at"), expiresAt: try Self.date(row, "expires_at"))
+                id: try row.value("id"), nonce: [UInt8](try row.value("nonce") as Data),
+                issuedAt: try row.date("issued_at"), expiresAt: try row.date("expires_at"))
         }
     }
 
@@ -297,6 +373,17 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
+    /// Runs the write of a business row, turning the unique index on 法人番号 into the error a person reads.
+    private static func uniqueBusiness(_ business: BusinessInformation, _ write: () throws -> Void) throws {
+        do { try write() } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            && error.message?.contains("business.corporate_number") == true
+        {
+            guard let number = business.corporateNumber else { throw error }
+            throw RegistrationError.corporateNumberAlreadyRegistered(number)
+        }
+    }
+
     // MARK: Diagnostics (tests)
 
     /// Runs raw SQL in a write transaction: lets tests check what the schema refuses.
@@ -372,177 +459,163 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     private static func time(_ date: Date) -> Double { date.timeIntervalSinceReferenceDate }
 
-    /// A column's value; a value of the wrong type is an error, never a trap.
-    private static func column<Value: DatabaseValueConvertible>(_ row: Row, _ name: String) throws -> Value {
-        guard let value = Value.fromDatabaseValue(row[name] as DatabaseValue) else {
-            throw RegistrationError.storeFailure("column \(name) holds an unreadable value")
-        }
-        return value
-    }
-
-    private static func optionalColumn<Value: DatabaseValueConvertible>(_ row: Row, _ name: String) throws -> Value? {
-        let value = row[name] as DatabaseValue
-        if value.isNull { return nil }
-        guard let converted = Value.fromDatabaseValue(value) else {
-            throw RegistrationError.storeFailure("column \(name) holds an unreadable value")
-        }
-        return converted
-    }
-
-    private static func date(_ row: Row, _ name: String) throws -> Date {
-        Date(timeIntervalSinceReferenceDate: try column(row, name))
-    }
-
-    private static func optionalDate(_ row: Row, _ name: String) throws -> Date? {
-        try (optionalColumn(row, name) as Double?).map { Date(timeIntervalSinceReferenceDate: $0) }
-    }
-
-    private static func enumeration<Value: RawRepresentable>(_ row: Row, _ name: String) throws -> Value
-    where Value.RawValue == String {
-        let text: String = try column(row, name)
-        guard let value = Value(rawValue: text) else {
-            throw RegistrationError.storeFailure("column \(name) holds an unknown value")
-        }
-        return value
-    }
-
-    /// Rebuilds a value through its checking initialiser; a stored value that no longer passes is a store failure.
-    private static func checked<Value>(_ make: () throws -> Value) throws -> Value {
+    /// Rebuilds a value through its checking initialiser; a stored value that no longer passes is a typed error
+    /// naming the table and the field's column (never the value).
+    private static func checked<Value>(_ table: String, _ make: () throws -> Value) throws -> Value {
         do { return try make() } catch let error as RegistrationError {
-            if case .storeFailure = error { throw error }
-            throw RegistrationError.storeFailure("a stored field no longer passes its check: \(error)")
+            switch error {
+            case .storeFailure, .storeUnreadable: throw error
+            case .invalidField(let field, let reason):
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: StoredRow.column(ofField: field),
+                    reason: "the stored value no longer passes the check of \(field) (\(reason))")
+            case .corporateNumberFormat, .corporateNumberCheckDigit:
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: "corporate_number", reason: "the stored 法人番号 is not valid")
+            default:
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: "?", reason: "a stored field no longer passes its check")
+            }
         }
     }
 
     private static func loadRegistration(_ id: BusinessID, _ db: Database) throws -> BusinessRegistration? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM business WHERE id = ?", arguments: [id.rawValue])
+        guard
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM business WHERE id = ?", arguments: [id.rawValue])
+                .map({ StoredRow($0, table: "business") })
         else { return nil }
-        let name: String = try column(row, "name")
-        let postalCode: String = try column(row, "postal_code")
-        let address: String = try column(row, "address")
-        let title: String = try column(row, "representative_title")
-        let representative: String = try column(row, "representative_name")
-        let corporateNumber: String? = try optionalColumn(row, "corporate_number")
-        let phone: String = try column(row, "phone")
-        let information = try checked {
+        let name: String = try row.value("name")
+        let postalCode: String = try row.value("postal_code")
+        let address: String = try row.value("address")
+        let title: String = try row.value("representative_title")
+        let representative: String = try row.value("representative_name")
+        let corporateNumber: String? = try row.optional("corporate_number")
+        let phone: String = try row.value("phone")
+        let information = try checked("business") {
             try BusinessInformation(
                 name: name, postalCode: postalCode, address: address, representativeTitle: title,
                 representativeName: representative, corporateNumber: corporateNumber, phone: phone)
         }
-        var registration = BusinessRegistration(id: id, business: information, at: try date(row, "registered_at"))
-        registration.version = try column(row, "version")
+        var registration = BusinessRegistration(id: id, business: information, at: try row.date("registered_at"))
+        registration.version = try row.value("version")
         registration.qualifications = try Row.fetchAll(
             db, sql: "SELECT kind, grade FROM qualification WHERE business_id = ? ORDER BY position",
             arguments: [id.rawValue]
-        ).map { row in Qualification(kind: try enumeration(row, "kind"), grade: try enumeration(row, "grade")) }
+        ).map { row in
+            let row = StoredRow(row, table: "qualification")
+            return Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade"))
+        }
         registration.users = try Row.fetchAll(
             db, sql: #"SELECT * FROM "user" WHERE business_id = ? ORDER BY position"#, arguments: [id.rawValue]
-        ).map(user)
+        ).map { try user(StoredRow($0, table: "user")) }
         registration.bindings = try Row.fetchAll(
             db, sql: "SELECT * FROM binding WHERE business_id = ? ORDER BY position", arguments: [id.rawValue]
-        ).map(binding)
+        ).map { try binding(StoredRow($0, table: "binding")) }
         registration.powersOfAttorney = try Row.fetchAll(
             db, sql: "SELECT * FROM power_of_attorney WHERE business_id = ? ORDER BY position",
             arguments: [id.rawValue]
-        ).map(powerOfAttorney)
+        ).map { try powerOfAttorney(StoredRow($0, table: "power_of_attorney")) }
         return registration
     }
 
-    private static func user(_ row: Row) throws -> User {
-        let title: String = try column(row, "title")
-        let name: String = try column(row, "name")
-        let postalCode: String = try column(row, "postal_code")
-        let address: String = try column(row, "address")
-        let phone: String = try column(row, "phone")
-        let fax: String? = try optionalColumn(row, "fax")
-        let mail: String = try column(row, "mail")
-        let information = try checked {
+    private static func user(_ row: StoredRow) throws -> User {
+        let title: String = try row.value("title")
+        let name: String = try row.value("name")
+        let postalCode: String = try row.value("postal_code")
+        let address: String = try row.value("address")
+        let phone: String = try row.value("phone")
+        let fax: String? = try row.optional("fax")
+        let mail: String = try row.value("mail")
+        let information = try checked("user") {
             try UserInformation(
                 title: title, name: name, postalCode: postalCode, address: address, phone: phone, fax: fax, mail: mail)
         }
-        var user = User(
-            role: try enumeration(row, "role"), information: information, at: try date(row, "registered_at"))
-        user.id = UserID(rawValue: try column(row, "id"))
-        user.status = try enumeration(row, "status")
-        user.deletedAt = try optionalDate(row, "deleted_at")
+        var user = User(role: try row.enumeration("role"), information: information, at: try row.date("registered_at"))
+        user.id = UserID(rawValue: try row.value("id"))
+        user.status = try row.enumeration("status")
+        user.deletedAt = try row.optionalDate("deleted_at")
         return user
     }
 
-    private static func binding(_ row: Row) throws -> CertificateBinding {
-        let der = [UInt8](try column(row, "certificate") as Data)
-        let userID = UserID(rawValue: try column(row, "user_id"))
-        let kind: CredentialKind = try enumeration(row, "kind")
-        let boundAt = try date(row, "bound_at")
-        var binding = try checked {
-            let certificate: Certificate
-            do { certificate = try Certificate(derEncoded: der) } catch {
-                throw RegistrationError.storeFailure("a stored certificate cannot be decoded")
-            }
-            return try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
+    private static func binding(_ row: StoredRow) throws -> CertificateBinding {
+        let der = [UInt8](try row.value("certificate") as Data)
+        let userID = UserID(rawValue: try row.value("user_id"))
+        let kind: CredentialKind = try row.enumeration("kind")
+        let boundAt = try row.date("bound_at")
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch {
+            throw RegistrationError.storeUnreadable(
+                table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
+        }
+        var binding = try checked("binding") {
+            try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
         }
         // The stored values, as they were bound, stand (not what decoding the certificate again gives).
-        binding.id = BindingID(rawValue: try column(row, "id"))
-        binding.issuer = try column(row, "issuer")
-        binding.subject = try column(row, "subject")
-        binding.serialNumber = try column(row, "serial_number")
-        binding.fingerprint = try column(row, "fingerprint")
-        binding.notValidBefore = try date(row, "not_valid_before")
-        binding.notValidAfter = try date(row, "not_valid_after")
+        binding.id = BindingID(rawValue: try row.value("id"))
+        binding.issuer = try row.value("issuer")
+        binding.subject = try row.value("subject")
+        binding.serialNumber = try row.value("serial_number")
+        binding.fingerprint = try row.value("fingerprint")
+        binding.notValidBefore = try row.date("not_valid_before")
+        binding.notValidAfter = try row.date("not_valid_after")
         binding.certificateDER = der
-        binding.recordedStatus = try enumeration(row, "status")
-        binding.endedAt = try optionalDate(row, "ended_at")
-        binding.supersededBy = (try optionalColumn(row, "superseded_by") as String?).map(BindingID.init(rawValue:))
+        binding.recordedStatus = try row.enumeration("status")
+        binding.endedAt = try row.optionalDate("ended_at")
+        binding.supersededBy = (try row.optional("superseded_by") as String?).map(BindingID.init(rawValue:))
         return binding
     }
 
-    private static func powerOfAttorney(_ row: Row) throws -> PowerOfAttorney {
-        let authorityJSON: String = try column(row, "authority")
+    private static func powerOfAttorney(_ row: StoredRow) throws -> PowerOfAttorney {
+        let authorityJSON: String = try row.value("authority")
         let authority: [String]
         do { authority = try JSONDecoder().decode([String].self, from: Data(authorityJSON.utf8)) } catch {
-            throw RegistrationError.storeFailure("column authority holds an unreadable value")
+            throw RegistrationError.storeUnreadable(
+                table: "power_of_attorney", column: "authority", reason: "it is not a JSON array of strings")
         }
-        let agentID = UserID(rawValue: try column(row, "agent_id"))
-        let principal: String = try column(row, "principal")
-        let agent: String = try column(row, "agent")
-        let validFrom = try date(row, "valid_from")
-        let validUntil = try date(row, "valid_until")
-        let provider: String = try column(row, "provider")
-        let reference: String = try column(row, "reference")
-        var power = try checked {
+        let agentID = UserID(rawValue: try row.value("agent_id"))
+        let principal: String = try row.value("principal")
+        let agent: String = try row.value("agent")
+        let validFrom = try row.date("valid_from")
+        let validUntil = try row.date("valid_until")
+        let provider: String = try row.value("provider")
+        let reference: String = try row.value("reference")
+        var power = try checked("power_of_attorney") {
             try PowerOfAttorney(
                 agentID: agentID, principal: principal, agent: agent, authority: authority, validFrom: validFrom,
                 validUntil: validUntil, provider: provider, reference: reference)
         }
-        power.id = PowerOfAttorneyID(rawValue: try column(row, "id"))
-        power.isSuperseded = try column(row, "is_superseded") as Bool
+        power.id = PowerOfAttorneyID(rawValue: try row.value("id"))
+        power.isSuperseded = try row.value("is_superseded") as Bool
         return power
     }
 
     private static func changeRecord(_ row: Row) throws -> ChangeRecord {
-        ChangeRecord(
-            id: ChangeID(rawValue: try column(row, "id")),
-            businessID: BusinessID(rawValue: try column(row, "business_id")),
-            actor: (try optionalColumn(row, "actor") as String?).map(UserID.init(rawValue:)),
-            kind: try column(row, "kind"), summary: try column(row, "summary"), version: try column(row, "version"),
-            committedAt: try date(row, "committed_at"))
+        let row = StoredRow(row, table: "change_record")
+        return ChangeRecord(
+            id: ChangeID(rawValue: try row.value("id")),
+            businessID: BusinessID(rawValue: try row.value("business_id")),
+            actor: (try row.optional("actor") as String?).map(UserID.init(rawValue:)),
+            kind: try row.value("kind"), summary: try row.value("summary"), version: try row.value("version"),
+            committedAt: try row.date("committed_at"))
     }
 
     private static func outboxMessage(_ row: Row) throws -> OutboxMessage {
+        let row = StoredRow(row, table: "outbox")
         var message = OutboxMessage(
-            changeID: ChangeID(rawValue: try column(row, "change_id")),
-            businessID: BusinessID(rawValue: try column(row, "business_id")), kind: try enumeration(row, "kind"),
-            payload: [UInt8](try column(row, "payload") as Data),
-            after: (try optionalColumn(row, "after_id") as String?).map(OutboxMessageID.init(rawValue:)),
-            at: try date(row, "created_at"))
-        message.id = OutboxMessageID(rawValue: try column(row, "id"))
-        message.idempotencyKey = try column(row, "idempotency_key")
-        message.state = try enumeration(row, "state")
-        message.attempts = try column(row, "attempts")
-        message.nextAttemptAt = try date(row, "next_attempt_at")
-        message.leasedUntil = try optionalDate(row, "leased_until")
-        message.deliveredAt = try optionalDate(row, "delivered_at")
-        message.receipt = try optionalColumn(row, "receipt")
-        message.lastError = try optionalColumn(row, "last_error")
+            changeID: ChangeID(rawValue: try row.value("change_id")),
+            businessID: BusinessID(rawValue: try row.value("business_id")), kind: try row.enumeration("kind"),
+            payload: [UInt8](try row.value("payload") as Data),
+            after: (try row.optional("after_id") as String?).map(OutboxMessageID.init(rawValue:)),
+            at: try row.date("created_at"))
+        message.id = OutboxMessageID(rawValue: try row.value("id"))
+        message.idempotencyKey = try row.value("idempotency_key")
+        message.state = try row.enumeration("state")
+        message.attempts = try row.value("attempts")
+        message.nextAttemptAt = try row.date("next_attempt_at")
+        message.leasedUntil = try row.optionalDate("leased_until")
+        message.deliveredAt = try row.optionalDate("delivered_at")
+        message.receipt = try row.optional("receipt")
+        message.lastError = try row.optional("last_error")
         return message
     }
 
@@ -571,6 +644,12 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                     ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw RegistrationError.storeFailure("user \(user.id) belongs to another registration")
+            } catch let error as DatabaseError
+                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                && error.message == "UNIQUE constraint failed: user.business_id"
+            {
+                throw RegistrationError.changeNotAllowed(
+                    "a business has one representative (代表者); the registration lists two")
             }
         }
         for (position, binding) in registration.bindings.enumerated() {

@@ -11,8 +11,14 @@ enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: version1)
+        migrator.registerMigration("v2", migrate: version2)
         return migrator
     }
+
+    /// The schema version the newest migration writes into `PRAGMA user_version`; a database whose `user_version`
+    /// is higher was written by a newer version of this store, and one whose value is neither 0 (a database
+    /// before version 2, or a new file) nor a version of ours was written by another program.
+    static let latestVersion = 2
 
     /// The first schema: businesses with their qualifications, users, certificate bindings and powers of attorney;
     /// the history; the outbox; the login challenges.
@@ -146,5 +152,40 @@ enum SQLiteSchema {
                 CREATE INDEX login_challenge_by_expiry ON login_challenge(expires_at);
                 """
         )
+    }
+
+    /// The rules of the form "at most one" as unique indexes, so that they hold whichever process commits:
+    ///
+    /// - one business per 法人番号. A business, once registered, is never deleted (the manuals delete users,
+    ///   利用者情報削除, never a business, and the representative cannot be deleted), so every stored business
+    ///   holds its number. A business without a 法人番号 (a sole proprietor) is not counted. Should a portal one
+    ///   day retire a business (廃業, or a merger that closes the absorbed company's number), the retired rows
+    ///   leave this index through its `WHERE` clause, and the number can be registered again.
+    /// - one active representative (代表者) per business.
+    ///
+    /// A database that already holds two businesses with one 法人番号 (written before this version) is not
+    /// migrated: the error names both, for an operator to decide which stays.
+    @Sendable static func version2(_ db: Database) throws {
+        if let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT corporate_number, group_concat(id, ', ') AS ids FROM business
+                WHERE corporate_number IS NOT NULL GROUP BY corporate_number HAVING count(*) > 1 LIMIT 1
+                """)
+        {
+            let number = String.fromDatabaseValue(row[0] as DatabaseValue) ?? "?"
+            let ids = String.fromDatabaseValue(row[1] as DatabaseValue) ?? "?"
+            throw RegistrationError.storeFailure(
+                "the database holds several businesses with 法人番号 \(number) (\(ids)), which this version refuses; "
+                    + "keep one of them (an operator's decision), then open the database again")
+        }
+        try db.execute(
+            sql: """
+                CREATE UNIQUE INDEX business_corporate_number ON business(corporate_number)
+                    WHERE corporate_number IS NOT NULL;
+                CREATE UNIQUE INDEX user_one_representative ON "user"(business_id)
+                    WHERE role = 'representative' AND status = 'active';
+                PRAGMA user_version = 2;
+                """)
     }
 }
