@@ -24,6 +24,9 @@ func isRefusal(_ error: any Error) -> Bool {
         case .cardUnreadable, .noCardInserted, .cancelled: return false
         default: return true
         }
+    case is OutboxCommand.DeliveryFailures:
+        // A receiver refused a message for good (or it ran out of tries).
+        return true
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .wrongPassword: return true
@@ -377,6 +380,11 @@ extension OutboxCommand {
                 With --smtp-user, the password comes from the PORTAL_SMTP_PASSWORD environment variable, from the \
                 first line of standard input with --smtp-password-stdin, or is asked for on the terminal; it is \
                 never sent without TLS unless --allow-plaintext-auth is given.
+
+                Exit status: 0 when every message tried was delivered or waits for a retry whose time has not \
+                come; 1 when a message failed for good in this run (each one, with its reason, on standard error; \
+                put it back with `portal outbox retry M-…` once the cause is fixed); 2 on any other error (the \
+                database); 64 for a command line that cannot be used.
                 """)
         @OptionGroup var storage: StoreOptions
         @Option(help: "The SMTP server, HOST:PORT (587 for STARTTLS, 465 for implicit TLS).") var smtp = "127.0.0.1:25"
@@ -431,7 +439,12 @@ extension OutboxCommand {
                     allowPlaintextAuthentication: allowPlaintextAuth)
                 let dispatcher = OutboxDispatcher(
                     store: try storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
-                print(try await dispatcher.deliverDue(limit: limit))
+                let report = try await dispatcher.deliverDue(limit: limit)
+                print(report)
+                let failed = report.lines.filter {
+                    if case .failed = $0.outcome { true } else { false }
+                }
+                if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
             }
         }
 
@@ -474,6 +487,22 @@ extension OutboxCommand {
                 bytes = try PINInput.prompt("SMTP password of \(smtpUser): ")
             }
             return SMTPCredentials(username: smtpUser, password: try SecretPIN(wiping: &bytes, policy: .password()))
+        }
+    }
+
+    /// The messages of a delivery run that failed for good: exit 1, each named with its reason.
+    struct DeliveryFailures: Error, CustomStringConvertible {
+        var lines: [DeliveryReport.Line]
+
+        var description: String {
+            let count = lines.count == 1 ? "1 message" : "\(lines.count) messages"
+            var text = ["\(count) failed for good in this run:"]
+            for line in lines {
+                guard case .failed(let reason) = line.outcome else { continue }
+                text.append("  \(line.id) (\(line.kind.rawValue), \(line.idempotencyKey)): \(reason)")
+            }
+            text.append("Fix the cause, then put each back with `portal outbox retry M-…`.")
+            return text.joined(separator: "\n")
         }
     }
 }

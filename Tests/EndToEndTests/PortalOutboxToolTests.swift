@@ -56,6 +56,46 @@ struct PortalOutboxToolTests {
         deinit { try? FileManager.default.removeItem(at: directory) }
     }
 
+    @Test("a hand-over GEPS refuses for good: exit 1, each failed message named with its reason on stderr")
+    func refusedForGoodExitsOne() async throws {
+        let workspace = try await Workspace()
+        let ids = try await workspace.messageIDs()
+        let handOver = try #require(ids["gepsHandOver"])
+        let mail = try #require(ids["mail"])
+        let geps = try await LoopbackServer.start(
+            "geps-reference-server.py", ["--fail-first", "9", "--fail-status", "400"])
+        defer { geps.stop() }
+
+        let run = try await workspace.portal([
+            "outbox", "deliver", "--geps", "http://127.0.0.1:\(geps.port)", "--smtp", "127.0.0.1:9",
+        ])
+        #expect(run.status == 1, "\(run.output)\n\(run.error)")
+        #expect(run.output.contains("delivered 0, to retry 0, failed 2"), "\(run.output)")
+        let stderr = run.error.split(separator: "\n").filter { $0.hasPrefix("portal: ") || $0.hasPrefix("  M-") }
+        #expect(stderr.first == "portal: 2 messages failed for good in this run:", "\(run.error)")
+        #expect(stderr.contains { $0.hasPrefix("  \(handOver) (gepsHandOver") && $0.contains("HTTP 400") })
+        #expect(stderr.contains { $0.hasPrefix("  \(mail) (mail") && $0.contains("waits for failed") })
+
+        // Nothing is due any more: success.
+        let again = try await workspace.portal([
+            "outbox", "deliver", "--geps", "http://127.0.0.1:\(geps.port)", "--smtp", "127.0.0.1:9",
+        ])
+        #expect(again.status == 0, "\(again.error)")
+        #expect(again.output.contains("delivered 0, to retry 0, failed 0"))
+    }
+
+    @Test("a hand-over that waits for a retry (GEPS answers 503): exit 0")
+    func retryLaterExitsZero() async throws {
+        let workspace = try await Workspace()
+        let geps = try await LoopbackServer.start("geps-reference-server.py", ["--fail-first", "9"])
+        defer { geps.stop() }
+        let run = try await workspace.portal([
+            "outbox", "deliver", "--geps", "http://127.0.0.1:\(geps.port)", "--smtp", "127.0.0.1:9",
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("delivered 0, to retry 1, failed 0"), "\(run.output)")
+    }
+
     @Test("STARTTLS with AUTH, the password from PORTAL_SMTP_PASSWORD, the CA from --smtp-ca-file")
     func startTLSWithAuthentication() async throws {
         let workspace = try await Workspace()
