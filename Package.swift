@@ -91,6 +91,7 @@ let package = Package(
             name: "Registration",
             dependencies: [
                 "CardCredentials",
+                "COpenSSL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

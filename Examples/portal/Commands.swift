@@ -27,6 +27,9 @@ func isRefusal(_ error: any Error) -> Bool {
         case .cardUnreadable, .noCardInserted, .cancelled: return false
         default: return true
         }
+    case is OutboxCommand.DeliveryFailures:
+        // A receiver refused a message for good (or it ran out of tries).
+        return true
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .wrongPassword: return true
@@ -380,28 +383,137 @@ extension OutboxCommand {
             discussion: """
                 Delivery is at least once: a message whose answer was lost is sent again with the same idempotency \
                 key (and the mail with the same Message-ID). Failed tries are retried with backoff on a later run.
+
+                Mail goes over TLS: STARTTLS by default, or implicit TLS (port 465), the server's certificate \
+                checked against the system's trust store (or --smtp-ca-file) and the host name. A relay on the \
+                loopback interface (127.0.0.0/8, ::1, localhost) is spoken to without TLS unless --smtp-tls says \
+                otherwise: nothing leaves the host. A server that does not offer STARTTLS is not used in clear. \
+                With --smtp-user, the password comes from the PORTAL_SMTP_PASSWORD environment variable, from the \
+                first line of standard input with --smtp-password-stdin, or is asked for on the terminal; it is \
+                never sent without TLS unless --allow-plaintext-auth is given.
+
+                Exit status: 0 when every message tried was delivered or waits for a retry whose time has not \
+                come; 1 when a message failed for good in this run (each one, with its reason, on standard error; \
+                put it back with `portal outbox retry M-…` once the cause is fixed); 2 on any other error (the \
+                database); 64 for a command line that cannot be used.
                 """)
         @OptionGroup var storage: StoreOptions
-        @Option(help: "The SMTP relay, HOST:PORT (no TLS: a loopback or LAN relay).") var smtp = "127.0.0.1:25"
+        @Option(help: "The SMTP server, HOST:PORT (587 for STARTTLS, 465 for implicit TLS).") var smtp = "127.0.0.1:25"
+        @Option(
+            help: ArgumentHelp(
+                "How mail is protected: starttls, implicit or none (default: none for a loopback relay, else starttls).",
+                valueName: "mode"))
+        var smtpTLS: String?
+        @Option(
+            help: ArgumentHelp(
+                "A PEM file of the CAs to trust for the SMTP server's certificate (default: the system's).",
+                valueName: "path"))
+        var smtpCAFile: String?
+        @Option(
+            help: ArgumentHelp(
+                "The SMTP user for AUTH PLAIN; the password comes from PORTAL_SMTP_PASSWORD or standard input.",
+                valueName: "user"))
+        var smtpUser: String?
+        @Flag(help: "Read the SMTP password from the first line of standard input.") var smtpPasswordStdin = false
+        @Flag(help: "Allow the SMTP password over a connection without TLS (a relay on a trusted network only).")
+        var allowPlaintextAuth = false
         @Option(help: "The name this host gives in EHLO.") var helo = "portal.localhost"
         @Option(help: "The base URL of the GEPS gateway (HTTP-JSON reference protocol).") var geps: String
         @Option(help: "The most messages to deliver in this run.") var limit = 50
 
+        func validate() throws {
+            let (host, _) = try server()
+            let security = try security(for: host)
+            if security == .plain, smtpUser != nil, !allowPlaintextAuth {
+                throw ValidationError(
+                    "The SMTP password would cross the connection to \(host) without TLS: use --smtp-tls starttls "
+                        + "or implicit, or --allow-plaintext-auth for a relay on a trusted network.")
+            }
+            if security == .plain, smtpCAFile != nil {
+                throw ValidationError("--smtp-ca-file needs TLS: use --smtp-tls starttls or implicit.")
+            }
+            if let smtpCAFile, !FileManager.default.isReadableFile(atPath: smtpCAFile) {
+                throw ValidationError("--smtp-ca-file \(smtpCAFile) cannot be read.")
+            }
+            if smtpPasswordStdin, smtpUser == nil { throw ValidationError("--smtp-password-stdin needs --smtp-user.") }
+        }
+
         func run() async throws {
             await reportingErrors {
-                let parts = smtp.split(separator: ":")
-                guard parts.count == 2, let port = UInt16(parts[1]) else {
-                    throw ValidationError("--smtp is HOST:PORT, as 127.0.0.1:25.")
-                }
+                let (host, port) = try server()
                 guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
                     throw ValidationError("--geps is an http:// or https:// URL.")
                 }
+                let mail = SMTPMailTransport(
+                    host: host, port: port, heloName: helo, credentials: try credentials(),
+                    security: try security(for: host), trustedCAFile: smtpCAFile,
+                    allowPlaintextAuthentication: allowPlaintextAuth)
                 let dispatcher = OutboxDispatcher(
-                    store: try storage.store(),
-                    mail: SMTPMailTransport(host: String(parts[0]), port: port, heloName: helo),
-                    geps: HTTPJSONGEPSGateway(baseURL: url))
-                print(try await dispatcher.deliverDue(limit: limit))
+                    store: try storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
+                let report = try await dispatcher.deliverDue(limit: limit)
+                print(report)
+                let failed = report.lines.filter {
+                    if case .failed = $0.outcome { true } else { false }
+                }
+                if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
             }
+        }
+
+        /// --smtp as host and port.
+        private func server() throws -> (host: String, port: UInt16) {
+            let parts = smtp.split(separator: ":")
+            guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]) else {
+                throw ValidationError("--smtp is HOST:PORT, as 127.0.0.1:25.")
+            }
+            return (String(parts[0]), port)
+        }
+
+        /// --smtp-tls, or its default for `host`.
+        private func security(for host: String) throws -> SMTPSecurity {
+            switch smtpTLS?.lowercased() {
+            case nil: Self.isLoopback(host) ? .plain : .startTLS
+            case "starttls": .startTLS
+            case "implicit": .implicitTLS
+            case "none": .plain
+            default: throw ValidationError("--smtp-tls is starttls, implicit or none.")
+            }
+        }
+
+        /// Whether `host` names the loopback interface, so that mail to it never leaves this host.
+        static func isLoopback(_ host: String) -> Bool {
+            if host.lowercased() == "localhost" || host == "::1" { return true }
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        }
+
+        /// The SMTP credentials, the password from PORTAL_SMTP_PASSWORD, standard input or the terminal.
+        private func credentials() throws -> SMTPCredentials? {
+            guard let smtpUser else { return nil }
+            var bytes: [UInt8]
+            if smtpPasswordStdin {
+                bytes = try PINInput.readStandardInput()
+            } else if let fromEnvironment = ProcessInfo.processInfo.environment["PORTAL_SMTP_PASSWORD"] {
+                bytes = Array(fromEnvironment.utf8)
+            } else {
+                bytes = try PINInput.prompt("SMTP password of \(smtpUser): ")
+            }
+            return SMTPCredentials(username: smtpUser, password: try SecretPIN(wiping: &bytes, policy: .password()))
+        }
+    }
+
+    /// The messages of a delivery run that failed for good: exit 1, each named with its reason.
+    struct DeliveryFailures: Error, CustomStringConvertible {
+        var lines: [DeliveryReport.Line]
+
+        var description: String {
+            let count = lines.count == 1 ? "1 message" : "\(lines.count) messages"
+            var text = ["\(count) failed for good in this run:"]
+            for line in lines {
+                guard case .failed(let reason) = line.outcome else { continue }
+                text.append("  \(line.id) (\(line.kind.rawValue), \(line.idempotencyKey)): \(reason)")
+            }
+            text.append("Fix the cause, then put each back with `portal outbox retry M-…`.")
+            return text.joined(separator: "\n")
         }
     }
 }

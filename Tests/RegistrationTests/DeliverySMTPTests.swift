@@ -32,10 +32,34 @@ struct DeliverySMTPServer {
         return DeliverySMTPServer(server: server, maildir: maildir)
     }
 
-    func transport(credentials: SMTPCredentials? = nil, timeout: Duration = .seconds(10)) -> SMTPMailTransport {
+    /// A client of this server; plain unless told (most tests here are not about TLS).
+    func transport(
+        credentials: SMTPCredentials? = nil, timeout: Duration = .seconds(10), security: SMTPSecurity = .plain,
+        host: String = "127.0.0.1", trustedCAFile: String? = nil, allowPlaintextAuthentication: Bool = false
+    ) -> SMTPMailTransport {
         SMTPMailTransport(
-            host: "127.0.0.1", port: server.port, heloName: "portal.test", credentials: credentials, timeout: timeout)
+            host: host, port: server.port, heloName: "portal.test", credentials: credentials, timeout: timeout,
+            security: security, trustedCAFile: trustedCAFile, allowPlaintextAuthentication: allowPlaintextAuthentication
+        )
     }
+
+    /// One read of the server from a client, and whether it arrived over TLS.
+    struct WireRead: Decodable {
+        var tls: Bool
+        var data: String
+    }
+
+    /// Every byte the server read from clients, in order (see the fixture's wire.jsonl).
+    func wire() throws -> [WireRead] {
+        let url = maildir.appendingPathComponent("wire.jsonl")
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(WireRead.self, from: Data($0.utf8))
+        }
+    }
+
+    /// What the server read in clear, as one text.
+    func clearText() throws -> String { try wire().filter { !$0.tls }.map(\.data).joined() }
 
     /// The names of the mails received, in order.
     func received() throws -> [String] {
@@ -236,7 +260,7 @@ struct DeliverySMTPTests {
         defer { smtp.stop() }
         let right = SMTPCredentials(username: "portal", password: try SecretPIN("correct horse", policy: .password()))
         #expect(!"\(right)".contains("horse"))
-        try await smtp.transport(credentials: right).send(try Self.mail())
+        try await smtp.transport(credentials: right, allowPlaintextAuthentication: true).send(try Self.mail())
         let names = try smtp.received()
         try #require(names.count == 1)
         #expect(try smtp.decoded(names[0]).authenticated == true)
@@ -244,7 +268,7 @@ struct DeliverySMTPTests {
         let wrong = SMTPCredentials(username: "portal", password: try SecretPIN("battery staple", policy: .password()))
         let refused = try #require(
             await deliveryError { () async throws(RegistrationError) in
-                try await smtp.transport(credentials: wrong).send(try Self.mail())
+                try await smtp.transport(credentials: wrong, allowPlaintextAuthentication: true).send(try Self.mail())
             })
         guard case .mailRejected(let code, let message) = refused else {
             Issue.record("expected mailRejected, got \(refused)")

@@ -30,51 +30,118 @@ public struct SMTPCredentials: Sendable, CustomStringConvertible {
     public var description: String { "SMTPCredentials(username: \(username), password: <redacted>)" }
 }
 
-/// A small SMTP client (RFC 5321) that hands each mail to a relay over a plain TCP connection: one connection
-/// per mail, `EHLO` (or `HELO` when the server refuses `EHLO`), optional `AUTH PLAIN`, `MAIL FROM`, one
-/// `RCPT TO` per recipient, `DATA` with dot-stuffing, `QUIT`.
+/// How ``SMTPMailTransport`` protects the connection, and so the password and the mail, from the network.
+public enum SMTPSecurity: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Connect in clear, then upgrade with `STARTTLS` (RFC 3207) before anything else is sent: the submission
+    /// port 587, or port 25. A server that does not offer `STARTTLS` is refused; there is no silent fallback to
+    /// clear text.
+    case startTLS
+    /// TLS from the first byte (RFC 8314 "implicit TLS"): the submission port 465.
+    case implicitTLS
+    /// No TLS at all: for a relay on the loopback interface or a trusted LAN only. Credentials are refused over
+    /// it unless ``SMTPMailTransport/allowPlaintextAuthentication`` says otherwise.
+    case plain
+
+    /// `STARTTLS`, `implicit TLS` or `plain`.
+    public var description: String {
+        switch self {
+        case .startTLS: "STARTTLS"
+        case .implicitTLS: "implicit TLS"
+        case .plain: "plain"
+        }
+    }
+}
+
+/// A small SMTP client (RFC 5321) that hands each mail to a relay or a submission server: one connection per
+/// mail, TLS (``SMTPSecurity``), `EHLO` (or `HELO` on a plain connection whose server refuses `EHLO`), optional
+/// `AUTH PLAIN`, `MAIL FROM`, one `RCPT TO` per recipient, `DATA` with dot-stuffing, `QUIT`.
 ///
-/// It speaks **no STARTTLS**: it is meant for a relay on the loopback interface or the local network (postfix or
-/// another MTA on the same host, which then delivers onward with TLS). Do not point it at a server across the
-/// Internet, and do not send a password to a relay that is not on a trusted network.
+/// ## Transport security
+///
+/// By default (``SMTPSecurity/startTLS``) the client sends `EHLO`, then `STARTTLS`, completes a TLS handshake
+/// and sends `EHLO` again before anything else; ``SMTPSecurity/implicitTLS`` speaks TLS from the first byte
+/// (port 465). TLS is OpenSSL's, version 1.2 or newer. The server's certificate must chain to the system's trust
+/// store, or to the CAs in ``trustedCAFile``, and must name ``host`` (a DNS name, or an IP address when ``host``
+/// is one); the name also goes out as SNI.
+///
+/// The password never crosses the network in clear:
+/// - a server that does not offer `STARTTLS` when ``security`` asks for it is refused before any credential or
+///   mail is sent (a network attacker can strip the offer; the client does not fall back to clear text);
+/// - over ``SMTPSecurity/plain``, credentials are refused before the connection is even made, unless
+///   ``allowPlaintextAuthentication`` is set for a relay on a trusted network.
+///
+/// These refusals, and a certificate that does not verify (its reason in OpenSSL's words, such as "hostname
+/// mismatch" or "unable to get local issuer certificate"), are ``RegistrationError/mailServerUnreachable(_:)``:
+/// retryable, like a server that cannot be reached. The mail stays in the outbox, ``OutboxDispatcher`` stops its
+/// run at the first one (so one bad server costs one try, not one per queued mail) and marks the message failed
+/// after ``OutboxDispatcher/maxAttempts`` tries. A certificate can be renewed and a relay reconfigured without
+/// losing mail; nothing is ever sent to an unverified server meanwhile.
+///
+/// ## Errors
 ///
 /// Replies map to errors as the outbox needs them: a 4xx reply is
 /// ``RegistrationError/mailRejected(code:message:)`` that is retried, a 5xx reply the same error for good, and a
-/// refused, broken or silent connection (past ``timeout``) ``RegistrationError/mailServerUnreachable(_:)``.
-/// When one recipient of several is refused, the whole mail is abandoned (nothing is sent) so that a retry does
-/// not deliver twice to the others.
+/// refused, broken, silent (past ``timeout``) or untrusted connection
+/// ``RegistrationError/mailServerUnreachable(_:)``. When one recipient of several is refused, the whole mail is
+/// abandoned (nothing is sent) so that a retry does not deliver twice to the others. No error carries the
+/// password.
 ///
 /// The socket I/O blocks, so each ``send(_:)`` runs the conversation on a thread of its own, never on Swift's
 /// cooperative pool.
 ///
 /// ```swift
-/// let transport = SMTPMailTransport(host: "127.0.0.1", port: 25, heloName: "portal.example.go.jp")
+/// let password = try SecretPIN(wiping: &typed, policy: .password())
+/// let transport = SMTPMailTransport(
+///     host: "smtp.example.go.jp", port: 587, heloName: "portal.example.go.jp",
+///     credentials: SMTPCredentials(username: "portal", password: password))
 /// try await transport.send(mail)
 /// ```
 public struct SMTPMailTransport: MailTransport {
-    /// The relay's host name or address.
+    /// The server's host name or address; the server's certificate must name it.
     public var host: String
-    /// The relay's TCP port (25, or 587 for a submission port without TLS on a LAN).
+    /// The server's TCP port: 587 (submission with STARTTLS), 465 (implicit TLS) or 25.
     public var port: UInt16
     /// The name this client gives in `EHLO`/`HELO` (its own host name).
     public var heloName: String
     /// Credentials for `AUTH PLAIN`, or nil to send without authentication.
     public var credentials: SMTPCredentials?
-    /// How long to wait for the connection, for each reply and for each write.
+    /// How long to wait for the connection, for each reply and for each write (TLS handshake included).
     public var timeout: Duration
+    /// How the connection is protected; ``SMTPSecurity/startTLS`` unless told otherwise.
+    public var security: SMTPSecurity
+    /// A PEM file of the certificate authorities to trust for the server's certificate, in place of the system's
+    /// trust store (a private CA); nil for the system's.
+    public var trustedCAFile: String?
+    /// Whether ``credentials`` may be sent over a connection without TLS (``SMTPSecurity/plain``); false unless
+    /// the relay is on a network the operator trusts.
+    public var allowPlaintextAuthentication: Bool
 
     private let logger = Logger(label: "ProcurementIdentity.SMTP")
 
-    /// A client of the relay at `host`:`port`.
+    /// A client of the server at `host`:`port`.
+    ///
+    /// - Parameters:
+    ///   - host: The server's host name or address.
+    ///   - port: The server's TCP port.
+    ///   - heloName: This host's name, for `EHLO`.
+    ///   - credentials: Credentials for `AUTH PLAIN`, or nil.
+    ///   - timeout: The limit for the connection, each reply and each write.
+    ///   - security: STARTTLS (the default), implicit TLS, or plain (explicitly).
+    ///   - trustedCAFile: A PEM file of CAs to trust instead of the system's trust store.
+    ///   - allowPlaintextAuthentication: Whether credentials may go over a plain connection.
     public init(
         host: String = "127.0.0.1", port: UInt16 = 25, heloName: String, credentials: SMTPCredentials? = nil,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(30), security: SMTPSecurity = .startTLS, trustedCAFile: String? = nil,
+        allowPlaintextAuthentication: Bool = false
     ) {
         self.host = host
         self.port = port
         self.heloName = heloName
         self.credentials = credentials
         self.timeout = timeout
+        self.security = security
+        self.trustedCAFile = trustedCAFile
+        self.allowPlaintextAuthentication = allowPlaintextAuthentication
     }
 
     /// Sends `message` to all its recipients, on a thread of its own.
@@ -95,6 +162,9 @@ public struct SMTPMailTransport: MailTransport {
         for address in [from] + recipients where (try? MailAddress(address.text)) != address {
             throw .invalidField(field: "メールアドレス", reason: "\(address.text.debugDescription) is not a mail address")
         }
+        if security == .plain, credentials != nil, !allowPlaintextAuthentication {
+            throw Self.plaintextAuthenticationRefused(peer: "\(host):\(port)")
+        }
         let result: Result<Void, RegistrationError> = await withCheckedContinuation { continuation in
             let started = DeliveryThread.start {
                 continuation.resume(
@@ -113,18 +183,39 @@ public struct SMTPMailTransport: MailTransport {
     // MARK: - The conversation (on the thread)
 
     private func converse(data: [UInt8], from: MailAddress, to recipients: [MailAddress]) throws(RegistrationError) {
+        Self.blockSIGPIPEOnThisThread()
         let connection = try SMTPConnection(host: host, port: port, timeout: timeout, logger: logger)
+        if security == .implicitTLS { try connection.startTLS(verifying: host, trustedCAFile: trustedCAFile) }
         let greeting = try connection.readReply()
         try expect(greeting, 220, during: "the greeting")
 
         let ehlo = try connection.command("EHLO \(heloName)")
-        if ehlo.code / 100 == 5 {
-            try expect(try connection.command("HELO \(heloName)"), 250, during: "HELO")
-        } else {
+        let extended = ehlo.code / 100 != 5
+        if extended {
             try expect(ehlo, 250, during: "EHLO")
         }
+        if security == .startTLS {
+            guard extended, ehlo.offers("STARTTLS") else {
+                _ = try? connection.command("QUIT")
+                throw .mailServerUnreachable(
+                    "\(connection.peer) does not offer STARTTLS, so the connection cannot be encrypted; nothing was "
+                        + "sent (a relay without TLS must be chosen explicitly as plain)")
+            }
+            try expect(try connection.command("STARTTLS"), 220, during: "STARTTLS")
+            try connection.startTLS(verifying: host, trustedCAFile: trustedCAFile)
+            // RFC 3207 §4.2: forget what the server said in clear, and ask again over TLS.
+            try expect(try connection.command("EHLO \(heloName)"), 250, during: "EHLO after STARTTLS")
+        } else if !extended {
+            try expect(try connection.command("HELO \(heloName)"), 250, during: "HELO")
+        }
 
-        if let credentials { try authenticate(credentials, on: connection) }
+        if let credentials {
+            guard connection.isEncrypted || allowPlaintextAuthentication else {
+                _ = try? connection.command("QUIT")
+                throw Self.plaintextAuthenticationRefused(peer: connection.peer)
+            }
+            try authenticate(credentials, on: connection)
+        }
 
         try expect(try connection.command("MAIL FROM:<\(from.text)>"), 250, during: "MAIL FROM")
         for recipient in recipients {
@@ -137,6 +228,25 @@ public struct SMTPMailTransport: MailTransport {
         try expect(try connection.readReply(), 250, during: "the end of DATA")
         // The relay took the mail; a failure from here on changes nothing.
         _ = try? connection.command("QUIT")
+    }
+
+    /// The refusal to send credentials over a connection without TLS; nothing was sent.
+    private static func plaintextAuthenticationRefused(peer: String) -> RegistrationError {
+        .mailServerUnreachable(
+            "the SMTP password would cross the connection to \(peer) without TLS, so nothing was sent; use STARTTLS "
+                + "or implicit TLS, or allow plaintext authentication explicitly for a relay on a trusted network")
+    }
+
+    /// A write to a socket the peer closed raises SIGPIPE, which would end the process: OpenSSL writes without
+    /// `MSG_NOSIGNAL`. The conversation runs on a thread of its own, which blocks the signal (the write then fails
+    /// with `EPIPE`); a signal left pending goes away with the thread. Darwin sockets have `SO_NOSIGPIPE` instead.
+    private static func blockSIGPIPEOnThisThread() {
+        #if !canImport(Darwin)
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
+        #endif
     }
 
     private func authenticate(_ credentials: SMTPCredentials, on connection: SMTPConnection) throws(RegistrationError) {
@@ -201,15 +311,25 @@ struct SMTPReply: Sendable, Hashable {
     var lines: [String]
     /// The lines' text, joined by spaces (at most 300 characters).
     var text: String { String(lines.joined(separator: " ").prefix(300)) }
+
+    /// Whether an `EHLO` reply lists `keyword` (an extension such as `STARTTLS`) on one of its lines after the
+    /// first.
+    func offers(_ keyword: String) -> Bool {
+        lines.dropFirst().contains { line in
+            line.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() == keyword.uppercased() } ?? false
+        }
+    }
 }
 
-/// A blocking TCP connection to an SMTP server, used on one thread only.
+/// A blocking TCP connection to an SMTP server, in clear or over TLS, used on one thread only.
 private final class SMTPConnection {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private let seconds: Int
     private let logger: Logger
-    private let peer: String
+    /// `host:port`, for messages.
+    let peer: String
+    private var tls: SMTPTLSSession?
 
     init(host: String, port: UInt16, timeout: Duration, logger: Logger) throws(RegistrationError) {
         self.logger = logger
@@ -220,7 +340,28 @@ private final class SMTPConnection {
         descriptor = try Self.connect(host: host, port: port, milliseconds: milliseconds)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        tls?.shutdown()
+        close(descriptor)
+    }
+
+    /// Whether the connection is encrypted (TLS).
+    var isEncrypted: Bool { tls != nil }
+
+    /// Starts TLS on the connection: at once for implicit TLS, or after the server's 220 to `STARTTLS`.
+    ///
+    /// - Throws: ``RegistrationError/mailServerUnreachable(_:)`` when the handshake fails or the certificate does
+    ///   not verify, or when the server sent more after its 220 (text injected in clear before the handshake,
+    ///   which must not be read as if it came over TLS).
+    func startTLS(verifying host: String, trustedCAFile: String?) throws(RegistrationError) {
+        guard buffer.isEmpty else {
+            throw .mailServerUnreachable("\(peer) sent data in clear after agreeing to start TLS; nothing was sent")
+        }
+        let session = try SMTPTLSSession(
+            descriptor: descriptor, host: host, trustedCAFile: trustedCAFile, peer: peer, seconds: seconds)
+        logger.debug("SMTP: TLS with \(peer): \(session.summary)")
+        tls = session
+    }
 
     // MARK: Connecting
 
@@ -295,6 +436,7 @@ private final class SMTPConnection {
     // MARK: Writing and reading
 
     func write(_ bytes: [UInt8]) throws(RegistrationError) {
+        if let tls { return try tls.write(bytes) }
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { buffer -> Int in
@@ -359,6 +501,15 @@ private final class SMTPConnection {
             }
             guard buffer.count < 4096 else { throw .mailServerUnreachable("\(peer) sent a line of over 4096 bytes") }
             var chunk = [UInt8](repeating: 0, count: 4096)
+            if let tls {
+                // withUnsafeMutableBytes rethrows untyped: carry the typed error out in a Result.
+                let read = chunk.withUnsafeMutableBytes { raw in
+                    Result { () throws(RegistrationError) in try tls.read(into: raw) }
+                }
+                let count = try read.get()
+                buffer += chunk[..<count]
+                continue
+            }
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 buffer += chunk[..<count]

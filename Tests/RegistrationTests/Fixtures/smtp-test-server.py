@@ -8,8 +8,15 @@ envelope and the message as Python's own `email` package decodes it (an independ
   --fail-first N      answer 451 to the end of DATA for the first N messages
   --reject ADDRESS    answer 550 to RCPT TO for this address (repeatable)
   --no-ehlo           answer 502 to EHLO (the client must fall back to HELO)
-  --auth USER:PASS    require AUTH PLAIN (without TLS) with these credentials
-  --silent            accept connections and never answer (the client must time out)
+  --auth USER:PASS    require AUTH PLAIN with these credentials (over TLS only when --starttls is given)
+  --silent            accept connections and never answer (the client must time out); with --implicit-tls
+                      the TLS handshake completes first
+  --tls-cert PEM      the server's certificate (chain) for TLS, with --tls-key PEM its private key
+  --starttls          offer STARTTLS (RFC 3207) and take AUTH only after it
+  --implicit-tls      speak TLS from the first byte (port 465 style)
+
+Every byte the server reads from a client is also appended to MAILDIR/wire.jsonl, one JSON object per read:
+{"tls": true|false, "data": "<the bytes as Latin-1>"}; "tls" says whether they arrived encrypted.
 """
 import argparse
 import asyncio
@@ -19,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import ssl
 import sys
 import warnings
 
@@ -35,6 +43,10 @@ def main():
     parser.add_argument("--no-ehlo", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--silent", action="store_true")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--starttls", action="store_true")
+    parser.add_argument("--implicit-tls", action="store_true")
     options = parser.parse_args()
     os.makedirs(options.maildir, exist_ok=True)
     state = {"data": 0, "stored": 0}
@@ -91,6 +103,26 @@ def main():
         ok = auth_data.login == user.encode() and auth_data.password == password.encode()
         return AuthResult(success=ok, handled=False)
 
+    wire = os.path.join(options.maildir, "wire.jsonl")
+
+    def record(data, tls):
+        with open(wire, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"tls": tls, "data": data.decode("latin-1")}) + "\n")
+
+    class RecordingSMTP(SMTP):
+        def data_received(self, data):
+            record(data, bool(options.implicit_tls or self._tls_protocol is not None))
+            super().data_received(data)
+
+    class Silent(asyncio.Protocol):
+        def data_received(self, data):
+            record(data, bool(options.implicit_tls))
+
+    tls_context = None
+    if options.tls_cert:
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_context.load_cert_chain(options.tls_cert, options.tls_key)
+
     async def serve():
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,11 +131,15 @@ def main():
         loop = asyncio.get_running_loop()
         kwargs = {"decode_data": False, "hostname": "smtp.test"}
         if options.auth:
-            kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+            # aiosmtpd knows only STARTTLS as TLS: with implicit TLS it must be told AUTH needs no STARTTLS.
+            kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=options.starttls)
+        if options.starttls:
+            kwargs.update(tls_context=tls_context)
+        implicit = tls_context if options.implicit_tls else None
         if options.silent:
-            server = await loop.create_server(asyncio.Protocol, sock=sock)
+            server = await loop.create_server(Silent, sock=sock, ssl=implicit)
         else:
-            server = await loop.create_server(lambda: SMTP(Handler(), **kwargs), sock=sock)
+            server = await loop.create_server(lambda: RecordingSMTP(Handler(), **kwargs), sock=sock, ssl=implicit)
         print(sock.getsockname()[1], flush=True)
         await loop.run_in_executor(None, sys.stdin.read)
         server.close()
