@@ -184,7 +184,7 @@ struct ActorOption: ParsableArguments {
     var user: String
 
     var userID: UserID { UserID(rawValue: user) }
-    var actor: Actor { .user(userID, binding: nil) }
+    var actor: RegistrationActor { .user(userID, binding: nil) }
 
     func registration(in store: any RegistrationStore) async throws -> BusinessRegistration {
         guard let registration = try await store.registration(ofUser: userID) else {

@@ -133,7 +133,7 @@ struct CMSTests {
         #expect(openssl.status == 0, "\(openssl.output)")
         let reread = try CMSSignedData(bytes: Array("\n  \(pem)".utf8))
         #expect(reread.derEncoded == signed.derEncoded)
-        _ = try await reread.verify(content: content)
+        _ = try await reread.verifySignaturesOnly(content: content)
     }
 
     // MARK: openssl's signatures, checked by us
@@ -150,7 +150,7 @@ struct CMSTests {
         #expect(result.signers.first?.algorithm == .rsaPKCS1SHA256)
         #expect(result.signers.first?.signingTime != nil)
         if detached {
-            await #expect(throws: CardCredentialsError.cmsContentMissing) { try await signed.verify() }
+            await #expect(throws: CardCredentialsError.cmsContentMissing) { try await signed.verifySignaturesOnly() }
         }
     }
 
@@ -165,7 +165,7 @@ struct CMSTests {
         #expect(noAttributes.signerInfos.first?.hasSignedAttributes == false)
         _ = try await noAttributes.verify(content: content, validator: validator)
         await #expect(throws: CardCredentialsError.cmsSignatureInvalid) {
-            try await noAttributes.verify(content: content + [0])
+            try await noAttributes.verifySignaturesOnly(content: content + [0])
         }
 
         // -stream writes BER: indefinite lengths and the content as a constructed OCTET STRING.
@@ -175,7 +175,7 @@ struct CMSTests {
         #expect(fromBER.content == content)
 
         let sha512 = try opensslSign(detached: false, extra: ["-md", "sha512"])
-        let result = try await CMSSignedData(derEncoded: sha512).verify()
+        let result = try await CMSSignedData(derEncoded: sha512).verifySignaturesOnly()
         #expect(result.signers.first?.algorithm == .rsaPKCS1SHA512)
     }
 
@@ -187,20 +187,20 @@ struct CMSTests {
         var tampered = content
         tampered[3] ^= 0x01
         await #expect(throws: CardCredentialsError.cmsContentMismatch) {
-            try await signed.verify(content: tampered)
+            try await signed.verifySignaturesOnly(content: tampered)
         }
         #expect(try opensslVerify(signed.derEncoded, content: tampered).status != 0)
 
         let attached = try await CMSSignedData.sign(content, with: try cardSigner, detached: false)
         await #expect(throws: CardCredentialsError.cmsContentMismatch) {
-            try await attached.verify(content: tampered)
+            try await attached.verifySignaturesOnly(content: tampered)
         }
         // The content inside changed: flip a byte of the encapsulated content in the DER.
         var der = attached.derEncoded
         let start = try #require(Self.range(of: content, in: der))
         der[start + 3] ^= 0x01
         await #expect(throws: CardCredentialsError.cmsContentMismatch) {
-            try await CMSSignedData(derEncoded: der).verify()
+            try await CMSSignedData(derEncoded: der).verifySignaturesOnly()
         }
     }
 
@@ -212,7 +212,7 @@ struct CMSTests {
         var der = signed.derEncoded
         der[der.count - 10] ^= 0x01
         await #expect(throws: CardCredentialsError.cmsSignatureInvalid) {
-            try await CMSSignedData(derEncoded: der).verify(content: content)
+            try await CMSSignedData(derEncoded: der).verifySignaturesOnly(content: content)
         }
         #expect(try opensslVerify(der, content: content).status != 0)
 
@@ -223,7 +223,7 @@ struct CMSTests {
         let changed = try CMSSignedData(derEncoded: attributes)
         #expect(changed.signerInfos.first?.signingTime != Date(timeIntervalSince1970: 1_790_000_000))
         await #expect(throws: CardCredentialsError.cmsSignatureInvalid) {
-            try await changed.verify(content: content)
+            try await changed.verifySignaturesOnly(content: content)
         }
         #expect(try opensslVerify(attributes, content: content).status != 0)
     }
@@ -234,7 +234,7 @@ struct CMSTests {
         let liar = MismatchedSigner(certificate: fixtures.otherLeaf, key: try fileSigner)
         let signed = try await CMSSignedData.sign(content, with: liar)
         await #expect(throws: CardCredentialsError.cmsSignatureInvalid) {
-            try await signed.verify(content: content)
+            try await signed.verifySignaturesOnly(content: content)
         }
         #expect(try opensslVerify(signed.derEncoded, content: content).status != 0)
 
@@ -253,12 +253,12 @@ struct CMSTests {
         let bare = try CMSSignedData(derEncoded: try opensslSign(detached: true, extra: ["-nocerts"]))
         #expect(bare.certificates.isEmpty)
         await #expect(throws: CardCredentialsError.cmsSignerCertificateMissing) {
-            try await bare.verify(content: content)
+            try await bare.verifySignaturesOnly(content: content)
         }
         _ = try await bare.verify(
             content: content, certificates: [fixtures.rsaLeaf], validator: validator)
         await #expect(throws: CardCredentialsError.cmsSignerCertificateMissing) {
-            try await bare.verify(content: content, certificates: [fixtures.otherLeaf])
+            try await bare.verifySignaturesOnly(content: content, certificates: [fixtures.otherLeaf])
         }
     }
 

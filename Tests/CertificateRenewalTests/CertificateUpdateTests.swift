@@ -134,7 +134,7 @@ struct UpdateBench {
         let representative = try UserInformation(
             title: "代表取締役", name: "入札 太郎", postalCode: "1000013", address: "東京都千代田区霞が関1-1-1",
             phone: "03-1234-5678", fax: "03-1234-5679", mail: "taro@example.co.jp")
-        let portal = Actor.portal(operator: "test")
+        let portal = RegistrationActor.portal(operator: "test")
         var registration = try await service.commit(
             try await service.prepareRegistration(
                 of: business, representative: representative, certificate: try RenewalBench.certificate(of: oldCard),

@@ -147,7 +147,7 @@ struct RegistrationRightsTests {
         let (registration, _, _) = try await bench.registered()
         let representative = registration.representative!.id
         let agent = try #require(registration.users.first { $0.role == .agent }).id
-        let asAgent = Actor.user(agent, binding: nil)
+        let asAgent = RegistrationActor.user(agent, binding: nil)
         let other = try bench.credential(name: "代理 花子")
 
         let cases: [(RegistrationChange, RegistrationError?)] = [
@@ -198,7 +198,7 @@ struct RegistrationRightsTests {
         let bench = try ServiceTestBench()
         defer { bench.remove() }
         let (registration, _, _) = try await bench.registered()
-        let representative = Actor.user(registration.representative!.id, binding: nil)
+        let representative = RegistrationActor.user(registration.representative!.id, binding: nil)
         let agent = try #require(registration.users.first { $0.role == .agent }).id
         for change: RegistrationChange in [
             .updateBusinessInformation(try ServiceTestBench.business(corporateNumber: "7123456789012")),

@@ -19,26 +19,28 @@ public struct CMSVerifiedSigner: Sendable {
     public let algorithm: SigningAlgorithm
     /// The signing-time attribute, if present (the signer's own clock, not a trusted time stamp).
     public let signingTime: Date?
-    /// The chain from the certificate to a trust anchor, when a validator was given; otherwise empty.
+    /// The chain from the certificate to a trust anchor; empty after
+    /// ``CMSSignedData/verifySignaturesOnly(content:certificates:)``, which trusts no one.
     public let chain: [Certificate]
 }
 
 extension CMSSignedData {
-    /// Checks every signature of the SignedData, and optionally the signers' certificates.
+    /// Checks every signature of the SignedData and that each signer's certificate is trusted.
     ///
     /// For each SignerInfo: the signer's certificate is found (in the SignedData or in `certificates`); with
     /// signed attributes, the content-type attribute must match, the message-digest attribute must equal the
     /// content's digest, an ESS signing-certificate-v2 attribute must name that certificate, and the signature
-    /// must verify over the DER `SET OF` attributes; without them, over the content itself. With a `validator`,
-    /// the certificate must then be valid for `purpose` at `time` (the SignedData's certificates are offered
-    /// as intermediates).
+    /// must verify over the DER `SET OF` attributes; without them, over the content itself. The certificate must
+    /// then be valid for `purpose` at `time` under `validator` (the SignedData's certificates are offered as
+    /// intermediates). Trust is required: a signature made with any self-signed certificate verifies
+    /// mathematically, so a check without trust anchors is a separate call,
+    /// ``verifySignaturesOnly(content:certificates:)``, whose name says what it does not check.
     ///
     /// - Parameters:
     ///   - content: The signed content, required for a detached signature; for an attached one it must equal
     ///     the content inside when given.
     ///   - certificates: Extra certificates in which to look for the signer (when the SignedData has none).
-    ///   - validator: Trust anchors, CRLs and rules for the signer's certificate; `nil` checks the signatures
-    ///     only.
+    ///   - validator: Trust anchors, CRLs and rules for the signer's certificate.
     ///   - purpose: What the signer's certificate must allow.
     ///   - time: The validation time.
     /// - Throws: ``CardCredentialsError/cmsContentMissing``, ``CardCredentialsError/cmsContentMismatch``,
@@ -46,8 +48,30 @@ extension CMSSignedData {
     ///   ``CardCredentialsError/cmsSignerNotTrusted(_:)``, ``CardCredentialsError/malformedCMS(_:)``.
     public func verify(
         content: [UInt8]? = nil, certificates: [Certificate] = [],
-        validator: CertificateValidator? = nil, purpose: CertificatePurpose = .signing,
+        validator: CertificateValidator, purpose: CertificatePurpose = .signing,
         at time: Date = Date()
+    ) async throws(CardCredentialsError) -> CMSVerification {
+        try await check(content: content, certificates: certificates, trust: (validator, purpose, time))
+    }
+
+    /// Checks every signature of the SignedData, and nothing about who made them: any certificate, self-signed
+    /// or expired, that the signature matches is accepted. For tests and for callers that check trust
+    /// themselves; a document's recipient calls ``verify(content:certificates:validator:purpose:at:)``.
+    ///
+    /// - Parameters:
+    ///   - content: The signed content, required for a detached signature.
+    ///   - certificates: Extra certificates in which to look for the signer.
+    /// - Throws: As ``verify(content:certificates:validator:purpose:at:)``, but never
+    ///   ``CardCredentialsError/cmsSignerNotTrusted(_:)``.
+    public func verifySignaturesOnly(content: [UInt8]? = nil, certificates: [Certificate] = [])
+        async throws(CardCredentialsError) -> CMSVerification
+    {
+        try await check(content: content, certificates: certificates, trust: nil)
+    }
+
+    private func check(
+        content: [UInt8]?, certificates: [Certificate],
+        trust: (validator: CertificateValidator, purpose: CertificatePurpose, time: Date)?
     ) async throws(CardCredentialsError) -> CMSVerification {
         let signedContent: [UInt8]
         switch (self.content, content) {
@@ -67,7 +91,7 @@ extension CMSSignedData {
             let certificate = try checkSignature(
                 of: info, content: signedContent, extra: certificates)
             var chain: [Certificate] = []
-            if let validator {
+            if let (validator, purpose, time) = trust {
                 var withIntermediates = validator
                 withIntermediates.intermediates += self.certificates + certificates
                 let result = await withIntermediates.validate(certificate, for: purpose, at: time)

@@ -36,7 +36,7 @@ import X509
 ///   certificate's holder (氏名, and 所在地 where the old one had it); a My Number certificate the same name and
 ///   date of birth.
 /// - ``update()`` commits `RegistrationChange.replaceCertificate` with the GEPS hand-over and the completion mail.
-///   The actor is `Actor.portal(operator:)`, not the user: no one is logged in, and the user's certificate may be
+///   The actor is `RegistrationActor.portal(operator:)`, not the user: no one is logged in, and the user's certificate may be
 ///   expired, which the rights check of a user would refuse. The flow proved possession of the registered
 ///   certificate itself, which is what that check stands for.
 ///
@@ -49,7 +49,7 @@ public actor CertificateUpdate {
     public nonisolated let environment: LifecycleEnvironment
     /// The link to JPKI for My Number cards (nil: the My Number card cannot be updated here).
     public nonisolated let linkage: (any JPKILinkageService)?
-    /// The operator name the commit is recorded under (`Actor.portal(operator:)`).
+    /// The operator name the commit is recorded under (`RegistrationActor.portal(operator:)`).
     public nonisolated let operatorName: String
 
     /// What the front end shows and asks now.
@@ -226,7 +226,7 @@ public actor CertificateUpdate {
     // MARK: 4. Confirmation
 
     /// 更新実行: commits the update — the old binding superseded, the new one active, the GEPS hand-over and the
-    /// completion mail — in one transaction, as `Actor.portal(operator:)` (see the type's documentation).
+    /// completion mail — in one transaction, as `RegistrationActor.portal(operator:)` (see the type's documentation).
     ///
     /// Next step: ``CertificateUpdateStep/completed(_:)``. When the registration changed since the confirmation
     /// (another change won) or the confirmation waited too long, nothing is stored and the flow starts over. When

@@ -29,7 +29,7 @@ import X509
 ///   certificate JPKI revoked needs 電子証明書更新 first), and its key signs a challenge. The
 ///   ``ElectronicPOAProvider`` returns the fresh power of attorney; it must name the registered business (委任者)
 ///   and the agent (受任者) and be in force now. The change is
-///   `RegistrationChange.renewPowerOfAttorney`, made by the agent (`Actor.user`): the rights allow an agent whose
+///   `RegistrationChange.renewPowerOfAttorney`, made by the agent (`RegistrationActor.user`): the rights allow an agent whose
 ///   power of attorney expired exactly this.
 /// - Deletion: the authentication key (4-digit PIN) signs a challenge, its certificate must be valid, and JPKI
 ///   (``JPKILinkageService/signingCertificate(pairedWithAuthenticationCertificate:issuer:)``) must pair it with

@@ -68,7 +68,7 @@ public struct EnrolledCertificate: Sendable, Hashable {
 /// that comes back is checked (same key, one year, a chain the validator trusts), bound to the user and kept as a
 /// PKCS#12 file.
 ///
-/// The binding is made by `Actor.portal(operator:)` (Registration): the user has no active certificate to act
+/// The binding is made by `RegistrationActor.portal(operator:)` (Registration): the user has no active certificate to act
 /// with (the administrator revoked it), so the flow itself is the proof — passwords and a single-use code the
 /// logged-on administrator issued.
 public actor CertificateEnrollment {

@@ -37,7 +37,7 @@ import Registration
 ///   withdrawn: ``back()`` throws ``LifecycleError/revocationAlreadySubmitted``.
 /// - After the receipt, when the certificate is registered with the portal of the environment, its binding is
 ///   recorded as revoked (`RegistrationChange.markCertificateRevoked`) so the card can no longer log in. The
-///   flow acts as the portal itself (`Actor.portal(operator:)`, ``portalOperator``): it proved possession of the
+///   flow acts as the portal itself (`RegistrationActor.portal(operator:)`, ``portalOperator``): it proved possession of the
 ///   card and the CA accepted the revocation; the holder's own rights (an agent's expired power of attorney) do
 ///   not stop the record of a revocation.
 ///

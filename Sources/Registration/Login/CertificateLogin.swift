@@ -71,7 +71,7 @@ public struct LoginSession: Sendable, Hashable {
     public var authenticatedAt: Date
 
     /// The actor for changes made in this session.
-    public var actor: Actor { .user(userID, binding: bindingID) }
+    public var actor: RegistrationActor { .user(userID, binding: bindingID) }
 }
 
 /// Certificate login: the portal issues a single-use challenge that expires; the user signs it with the card or

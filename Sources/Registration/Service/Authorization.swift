@@ -8,7 +8,7 @@ enum Authorization {
     /// least one of its certificates) is active; an agent whose power of attorney expired may only renew it or
     /// delete itself; then the rights matrix, with "own record" meaning the user the change is about.
     static func check(
-        _ actor: Actor, may change: RegistrationChange, in registration: BusinessRegistration, at date: Date
+        _ actor: RegistrationActor, may change: RegistrationChange, in registration: BusinessRegistration, at date: Date
     )
         throws(RegistrationError)
     {

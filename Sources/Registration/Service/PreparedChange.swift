@@ -8,7 +8,7 @@ public struct PreparedChange: Sendable, Hashable {
     /// The change.
     public let change: PreparedKind
     /// Who makes it.
-    public let actor: Actor
+    public let actor: RegistrationActor
     /// The confirmation screen.
     public let review: ChangeReview
     /// The registration as it was read (its version is the one the commit expects).

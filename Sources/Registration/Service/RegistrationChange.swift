@@ -76,7 +76,7 @@ public enum RegistrationChange: Sendable, Hashable {
 }
 
 /// Who makes a change.
-public enum Actor: Sendable, Hashable, CustomStringConvertible {
+public enum RegistrationActor: Sendable, Hashable, CustomStringConvertible {
     /// A user of the business, logged in with the certificate of `binding` (nil: any active certificate of the
     /// user, for back-office tools that act for a user).
     case user(UserID, binding: BindingID?)

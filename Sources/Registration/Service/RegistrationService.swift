@@ -43,7 +43,7 @@ public struct RegistrationService: Sendable {
     /// registration per business).
     public func prepareRegistration(
         of business: BusinessInformation, representative: UserInformation, certificate: Certificate,
-        kind: CredentialKind, by actor: Actor
+        kind: CredentialKind, by actor: RegistrationActor
     ) async throws(RegistrationError) -> PreparedChange {
         guard case .portal = actor else {
             throw .changeNotAllowed("a new business is registered by the portal (新規登録), not by a user")
@@ -77,7 +77,7 @@ public struct RegistrationService: Sendable {
 
     /// Prepares a change: reads the registration, checks the actor's rights and the input, and computes the
     /// registration after the change and its confirmation screen. Nothing is stored.
-    public func prepare(_ change: RegistrationChange, to business: BusinessID, by actor: Actor)
+    public func prepare(_ change: RegistrationChange, to business: BusinessID, by actor: RegistrationActor)
         async throws(RegistrationError) -> PreparedChange
     {
         guard let registration = try await store.registration(business) else { throw .businessNotFound(business) }
