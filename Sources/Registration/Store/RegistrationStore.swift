@@ -133,7 +133,7 @@ public protocol RegistrationStore: Sendable {
 
 extension OutboxMessage {
     /// The message put back in the queue at `date`.
-    mutating func requeue(at date: Date) {
+    package mutating func requeue(at date: Date) {
         state = .pending
         attempts = 0
         nextAttemptAt = date

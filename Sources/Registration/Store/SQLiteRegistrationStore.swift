@@ -462,21 +462,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// Rebuilds a value through its checking initialiser; a stored value that no longer passes is a typed error
     /// naming the table and the field's column (never the value).
     private static func checked<Value>(_ table: String, _ make: () throws -> Value) throws -> Value {
-        do { return try make() } catch let error as RegistrationError {
-            switch error {
-            case .storeFailure, .storeUnreadable: throw error
-            case .invalidField(let field, let reason):
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: StoredRow.column(ofField: field),
-                    reason: "the stored value no longer passes the check of \(field) (\(reason))")
-            case .corporateNumberFormat, .corporateNumberCheckDigit:
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: "corporate_number", reason: "the stored 法人番号 is not valid")
-            default:
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: "?", reason: "a stored field no longer passes its check")
-            }
-        }
+        try StoredField.checked(table, make)
     }
 
     private static func loadRegistration(_ id: BusinessID, _ db: Database) throws -> BusinessRegistration? {
