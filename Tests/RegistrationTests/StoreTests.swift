@@ -9,14 +9,18 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible
     case inMemory
     case sqliteFile
     case sqliteMemory
+    /// A PostgreSQL store in a schema of its own (see ``PostgresTestDatabase``): never skipped, a test fails when
+    /// the server cannot be reached.
+    case postgres
 
     var testDescription: String { rawValue }
 
-    func make() throws -> any RegistrationStore {
+    func make() async throws -> any RegistrationStore {
         switch self {
         case .inMemory: InMemoryRegistrationStore()
         case .sqliteFile: try SQLiteRegistrationStore(path: try StoreTests.temporaryPath())
         case .sqliteMemory: try SQLiteRegistrationStore.inMemory()
+        case .postgres: try await PostgresTestDatabase.store()
         }
     }
 }
@@ -43,7 +47,7 @@ struct StoreTests {
 
     @Test("a full registration reads back equal, by every query", arguments: StoreUnderTest.allCases)
     func roundTrip(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
 
@@ -63,7 +67,7 @@ struct StoreTests {
 
     @Test("a change replaces the registration's rows: removed ones are gone", arguments: StoreUnderTest.allCases)
     func changeReplacesRows(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
 
@@ -100,7 +104,7 @@ struct StoreTests {
 
     @Test("registrations are listed in order of registration", arguments: StoreUnderTest.allCases)
     func registrationsInOrder(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let later = try Sample.simpleRegistration(name: "後の商事", at: Sample.at(100))
         let earlier = try Sample.simpleRegistration(name: "先の商事", at: Sample.at(50))
         let sameMoment = try Sample.simpleRegistration(name: "同時の商事", at: Sample.at(100))
@@ -114,7 +118,7 @@ struct StoreTests {
 
     @Test("a stale commit is refused and writes nothing", arguments: StoreUnderTest.allCases)
     func staleCommit(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
         let second = try Sample.nextVersion(of: first)
@@ -151,7 +155,7 @@ struct StoreTests {
 
     @Test("a new registration stored twice is refused", arguments: StoreUnderTest.allCases)
     func newRegistrationTwice(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
         var again = registration
@@ -167,7 +171,7 @@ struct StoreTests {
 
     @Test("a commit whose version is not the expected one plus one is refused", arguments: StoreUnderTest.allCases)
     func versionNotNext(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         registration.version = 2
         var commit = Sample.newRegistrationCommit(registration)
@@ -181,7 +185,7 @@ struct StoreTests {
     @Test(
         "a commit whose parts name another business, or a missing user, is refused", arguments: StoreUnderTest.allCases)
     func inconsistentCommit(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.simpleRegistration()
         var foreignRecord = Sample.newRegistrationCommit(registration)
         foreignRecord.record.businessID = BusinessID.random()
@@ -199,7 +203,7 @@ struct StoreTests {
 
     @Test("ten concurrent commits over one version: exactly one wins", arguments: StoreUnderTest.allCases)
     func concurrentCommits(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
         let contenders = try (0..<10).map { index in
@@ -238,7 +242,7 @@ struct StoreTests {
 
     @Test("an active certificate cannot be bound in a second registration", arguments: StoreUnderTest.allCases)
     func activeFingerprintInTwoRegistrations(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         try await store.commit(Sample.newRegistrationCommit(first))
         let card = first.bindings[0]
@@ -281,7 +285,7 @@ struct StoreTests {
 
     @Test("a certificate active twice in one registration is refused", arguments: StoreUnderTest.allCases)
     func activeFingerprintTwiceInOne(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         let agent = try Sample.agent(at: Sample.epoch)
         registration.users.append(agent)
@@ -297,7 +301,7 @@ struct StoreTests {
 
     @Test("a record identifier of another registration is refused", arguments: StoreUnderTest.allCases)
     func identifiersAreUnique(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         try await store.commit(Sample.newRegistrationCommit(first))
 
@@ -324,7 +328,7 @@ struct StoreTests {
 
     @Test("the history lists the commits oldest first", arguments: StoreUnderTest.allCases)
     func historyOrder(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         let other = try Sample.simpleRegistration(name: "他の商事")
         var records: [ChangeRecord] = []
@@ -349,7 +353,7 @@ struct StoreTests {
 
     @Test("a login challenge is taken once; expired ones are purged", arguments: StoreUnderTest.allCases)
     func challenges(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let challenge = LoginChallenge(
             id: "a1b2", nonce: (0..<32).map { UInt8($0 * 7 & 0xFF) }, issuedAt: Sample.epoch, expiresAt: Sample.at(300))
         try await store.insert(challenge)
@@ -380,7 +384,7 @@ struct StoreTests {
         "the outbox leases due messages, waits for the message before, records outcomes",
         arguments: StoreUnderTest.allCases)
     func outbox(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         let firstCommit = Sample.newRegistrationCommit(first, at: Sample.at(0))
         try await store.commit(firstCommit)
