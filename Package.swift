@@ -181,8 +181,8 @@ let package = Package(
         .executableTarget(
             name: "portal",
             dependencies: [
-                "Registration", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
-                "CardSimulator",
+                "Registration", "RegistrationPostgres", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC",
+                "ISO7816", "ToolSupport", "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -50,7 +50,7 @@ struct Register: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service(.createIfMissing)
+            let service = try await storage.service(.createIfMissing)
             let prepared = try await service.prepareRegistration(
                 of: try business.information(), representative: try user.information(),
                 certificate: try await source.certificate(), kind: source.kind,
@@ -289,7 +289,7 @@ struct List: AsyncParsableCommand {
                 }
             }
             if rows.isEmpty {
-                print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+                print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
             } else {
                 print(TerminalText.table(rows))
             }
@@ -305,7 +305,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let store = try storage.store()
+            let store = try await storage.store()
             let registration =
                 id.hasPrefix("U-")
                 ? try await store.registration(ofUser: UserID(rawValue: id))
@@ -331,7 +331,7 @@ struct Login: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let login = CertificateLogin(store: try storage.store(), validator: try checks.validator())
+            let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
             let challenge = try await login.issueChallenge()
             let session = try await login.login(try await source.answer(challenge))
             print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
@@ -367,7 +367,7 @@ struct OutboxCommand: AsyncParsableCommand {
                     ])
                 }
                 if rows.isEmpty {
-                    print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+                    print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
                 } else {
                     print(TerminalText.table(rows))
                 }
@@ -449,7 +449,7 @@ extension OutboxCommand {
                     security: try security(for: host), trustedCAFile: smtpCAFile,
                     allowPlaintextAuthentication: allowPlaintextAuth)
                 let dispatcher = OutboxDispatcher(
-                    store: try storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
+                    store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
                 let report = try await dispatcher.deliverDue(limit: limit)
                 print(report)
                 let failed = report.lines.filter {
