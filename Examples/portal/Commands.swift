@@ -274,13 +274,35 @@ struct QualificationCommand: AsyncParsableCommand {
 }
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the registered businesses and their users.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the registered businesses and their users.",
+        discussion: """
+            In order of registration. With --limit, one page: the last line names the business to give to --after \
+            for the next page.
+            """)
     @OptionGroup var storage: StoreOptions
+    @Option(help: "At most this many businesses (a page).") var limit: Int?
+    @Option(help: "Start after this business (B-…), the last of the previous page.") var after: String?
+    @Option(help: "Only businesses whose name (商号又は名称) contains this text.") var name: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit is a number of businesses, 1 or more.") }
+    }
 
     func run() async throws {
         await reportingErrors {
             var rows: [[String]] = []
-            for registration in try await storage.store().registrations() {
+            let store = try await storage.store()
+            let registrations =
+                if limit != nil || after != nil || name != nil {
+                    try await store.registrations(
+                        RegistrationPage(
+                            limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
+                    )
+                } else {
+                    try await store.registrations()
+                }
+            for registration in registrations {
                 for user in registration.users {
                     rows.append([
                         registration.id.rawValue, registration.business.name, user.id.rawValue,
@@ -292,6 +314,9 @@ struct List: AsyncParsableCommand {
                 print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
             } else {
                 print(TerminalText.table(rows))
+            }
+            if let limit, registrations.count == limit, let last = registrations.last {
+                print("次のページ (next page): --after \(last.id)")
             }
         }
     }

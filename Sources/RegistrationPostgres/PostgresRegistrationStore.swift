@@ -166,6 +166,30 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
+    public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
+        guard page.limit > 0 else { return [] }
+        return try await transaction("reading a page of the registrations") { connection, logger in
+            // After the given registration in (registered_at, number) order (an unknown one gives no page); the
+            // name filter by position, so that % and _ in it are plain text.
+            let after = page.after?.rawValue
+            let text = page.nameContaining.flatMap { $0.isEmpty ? nil : $0 }
+            var ids: [String] = []
+            for try await (id) in try await connection.query(
+                """
+                SELECT id FROM business
+                WHERE (\(after)::text IS NULL
+                        OR (registered_at, number) > (SELECT registered_at, number FROM business WHERE id = \(after)))
+                    AND (\(text)::text IS NULL OR strpos(name, \(text)) > 0)
+                ORDER BY registered_at, number
+                LIMIT \(page.limit)
+                """, logger: logger
+            ).decode(String.self) {
+                ids.append(id)
+            }
+            return try await Self.loadRegistrations(ids, connection, logger)
+        }
+    }
+
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
         try await transaction("reading the history of \(id)") { connection, logger in
             try await Self.rows(

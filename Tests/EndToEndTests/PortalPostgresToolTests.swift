@@ -55,7 +55,10 @@ struct PortalPostgresToolTests {
             (["list", "--db", address], [String: String]()), (["outbox", "list"], ["DATABASE_URL": address]),
             (["show", "B-NOBODY", "--db", address], [:]),
         ] {
+            let started = ContinuousClock.now
             let result = try await Tools.run("portal", arguments, environment: environment)
+            // At once: a refused connection is said, not retried for a minute as a connection pool would.
+            #expect(ContinuousClock.now - started < .seconds(20))
             #expect(result.status == 2, "\(arguments): \(result.error)")
             #expect(result.error.contains("cannot be reached"), "\(result.error)")
             #expect(result.error.contains("postgres://user@127.0.0.1:1/x"), "\(result.error)")

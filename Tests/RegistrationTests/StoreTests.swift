@@ -114,6 +114,41 @@ struct StoreTests {
         #expect(try await store.registrations().map(\.id) == [earlier.id, later.id, sameMoment.id])
     }
 
+    @Test(
+        "registrations are read in pages, in order of registration, filtered by name",
+        arguments: StoreUnderTest.allCases)
+    func registrationPages(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        var stored: [BusinessRegistration] = []
+        for index in 0..<7 {
+            // Two at each moment: the order within one moment is the order of storing.
+            let name = index % 3 == 0 ? "北の商事\(index)" : "南の商事\(index)"
+            let registration = try Sample.simpleRegistration(name: name, at: Sample.at(Double(index / 2)))
+            try await store.commit(Sample.newRegistrationCommit(registration))
+            stored.append(registration)
+        }
+        var pages: [[BusinessID]] = []
+        var after: BusinessID?
+        while true {
+            let page = try await store.registrations(RegistrationPage(limit: 3, after: after))
+            if page.isEmpty { break }
+            pages.append(page.map(\.id))
+            after = page.last?.id
+        }
+        #expect(pages.map(\.count) == [3, 3, 1])
+        #expect(pages.flatMap { $0 } == stored.map(\.id))
+
+        let north = try await store.registrations(RegistrationPage(limit: 10, nameContaining: "北の"))
+        #expect(north.map(\.business.name) == ["北の商事0", "北の商事3", "北の商事6"])
+        let afterFirstNorth = try await store.registrations(
+            RegistrationPage(limit: 1, after: north[0].id, nameContaining: "北の"))
+        #expect(afterFirstNorth.map(\.id) == [north[1].id])
+        // % and _ are plain text, an unknown business gives no page, a limit of 0 nothing.
+        #expect(try await store.registrations(RegistrationPage(limit: 10, nameContaining: "%")).isEmpty)
+        #expect(try await store.registrations(RegistrationPage(limit: 10, after: BusinessID.random())).isEmpty)
+        #expect(try await store.registrations(RegistrationPage(limit: 0)).isEmpty)
+    }
+
     // MARK: Versions
 
     @Test("a stale commit is refused and writes nothing", arguments: StoreUnderTest.allCases)

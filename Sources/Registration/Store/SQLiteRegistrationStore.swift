@@ -177,6 +177,29 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
+    public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
+        guard page.limit > 0 else { return [] }
+        return try await read("reading a page of the registrations") { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let after = page.after {
+                // After the given registration in (registered_at, number) order; an unknown one gives no page.
+                conditions.append(
+                    "(registered_at, number) > (SELECT registered_at, number FROM business WHERE id = ?)")
+                arguments += [after.rawValue]
+            }
+            if let text = page.nameContaining, !text.isEmpty {
+                conditions.append("instr(name, ?) > 0")
+                arguments += [text]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM business \(filter) ORDER BY registered_at, number LIMIT ?",
+                arguments: arguments + [page.limit])
+            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+        }
+    }
+
     public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
         -> BusinessRegistration?
     {
