@@ -182,16 +182,39 @@ struct PostgresStoreTests {
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
         // Another server holds the business row, so the commit waits on its UPDATE; then its connection is killed.
-        let admin = try await PostgresTestDatabase.store(schema: configuration.schema)
+        // Each step waits for the one before (up to 20 s), so a loaded machine changes the timing, not the outcome.
+        var adminConfiguration = try PostgresTestDatabase.configuration(schema: configuration.schema)
+        adminConfiguration.applicationName = "pi-test-admin-\(UUID().uuidString.prefix(8))"
+        let admin = try await PostgresRegistrationStore(adminConfiguration)
         let next = try Sample.nextVersion(of: first)
         let name = configuration.applicationName
         async let locked: Void = admin.execute(
-            sql: "SELECT 1 FROM business FOR UPDATE", "SELECT pg_sleep(1)",
+            sql: "SELECT 1 FROM business FOR UPDATE",
             """
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE application_name = '\(name)' AND pid <> pg_backend_pid() AND state <> 'idle'
+            DO $$ DECLARE waiting int; BEGIN
+                FOR attempt IN 1..400 LOOP
+                    PERFORM pg_stat_clear_snapshot();
+                    SELECT count(*) INTO waiting FROM pg_stat_activity
+                        WHERE application_name = '\(name)' AND wait_event_type = 'Lock';
+                    EXIT WHEN waiting > 0;
+                    PERFORM pg_sleep(0.05);
+                END LOOP;
+                PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE application_name = '\(name)' AND wait_event_type = 'Lock';
+            END $$
             """)
-        try await Task.sleep(for: .milliseconds(300))
+        // The commit starts once the row is held: when the admin's connection runs its waiting loop.
+        let watcher = try await PostgresTestDatabase.store()
+        for _ in 0..<400 {
+            let holding = try await watcher.text(
+                sql: """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE application_name = '\(adminConfiguration.applicationName)' AND query LIKE 'DO $$%'
+                        AND state = 'active'
+                    """)
+            if holding != "0" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let error = await StoreTests.outcome { () async throws(RegistrationError) in
             try await store.commit(Sample.change(of: next, at: Sample.at(1)))
         }
