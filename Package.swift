@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "CardCredentials", targets: ["CardCredentials"]),
         .library(name: "JPKI", targets: ["JPKI"]),
         .library(name: "Registration", targets: ["Registration"]),
+        // The PostgreSQL store, a product of its own: SQLite users do not build postgres-nio.
+        .library(name: "RegistrationPostgres", targets: ["RegistrationPostgres"]),
         .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
         .executable(name: "cardtool", targets: ["cardtool"]),
@@ -26,6 +28,7 @@ let package = Package(
         .executable(name: "portal", targets: ["portal"]),
         .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
         .executable(name: "credentials-benchmark", targets: ["credentials-benchmark"]),
+        .executable(name: "store-benchmark", targets: ["store-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -34,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // `swift package generate-documentation`: the DocC catalogs with their snippets (Snippets/).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
@@ -97,6 +101,16 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RegistrationPostgres",
+            dependencies: [
+                "Registration",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -167,8 +181,8 @@ let package = Package(
         .executableTarget(
             name: "portal",
             dependencies: [
-                "Registration", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC", "ISO7816", "ToolSupport",
-                "CardSimulator",
+                "Registration", "RegistrationPostgres", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC",
+                "ISO7816", "ToolSupport", "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -201,6 +215,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "store-benchmark",
+            dependencies: [
+                "Registration", "RegistrationPostgres",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/store-benchmark",
+            swiftSettings: strict
+        ),
+
         // Tests.
         .testTarget(name: "ISO7816Tests", dependencies: ["ISO7816"], swiftSettings: strict),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC", "ISO7816"], swiftSettings: strict),
@@ -226,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "RegistrationTests",
             dependencies: [
-                "Registration", "CardCredentials", "CardSimulator",
+                "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -138,7 +138,7 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try await storage.service()
             let environment = try lifecycle.environment(service)
             let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
             let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil

@@ -50,7 +50,7 @@ struct Register: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service(.createIfMissing)
+            let service = try await storage.service(.createIfMissing)
             let prepared = try await service.prepareRegistration(
                 of: try business.information(), representative: try user.information(),
                 certificate: try await source.certificate(), kind: source.kind,
@@ -274,13 +274,35 @@ struct QualificationCommand: AsyncParsableCommand {
 }
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the registered businesses and their users.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the registered businesses and their users.",
+        discussion: """
+            In order of registration. With --limit, one page: the last line names the business to give to --after \
+            for the next page.
+            """)
     @OptionGroup var storage: StoreOptions
+    @Option(help: "At most this many businesses (a page).") var limit: Int?
+    @Option(help: "Start after this business (B-…), the last of the previous page.") var after: String?
+    @Option(help: "Only businesses whose name (商号又は名称) contains this text.") var name: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit is a number of businesses, 1 or more.") }
+    }
 
     func run() async throws {
         await reportingErrors {
             var rows: [[String]] = []
-            for registration in try await storage.store().registrations() {
+            let store = try await storage.store()
+            let registrations =
+                if limit != nil || after != nil || name != nil {
+                    try await store.registrations(
+                        RegistrationPage(
+                            limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
+                    )
+                } else {
+                    try await store.registrations()
+                }
+            for registration in registrations {
                 for user in registration.users {
                     rows.append([
                         registration.id.rawValue, registration.business.name, user.id.rawValue,
@@ -289,9 +311,12 @@ struct List: AsyncParsableCommand {
                 }
             }
             if rows.isEmpty {
-                print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+                print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
             } else {
                 print(TerminalText.table(rows))
+            }
+            if let limit, registrations.count == limit, let last = registrations.last {
+                print("次のページ (next page): --after \(last.id)")
             }
         }
     }
@@ -305,7 +330,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let store = try storage.store()
+            let store = try await storage.store()
             let registration =
                 id.hasPrefix("U-")
                 ? try await store.registration(ofUser: UserID(rawValue: id))
@@ -331,7 +356,7 @@ struct Login: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let login = CertificateLogin(store: try storage.store(), validator: try checks.validator())
+            let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
             let challenge = try await login.issueChallenge()
             let session = try await login.login(try await source.answer(challenge))
             print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
@@ -367,7 +392,7 @@ struct OutboxCommand: AsyncParsableCommand {
                     ])
                 }
                 if rows.isEmpty {
-                    print("登録されている事業者はありません (no business is registered in \(storage.db)).")
+                    print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
                 } else {
                     print(TerminalText.table(rows))
                 }
@@ -449,7 +474,7 @@ extension OutboxCommand {
                     security: try security(for: host), trustedCAFile: smtpCAFile,
                     allowPlaintextAuthentication: allowPlaintextAuth)
                 let dispatcher = OutboxDispatcher(
-                    store: try storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
+                    store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
                 let report = try await dispatcher.deliverDue(limit: limit)
                 print(report)
                 let failed = report.lines.filter {

@@ -198,7 +198,7 @@ struct ActorOption: ParsableArguments {
     func commit(
         storage: StoreOptions, yes: Bool, _ make: (BusinessRegistration) async throws -> RegistrationChange
     ) async throws {
-        let service = try storage.service()
+        let service = try await storage.service()
         let registration = try await self.registration(in: service.store)
         let prepared = try await service.prepare(try await make(registration), to: registration.id, by: actor)
         try await Screens.confirmAndCommit(prepared, service: service, yes: yes)

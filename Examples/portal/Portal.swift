@@ -1,4 +1,4 @@
-// portal: a small back office over a SQLite file — register businesses and their people, bind certificates, update
+// portal: a small back office over a SQLite file or a PostgreSQL database — register businesses and their people, bind certificates, update
 // information as a given user (the rights decide), log in with a card, and deliver the outbox. A thin example over
 // the Registration, CardCredentials, JPKI and PCSC modules.
 
@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Registration
+import RegistrationPostgres
 import ToolSupport
 
 @main
@@ -51,16 +52,40 @@ struct Portal: AsyncParsableCommand {
 }
 
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite file of the portal (created by register; other commands need it).")
-    var db = "portal.sqlite"
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The portal's database: an SQLite file (created by register; other commands need it), or a PostgreSQL "
+                + "URL postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (parts left out come from libpq's PG* "
+                + "variables; the password is best given in PGPASSWORD). Default: $DATABASE_URL when set, else "
+                + "portal.sqlite.",
+            valueName: "path-or-url"))
+    var db: String?
 
-    /// The store; only `register` creates the file, so that a mistyped path is said, not made into a database.
-    func store(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) throws -> SQLiteRegistrationStore {
-        try SQLiteRegistrationStore(path: db, mode: mode)
+    /// The database's address: `--db`, else `DATABASE_URL`, else `portal.sqlite`.
+    var address: String {
+        db ?? ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "portal.sqlite"
     }
 
-    func service(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) throws -> RegistrationService {
-        RegistrationService(store: try store(mode), portal: try portalProfile())
+    /// The address as it may be printed: a PostgreSQL URL without its password.
+    var displayAddress: String {
+        let address = address
+        guard PostgresStoreConfiguration.isPostgresURL(address) else { return address }
+        return (try? PostgresStoreConfiguration(url: address).description) ?? "the PostgreSQL database"
+    }
+
+    /// The store; for SQLite only `register` creates the file, so that a mistyped path is said, not made into a
+    /// database. A PostgreSQL database is migrated by whichever command connects first.
+    func store(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) async throws -> any RegistrationStore {
+        let address = address
+        if PostgresStoreConfiguration.isPostgresURL(address) {
+            return try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: address))
+        }
+        return try SQLiteRegistrationStore(path: address, mode: mode)
+    }
+
+    func service(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) async throws -> RegistrationService {
+        RegistrationService(store: try await store(mode), portal: try portalProfile())
     }
 }
 

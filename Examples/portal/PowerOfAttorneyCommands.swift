@@ -79,7 +79,7 @@ struct PowerOfAttorneyCommand: AsyncParsableCommand {
 
         func run() async throws {
             await reportingErrors {
-                let service = try storage.service()
+                let service = try await storage.service()
                 let flow = try await agent.flow(
                     service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
                 try await flow.open()
@@ -129,7 +129,7 @@ struct AgentDeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try await storage.service()
             let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
             try await flow.open()
             await ExpiredAgentOptions.showExpiredNotice(of: flow)

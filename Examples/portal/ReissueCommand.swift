@@ -64,7 +64,7 @@ struct ReissueContract: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try await storage.service()
             let adminID = UserID(rawValue: administrator)
             guard let registration = try await service.store.registration(ofUser: adminID) else {
                 throw RegistrationError.userNotFound(adminID)
@@ -110,7 +110,7 @@ struct ReissueRequest: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let desk = try options.desk(service: try storage.service())
+            let desk = try options.desk(service: try await storage.service())
             let flow = CertificateReissue(desk: desk)
             let answer = try await source.answer(try await flow.challenge())
             try await flow.logOn(
@@ -157,7 +157,7 @@ struct ReissueEnroll: AsyncParsableCommand {
             guard !FileManager.default.fileExists(atPath: out) else {
                 throw ValidationError("\(out) exists already; choose another --out.")
             }
-            let flow = CertificateEnrollment(desk: try options.desk(service: try storage.service()))
+            let flow = CertificateEnrollment(desk: try options.desk(service: try await storage.service()))
             try await flow.signIn(
                 contractID: contract, loginID: loginID, password: try options.password("利用者暗証番号: "),
                 confirmation: try options.password("利用者確認暗証番号: "), code: code)

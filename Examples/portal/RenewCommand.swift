@@ -38,7 +38,7 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try await storage.service()
             let environment = LifecycleEnvironment(
                 service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
             let context = try PCSCContext()

@@ -47,7 +47,7 @@ struct RevokeRequestCommand: AsyncParsableCommand {
 
     func run() async throws {
         await reportingErrors {
-            let service = try storage.service()
+            let service = try await storage.service()
             let authority = try TestCertificateAuthority(directory: caDirectory)
             let crlURL = caDirectory.appending(path: "eBidding/crl.der")
             let crls =

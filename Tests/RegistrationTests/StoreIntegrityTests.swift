@@ -15,7 +15,7 @@ struct StoreIntegrityTests {
 
     @Test("a second business with one 法人番号 is refused by the store itself", arguments: StoreUnderTest.allCases)
     func corporateNumberUnique(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let number = try CorporateNumber("4011001098993")
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
@@ -49,20 +49,23 @@ struct StoreIntegrityTests {
 
     @Test(
         "eight registrations of one 法人番号 at once (prepared, then committed together): exactly one is stored",
-        arguments: [StoreUnderTest.inMemory, .sqliteFile])
+        arguments: [StoreUnderTest.inMemory, .sqliteFile, .postgres])
     func corporateNumberRace(_ kind: StoreUnderTest) async throws {
         let path = try StoreTests.temporaryPath()
-        // For SQLite, eight stores on one file: eight connections, as eight `portal register` processes have.
+        let schema = PostgresTestDatabase.newSchema()
+        // For SQLite, eight stores on one file; for PostgreSQL, eight stores (each with its own connections) on one
+        // schema: as eight `portal register` processes have.
         let shared: (any RegistrationStore)? = kind == .inMemory ? InMemoryRegistrationStore() : nil
-        func store() throws -> any RegistrationStore {
+        func store() async throws -> any RegistrationStore {
             if let shared { return shared }
+            if kind == .postgres { return try await PostgresTestDatabase.store(schema: schema) }
             return try SQLiteRegistrationStore(path: path)
         }
         let bench = try ServiceTestBench()
         defer { bench.remove() }
         var prepared: [(RegistrationService, PreparedChange)] = []
         for index in 0..<8 {
-            let service = RegistrationService(store: try store(), portal: bench.portal)
+            let service = RegistrationService(store: try await store(), portal: bench.portal)
             let credential = try bench.credential(name: "入札 太郎\(index)")
             prepared.append(
                 (

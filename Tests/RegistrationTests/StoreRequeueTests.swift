@@ -4,13 +4,13 @@ import Testing
 
 @Suite("Outbox: a failed message goes back in the queue with the mails that wait for it")
 struct StoreRequeueTests {
-    static func stores() throws -> [any RegistrationStore] {
-        [InMemoryRegistrationStore(), try SQLiteRegistrationStore.inMemory()]
+    static func stores() async throws -> [any RegistrationStore] {
+        [InMemoryRegistrationStore(), try SQLiteRegistrationStore.inMemory(), try await PostgresTestDatabase.store()]
     }
 
     @Test("requeue a failed hand-over: it and its failed mail are pending again; other states are refused")
     func requeue() async throws {
-        for store in try Self.stores() {
+        for store in try await Self.stores() {
             let bench = try ServiceTestBench(store: store)
             defer { bench.remove() }
             _ = try await bench.registered()

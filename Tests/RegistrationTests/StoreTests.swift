@@ -9,14 +9,18 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible
     case inMemory
     case sqliteFile
     case sqliteMemory
+    /// A PostgreSQL store in a schema of its own (see ``PostgresTestDatabase``): never skipped, a test fails when
+    /// the server cannot be reached.
+    case postgres
 
     var testDescription: String { rawValue }
 
-    func make() throws -> any RegistrationStore {
+    func make() async throws -> any RegistrationStore {
         switch self {
         case .inMemory: InMemoryRegistrationStore()
         case .sqliteFile: try SQLiteRegistrationStore(path: try StoreTests.temporaryPath())
         case .sqliteMemory: try SQLiteRegistrationStore.inMemory()
+        case .postgres: try await PostgresTestDatabase.store()
         }
     }
 }
@@ -43,7 +47,7 @@ struct StoreTests {
 
     @Test("a full registration reads back equal, by every query", arguments: StoreUnderTest.allCases)
     func roundTrip(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
 
@@ -63,7 +67,7 @@ struct StoreTests {
 
     @Test("a change replaces the registration's rows: removed ones are gone", arguments: StoreUnderTest.allCases)
     func changeReplacesRows(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
 
@@ -100,7 +104,7 @@ struct StoreTests {
 
     @Test("registrations are listed in order of registration", arguments: StoreUnderTest.allCases)
     func registrationsInOrder(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let later = try Sample.simpleRegistration(name: "後の商事", at: Sample.at(100))
         let earlier = try Sample.simpleRegistration(name: "先の商事", at: Sample.at(50))
         let sameMoment = try Sample.simpleRegistration(name: "同時の商事", at: Sample.at(100))
@@ -110,11 +114,46 @@ struct StoreTests {
         #expect(try await store.registrations().map(\.id) == [earlier.id, later.id, sameMoment.id])
     }
 
+    @Test(
+        "registrations are read in pages, in order of registration, filtered by name",
+        arguments: StoreUnderTest.allCases)
+    func registrationPages(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        var stored: [BusinessRegistration] = []
+        for index in 0..<7 {
+            // Two at each moment: the order within one moment is the order of storing.
+            let name = index % 3 == 0 ? "北の商事\(index)" : "南の商事\(index)"
+            let registration = try Sample.simpleRegistration(name: name, at: Sample.at(Double(index / 2)))
+            try await store.commit(Sample.newRegistrationCommit(registration))
+            stored.append(registration)
+        }
+        var pages: [[BusinessID]] = []
+        var after: BusinessID?
+        while true {
+            let page = try await store.registrations(RegistrationPage(limit: 3, after: after))
+            if page.isEmpty { break }
+            pages.append(page.map(\.id))
+            after = page.last?.id
+        }
+        #expect(pages.map(\.count) == [3, 3, 1])
+        #expect(pages.flatMap { $0 } == stored.map(\.id))
+
+        let north = try await store.registrations(RegistrationPage(limit: 10, nameContaining: "北の"))
+        #expect(north.map(\.business.name) == ["北の商事0", "北の商事3", "北の商事6"])
+        let afterFirstNorth = try await store.registrations(
+            RegistrationPage(limit: 1, after: north[0].id, nameContaining: "北の"))
+        #expect(afterFirstNorth.map(\.id) == [north[1].id])
+        // % and _ are plain text, an unknown business gives no page, a limit of 0 nothing.
+        #expect(try await store.registrations(RegistrationPage(limit: 10, nameContaining: "%")).isEmpty)
+        #expect(try await store.registrations(RegistrationPage(limit: 10, after: BusinessID.random())).isEmpty)
+        #expect(try await store.registrations(RegistrationPage(limit: 0)).isEmpty)
+    }
+
     // MARK: Versions
 
     @Test("a stale commit is refused and writes nothing", arguments: StoreUnderTest.allCases)
     func staleCommit(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
         let second = try Sample.nextVersion(of: first)
@@ -151,7 +190,7 @@ struct StoreTests {
 
     @Test("a new registration stored twice is refused", arguments: StoreUnderTest.allCases)
     func newRegistrationTwice(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
         var again = registration
@@ -167,7 +206,7 @@ struct StoreTests {
 
     @Test("a commit whose version is not the expected one plus one is refused", arguments: StoreUnderTest.allCases)
     func versionNotNext(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         registration.version = 2
         var commit = Sample.newRegistrationCommit(registration)
@@ -181,7 +220,7 @@ struct StoreTests {
     @Test(
         "a commit whose parts name another business, or a missing user, is refused", arguments: StoreUnderTest.allCases)
     func inconsistentCommit(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let registration = try Sample.simpleRegistration()
         var foreignRecord = Sample.newRegistrationCommit(registration)
         foreignRecord.record.businessID = BusinessID.random()
@@ -199,7 +238,7 @@ struct StoreTests {
 
     @Test("ten concurrent commits over one version: exactly one wins", arguments: StoreUnderTest.allCases)
     func concurrentCommits(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration()
         try await store.commit(Sample.newRegistrationCommit(first))
         let contenders = try (0..<10).map { index in
@@ -238,7 +277,7 @@ struct StoreTests {
 
     @Test("an active certificate cannot be bound in a second registration", arguments: StoreUnderTest.allCases)
     func activeFingerprintInTwoRegistrations(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         try await store.commit(Sample.newRegistrationCommit(first))
         let card = first.bindings[0]
@@ -281,7 +320,7 @@ struct StoreTests {
 
     @Test("a certificate active twice in one registration is refused", arguments: StoreUnderTest.allCases)
     func activeFingerprintTwiceInOne(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         let agent = try Sample.agent(at: Sample.epoch)
         registration.users.append(agent)
@@ -297,7 +336,7 @@ struct StoreTests {
 
     @Test("a record identifier of another registration is refused", arguments: StoreUnderTest.allCases)
     func identifiersAreUnique(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         try await store.commit(Sample.newRegistrationCommit(first))
 
@@ -324,7 +363,7 @@ struct StoreTests {
 
     @Test("the history lists the commits oldest first", arguments: StoreUnderTest.allCases)
     func historyOrder(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var registration = try Sample.simpleRegistration()
         let other = try Sample.simpleRegistration(name: "他の商事")
         var records: [ChangeRecord] = []
@@ -349,7 +388,7 @@ struct StoreTests {
 
     @Test("a login challenge is taken once; expired ones are purged", arguments: StoreUnderTest.allCases)
     func challenges(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let challenge = LoginChallenge(
             id: "a1b2", nonce: (0..<32).map { UInt8($0 * 7 & 0xFF) }, issuedAt: Sample.epoch, expiresAt: Sample.at(300))
         try await store.insert(challenge)
@@ -380,7 +419,7 @@ struct StoreTests {
         "the outbox leases due messages, waits for the message before, records outcomes",
         arguments: StoreUnderTest.allCases)
     func outbox(_ kind: StoreUnderTest) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try Sample.simpleRegistration(name: "一の商事")
         let firstCommit = Sample.newRegistrationCommit(first, at: Sample.at(0))
         try await store.commit(firstCommit)

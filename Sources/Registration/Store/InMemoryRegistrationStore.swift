@@ -188,7 +188,7 @@ extension RegistrationCommit {
     /// Checks what a store can check without its contents: the versions, the identifiers of the history entry and
     /// the outbox messages, that bindings and powers of attorney belong to users of the registration, and that no
     /// certificate is active twice in it.
-    func checkConsistency() throws(RegistrationError) {
+    package func checkConsistency() throws(RegistrationError) {
         guard expectedVersion >= 0 else {
             throw .storeFailure("the expected version \(expectedVersion) is negative")
         }
@@ -237,7 +237,7 @@ extension RegistrationCommit {
 
 extension OutboxMessage {
     /// Records one delivery attempt's outcome: one more attempt, the lease cleared.
-    mutating func apply(_ outcome: DeliveryOutcome, at date: Date) {
+    package mutating func apply(_ outcome: DeliveryOutcome, at date: Date) {
         attempts += 1
         leasedUntil = nil
         switch outcome {

@@ -92,6 +92,9 @@ public protocol RegistrationStore: Sendable {
     func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration?
     /// Every registration, in order of registration.
     func registrations() async throws(RegistrationError) -> [BusinessRegistration]
+    /// One page of the registrations, in order of registration: up to `page.limit` that come after `page.after`
+    /// and match its filter. A store answers with a query of its own; the default filters ``registrations()``.
+    func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration]
     /// The registration of the business with this 法人番号, or nil.
     func registration(corporateNumber: CorporateNumber) async throws(RegistrationError) -> BusinessRegistration?
 
@@ -131,9 +134,45 @@ public protocol RegistrationStore: Sendable {
     func requeue(_ id: OutboxMessageID, at date: Date) async throws(RegistrationError) -> [OutboxMessageID]
 }
 
+/// A page of registrations to read: a limit, where the previous page ended, and a filter.
+public struct RegistrationPage: Sendable, Hashable {
+    /// How many registrations at most.
+    public var limit: Int
+    /// The last registration of the previous page (nil for the first page): the page starts after it.
+    public var after: BusinessID?
+    /// Only businesses whose name (商号又は名称) contains this text, when given.
+    public var nameContaining: String?
+
+    /// A page of at most `limit` registrations after `after`, of businesses whose name contains `nameContaining`.
+    public init(limit: Int, after: BusinessID? = nil, nameContaining: String? = nil) {
+        self.limit = limit
+        self.after = after
+        self.nameContaining = nameContaining
+    }
+
+    /// Whether a registration passes the filter.
+    public func matches(_ registration: BusinessRegistration) -> Bool {
+        guard let text = nameContaining, !text.isEmpty else { return true }
+        return registration.business.name.contains(text)
+    }
+}
+
+extension RegistrationStore {
+    /// The page, filtered from ``registrations()``: for stores that have no query of their own.
+    public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
+        guard page.limit > 0 else { return [] }
+        var all = try await registrations()
+        if let after = page.after {
+            guard let index = all.firstIndex(where: { $0.id == after }) else { return [] }
+            all.removeFirst(index + 1)
+        }
+        return Array(all.lazy.filter(page.matches).prefix(page.limit))
+    }
+}
+
 extension OutboxMessage {
     /// The message put back in the queue at `date`.
-    mutating func requeue(at date: Date) {
+    package mutating func requeue(at date: Date) {
         state = .pending
         attempts = 0
         nextAttemptAt = date

@@ -177,6 +177,29 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
+    public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
+        guard page.limit > 0 else { return [] }
+        return try await read("reading a page of the registrations") { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let after = page.after {
+                // After the given registration in (registered_at, number) order; an unknown one gives no page.
+                conditions.append(
+                    "(registered_at, number) > (SELECT registered_at, number FROM business WHERE id = ?)")
+                arguments += [after.rawValue]
+            }
+            if let text = page.nameContaining, !text.isEmpty {
+                conditions.append("instr(name, ?) > 0")
+                arguments += [text]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM business \(filter) ORDER BY registered_at, number LIMIT ?",
+                arguments: arguments + [page.limit])
+            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+        }
+    }
+
     public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
         -> BusinessRegistration?
     {
@@ -462,21 +485,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// Rebuilds a value through its checking initialiser; a stored value that no longer passes is a typed error
     /// naming the table and the field's column (never the value).
     private static func checked<Value>(_ table: String, _ make: () throws -> Value) throws -> Value {
-        do { return try make() } catch let error as RegistrationError {
-            switch error {
-            case .storeFailure, .storeUnreadable: throw error
-            case .invalidField(let field, let reason):
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: StoredRow.column(ofField: field),
-                    reason: "the stored value no longer passes the check of \(field) (\(reason))")
-            case .corporateNumberFormat, .corporateNumberCheckDigit:
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: "corporate_number", reason: "the stored 法人番号 is not valid")
-            default:
-                throw RegistrationError.storeUnreadable(
-                    table: table, column: "?", reason: "a stored field no longer passes its check")
-            }
-        }
+        try StoredField.checked(table, make)
     }
 
     private static func loadRegistration(_ id: BusinessID, _ db: Database) throws -> BusinessRegistration? {

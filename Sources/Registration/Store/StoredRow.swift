@@ -76,7 +76,14 @@ struct StoredRow {
     }
 
     /// The column that keeps a field of the input screens, by the field's label (the label itself when unknown).
-    static func column(ofField label: String) -> String {
+    static func column(ofField label: String) -> String { StoredField.column(ofField: label) }
+}
+
+/// What every store shares about its columns: which column keeps a field of the input screens, and how a stored
+/// value that no longer passes its check is said (shared with the PostgreSQL store, in a module of its own).
+package enum StoredField {
+    /// The column that keeps a field of the input screens, by the field's label (the label itself when unknown).
+    package static func column(ofField label: String) -> String {
         switch label {
         case "商号又は名称", "氏名": "name"
         case "所在地", "住所": "address"
@@ -94,6 +101,26 @@ struct StoredRow {
         case "電子委任状取扱事業者": "provider"
         case "電子委任状の識別番号": "reference"
         default: label
+        }
+    }
+
+    /// Rebuilds a value through its checking initialiser; a stored value that no longer passes is a typed error
+    /// naming the table and the field's column (never the value).
+    package static func checked<Value>(_ table: String, _ make: () throws -> Value) throws -> Value {
+        do { return try make() } catch let error as RegistrationError {
+            switch error {
+            case .storeFailure, .storeUnreadable: throw error
+            case .invalidField(let field, let reason):
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: column(ofField: field),
+                    reason: "the stored value no longer passes the check of \(field) (\(reason))")
+            case .corporateNumberFormat, .corporateNumberCheckDigit:
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: "corporate_number", reason: "the stored 法人番号 is not valid")
+            default:
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: "?", reason: "a stored field no longer passes its check")
+            }
         }
     }
 }

@@ -1,0 +1,735 @@
+public import Foundation
+public import Logging
+import PostgresNIO
+public import Registration
+import X509
+
+/// A `RegistrationStore` in a PostgreSQL database, shared by every server of a portal.
+///
+/// Every method is one transaction on one connection of the store's own (at most
+/// ``PostgresStoreConfiguration/maximumConnections``). The rules of the form "at most one" are the database's
+/// constraints (one active binding of a certificate, one business per 法人番号, one active representative), so they
+/// hold whichever server commits, and the store turns a violated constraint (SQLSTATE 23505 and its name) into the
+/// same `RegistrationError` as the other stores. A commit checks the expected version with
+/// `UPDATE … WHERE version = $expected`: of two servers committing over one version, the second finds the row
+/// changed and gets `RegistrationError.staleChange`. A login challenge is taken with
+/// `DELETE … RETURNING`, so it is taken once; outbox workers lease messages with `FOR UPDATE SKIP LOCKED`, so
+/// several workers never lease one message together.
+///
+/// Errors never hold the password (nor a URL with it) nor the personal data of a row: a server that is down, a
+/// refused login or a lost connection is a `RegistrationError.storeFailure` that says which, and
+/// a row that cannot be read back a `RegistrationError.storeUnreadable`.
+///
+/// ```swift
+/// let store = try await PostgresRegistrationStore(
+///     try PostgresStoreConfiguration(url: "postgres://portal@db.example.jp/portal"))
+/// try await store.commit(commit)
+/// ```
+public final class PostgresRegistrationStore: RegistrationStore {
+    /// Where the store connects (its description never holds the password).
+    public let configuration: PostgresStoreConfiguration
+    private let pool: ConnectionPool
+    private let logger: Logger
+
+    /// Connects to the database, creates the schema when the configuration names one that is missing, and migrates
+    /// it to the current version.
+    ///
+    /// - Throws: `RegistrationError.storeFailure` when the server cannot be reached, refuses the
+    ///   login, has no such database, or holds a schema written by a newer version of this store or tables of
+    ///   another program.
+    public init(_ configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "RegistrationPostgres"))
+        async throws(RegistrationError)
+    {
+        self.configuration = configuration
+        self.logger = logger
+        pool = try ConnectionPool(configuration, logger: logger)
+        try await migrate()
+    }
+
+    deinit {
+        let pool = pool
+        Task { await pool.shutdown() }
+    }
+
+    /// Closes the store's idle connections; the store takes no new work after.
+    public func close() async {
+        await pool.shutdown()
+    }
+
+    // MARK: Migrations
+
+    private func migrate() async throws(RegistrationError) {
+        let location = configuration.description
+        let schema = configuration.schema
+        try await transaction("migrating the database") { connection, logger in
+            let name = schema ?? "public"
+            // Two servers starting at once: the second waits here until the first committed its migrations.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(Int32(PostgresSchema.lockKey)), hashtext(\(name)))", logger: logger)
+            if let schema {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresSchema.identifier(schema))"),
+                    logger: logger)
+            }
+            var tables: Set<String> = []
+            for try await (table) in try await connection.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = \(name)", logger: logger
+            ).decode(String.self) {
+                tables.insert(table)
+            }
+            var version = 0
+            if tables.contains("registration_schema") {
+                for try await (applied) in try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL:
+                            "SELECT coalesce(max(version), 0) FROM \(PostgresSchema.identifier(name)).registration_schema"
+                    ), logger: logger
+                ).decode(Int.self) {
+                    version = applied
+                }
+                if version > PostgresSchema.latestVersion {
+                    throw RegistrationError.storeFailure(
+                        "the database at \(location) has schema version \(version), written by a newer version of "
+                            + "this store (this one knows versions up to \(PostgresSchema.latestVersion)); use that "
+                            + "version")
+                }
+            } else if !tables.isEmpty {
+                throw RegistrationError.storeFailure(
+                    "the schema \(name) of the database at \(location) holds tables of another program, not a "
+                        + "registration database; choose another database or schema")
+            }
+            while version < PostgresSchema.latestVersion {
+                version += 1
+                for statement in PostgresSchema.migrations[version] ?? [] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO registration_schema (version) VALUES (\(version))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    public func registration(_ id: BusinessID) async throws(RegistrationError) -> BusinessRegistration? {
+        try await transaction("reading registration \(id)") { connection, logger in
+            try await Self.loadRegistrations([id.rawValue], connection, logger).first
+        }
+    }
+
+    public func registration(ofUser id: UserID) async throws(RegistrationError) -> BusinessRegistration? {
+        try await registration(
+            where: #"SELECT business_id FROM "user" WHERE id = \#(id.rawValue)"#,
+            "reading the registration of user \(id)")
+    }
+
+    public func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration? {
+        // An active binding wins; otherwise the registration that bound the certificate last.
+        try await registration(
+            where: """
+                SELECT business_id FROM binding WHERE fingerprint = \(fingerprint)
+                ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
+                """,
+            "reading the registration of a certificate")
+    }
+
+    public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
+        -> BusinessRegistration?
+    {
+        try await registration(
+            where: "SELECT id FROM business WHERE corporate_number = \(corporateNumber.digits)",
+            "reading the registration of a 法人番号")
+    }
+
+    /// The registration whose identifier a query answers, read in the same transaction.
+    private func registration(where query: PostgresQuery, _ activity: String) async throws(RegistrationError)
+        -> BusinessRegistration?
+    {
+        try await transaction(activity) { connection, logger in
+            var ids: [String] = []
+            for try await (id) in try await connection.query(query, logger: logger).decode(String.self) {
+                ids.append(id)
+            }
+            return try await Self.loadRegistrations(ids, connection, logger).first
+        }
+    }
+
+    public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
+        try await transaction("reading the registrations") { connection, logger in
+            var ids: [String] = []
+            for try await (id) in try await connection.query(
+                "SELECT id FROM business ORDER BY registered_at, number", logger: logger
+            ).decode(String.self) {
+                ids.append(id)
+            }
+            return try await Self.loadRegistrations(ids, connection, logger)
+        }
+    }
+
+    public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
+        guard page.limit > 0 else { return [] }
+        return try await transaction("reading a page of the registrations") { connection, logger in
+            // After the given registration in (registered_at, number) order (an unknown one gives no page); the
+            // name filter by position, so that % and _ in it are plain text.
+            let after = page.after?.rawValue
+            let text = page.nameContaining.flatMap { $0.isEmpty ? nil : $0 }
+            var ids: [String] = []
+            for try await (id) in try await connection.query(
+                """
+                SELECT id FROM business
+                WHERE (\(after)::text IS NULL
+                        OR (registered_at, number) > (SELECT registered_at, number FROM business WHERE id = \(after)))
+                    AND (\(text)::text IS NULL OR strpos(name, \(text)) > 0)
+                ORDER BY registered_at, number
+                LIMIT \(page.limit)
+                """, logger: logger
+            ).decode(String.self) {
+                ids.append(id)
+            }
+            return try await Self.loadRegistrations(ids, connection, logger)
+        }
+    }
+
+    public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
+        try await transaction("reading the history of \(id)") { connection, logger in
+            try await Self.rows(
+                "SELECT * FROM change_record WHERE business_id = \(id.rawValue) ORDER BY number",
+                table: "change_record",
+                connection, logger
+            ).map(Self.changeRecord)
+        }
+    }
+
+    public func outbox(state: OutboxMessage.State?) async throws(RegistrationError) -> [OutboxMessage] {
+        try await transaction("reading the outbox") { connection, logger in
+            let query: PostgresQuery =
+                if let state {
+                    "SELECT * FROM outbox WHERE state = \(state.rawValue) ORDER BY created_at, number"
+                } else {
+                    "SELECT * FROM outbox ORDER BY created_at, number"
+                }
+            return try await Self.rows(query, table: "outbox", connection, logger).map(Self.outboxMessage)
+        }
+    }
+
+    // MARK: Writing
+
+    public func commit(_ commit: RegistrationCommit) async throws(RegistrationError) {
+        try commit.checkConsistency()
+        try await transaction("committing a change to registration \(commit.registration.id)") { connection, logger in
+            let registration = commit.registration
+            let id = registration.id.rawValue
+            let business = registration.business
+            let number = business.corporateNumber
+            let constraints: [String: RegistrationError] = [
+                "business_id_key": .staleChange(registration.id)
+            ].merging(number.map { ["business_corporate_number": .corporateNumberAlreadyRegistered($0)] } ?? [:]) {
+                $1
+            }
+            let changed: Int
+            if commit.expectedVersion == 0 {
+                changed = try await Self.count(
+                    """
+                    INSERT INTO business (id, version, registered_at, name, postal_code, address, representative_title,
+                        representative_name, corporate_number, phone)
+                    VALUES (\(id), \(registration.version), \(Self.time(registration.registeredAt)), \(business.name),
+                        \(business.postalCode.text), \(business.address), \(business.representativeTitle),
+                        \(business.representativeName), \(number?.digits), \(business.phone.text))
+                    ON CONFLICT (id) DO NOTHING
+                    RETURNING 1
+                    """, constraints, connection, logger)
+            } else {
+                changed = try await Self.count(
+                    """
+                    UPDATE business SET version = \(registration.version),
+                        registered_at = \(Self.time(registration.registeredAt)), name = \(business.name),
+                        postal_code = \(business.postalCode.text), address = \(business.address),
+                        representative_title = \(business.representativeTitle),
+                        representative_name = \(business.representativeName), corporate_number = \(number?.digits),
+                        phone = \(business.phone.text)
+                    WHERE id = \(id) AND version = \(commit.expectedVersion)
+                    RETURNING 1
+                    """, constraints, connection, logger)
+            }
+            if changed == 0 { throw RegistrationError.staleChange(registration.id) }
+            // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
+            try await connection.query("DELETE FROM qualification WHERE business_id = \(id)", logger: logger)
+            try await connection.query(#"DELETE FROM "user" WHERE business_id = \#(id)"#, logger: logger)
+            try await Self.insertChildren(of: registration, connection, logger)
+            try await Self.insert(commit.record, connection, logger)
+            for message in commit.outbox { try await Self.insert(message, connection, logger) }
+        }
+    }
+
+    public func insert(_ challenge: LoginChallenge) async throws(RegistrationError) {
+        try await transaction("keeping a login challenge") { connection, logger in
+            _ = try await Self.count(
+                """
+                INSERT INTO login_challenge (id, nonce, issued_at, expires_at)
+                VALUES (\(challenge.id), \(Data(challenge.nonce)), \(Self.time(challenge.issuedAt)),
+                    \(Self.time(challenge.expiresAt)))
+                """,
+                ["login_challenge_pkey": .storeFailure("a login challenge \(challenge.id) exists already")], connection,
+                logger)
+        }
+    }
+
+    public func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge? {
+        // One statement: of two servers taking the same challenge at once, the second finds no row to delete.
+        try await transaction("taking a login challenge") { connection, logger in
+            try await Self.rows(
+                "DELETE FROM login_challenge WHERE id = \(id) RETURNING *", table: "login_challenge", connection, logger
+            ).first.map { (row: StoredRecord) throws(RegistrationError) in
+                LoginChallenge(
+                    id: try row.value("id"), nonce: try row.bytes("nonce"), issuedAt: try row.date("issued_at"),
+                    expiresAt: try row.date("expires_at"))
+            }
+        }
+    }
+
+    public func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int {
+        try await transaction("purging expired login challenges") { connection, logger in
+            try await Self.count(
+                "DELETE FROM login_challenge WHERE expires_at < \(Self.time(date)) RETURNING 1", [:], connection, logger
+            )
+        }
+    }
+
+    public func leaseDueMessages(at date: Date, limit: Int, leaseUntil: Date) async throws(RegistrationError)
+        -> [OutboxMessage]
+    {
+        guard limit > 0 else { return [] }
+        let now = Self.time(date)
+        return try await transaction("leasing due outbox messages") { connection, logger in
+            // Rows another worker is leasing right now are skipped, not waited for: each message goes to one worker.
+            let rows = try await Self.rows(
+                """
+                WITH due AS (
+                    SELECT number FROM outbox AS message
+                    WHERE state = 'pending' AND next_attempt_at <= \(now)
+                        AND (leased_until IS NULL OR leased_until < \(now))
+                        AND (after_id IS NULL OR EXISTS (
+                            SELECT 1 FROM outbox AS first WHERE first.id = message.after_id AND first.state = 'delivered'))
+                    ORDER BY created_at, number
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE outbox SET leased_until = \(Self.time(leaseUntil)) FROM due WHERE outbox.number = due.number
+                RETURNING outbox.*
+                """, table: "outbox", connection, logger)
+            var leased: [(number: Int, message: OutboxMessage)] = []
+            for row in rows { leased.append((try row.value("number", as: Int.self), try Self.outboxMessage(row))) }
+            return leased.sorted { lhs, rhs in
+                lhs.message.createdAt != rhs.message.createdAt
+                    ? lhs.message.createdAt < rhs.message.createdAt : lhs.number < rhs.number
+            }.map(\.message)
+        }
+    }
+
+    public func record(_ outcome: DeliveryOutcome, for id: OutboxMessageID, at date: Date)
+        async throws(RegistrationError)
+    {
+        try await transaction("recording a delivery of outbox message \(id)") { connection, logger in
+            guard
+                let row = try await Self.rows(
+                    "SELECT * FROM outbox WHERE id = \(id.rawValue) FOR UPDATE", table: "outbox", connection, logger
+                ).first
+            else { throw RegistrationError.outboxMessageNotFound(id) }
+            var message = try Self.outboxMessage(row)
+            message.apply(outcome, at: date)
+            try await connection.query(
+                """
+                UPDATE outbox SET state = \(message.state.rawValue), attempts = \(message.attempts),
+                    next_attempt_at = \(Self.time(message.nextAttemptAt)),
+                    leased_until = \(message.leasedUntil.map(Self.time)),
+                    delivered_at = \(message.deliveredAt.map(Self.time)), receipt = \(message.receipt),
+                    last_error = \(message.lastError)
+                WHERE id = \(id.rawValue)
+                """, logger: logger)
+        }
+    }
+
+    public func requeue(_ id: OutboxMessageID, at date: Date) async throws(RegistrationError) -> [OutboxMessageID] {
+        try await transaction("requeueing outbox message \(id)") { connection, logger in
+            guard
+                let row = try await Self.rows(
+                    "SELECT * FROM outbox WHERE id = \(id.rawValue) FOR UPDATE", table: "outbox", connection, logger
+                ).first
+            else { throw RegistrationError.outboxMessageNotFound(id) }
+            let state: OutboxMessage.State = try row.enumeration("state")
+            guard state == .failed else {
+                throw RegistrationError.changeNotAllowed("outbox message \(id) is \(state.rawValue), not failed")
+            }
+            var requeued: [String] = []
+            for try await (requeuedID) in try await connection.query(
+                """
+                UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = \(Self.time(date)),
+                    leased_until = NULL
+                WHERE id = \(id.rawValue) OR (after_id = \(id.rawValue) AND state = 'failed')
+                RETURNING id
+                """, logger: logger
+            ).decode(String.self) {
+                requeued.append(requeuedID)
+            }
+            // The message first, then those that wait for it.
+            return ([id.rawValue] + requeued.filter { $0 != id.rawValue }.sorted()).map(OutboxMessageID.init(rawValue:))
+        }
+    }
+
+    // MARK: Diagnostics (tests)
+
+    /// Runs raw SQL statements in one transaction: lets tests check what the schema refuses and alter tables behind
+    /// the store.
+    package func execute(sql statements: String...) async throws(RegistrationError) {
+        try await transaction("running SQL") { connection, logger in
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, as text.
+    package func text(sql: String) async throws(RegistrationError) -> String? {
+        try await transaction("running a query") { connection, logger in
+            for try await (value) in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(
+                String?.self)
+            {
+                return value
+            }
+            return nil
+        }
+    }
+
+    // MARK: Transactions
+
+    /// One transaction on a connection of the pool: committed when `body` returns, rolled back when it throws.
+    ///
+    /// A connection that broke while idle (the server restarted) is found at `BEGIN`, before anything was sent:
+    /// the transaction is then tried once more on a new connection.
+    private func transaction<T: Sendable>(
+        _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws(RegistrationError) -> T {
+        let location = configuration.description
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection: PostgresConnection
+            do { connection = try await pool.lease() } catch {
+                throw PostgresFailure.error(error, while: activity, at: location, connecting: true)
+            }
+            do {
+                try await connection.query("BEGIN", logger: logger)
+            } catch {
+                await pool.release(connection, reusable: false)
+                if attempt == 1, PostgresFailure.isConnectionLost(error) {
+                    await pool.dropIdle()
+                    continue
+                }
+                throw PostgresFailure.error(error, while: activity, at: location)
+            }
+            let result: T
+            do {
+                result = try await body(connection, logger)
+            } catch {
+                var reusable = !connection.isClosed
+                if reusable {
+                    do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
+                }
+                await pool.release(connection, reusable: reusable)
+                throw PostgresFailure.error(error, while: activity, at: location)
+            }
+            do {
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                await pool.release(connection, reusable: false)
+                throw PostgresFailure.error(error, while: activity, at: location, committing: true)
+            }
+            await pool.release(connection, reusable: true)
+            return result
+        }
+    }
+
+    // MARK: Queries
+
+    /// The rows of a query, each ready to be read with typed errors.
+    private static func rows(
+        _ query: PostgresQuery, table: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [StoredRecord] {
+        try await connection.query(query, logger: logger).collect().map { StoredRecord($0, table: table) }
+    }
+
+    /// Runs a statement that returns one row per row it changed, and counts them; a violated constraint named in
+    /// `constraints` becomes that error.
+    private static func count(
+        _ query: PostgresQuery, _ constraints: [String: RegistrationError], _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws -> Int {
+        do {
+            return try await connection.query(query, logger: logger).collect().count
+        } catch let error as PSQLError {
+            if let constraint = PostgresFailure.violatedUniqueConstraint(error), let mapped = constraints[constraint] {
+                throw mapped
+            }
+            throw error
+        }
+    }
+
+    // MARK: Rows → values
+
+    private static func time(_ date: Date) -> Double { date.timeIntervalSinceReferenceDate }
+
+    /// The registrations of `ids`, in that order, with one query per table (not per registration).
+    private static func loadRegistrations(_ ids: [String], _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [BusinessRegistration]
+    {
+        guard !ids.isEmpty else { return [] }
+        var registrations: [String: BusinessRegistration] = [:]
+        for row in try await rows(
+            "SELECT * FROM business WHERE id = ANY(\(ids))", table: "business", connection, logger)
+        {
+            let registration = try business(row)
+            registrations[registration.id.rawValue] = registration
+        }
+        for row in try await rows(
+            "SELECT business_id, kind, grade FROM qualification WHERE business_id = ANY(\(ids)) ORDER BY position",
+            table: "qualification", connection, logger)
+        {
+            let id: String = try row.value("business_id")
+            registrations[id]?.qualifications.append(
+                Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade")))
+        }
+        for row in try await rows(
+            #"SELECT * FROM "user" WHERE business_id = ANY(\#(ids)) ORDER BY position"#, table: "user", connection,
+            logger)
+        {
+            let id: String = try row.value("business_id")
+            registrations[id]?.users.append(try user(row))
+        }
+        for row in try await rows(
+            "SELECT * FROM binding WHERE business_id = ANY(\(ids)) ORDER BY position", table: "binding", connection,
+            logger)
+        {
+            let id: String = try row.value("business_id")
+            registrations[id]?.bindings.append(try binding(row))
+        }
+        for row in try await rows(
+            "SELECT * FROM power_of_attorney WHERE business_id = ANY(\(ids)) ORDER BY position",
+            table: "power_of_attorney", connection, logger)
+        {
+            let id: String = try row.value("business_id")
+            registrations[id]?.powersOfAttorney.append(try powerOfAttorney(row))
+        }
+        return ids.compactMap { registrations[$0] }
+    }
+
+    private static func business(_ row: StoredRecord) throws -> BusinessRegistration {
+        let name: String = try row.value("name")
+        let postalCode: String = try row.value("postal_code")
+        let address: String = try row.value("address")
+        let title: String = try row.value("representative_title")
+        let representative: String = try row.value("representative_name")
+        let corporateNumber: String? = try row.optional("corporate_number")
+        let phone: String = try row.value("phone")
+        let information = try StoredField.checked("business") {
+            try BusinessInformation(
+                name: name, postalCode: postalCode, address: address, representativeTitle: title,
+                representativeName: representative, corporateNumber: corporateNumber, phone: phone)
+        }
+        var registration = BusinessRegistration(
+            id: BusinessID(rawValue: try row.value("id")), business: information, at: try row.date("registered_at"))
+        registration.version = try row.value("version")
+        return registration
+    }
+
+    private static func user(_ row: StoredRecord) throws -> User {
+        let title: String = try row.value("title")
+        let name: String = try row.value("name")
+        let postalCode: String = try row.value("postal_code")
+        let address: String = try row.value("address")
+        let phone: String = try row.value("phone")
+        let fax: String? = try row.optional("fax")
+        let mail: String = try row.value("mail")
+        let information = try StoredField.checked("user") {
+            try UserInformation(
+                title: title, name: name, postalCode: postalCode, address: address, phone: phone, fax: fax, mail: mail)
+        }
+        var user = User(role: try row.enumeration("role"), information: information, at: try row.date("registered_at"))
+        user.id = UserID(rawValue: try row.value("id"))
+        user.status = try row.enumeration("status")
+        user.deletedAt = try row.optionalDate("deleted_at")
+        return user
+    }
+
+    private static func binding(_ row: StoredRecord) throws -> CertificateBinding {
+        let der = try row.bytes("certificate")
+        let userID = UserID(rawValue: try row.value("user_id"))
+        let kind: CredentialKind = try row.enumeration("kind")
+        let boundAt = try row.date("bound_at")
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch {
+            throw RegistrationError.storeUnreadable(
+                table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
+        }
+        var binding = try StoredField.checked("binding") {
+            try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
+        }
+        // The stored values, as they were bound, stand (not what decoding the certificate again gives).
+        binding.id = BindingID(rawValue: try row.value("id"))
+        binding.issuer = try row.value("issuer")
+        binding.subject = try row.value("subject")
+        binding.serialNumber = try row.value("serial_number")
+        binding.fingerprint = try row.value("fingerprint")
+        binding.notValidBefore = try row.date("not_valid_before")
+        binding.notValidAfter = try row.date("not_valid_after")
+        binding.certificateDER = der
+        binding.recordedStatus = try row.enumeration("status")
+        binding.endedAt = try row.optionalDate("ended_at")
+        binding.supersededBy = (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:))
+        return binding
+    }
+
+    private static func powerOfAttorney(_ row: StoredRecord) throws -> PowerOfAttorney {
+        let authorityJSON: String = try row.value("authority")
+        let authority: [String]
+        do { authority = try JSONDecoder().decode([String].self, from: Data(authorityJSON.utf8)) } catch {
+            throw RegistrationError.storeUnreadable(
+                table: "power_of_attorney", column: "authority", reason: "it is not a JSON array of strings")
+        }
+        let agentID = UserID(rawValue: try row.value("agent_id"))
+        let principal: String = try row.value("principal")
+        let agent: String = try row.value("agent")
+        let validFrom = try row.date("valid_from")
+        let validUntil = try row.date("valid_until")
+        let provider: String = try row.value("provider")
+        let reference: String = try row.value("reference")
+        var power = try StoredField.checked("power_of_attorney") {
+            try PowerOfAttorney(
+                agentID: agentID, principal: principal, agent: agent, authority: authority, validFrom: validFrom,
+                validUntil: validUntil, provider: provider, reference: reference)
+        }
+        power.id = PowerOfAttorneyID(rawValue: try row.value("id"))
+        power.isSuperseded = try row.value("is_superseded")
+        return power
+    }
+
+    private static func changeRecord(_ row: StoredRecord) throws -> ChangeRecord {
+        ChangeRecord(
+            id: ChangeID(rawValue: try row.value("id")),
+            businessID: BusinessID(rawValue: try row.value("business_id")),
+            actor: (try row.optional("actor", as: String.self)).map(UserID.init(rawValue:)),
+            kind: try row.value("kind"), summary: try row.value("summary"), version: try row.value("version"),
+            committedAt: try row.date("committed_at"))
+    }
+
+    private static func outboxMessage(_ row: StoredRecord) throws -> OutboxMessage {
+        var message = OutboxMessage(
+            changeID: ChangeID(rawValue: try row.value("change_id")),
+            businessID: BusinessID(rawValue: try row.value("business_id")), kind: try row.enumeration("kind"),
+            payload: try row.bytes("payload"),
+            after: (try row.optional("after_id", as: String.self)).map(OutboxMessageID.init(rawValue:)),
+            at: try row.date("created_at"))
+        message.id = OutboxMessageID(rawValue: try row.value("id"))
+        message.idempotencyKey = try row.value("idempotency_key")
+        message.state = try row.enumeration("state")
+        message.attempts = try row.value("attempts")
+        message.nextAttemptAt = try row.date("next_attempt_at")
+        message.leasedUntil = try row.optionalDate("leased_until")
+        message.deliveredAt = try row.optionalDate("delivered_at")
+        message.receipt = try row.optional("receipt")
+        message.lastError = try row.optional("last_error")
+        return message
+    }
+
+    // MARK: Values → rows
+
+    private static func insertChildren(
+        of registration: BusinessRegistration, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        let id = registration.id.rawValue
+        for (position, qualification) in registration.qualifications.enumerated() {
+            try await connection.query(
+                """
+                INSERT INTO qualification (business_id, position, kind, grade)
+                VALUES (\(id), \(position), \(qualification.kind.rawValue), \(qualification.grade.rawValue))
+                """, logger: logger)
+        }
+        for (position, user) in registration.users.enumerated() {
+            let information = user.information
+            _ = try await count(
+                """
+                INSERT INTO "user" (id, business_id, position, role, title, name, postal_code, address, phone, fax, mail,
+                    status, registered_at, deleted_at)
+                VALUES (\(user.id.rawValue), \(id), \(position), \(user.role.rawValue), \(information.title),
+                    \(information.name), \(information.postalCode.text), \(information.address),
+                    \(information.phone.text), \(information.fax?.text), \(information.mail.text),
+                    \(user.status.rawValue), \(time(user.registeredAt)), \(user.deletedAt.map(time)))
+                """,
+                [
+                    "user_pkey": .storeFailure("user \(user.id) belongs to another registration"),
+                    "user_one_representative": .changeNotAllowed(
+                        "a business has one representative (代表者); the registration lists two"),
+                ], connection, logger)
+        }
+        for (position, binding) in registration.bindings.enumerated() {
+            _ = try await count(
+                """
+                INSERT INTO binding (id, business_id, user_id, position, kind, issuer, subject, serial_number,
+                    fingerprint, not_valid_before, not_valid_after, certificate, status, bound_at, ended_at,
+                    superseded_by)
+                VALUES (\(binding.id.rawValue), \(id), \(binding.userID.rawValue), \(position), \(binding.kind.rawValue),
+                    \(binding.issuer), \(binding.subject), \(binding.serialNumber), \(binding.fingerprint),
+                    \(time(binding.notValidBefore)), \(time(binding.notValidAfter)), \(Data(binding.certificateDER)),
+                    \(binding.recordedStatus.rawValue), \(time(binding.boundAt)), \(binding.endedAt.map(time)),
+                    \(binding.supersededBy?.rawValue))
+                """,
+                [
+                    "binding_pkey": .storeFailure("certificate binding \(binding.id) belongs to another registration"),
+                    "binding_active_fingerprint": .certificateAlreadyBound(fingerprint: binding.fingerprint),
+                ], connection, logger)
+        }
+        for (position, power) in registration.powersOfAttorney.enumerated() {
+            let authority = String(decoding: try JSONEncoder().encode(power.authority), as: UTF8.self)
+            _ = try await count(
+                """
+                INSERT INTO power_of_attorney (id, business_id, agent_id, position, principal, agent, authority,
+                    valid_from, valid_until, provider, reference, is_superseded)
+                VALUES (\(power.id.rawValue), \(id), \(power.agentID.rawValue), \(position), \(power.principal),
+                    \(power.agent), \(authority), \(time(power.validFrom)), \(time(power.validUntil)),
+                    \(power.provider), \(power.reference), \(power.isSuperseded))
+                """,
+                [
+                    "power_of_attorney_pkey": .storeFailure(
+                        "power of attorney \(power.id) belongs to another registration")
+                ],
+                connection, logger)
+        }
+    }
+
+    private static func insert(_ record: ChangeRecord, _ connection: PostgresConnection, _ logger: Logger)
+        async throws
+    {
+        _ = try await count(
+            """
+            INSERT INTO change_record (id, business_id, actor, kind, summary, version, committed_at)
+            VALUES (\(record.id.rawValue), \(record.businessID.rawValue), \(record.actor?.rawValue), \(record.kind),
+                \(record.summary), \(record.version), \(time(record.committedAt)))
+            """, ["change_record_id_key": .storeFailure("change \(record.id) is already in the history")],
+            connection, logger)
+    }
+
+    private static func insert(_ message: OutboxMessage, _ connection: PostgresConnection, _ logger: Logger)
+        async throws
+    {
+        _ = try await count(
+            """
+            INSERT INTO outbox (id, change_id, business_id, kind, idempotency_key, payload, after_id, state, attempts,
+                created_at, next_attempt_at, leased_until, delivered_at, receipt, last_error)
+            VALUES (\(message.id.rawValue), \(message.changeID.rawValue), \(message.businessID.rawValue),
+                \(message.kind.rawValue), \(message.idempotencyKey), \(Data(message.payload)), \(message.after?.rawValue),
+                \(message.state.rawValue), \(message.attempts), \(time(message.createdAt)),
+                \(time(message.nextAttemptAt)), \(message.leasedUntil.map(time)), \(message.deliveredAt.map(time)),
+                \(message.receipt), \(message.lastError))
+            """, ["outbox_id_key": .storeFailure("outbox message \(message.id) is already in the outbox")],
+            connection, logger)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+
+/// The PostgreSQL store's schema, as numbered migrations.
+///
+/// Like the SQLite store's: dates are `double precision` seconds since 2001-01-01 00:00:00 UTC (a `Date` is that very
+/// `Double`, so it reads back bit for bit, which `timestamptz`'s microseconds would not); identifiers `text`,
+/// certificates, nonces and payloads `bytea`, enumerations `text` with their raw values (checked). Every rule of the
+/// form "at most one" is a constraint or a unique index, so it holds whichever server commits; the store turns the
+/// constraint's name into the error a person reads.
+///
+/// The version is kept in the table `registration_schema`, one row per migration applied. Migrations run in one
+/// transaction under an advisory lock, so that two servers starting at once apply each migration once.
+enum PostgresSchema {
+    /// The newest version this store knows; a database at a higher one was written by a newer store and is refused.
+    static let latestVersion = 1
+
+    /// The advisory lock's first key (its second is the schema's name hashed by the server): "PI" and 14.
+    static let lockKey = 0x5049_0014
+
+    /// The statements of each migration, by version. A migration, once released, never changes.
+    static let migrations: [Int: [String]] = [1: version1]
+
+    /// Version 1: what the SQLite store's versions 1 and 2 hold, with the same names for tables, columns and
+    /// indexes.
+    static let version1 = [
+        """
+        CREATE TABLE registration_schema (
+            version integer PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        """
+        CREATE TABLE business (
+            number bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL,
+            version integer NOT NULL CHECK (version >= 1),
+            registered_at double precision NOT NULL,
+            name text NOT NULL,
+            postal_code text NOT NULL,
+            address text NOT NULL,
+            representative_title text NOT NULL,
+            representative_name text NOT NULL,
+            corporate_number text,
+            phone text NOT NULL,
+            CONSTRAINT business_id_key UNIQUE (id)
+        )
+        """,
+        // One business per 法人番号 (businesses without one, sole proprietors, are not counted).
+        """
+        CREATE UNIQUE INDEX business_corporate_number ON business (corporate_number)
+            WHERE corporate_number IS NOT NULL
+        """,
+        """
+        CREATE TABLE qualification (
+            business_id text NOT NULL REFERENCES business (id) ON DELETE CASCADE,
+            position integer NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('manufacturing', 'sales', 'services', 'purchase')),
+            grade text NOT NULL CHECK (grade IN ('A', 'B', 'C', 'D')),
+            PRIMARY KEY (business_id, position)
+        )
+        """,
+        """
+        CREATE TABLE "user" (
+            id text NOT NULL,
+            business_id text NOT NULL REFERENCES business (id) ON DELETE CASCADE,
+            position integer NOT NULL,
+            role text NOT NULL CHECK (role IN ('representative', 'agent')),
+            title text NOT NULL,
+            name text NOT NULL,
+            postal_code text NOT NULL,
+            address text NOT NULL,
+            phone text NOT NULL,
+            fax text,
+            mail text NOT NULL,
+            status text NOT NULL CHECK (status IN ('active', 'deleted')),
+            registered_at double precision NOT NULL,
+            deleted_at double precision,
+            CONSTRAINT user_pkey PRIMARY KEY (id),
+            UNIQUE (business_id, id),
+            UNIQUE (business_id, position)
+        )
+        """,
+        // One active representative (代表者) per business.
+        """
+        CREATE UNIQUE INDEX user_one_representative ON "user" (business_id)
+            WHERE role = 'representative' AND status = 'active'
+        """,
+        """
+        CREATE TABLE binding (
+            id text NOT NULL,
+            business_id text NOT NULL,
+            user_id text NOT NULL,
+            position integer NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('icCard', 'fileCertificate', 'myNumberCard')),
+            issuer text NOT NULL,
+            subject text NOT NULL,
+            serial_number text NOT NULL,
+            fingerprint text NOT NULL,
+            not_valid_before double precision NOT NULL,
+            not_valid_after double precision NOT NULL,
+            certificate bytea NOT NULL,
+            status text NOT NULL CHECK (status IN ('active', 'superseded', 'revoked', 'expired', 'removed')),
+            bound_at double precision NOT NULL,
+            ended_at double precision,
+            superseded_by text,
+            CONSTRAINT binding_pkey PRIMARY KEY (id),
+            FOREIGN KEY (business_id, user_id) REFERENCES "user" (business_id, id) ON DELETE CASCADE,
+            UNIQUE (business_id, position)
+        )
+        """,
+        "CREATE INDEX binding_by_fingerprint ON binding (fingerprint)",
+        "CREATE INDEX binding_by_user ON binding (business_id, user_id)",
+        // A certificate is active for one user of one business at most, whatever server writes.
+        "CREATE UNIQUE INDEX binding_active_fingerprint ON binding (fingerprint) WHERE status = 'active'",
+        """
+        CREATE TABLE power_of_attorney (
+            id text NOT NULL,
+            business_id text NOT NULL,
+            agent_id text NOT NULL,
+            position integer NOT NULL,
+            principal text NOT NULL,
+            agent text NOT NULL,
+            authority text NOT NULL,
+            valid_from double precision NOT NULL,
+            valid_until double precision NOT NULL,
+            provider text NOT NULL,
+            reference text NOT NULL,
+            is_superseded boolean NOT NULL,
+            CONSTRAINT power_of_attorney_pkey PRIMARY KEY (id),
+            FOREIGN KEY (business_id, agent_id) REFERENCES "user" (business_id, id) ON DELETE CASCADE,
+            UNIQUE (business_id, position)
+        )
+        """,
+        "CREATE INDEX power_of_attorney_by_agent ON power_of_attorney (business_id, agent_id)",
+        """
+        CREATE TABLE change_record (
+            number bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL,
+            business_id text NOT NULL REFERENCES business (id),
+            actor text,
+            kind text NOT NULL,
+            summary text NOT NULL,
+            version integer NOT NULL,
+            committed_at double precision NOT NULL,
+            CONSTRAINT change_record_id_key UNIQUE (id)
+        )
+        """,
+        "CREATE INDEX change_record_by_business ON change_record (business_id, number)",
+        """
+        CREATE TABLE outbox (
+            number bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL,
+            change_id text NOT NULL,
+            business_id text NOT NULL REFERENCES business (id),
+            kind text NOT NULL CHECK (kind IN ('gepsHandOver', 'mail')),
+            idempotency_key text NOT NULL,
+            payload bytea NOT NULL,
+            after_id text,
+            state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+            attempts integer NOT NULL CHECK (attempts >= 0),
+            created_at double precision NOT NULL,
+            next_attempt_at double precision NOT NULL,
+            leased_until double precision,
+            delivered_at double precision,
+            receipt text,
+            last_error text,
+            CONSTRAINT outbox_id_key UNIQUE (id)
+        )
+        """,
+        // Workers look for pending messages only: a partial index stays small however many were delivered.
+        "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending'",
+        "CREATE INDEX outbox_by_creation ON outbox (created_at, number)",
+        "CREATE INDEX outbox_by_after ON outbox (after_id) WHERE after_id IS NOT NULL",
+        """
+        CREATE TABLE login_challenge (
+            id text NOT NULL,
+            nonce bytea NOT NULL,
+            issued_at double precision NOT NULL,
+            expires_at double precision NOT NULL,
+            CONSTRAINT login_challenge_pkey PRIMARY KEY (id)
+        )
+        """,
+        "CREATE INDEX login_challenge_by_expiry ON login_challenge (expires_at)",
+    ]
+
+    /// A name quoted as an SQL identifier (`"a""b"` for `a"b`).
+    static func identifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

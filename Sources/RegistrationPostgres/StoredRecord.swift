@@ -1,0 +1,83 @@
+import Foundation
+import PostgresNIO
+import Registration
+
+/// A row of one table read back by the PostgreSQL store: every column is looked up and converted with a typed error
+/// that names the table and the column, never with postgres-nio's subscript (which traps on a missing column) and
+/// never with its decoding error (which carries the cell's bytes: a person's name, address or mail).
+struct StoredRecord {
+    let row: PostgresRandomAccessRow
+    /// The table's name, for errors.
+    let table: String
+
+    init(_ row: PostgresRow, table: String) {
+        self.row = row.makeRandomAccess()
+        self.table = table
+    }
+
+    private func cell(_ column: String) throws(RegistrationError) -> PostgresCell {
+        guard row.contains(column) else {
+            throw .storeUnreadable(table: table, column: column, reason: "the table has no such column")
+        }
+        return row[column]
+    }
+
+    /// A column's value, or nil for NULL; a value of another type is an error. Text is accepted from text columns
+    /// only (postgres-nio would read any column's bytes as text).
+    func optional<Value: PostgresDecodable>(_ column: String, as type: Value.Type = Value.self)
+        throws(RegistrationError) -> Value?
+    {
+        let cell = try cell(column)
+        guard cell.bytes != nil else { return nil }
+        if Value.self == String.self, ![.text, .varchar, .bpchar].contains(cell.dataType) {
+            throw mismatch(column, Value.self)
+        }
+        do { return try cell.decode(Value.self) } catch { throw mismatch(column, Value.self) }
+    }
+
+    /// A required column's value; NULL or a value of another type is an error.
+    func value<Value: PostgresDecodable>(_ column: String, as type: Value.Type = Value.self) throws(RegistrationError)
+        -> Value
+    {
+        guard let value = try optional(column, as: Value.self) else {
+            throw .storeUnreadable(table: table, column: column, reason: "it is NULL")
+        }
+        return value
+    }
+
+    private func mismatch(_ column: String, _ type: Any.Type) -> RegistrationError {
+        .storeUnreadable(table: table, column: column, reason: "it holds a value of another type than \(type)")
+    }
+
+    /// A date stored as seconds since 2001-01-01 (a finite number).
+    func date(_ column: String) throws(RegistrationError) -> Date {
+        let seconds = try value(column, as: Double.self)
+        guard seconds.isFinite else {
+            throw .storeUnreadable(table: table, column: column, reason: "it is not a finite time")
+        }
+        return Date(timeIntervalSinceReferenceDate: seconds)
+    }
+
+    /// An optional date.
+    func optionalDate(_ column: String) throws(RegistrationError) -> Date? {
+        guard let seconds = try optional(column, as: Double.self) else { return nil }
+        guard seconds.isFinite else {
+            throw .storeUnreadable(table: table, column: column, reason: "it is not a finite time")
+        }
+        return Date(timeIntervalSinceReferenceDate: seconds)
+    }
+
+    /// Bytes stored as `bytea`.
+    func bytes(_ column: String) throws(RegistrationError) -> [UInt8] {
+        [UInt8](try value(column, as: Data.self))
+    }
+
+    /// An enumeration stored as its raw text.
+    func enumeration<Value: RawRepresentable>(_ column: String) throws(RegistrationError) -> Value
+    where Value.RawValue == String {
+        guard let value = Value(rawValue: try value(column, as: String.self)) else {
+            throw .storeUnreadable(table: table, column: column, reason: "it holds an unknown value")
+        }
+        return value
+    }
+}
