@@ -74,12 +74,13 @@ struct StoreOptions: ParsableArguments {
         return (try? PostgresStoreConfiguration(url: address).description) ?? "the PostgreSQL database"
     }
 
-    /// The store; for SQLite only `register` creates the file, so that a mistyped path is said, not made into a
-    /// database. A PostgreSQL database is migrated by whichever command connects first.
+    /// The store; only `register` creates the SQLite file or the PostgreSQL tables, so that a mistyped path or URL is
+    /// said, not made into a database. A PostgreSQL database is migrated by whichever command connects first.
     func store(_ mode: SQLiteRegistrationStore.OpenMode = .existingOnly) async throws -> any RegistrationStore {
         let address = address
         if PostgresStoreConfiguration.isPostgresURL(address) {
-            return try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: address))
+            return try await PostgresRegistrationStore(
+                try PostgresStoreConfiguration(url: address), createIfMissing: mode == .createIfMissing)
         }
         return try SQLiteRegistrationStore(path: address, mode: mode)
     }

@@ -34,16 +34,25 @@ public final class PostgresRegistrationStore: RegistrationStore {
     /// Connects to the database, creates the schema when the configuration names one that is missing, and migrates
     /// it to the current version.
     ///
+    /// A command that only reads passes `createIfMissing: false`: a mistyped schema or database then says so instead
+    /// of leaving empty tables behind.
+    ///
     /// - Throws: `RegistrationError.storeFailure` when the server cannot be reached, refuses the
-    ///   login, has no such database, or holds a schema written by a newer version of this store or tables of
-    ///   another program.
-    public init(_ configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "RegistrationPostgres"))
-        async throws(RegistrationError)
-    {
+    ///   login, has no such database, holds no registration tables (with `createIfMissing: false`), or holds a
+    ///   schema written by a newer version of this store or tables of another program.
+    public init(
+        _ configuration: PostgresStoreConfiguration, createIfMissing: Bool = true,
+        logger: Logger = Logger(label: "RegistrationPostgres")
+    ) async throws(RegistrationError) {
         self.configuration = configuration
         self.logger = logger
         pool = try ConnectionPool(configuration, logger: logger)
-        try await migrate()
+        do {
+            try await migrate(createIfMissing: createIfMissing)
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
     }
 
     deinit {
@@ -58,7 +67,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     // MARK: Migrations
 
-    private func migrate() async throws(RegistrationError) {
+    private func migrate(createIfMissing: Bool) async throws(RegistrationError) {
         let location = configuration.description
         let schema = configuration.schema
         try await transaction("migrating the database") { connection, logger in
@@ -66,7 +75,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
             // Two servers starting at once: the second waits here until the first committed its migrations.
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(Int32(PostgresSchema.lockKey)), hashtext(\(name)))", logger: logger)
-            if let schema {
+            if let schema, createIfMissing {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresSchema.identifier(schema))"),
                     logger: logger)
@@ -97,6 +106,10 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 throw RegistrationError.storeFailure(
                     "the schema \(name) of the database at \(location) holds tables of another program, not a "
                         + "registration database; choose another database or schema")
+            } else if !createIfMissing {
+                throw RegistrationError.storeFailure(
+                    "there is no registration database at \(location); check the URL (a command that only reads "
+                        + "creates none)")
             }
             while version < PostgresSchema.latestVersion {
                 version += 1
@@ -388,15 +401,12 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
-    /// The first column of the first row of a query, as text.
+    /// The column `value` of the first row of a query, which must be text (e.g. `SELECT count(*)::text AS value`).
     package func text(sql: String) async throws(RegistrationError) -> String? {
         try await transaction("running a query") { connection, logger in
-            for try await (value) in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(
-                String?.self)
-            {
-                return value
+            try await Self.rows(PostgresQuery(unsafeSQL: sql), table: "query", connection, logger).first.flatMap {
+                (row: StoredRecord) throws(RegistrationError) in try row.optional("value", as: String.self)
             }
-            return nil
         }
     }
 

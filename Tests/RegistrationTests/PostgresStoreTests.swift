@@ -88,7 +88,9 @@ struct PostgresStoreTests {
         let registration = try Sample.fullRegistration()
         try await stores[0].commit(Sample.newRegistrationCommit(registration))
         let reopened = try await PostgresTestDatabase.store(schema: schema)
-        #expect(try await reopened.text(sql: "SELECT string_agg(version::text, ',') FROM registration_schema") == "1")
+        #expect(
+            try await reopened.text(sql: "SELECT string_agg(version::text, ',') AS value FROM registration_schema")
+                == "1")
         #expect(try await reopened.registration(registration.id) == registration)
         for store in stores { await store.close() }
     }
@@ -111,6 +113,25 @@ struct PostgresStoreTests {
         #expect(
             StoreTests.failureSentence(foreignError)?.contains("another program") == true,
             "\(String(describing: foreignError))")
+    }
+
+    @Test("opened to read only, a schema without registration tables is said and not created")
+    func readOnlyCreatesNothing() async throws {
+        let configuration = try PostgresTestDatabase.configuration()
+        let error = await #expect(throws: RegistrationError.self) {
+            try await PostgresRegistrationStore(configuration, createIfMissing: false)
+        }
+        #expect(
+            StoreTests.failureSentence(error)?.contains("there is no registration database at") == true,
+            "\(String(describing: error))")
+        let other = try await PostgresTestDatabase.store()
+        let schema = try #require(configuration.schema)
+        #expect(
+            try await other.text(sql: "SELECT count(*)::text AS value FROM pg_namespace WHERE nspname = '\(schema)'")
+                == "0")
+        // Once a command that writes made it, reading finds it.
+        _ = try await PostgresRegistrationStore(configuration)
+        #expect(try await PostgresRegistrationStore(configuration, createIfMissing: false).registrations().isEmpty)
     }
 
     // MARK: The schema's own rules
@@ -208,7 +229,7 @@ struct PostgresStoreTests {
         for _ in 0..<400 {
             let holding = try await watcher.text(
                 sql: """
-                    SELECT count(*) FROM pg_stat_activity
+                    SELECT count(*)::text AS value FROM pg_stat_activity
                     WHERE application_name = '\(adminConfiguration.applicationName)' AND query LIKE 'DO $$%'
                         AND state = 'active'
                     """)
