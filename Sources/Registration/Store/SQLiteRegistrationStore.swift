@@ -374,19 +374,30 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     /// A column's value; a value of the wrong type is an error, never a trap.
     private static func column<Value: DatabaseValueConvertible>(_ row: Row, _ name: String) throws -> Value {
-        guard let value = Value.fromDatabaseValue(row[name] as DatabaseValue) else {
+        guard let value = Value.fromDatabaseValue(try databaseValue(row, name)) else {
             throw RegistrationError.storeFailure("column \(name) holds an unreadable value")
         }
         return value
     }
 
     private static func optionalColumn<Value: DatabaseValueConvertible>(_ row: Row, _ name: String) throws -> Value? {
-        let value = row[name] as DatabaseValue
+        let value = try databaseValue(row, name)
         if value.isNull { return nil }
         guard let converted = Value.fromDatabaseValue(value) else {
             throw RegistrationError.storeFailure("column \(name) holds an unreadable value")
         }
         return converted
+    }
+
+    /// The raw value of a column. GRDB's `row[name]` traps when the row has no such column, which a file whose
+    /// schema was changed outside this store (or damaged) gives: that is an error here.
+    private static func databaseValue(_ row: Row, _ name: String) throws -> DatabaseValue {
+        guard row.hasColumn(name) else {
+            throw RegistrationError.storeFailure(
+                "the database has no column \(name) where this store wrote one; the file was changed outside the "
+                    + "store or is damaged: restore it from a backup")
+        }
+        return row[name]
     }
 
     private static func date(_ row: Row, _ name: String) throws -> Date {
