@@ -1,5 +1,6 @@
 // Certificate summaries as the confirmation screens show them (CardCredentials' CertificateSummary), with the
-// JPKI personal attributes of a signing certificate: a certificate in DER from a card or a file, every field read.
+// JPKI personal attributes of a signing certificate: a certificate in DER from a card or a file, parsed as the
+// library parses those (Certificate(untrustedDER:)), every field read.
 import CardCredentials
 import FuzzSupport
 import X509
@@ -7,7 +8,7 @@ import X509
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = fuzzBytes(start, count)
-    guard let certificate = try? Certificate(derEncoded: bytes) else { return 0 }
+    guard let certificate = try? Certificate(untrustedDER: bytes) else { return 0 }
     let summary = CertificateSummary(certificate)
     for field in summary.labeledFields {
         _ = field.label

@@ -133,7 +133,7 @@ public struct CMSSignedData: Sendable {
             parts.removeFirst()
             for node in try CMSEncoding.children(next, "certificates") where node.identifier == .sequence {
                 // Other choices (attribute certificates, [3] other) are skipped.
-                certificates.append(try Certificate(derEncoded: Array(node.encodedBytes)))
+                certificates.append(try Certificate(untrustedDER: Array(node.encodedBytes)))
             }
         }
         if let next = parts.first, next.identifier == CMSEncoding.context1 {

@@ -1,3 +1,4 @@
+import CardCredentials
 public import Foundation
 import GRDB
 import X509
@@ -486,7 +487,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         let boundAt = try date(row, "bound_at")
         var binding = try checked {
             let certificate: Certificate
-            do { certificate = try Certificate(derEncoded: der) } catch {
+            do { certificate = try Certificate(untrustedDER: der) } catch {
                 throw RegistrationError.storeFailure("a stored certificate cannot be decoded")
             }
             return try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
