@@ -120,9 +120,12 @@ public final class CardChannel: Sendable {
     /// - Parameter expectedLength: The file's length when the caller knows it.
     /// - Returns: The file's bytes (at most `expectedLength` of them when given).
     public func readTransparentFile(expectedLength: Int? = nil) async throws -> [UInt8] {
-        try await exchangeLock.withLock {
+        let file = try await exchangeLock.withLock {
             try await self.readWholeFile(expectedLength: expectedLength)
         }
+        // A card may send more than was asked for (a last READ BINARY that ends with 62 82, an extended read).
+        guard let expectedLength, file.count > expectedLength else { return file }
+        return Array(file.prefix(max(0, expectedLength)))
     }
 
     // MARK: - Exchange rules

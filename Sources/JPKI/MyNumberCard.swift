@@ -152,7 +152,7 @@ public actor MyNumberCard {
 
     static func parse(_ der: [UInt8], _ kind: JPKICertificateKind) throws -> Certificate {
         do {
-            return try Certificate(derEncoded: der)
+            return try Certificate(untrustedDER: der)
         } catch {
             throw JPKIError.malformedCertificate(kind, reason: "\(error)")
         }

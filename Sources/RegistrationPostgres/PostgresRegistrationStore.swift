@@ -576,7 +576,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
         let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: der) } catch {
+        do { certificate = try Certificate(untrustedDER: der) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }

@@ -136,7 +136,7 @@ public struct CMSSignedData: Sendable {
             parts.removeFirst()
             for node in try CMSEncoding.children(next, "certificates") {
                 switch node.identifier {
-                case .sequence: certificates.append(try Certificate(derEncoded: Array(node.encodedBytes)))
+                case .sequence: certificates.append(try Certificate(untrustedDER: Array(node.encodedBytes)))
                 // Other choices are skipped, but they decide the version.
                 case CMSEncoding.context1: otherChoices.v1AttributeCertificates = true
                 case CMSEncoding.context2: otherChoices.v2AttributeCertificates = true

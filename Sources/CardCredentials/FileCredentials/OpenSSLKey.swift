@@ -119,7 +119,7 @@ final class OpenSSLCertificate {
         }
         guard written == length else { throw OpenSSLContext.failure("encode a certificate") }
         do {
-            return try Certificate(derEncoded: der)
+            return try Certificate(untrustedDER: der)
         } catch {
             throw .malformedCertificate("\(error)")
         }

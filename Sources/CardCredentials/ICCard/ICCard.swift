@@ -138,7 +138,7 @@ public actor ICCard {
 
     private static func parse(_ der: [UInt8], _ role: String) throws -> Certificate {
         do {
-            return try Certificate(derEncoded: der)
+            return try Certificate(untrustedDER: der)
         } catch {
             throw CardCredentialsError.malformedCertificate("the \(role) certificate on the card: \(error)")
         }

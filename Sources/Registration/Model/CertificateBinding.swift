@@ -130,7 +130,7 @@ public struct CertificateBinding: Sendable, Hashable, Codable, Identifiable {
 
     /// The certificate, decoded.
     public func certificate() throws(RegistrationError) -> Certificate {
-        do { return try Certificate(derEncoded: certificateDER) } catch {
+        do { return try Certificate(untrustedDER: certificateDER) } catch {
             throw .certificateUntrusted("the stored certificate cannot be read: \(error)")
         }
     }

@@ -1,3 +1,4 @@
+import CardCredentials
 public import Foundation
 import GRDB
 import X509
@@ -552,7 +553,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
         let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: der) } catch {
+        do { certificate = try Certificate(untrustedDER: der) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
