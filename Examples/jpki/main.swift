@@ -94,7 +94,11 @@ struct PINStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let statuses = try await withMyNumberCard(reader: card.reader) { card in try await card.pinStatuses() }
+            // SELECT of the JPKI application recognises the card here (as OpenSC does): the token label would cost
+            // two more APDUs, and a card without the text-input-support application is refused anyway.
+            let statuses = try await withMyNumberCard(reader: card.reader, readTokenLabel: false) { card in
+                try await card.pinStatuses()
+            }
             for pin in JPKIPIN.allCases {
                 print("\(pin): \(statuses[pin].map { "\($0)" } ?? "unknown")")
             }
@@ -115,13 +119,20 @@ struct Sign: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write the signature (FILE.p7s).")
     var out: String
 
+    @Flag(
+        name: .long,
+        help: "Also read the signing CA certificate from the card and put it in the signature (two more APDUs).")
+    var includeCA = false
+
     func run() async throws {
         await runReportingErrors {
             let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let secret = try pin.read(.signing)
             let allowLastTry = pin.allowLastTry
+            let includeCA = includeCA
             let (signed, certificate) = try await withMyNumberCard(reader: card.reader) { card in
-                let key = try await card.signingKey(pin: secret, allowLastTry: allowLastTry)
+                let key = try await card.signingKey(
+                    pin: secret, allowLastTry: allowLastTry, includeCACertificate: includeCA)
                 return (try await CMSSignedData.sign(content, with: key), key.certificate)
             }
             try Data(signed.derEncoded).write(to: URL(fileURLWithPath: out))
@@ -200,17 +211,21 @@ enum CertificateType: String, ExpressibleByArgument, CaseIterable {
 
 // MARK: - The card
 
-/// Connects to the card in the chosen reader, checks it is a My Number card, and runs `body` inside a PC/SC
-/// transaction so no other program interleaves.
+/// Connects to the card in the chosen reader, checks it is a My Number card (its token label, unless
+/// `readTokenLabel` is false: then the JPKI application's SELECT alone recognises it), and runs `body` inside a
+/// PC/SC transaction so no other program interleaves.
 func withMyNumberCard<T: Sendable>(
-    reader requested: String?, _ body: @escaping @Sendable (MyNumberCard) async throws -> T
+    reader requested: String?, readTokenLabel: Bool = true,
+    _ body: @escaping @Sendable (MyNumberCard) async throws -> T
 ) async throws -> T {
     let context = try PCSCContext()
     let name = try await chooseReader(context: context, requested: requested)
     let connection = try await context.connect(to: name)
     do {
         let value = try await connection.withTransaction { connection in
-            let card = try await MyNumberCard.connect(transport: connection)
+            let card =
+                readTokenLabel
+                ? try await MyNumberCard.connect(transport: connection) : MyNumberCard(transport: connection)
             return try await body(card)
         }
         await connection.disconnect()

@@ -205,7 +205,7 @@ public actor MyNumberCard {
     ///
     /// With `pin`, the PIN is verified first unless this session verified it since the last signature (at most
     /// six APDUs in all); without, the caller verified it with ``verifyPIN(_:for:allowLastTry:)``. The signature is
-    /// not checked here: use ``signingKey(_:pin:allowLastTry:)``, whose `CardKey` checks it against the
+    /// not checked here: use ``signingKey(_:pin:allowLastTry:includeCACertificate:)``, whose `CardKey` checks it against the
     /// certificate.
     ///
     /// - Throws: ``JPKIError/pinNotVerified(_:)`` when the card wants the PIN, the PIN errors of
@@ -251,38 +251,50 @@ public actor MyNumberCard {
     }
 
     /// A key on the card as a `CardKey` — a `Signer` for CMS and a swift-certificates `CustomPrivateKey` for
-    /// CSRs — with its certificate and CA certificate read from the card.
+    /// CSRs — with its certificate read from the card, and its CA certificate when asked for.
     ///
     /// The PIN is verified first (a wrong PIN fails here, before any document is signed) and kept in the key's
     /// operation so each later signature can verify again where the card wants it. Each signature is checked
     /// against the certificate before it is returned.
     ///
+    /// The CA certificate on the card (EF `0002` or `000B`) is J-LIS's own root, which a verifier holds already:
+    /// a CMS signature needs only the signer's certificate. So it is read only with `includeCACertificate`, and
+    /// the key's `chain` is empty otherwise. With a key's PIN and an extended-length card, the key costs five
+    /// APDUs (SELECT AP when needed, SELECT PIN EF, tries-left query, VERIFY, SELECT EF + READ BINARY of the
+    /// certificate) and two more with the CA certificate.
+    ///
     /// - Parameters:
     ///   - key: ``JPKIKey/signing`` (default) or ``JPKIKey/authentication``.
     ///   - pin: The key's PIN.
     ///   - allowLastTry: Whether the last try may be spent.
-    public func signingKey(_ key: JPKIKey = .signing, pin: SecretPIN, allowLastTry: Bool = false) async throws
-        -> CardKey
-    {
-        let (certificate, caCertificate) = try await perform(pin: key.pin) {
+    ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
+    public func signingKey(
+        _ key: JPKIKey = .signing, pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
+    ) async throws -> CardKey {
+        let (certificate, chain) = try await perform(pin: key.pin) {
             try await self.verifyInSession(pin, for: key.pin, allowLastTry: allowLastTry)
             let certificate = try Self.parse(try await self.readCertificateDER(key.certificate), key.certificate)
+            guard includeCACertificate else { return (certificate, [Certificate]()) }
             let ca = try Self.parse(try await self.readCertificateDER(key.caCertificate), key.caCertificate)
-            return (certificate, ca)
+            return (certificate, [ca])
         }
         return try CardKey(
-            certificate: certificate, chain: [caCertificate],
+            certificate: certificate, chain: chain,
             operation: JPKISigningOperation(card: self, key: key, pin: pin, allowLastTry: allowLastTry))
     }
 
     /// The user-authentication key as a `CardKey` (for TLS client certificates, certificate login, CSRs): the
-    /// same as ``signingKey(_:pin:allowLastTry:)`` with ``JPKIKey/authentication``.
+    /// same as ``signingKey(_:pin:allowLastTry:includeCACertificate:)`` with ``JPKIKey/authentication``.
     ///
     /// - Parameters:
     ///   - pin: The user-authentication PIN (4 digits).
     ///   - allowLastTry: Whether the last try may be spent.
-    public func authenticationKey(pin: SecretPIN, allowLastTry: Bool = false) async throws -> CardKey {
-        try await signingKey(.authentication, pin: pin, allowLastTry: allowLastTry)
+    ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
+    public func authenticationKey(
+        pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
+    ) async throws -> CardKey {
+        try await signingKey(
+            .authentication, pin: pin, allowLastTry: allowLastTry, includeCACertificate: includeCACertificate)
     }
 
     // MARK: - Selection
@@ -347,7 +359,7 @@ public actor MyNumberCard {
 /// The `CardSigningOperation` of a JPKI key: what a `CardKey` calls to have the card sign a DigestInfo.
 ///
 /// It verifies the key's PIN where this session has not (or the card forgot it), then sends COMPUTE DIGITAL
-/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:)`` makes one inside a `CardKey`.
+/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:includeCACertificate:)`` makes one inside a `CardKey`.
 public struct JPKISigningOperation: CardSigningOperation {
     /// The card.
     public let card: MyNumberCard

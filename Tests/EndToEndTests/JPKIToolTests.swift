@@ -4,6 +4,7 @@ import Foundation
 import ISO7816
 import JPKI
 import PCSC
+import Synchronization
 import Testing
 import X509
 
@@ -37,6 +38,25 @@ struct JPKIBench: Sendable {
     }
 
     func file(_ name: String) -> String { directory.appending(path: name).path }
+}
+
+/// A virtual card that counts the commands it answers: what a tool run really sent through pcscd.
+final class CountingCard: VirtualCard {
+    let inner: any VirtualCard
+    private let commands = Mutex(0)
+    var commandCount: Int { commands.withLock { $0 } }
+    var atr: [UInt8] { inner.atr }
+
+    init(_ inner: any VirtualCard) { self.inner = inner }
+
+    func handle(_ event: CardPowerEvent) { inner.handle(event) }
+
+    func respond(to command: [UInt8]) -> [UInt8] {
+        commands.withLock { $0 += 1 }
+        return inner.respond(to: command)
+    }
+
+    func resetCount() { commands.withLock { $0 = 0 } }
 }
 
 /// Runs the `jpki` product built beside the tests.
@@ -283,6 +303,43 @@ extension EndToEnd {
                 #expect(signature.count == 256)
                 #expect(card.channel.statistics.apdusSent == 6)
                 await connection.disconnect()
+            }
+        }
+
+        @Test("jpki sign sends 10 APDUs (12 with --include-ca) and jpki pin-status 8, as the card counts them")
+        func toolAPDUCounts() async throws {
+            let bench = try JPKIBench.get()
+            let document = bench.file("count-\(UUID().uuidString).txt")
+            try Data("入札書\n".utf8).write(to: URL(filePath: document))
+            let card = CountingCard(try bench.card())
+            try await TestBench.withCard(card) { _, _, reader in
+                card.resetCount()
+                let signed = try await JPKITool.run(
+                    ["sign", "--reader", reader, document, "--out", document + ".p7s", "--pin-stdin"],
+                    input: JPKIBench.signingPIN)
+                #expect(signed.status == 0, "\(signed.errorOutput)")
+                // SELECT AP, SELECT 0006 + READ, SELECT 001B, tries left, VERIFY, SELECT 0001 + READ, SELECT 001A,
+                // SIGN: issue 18 asks for at most 10 (it was 12 with the CA certificate read every time).
+                #expect(card.commandCount == 10)
+                let cms = try CMSSignedData(bytes: Array(Data(contentsOf: URL(filePath: document + ".p7s"))))
+                #expect(cms.certificates.count == 1)
+
+                card.resetCount()
+                let withCA = try await JPKITool.run(
+                    [
+                        "sign", "--reader", reader, document, "--out", document + ".ca.p7s", "--pin-stdin",
+                        "--include-ca",
+                    ],
+                    input: JPKIBench.signingPIN)
+                #expect(withCA.status == 0, "\(withCA.errorOutput)")
+                #expect(card.commandCount == 12)
+                let cmsWithCA = try CMSSignedData(bytes: Array(Data(contentsOf: URL(filePath: document + ".ca.p7s"))))
+                #expect(cmsWithCA.certificates.count == 2)
+
+                card.resetCount()
+                let status = try await JPKITool.run(["pin-status", "--reader", reader])
+                #expect(status.status == 0, "\(status.errorOutput)")
+                #expect(card.commandCount == 8)  // it was 10 with the token label
             }
         }
 
