@@ -225,6 +225,19 @@ func jpkiCommandCounts(reader: String, slot: Int, context: PCSCContext) async th
         try await count("jpki text-info") { card in
             _ = try await card.textInputSupportInfo(pin: try SecretPIN(authenticationPIN, policy: .textInputSupport))
         })
+    // Last, as they change the PINs the rows above use.
+    rows.append(
+        try await count("jpki pin change --type auth") { card in
+            try await card.changePIN(
+                .authentication, from: try SecretPIN(authenticationPIN, policy: .jpkiAuthentication),
+                to: try SecretPIN("5678", policy: .jpkiAuthentication))
+        })
+    rows.append(
+        try await count("jpki pin change --type text") { card in
+            try await card.changePIN(
+                .textInputSupport, from: try SecretPIN(authenticationPIN, policy: .textInputSupport),
+                to: try SecretPIN("5678", policy: .textInputSupport))
+        })
     await server.remove()
     try await waitForReader(present: false)
     return rows

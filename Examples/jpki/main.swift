@@ -27,7 +27,7 @@ struct JPKITool: AsyncParsableCommand {
             never printed. Exit status: 0 on success, 1 when something was refused (wrong or blocked PIN, a PIN of \
             the wrong form, a signature that does not verify), 2 on any other error.
             """,
-        subcommands: [Certs.self, PINStatusCommand.self, Sign.self, Verify.self, TextInfo.self]
+        subcommands: [Certs.self, PINStatusCommand.self, PINCommand.self, Sign.self, Verify.self, TextInfo.self]
     )
 }
 
@@ -102,6 +102,104 @@ struct PINStatusCommand: AsyncParsableCommand {
             for pin in JPKIPIN.allCases {
                 print("\(pin): \(statuses[pin].map { "\($0)" } ?? "unknown")")
             }
+        }
+    }
+}
+
+struct PINCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin", abstract: "Manage the card's PINs.", subcommands: [PINChange.self])
+}
+
+struct PINChange: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "change",
+        abstract: "Change a PIN (暗証番号の変更): the current PIN is verified, then replaced by the new one.",
+        discussion: """
+            On a terminal, the current PIN is asked once and the new one twice, without echo. With --pin-stdin, \
+            line 1 of standard input is the current PIN and line 2 the new one. The new PIN is checked against its \
+            rules before anything is sent to the card (sign: 6–16 upper-case letters and digits, lower case \
+            upper-cased; auth and text: 4 digits). Neither PIN is ever printed.
+            """)
+
+    @OptionGroup var card: CardOptions
+
+    @Option(name: .long, help: "Which PIN: sign (署名用), auth (利用者証明用) or text (券面事項入力補助用).")
+    var type: PINType
+
+    @Flag(name: .long, help: "Read the current PIN (line 1) and the new PIN (line 2) from standard input.")
+    var pinStdin = false
+
+    @Flag(
+        name: .long,
+        help: "Send the current PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
+    var allowLastTry = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let pin = type.pin
+            let (current, new) = try readPINs(pin)
+            let allowLastTry = allowLastTry
+            try await withMyNumberCard(reader: card.reader) { card in
+                try await card.changePIN(pin, from: current, to: new, allowLastTry: allowLastTry)
+            }
+            print("\(pin.description.prefix(1).uppercased() + pin.description.dropFirst()) was changed.")
+        }
+    }
+
+    /// Reads both PINs and checks their forms (nothing reaches the card before).
+    func readPINs(_ pin: JPKIPIN) throws -> (current: SecretPIN, new: SecretPIN) {
+        if pinStdin {
+            var currentBytes = try PINInput.readStandardInput()
+            let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
+            var newBytes = try PINInput.readStandardInput()
+            let new = try Self.newPIN(wiping: &newBytes, pin)
+            return (current, new)
+        }
+        var currentBytes = try PINInput.prompt("Enter the current \(pin): ")
+        let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
+        var newBytes = try PINInput.prompt("Enter the new \(pin): ")
+        let new = try Self.newPIN(wiping: &newBytes, pin)
+        var againBytes = try PINInput.prompt("Enter the new \(pin) again: ")
+        let again = try Self.newPIN(wiping: &againBytes, pin)
+        guard new.isEqual(to: again) else { throw PINChangeError.newPINsDiffer(pin) }
+        return (current, new)
+    }
+
+    /// The new PIN, its form checked: a wrong form is a refusal that names the new PIN.
+    static func newPIN(wiping bytes: inout [UInt8], _ pin: JPKIPIN) throws -> SecretPIN {
+        do {
+            return try SecretPIN(wiping: &bytes, policy: pin.policy)
+        } catch CardCredentialsError.pinFormat(let problem) {
+            throw PINChangeError.newPINFormat(pin, problem)
+        }
+    }
+}
+
+/// Why `jpki pin change` refused before sending anything.
+enum PINChangeError: Error, CustomStringConvertible {
+    case newPINFormat(JPKIPIN, PINFormatProblem)
+    case newPINsDiffer(JPKIPIN)
+
+    var description: String {
+        switch self {
+        case .newPINFormat(let pin, let problem):
+            "The new value of \(pin) was not sent to the card: \(problem); nothing was changed, enter it again."
+        case .newPINsDiffer(let pin):
+            "The two entries of the new \(pin) differ; nothing was sent to the card, try again."
+        }
+    }
+}
+
+/// The --type values of `pin change`.
+enum PINType: String, ExpressibleByArgument, CaseIterable {
+    case sign, auth, text
+
+    var pin: JPKIPIN {
+        switch self {
+        case .sign: .signing
+        case .auth: .authentication
+        case .text: .textInputSupport
         }
     }
 }
@@ -248,9 +346,11 @@ func isRefusal(_ error: any Error) -> Bool {
     switch error {
     case let error as JPKIError:
         switch error {
-        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat: return true
+        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat, .newPINRefused: return true
         default: return false
         }
+    case is PINChangeError:
+        return true
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .cmsContentMismatch, .cmsSignatureInvalid,

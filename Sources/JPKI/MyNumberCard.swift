@@ -193,6 +193,59 @@ public actor MyNumberCard {
         verifiedPINs.insert(pin)
     }
 
+    /// Changes a PIN (暗証番号の変更): VERIFY of the current PIN, then CHANGE REFERENCE DATA `00 24 01 80 Lc NEW`
+    /// on the PIN's EF, as the card wants it (jpki/myna).
+    ///
+    /// Both PINs are checked against the PIN's policy before anything is sent, so a new PIN of the wrong form
+    /// costs no APDU and no try. The current PIN is verified as ``verifyPIN(_:for:allowLastTry:)`` does it (the
+    /// tries left are asked first, the last try spent only with `allowLastTry`). Five APDUs with the application
+    /// selected: SELECT AP when needed, SELECT PIN EF, tries-left query, VERIFY, CHANGE REFERENCE DATA. The command
+    /// bytes holding a PIN are wiped after sending; neither PIN is logged.
+    ///
+    /// ```swift
+    /// let current = try SecretPIN(typedCurrent, policy: .jpkiAuthentication)
+    /// let new = try SecretPIN(typedNew, policy: .jpkiAuthentication)   // wrong form: refused here
+    /// try await card.changePIN(.authentication, from: current, to: new)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - pin: Which PIN: ``JPKIPIN/signing``, ``JPKIPIN/authentication`` or ``JPKIPIN/textInputSupport``.
+    ///   - current: The PIN as it is now.
+    ///   - new: The PIN it becomes.
+    ///   - allowLastTry: Whether the current PIN may be sent when only one try is left.
+    /// - Throws: ``JPKIError/pinFormat(_:_:)`` (nothing sent), ``JPKIError/wrongPIN(_:triesLeft:)`` for a wrong
+    ///   current PIN, ``JPKIError/pinBlocked(_:)``, ``JPKIError/lastTryRefused(_:)``,
+    ///   ``JPKIError/newPINRefused(_:)`` when the card refuses the new PIN's value, or a link error.
+    public func changePIN(
+        _ pin: JPKIPIN, from current: SecretPIN, to new: SecretPIN, allowLastTry: Bool = false
+    ) async throws {
+        try await perform(pin: pin) {
+            try new.check(against: pin.policy)
+            try await self.verifyInSession(current, for: pin, allowLastTry: allowLastTry)
+            var command = try new.withUnsafeBytes { bytes throws(ISO7816Error) in
+                var newPIN = Array(bytes)
+                defer { newPIN.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+                return try CommandAPDU.changeReferenceData(reference: 0x80, newPIN: newPIN)
+            }
+            defer { command.wipeData() }
+            let response = try await self.channel.transmit(command)
+            switch response.statusWord {
+            case .success:
+                return
+            case .securityStatusNotSatisfied:
+                self.verifiedPINs.remove(pin)
+                throw JPKIError.pinNotVerified(pin)
+            case .authenticationMethodBlocked, .referenceDataNotUsable:
+                self.verifiedPINs.remove(pin)
+                throw JPKIError.pinBlocked(pin)
+            case .incorrectData, .wrongLength:
+                throw JPKIError.newPINRefused(pin)
+            default:
+                throw JPKIError.unexpectedStatus(response.statusWord, operation: "CHANGE REFERENCE DATA")
+            }
+        }
+    }
+
     private func selectPIN(_ pin: JPKIPIN) async throws {
         try await selectApplication(pin.application)
         try await selectFile(pin.fileID, operation: "SELECT of \(pin)")

@@ -343,6 +343,100 @@ extension EndToEnd {
             }
         }
 
+        @Test("jpki pin change --type sign: current PIN on line 1, new on line 2; jpki sign then takes the new one")
+        func changeTheSigningPIN() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            let document = bench.file("change-\(UUID().uuidString).txt")
+            try Data("入札書\n".utf8).write(to: URL(filePath: document))
+            try await TestBench.withCard(card) { _, _, reader in
+                let changed = try await JPKITool.run(
+                    ["pin", "change", "--type", "sign", "--reader", reader, "--pin-stdin"],
+                    input: "\(JPKIBench.signingPIN)\nnewsign7")
+                #expect(changed.status == 0, "\(changed.errorOutput)")
+                #expect(changed.output.contains("The signing PIN (署名用電子証明書のパスワード) was changed."))
+                for text in [JPKIBench.signingPIN, "NEWSIGN7", "newsign7"] {
+                    #expect(!changed.output.contains(text) && !changed.errorOutput.contains(text))
+                }
+                let sign = ["sign", "--reader", reader, document, "--out", document + ".p7s", "--pin-stdin"]
+                let old = try await JPKITool.run(sign, input: JPKIBench.signingPIN)
+                #expect(old.status == 1)
+                #expect(old.errorOutput.contains("4 tries are left"), "\(old.errorOutput)")
+                let new = try await JPKITool.run(sign, input: "NEWSIGN7")
+                #expect(new.status == 0, "\(new.errorOutput)")
+                #expect(card.triesLeft(.signing) == 5)
+            }
+        }
+
+        @Test("jpki pin change: a wrong current PIN says the tries left; a new PIN of the wrong form sends nothing")
+        func pinChangeRefusals() async throws {
+            let card = CountingCard(try JPKIBench.get().card())
+            try await TestBench.withCard(card) { _, _, reader in
+                let change = ["pin", "change", "--reader", reader, "--pin-stdin", "--type"]
+                for (type, current, new) in [
+                    ("auth", JPKIBench.authenticationPIN, "12345"), ("auth", JPKIBench.authenticationPIN, "12a4"),
+                    ("text", JPKIBench.textInputSupportPIN, "123"), ("sign", JPKIBench.signingPIN, "AB-123"),
+                ] {
+                    card.resetCount()
+                    let result = try await JPKITool.run(change + [type], input: "\(current)\n\(new)")
+                    #expect(result.status == 1)
+                    #expect(result.errorOutput.contains("The new value of the"), "\(result.errorOutput)")
+                    #expect(result.errorOutput.contains("was not sent to the card"))
+                    #expect(!result.errorOutput.contains(current) && !result.errorOutput.contains(new))
+                    #expect(card.commandCount == 0, "nothing reaches the card before both PINs are checked")
+                }
+                let missing = try await JPKITool.run(change + ["auth"], input: JPKIBench.authenticationPIN)
+                #expect(missing.status != 0)
+                #expect(card.commandCount == 0)
+
+                let wrong = try await JPKITool.run(change + ["auth"], input: "0000\n2468")
+                #expect(wrong.status == 1)
+                #expect(wrong.errorOutput.contains("2 tries are left"), "\(wrong.errorOutput)")
+                _ = try await JPKITool.run(change + ["auth"], input: "0000\n2468")
+                let lastTry = try await JPKITool.run(change + ["auth"], input: "\(JPKIBench.authenticationPIN)\n2468")
+                #expect(lastTry.status == 1)
+                #expect(lastTry.errorOutput.contains("Only one try is left"), "\(lastTry.errorOutput)")
+                let allowed = try await JPKITool.run(
+                    change + ["auth", "--allow-last-try"], input: "\(JPKIBench.authenticationPIN)\n2468")
+                #expect(allowed.status == 0, "\(allowed.errorOutput)")
+                #expect(card.inner is JPKICard)
+                #expect((card.inner as? JPKICard)?.triesLeft(.authentication) == 3)
+            }
+        }
+
+        @Test(
+            "After jpki pin change --type auth, OpenSC logs in with the new PIN and the old one is refused",
+            .enabled(if: OpenSCTools.enabled))
+        func changeTheAuthenticationPINThenOpenSC() async throws {
+            let card = try JPKIBench.get().card()
+            let directory = FileManager.default.temporaryDirectory.appending(path: "e2e-pin-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let message = directory.appending(path: "challenge.bin")
+            try Data((0..<32).map { UInt8($0) }).write(to: message)
+            try await TestBench.withCard(card) { _, _, reader in
+                let changed = try await JPKITool.run(
+                    ["pin", "change", "--type", "auth", "--reader", reader, "--pin-stdin"],
+                    input: "\(JPKIBench.authenticationPIN)\n7531")
+                #expect(changed.status == 0, "\(changed.errorOutput)")
+                func login(_ pin: String) async throws -> OpenSCTools.Result {
+                    try await OpenSCTools.run(
+                        "pkcs11-tool",
+                        [
+                            "--module", OpenSCTools.pkcs11Module, "--token-label", "JPKI (User Authentication PIN)",
+                            "--login", "--pin", pin, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--id", "01",
+                            "--input-file", message.path, "--output-file", directory.appending(path: "sig").path,
+                        ])
+                }
+                let new = try await login("7531")
+                #expect(new.status == 0, "\(new.errorOutput)")
+                let old = try await login(JPKIBench.authenticationPIN)
+                #expect(old.status != 0)
+                #expect(old.errorOutput.contains("CKR_PIN_INCORRECT"), "\(old.errorOutput)")
+                #expect(card.triesLeft(.authentication) == 2)
+            }
+        }
+
         @Test("A card pulled from the reader mid-read is reported as removed")
         func cardPulled() async throws {
             let bench = try JPKIBench.get()
