@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PCSC", targets: ["PCSC"]),
         .library(name: "CardCredentials", targets: ["CardCredentials"]),
         .library(name: "JPKI", targets: ["JPKI"]),
+        .library(name: "PDFSignature", targets: ["PDFSignature"]),
         .library(name: "Registration", targets: ["Registration"]),
         .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
@@ -51,6 +52,11 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Modules (see Documentation and ../shared/DESIGN.md for the arrows).
         .target(name: "ISO7816", swiftSettings: strict),
@@ -84,6 +90,14 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PDFSignature",
+            dependencies: [
+                "CardCredentials", "CZlib",
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -156,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "jpki",
             dependencies: [
-                "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport",
+                "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport", "PDFSignature",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -243,6 +257,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PDFSignatureTests",
+            dependencies: [
+                "PDFSignature", "JPKI", "CardSimulator", "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CertificateRenewalTests",
             dependencies: [
                 "CertificateRenewal", "Registration", "CardCredentials", "CardSimulator", "ISO7816", "JPKI",
@@ -254,6 +276,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
+                "PDFSignature",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict

@@ -8,6 +8,7 @@ import Foundation
 import ISO7816
 import JPKI
 import PCSC
+import PDFSignature
 import ToolSupport
 import X509
 
@@ -27,7 +28,10 @@ struct JPKITool: AsyncParsableCommand {
             never printed. Exit status: 0 on success, 1 when something was refused (wrong or blocked PIN, a PIN of \
             the wrong form, a signature that does not verify), 2 on any other error.
             """,
-        subcommands: [Certs.self, PINStatusCommand.self, PINCommand.self, Sign.self, Verify.self, TextInfo.self]
+        subcommands: [
+            Certs.self, PINStatusCommand.self, PINCommand.self, Sign.self, Verify.self, SignPDF.self, VerifyPDF.self,
+            TextInfo.self,
+        ]
     )
 }
 
@@ -266,6 +270,92 @@ struct Verify: AsyncParsableCommand {
     }
 }
 
+struct SignPDF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign-pdf",
+        abstract: "Sign a PDF with the signing key: PAdES baseline B-B, an invisible signature field.",
+        discussion: """
+            The signature is appended as an incremental update: the original bytes stay as they were. Encrypted \
+            PDFs are refused. Time-stamps (B-T) and visible signatures are not made yet.
+            """)
+
+    @OptionGroup var card: CardOptions
+    @OptionGroup var pin: PINOptions
+
+    @Argument(help: "The PDF to sign.")
+    var file: String
+
+    @Option(name: .long, help: "Where to write the signed PDF.")
+    var out: String
+
+    @Option(name: .long, help: "The signature field's name (default: Signature1, or the next free number).")
+    var field: String?
+
+    @Option(name: .long, help: "The reason written in the signature (/Reason).")
+    var reason: String?
+
+    @Flag(name: .long, help: "Also read the signing CA certificate from the card and put it in the signature.")
+    var includeCA = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let pdf = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            var settings = PAdES.Options()
+            settings.fieldName = field
+            settings.reason = reason
+            let options = settings
+            try PAdES.checkSignable(pdf)  // an encrypted or unreadable PDF is refused before the PIN
+            let secret = try pin.read(.signing)
+            let allowLastTry = pin.allowLastTry
+            let includeCA = includeCA
+            let (signed, certificate) = try await withMyNumberCard(reader: card.reader) { card in
+                let key = try await card.signingKey(
+                    pin: secret, allowLastTry: allowLastTry, includeCACertificate: includeCA)
+                return (try await PAdES.sign(pdf, with: key, options: options), key.certificate)
+            }
+            try Data(signed).write(to: URL(fileURLWithPath: out))
+            print("signed \(file) as \(DirectoryStringText.subject(of: certificate)); signed PDF written to \(out)")
+        }
+    }
+}
+
+struct VerifyPDF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-pdf",
+        abstract: "Verify the signatures of a PDF against trusted CA certificates (no card needed).")
+
+    @Argument(help: "The signed PDF.")
+    var file: String
+
+    @Option(name: .long, help: "A PEM file of trusted CA certificates.")
+    var trust: String
+
+    @Option(name: .long, help: "A revocation list (DER or PEM) to check the signers against; may be repeated.")
+    var crl: [String] = []
+
+    func run() async throws {
+        await runReportingErrors {
+            let pdf = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
+            let crls = try crl.map {
+                try CertificateRevocationList(bytes: Array(Data(contentsOf: URL(fileURLWithPath: $0))))
+            }
+            let validator = CertificateValidator(
+                trustAnchors: anchors, crls: crls, revocation: crls.isEmpty ? .whenAvailable : .required)
+            let reports = try await PAdES.verify(pdf, validator: validator)
+            for report in reports {
+                let extent =
+                    report.coversWholeDocument
+                    ? "covers the whole document"
+                    : "covers the first \(report.signedLength) of \(pdf.count) bytes (changed or signed again after)"
+                print(
+                    "\(report.fieldName): signature valid (\(report.subFilter)), signed by "
+                        + "\(DirectoryStringText.subject(of: report.signer)); \(extent)")
+            }
+        }
+    }
+}
+
 struct TextInfo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text-info",
@@ -351,6 +441,8 @@ func isRefusal(_ error: any Error) -> Bool {
         }
     case is PINChangeError:
         return true
+    case let error as PDFSignatureError:
+        return error.code == .encryptedPDF || error.code == .noSignature || error.code == .unsupportedSignature
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .cmsContentMismatch, .cmsSignatureInvalid,

@@ -40,6 +40,39 @@ struct JPKIBench: Sendable {
     func file(_ name: String) -> String { directory.appending(path: name).path }
 }
 
+/// The PDF tools the PAdES tests check against (poppler-utils, qpdf), and a small PDF to sign.
+enum PDFTools {
+    static var installed: Bool {
+        OpenSCTools.isCI || (OpenSCTools.path(of: "pdfsig") != nil && OpenSCTools.path(of: "qpdf") != nil)
+    }
+
+    /// One page, a classic cross-reference table.
+    static func samplePDF() -> [UInt8] {
+        let content = "BT /F1 24 Tf 72 720 Td (Nyusatsu 2026) Tj ET"
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+                + "/Contents 5 0 R >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            "<< /Length \(content.utf8.count) >>\nstream\n\(content)\nendstream",
+        ]
+        var out = Array("%PDF-1.7\n".utf8)
+        var offsets: [Int] = []
+        for (index, body) in objects.enumerated() {
+            offsets.append(out.count)
+            out += Array("\(index + 1) 0 obj\n\(body)\nendobj\n".utf8)
+        }
+        let xref = out.count
+        out += Array("xref\n0 \(objects.count + 1)\n0000000000 65535 f\r\n".utf8)
+        for offset in offsets {
+            let text = String(offset)
+            out += Array((String(repeating: "0", count: 10 - text.count) + text + " 00000 n\r\n").utf8)
+        }
+        out += Array("trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n".utf8)
+        return out
+    }
+}
+
 /// A virtual card that counts the commands it answers: what a tool run really sent through pcscd.
 final class CountingCard: VirtualCard {
     let inner: any VirtualCard
@@ -434,6 +467,73 @@ extension EndToEnd {
                 #expect(old.status != 0)
                 #expect(old.errorOutput.contains("CKR_PIN_INCORRECT"), "\(old.errorOutput)")
                 #expect(card.triesLeft(.authentication) == 2)
+            }
+        }
+
+        @Test(
+            "jpki sign-pdf writes a PAdES B-B signature that jpki verify-pdf, pdfsig and qpdf accept",
+            .enabled(if: PDFTools.installed))
+        func signPDF() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            let id = UUID().uuidString
+            let source = bench.file("bid-\(id).pdf")
+            let signed = bench.file("bid-\(id)-signed.pdf")
+            try Data(PDFTools.samplePDF()).write(to: URL(filePath: source))
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITool.run(
+                    ["sign-pdf", "--reader", reader, source, "--out", signed, "--pin-stdin", "--reason", "入札書の提出"],
+                    input: JPKIBench.signingPIN)
+                #expect(result.status == 0, "\(result.errorOutput)")
+                #expect(
+                    !result.output.contains(JPKIBench.signingPIN) && !result.errorOutput.contains(JPKIBench.signingPIN))
+            }
+            let original = try Data(contentsOf: URL(filePath: source))
+            let output = try Data(contentsOf: URL(filePath: signed))
+            #expect(output.prefix(original.count) == original, "the original bytes are untouched")
+            let verified = try await JPKITool.run(["verify-pdf", signed, "--trust", bench.file("sign-ca.pem")])
+            #expect(verified.status == 0, "\(verified.errorOutput)")
+            #expect(verified.output.contains("Signature1: signature valid (ETSI.CAdES.detached)"))
+            #expect(verified.output.contains("covers the whole document"))
+            let pdfsig = try await OpenSCTools.run("pdfsig", [signed])
+            #expect(pdfsig.output.contains("Signature Validation: Signature is Valid."), "\(pdfsig.output)")
+            #expect(pdfsig.output.contains("Total document signed"))
+            let qpdf = try await OpenSCTools.run("qpdf", ["--check", signed])
+            #expect(qpdf.status == 0, "\(qpdf.output)")
+
+            // Revocation: a current list without the certificate passes; after revocation, refused (失効).
+            let crl = bench.file("sign-\(id).crl")
+            try Data(try bench.authority.publishCRL(for: .jpkiSigning)).write(to: URL(filePath: crl))
+            let current = try await JPKITool.run(
+                ["verify-pdf", signed, "--trust", bench.file("sign-ca.pem"), "--crl", crl])
+            #expect(current.status == 0, "\(current.errorOutput)")
+            // A changed byte: refused, exit 1.
+            var tampered = output
+            let place = try #require(tampered.range(of: Data("Nyusatsu".utf8)))
+            tampered[place.lowerBound] = UInt8(ascii: "M")
+            try tampered.write(to: URL(filePath: signed))
+            let refused = try await JPKITool.run(["verify-pdf", signed, "--trust", bench.file("sign-ca.pem")])
+            #expect(refused.status == 1)
+            #expect(refused.errorOutput.contains("does not match"), "\(refused.errorOutput)")
+        }
+
+        @Test("jpki sign-pdf refuses an encrypted PDF before asking for the PIN", .enabled(if: PDFTools.installed))
+        func signPDFRefusesEncrypted() async throws {
+            let bench = try JPKIBench.get()
+            let card = CountingCard(try bench.card())
+            let id = UUID().uuidString
+            let source = bench.file("plain-\(id).pdf")
+            let encrypted = bench.file("encrypted-\(id).pdf")
+            try Data(PDFTools.samplePDF()).write(to: URL(filePath: source))
+            let made = try await OpenSCTools.run("qpdf", ["--encrypt", "u", "o", "256", "--", source, encrypted])
+            #expect(made.status == 0, "\(made.output)")
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITool.run(
+                    ["sign-pdf", "--reader", reader, encrypted, "--out", encrypted + ".signed.pdf", "--pin-stdin"],
+                    input: JPKIBench.signingPIN)
+                #expect(result.status == 1)
+                #expect(result.errorOutput.contains("The PDF is encrypted"), "\(result.errorOutput)")
+                #expect(card.commandCount == 0)
             }
         }
 
