@@ -298,6 +298,69 @@ struct PyHankoTests {
                 print(signature.field_name, status.intact, status.valid, status.trusted, status.coverage.name)
         """
 
+    static let signScript = """
+        import sys
+        from pyhanko.sign import signers
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        signer = signers.SimpleSigner.load(sys.argv[1], sys.argv[2])
+        with open(sys.argv[3], 'rb') as f:
+            out = signers.sign_pdf(
+                IncrementalPdfFileWriter(f), signers.PdfSignatureMetadata(field_name='Earlier'), signer=signer)
+        with open(sys.argv[4], 'wb') as f:
+            f.write(out.getvalue())
+        """
+
+    /// Runs `script` with the pyHanko Python; returns its output.
+    func python(_ script: String, _ arguments: [String]) throws -> String {
+        let fixture = try PDFFixture.get()
+        let path = fixture.file("script-\(UUID().uuidString).py")
+        try script.write(to: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(
+            fileURLWithPath: try #require(ProcessInfo.processInfo.environment["PYHANKO_PYTHON"]))
+        process.arguments = [path.path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        return output
+    }
+
+    @Test func aPDFSignedByPyHankoFirstKeepsBothSignaturesValid() async throws {
+        let fixture = try PDFFixture.get()
+        let id = UUID().uuidString
+        let key = fixture.file("other-\(id).key").path
+        let certificate = fixture.file("other-\(id).pem").path
+        let made = try #require(
+            try runTool(
+                "openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "30",
+                    "-subj", "/CN=Another signer", "-addext", "keyUsage=critical,digitalSignature,nonRepudiation",
+                ]))
+        #expect(made.status == 0, "\(made.output)")
+        let plain = fixture.file("plain-\(id).pdf")
+        let first = fixture.file("pyhanko-signed-\(id).pdf")
+        try Data(SamplePDF.classic()).write(to: plain)
+        _ = try python(Self.signScript, [key, certificate, plain.path, first.path])
+        let earlier = Array(try Data(contentsOf: first))
+        let signed = try await PAdES.sign(earlier, with: try await fixture.key())
+        #expect(Array(signed.prefix(earlier.count)) == earlier)
+        let other = try Certificate(pemEncoded: String(contentsOfFile: certificate, encoding: .utf8))
+        let validator = CertificateValidator(
+            trustAnchors: [fixture.authority.rootCertificate(.jpkiSigning), other], revocation: .none)
+        let reports = try await PAdES.verify(signed, validator: validator)
+        #expect(reports.map(\.fieldName) == ["Earlier", "Signature1"])
+        #expect(reports.map(\.coversWholeDocument) == [false, true])
+        let pdf = fixture.file("both-\(id).pdf")
+        try Data(signed).write(to: pdf)
+        let pdfsig = try #require(try runTool("pdfsig", [pdf.path]))
+        #expect(pdfsig.output.components(separatedBy: "Signature is Valid.").count - 1 == 2, "\(pdfsig.output)")
+    }
+
     @Test func pyHankoFindsBothSignaturesIntactAndTrusted() async throws {
         let fixture = try PDFFixture.get()
         let python = try #require(ProcessInfo.processInfo.environment["PYHANKO_PYTHON"])
