@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PCSC", targets: ["PCSC"]),
         .library(name: "CardCredentials", targets: ["CardCredentials"]),
         .library(name: "JPKI", targets: ["JPKI"]),
+        .library(name: "PDFSignature", targets: ["PDFSignature"]),
         .library(name: "Registration", targets: ["Registration"]),
         // The PostgreSQL store, a product of its own: SQLite users do not build postgres-nio.
         .library(name: "RegistrationPostgres", targets: ["RegistrationPostgres"]),
@@ -55,6 +56,11 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Modules (see Documentation and ../shared/DESIGN.md for the arrows).
         .target(name: "ISO7816", swiftSettings: strict),
@@ -88,6 +94,14 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PDFSignature",
+            dependencies: [
+                "CardCredentials", "CZlib",
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -170,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "jpki",
             dependencies: [
-                "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport",
+                "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport", "PDFSignature",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -268,6 +282,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PDFSignatureTests",
+            dependencies: [
+                "PDFSignature", "JPKI", "CardSimulator", "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CertificateRenewalTests",
             dependencies: [
                 "CertificateRenewal", "Registration", "CardCredentials", "CardSimulator", "ISO7816", "JPKI",
@@ -279,6 +301,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
+                "PDFSignature",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict

@@ -1,15 +1,18 @@
 // pcsc-benchmark: APDUs per second through pcscd and vpcd, raw SCardTransmit against the PCSC module's CardChannel,
-// in one run against the same virtual card. Run it in release mode with pcscd and vsmartcard-vpcd installed:
+// in one run against the same virtual card; then the APDUs each `jpki` command sends to a virtual My Number card.
+// Run it in release mode with pcscd and vsmartcard-vpcd installed:
 //
-//     swift run -c release pcsc-benchmark [--slot N] [--apdus N] [--rounds N]
+//     swift run -c release pcsc-benchmark [--slot N] [--apdus N] [--rounds N] [--counts-only]
 //
 // Rounds alternate between the ways so that drift on the machine hits them alike; the table shows the median
-// round of each.
+// round of each. `--counts-only` skips the timing and prints only the APDU counts per command.
 
 import CPCSCLite
+import CardCredentials
 import CardSimulator
 import Foundation
 import ISO7816
+import JPKI
 import PCSC
 import Synchronization
 
@@ -32,6 +35,7 @@ struct Options {
     var slot = 0
     var apdus = 300
     var rounds = 31
+    var countsOnly = false
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -40,8 +44,9 @@ struct Options {
             case "--slot": slot = iterator.next().flatMap(Int.init) ?? slot
             case "--apdus": apdus = iterator.next().flatMap(Int.init) ?? apdus
             case "--rounds": rounds = iterator.next().flatMap(Int.init) ?? rounds
+            case "--counts-only": countsOnly = true
             default:
-                print("usage: pcsc-benchmark [--slot 0|1] [--apdus N] [--rounds N]")
+                print("usage: pcsc-benchmark [--slot 0|1] [--apdus N] [--rounds N] [--counts-only]")
                 exit(2)
             }
         }
@@ -136,6 +141,108 @@ func libraryCost(count: Int) async throws -> Duration {
     return clock.now - start
 }
 
+/// A virtual card that counts the commands it answers, around another one: the count the card itself sees.
+final class CountingCard: VirtualCard {
+    let inner: any VirtualCard
+    private let commands = Atomic<Int>(0)
+    var commandCount: Int { commands.load(ordering: .relaxed) }
+    var atr: [UInt8] { inner.atr }
+
+    init(_ inner: any VirtualCard) { self.inner = inner }
+
+    func handle(_ event: CardPowerEvent) { inner.handle(event) }
+
+    func respond(to command: [UInt8]) -> [UInt8] {
+        commands.add(1, ordering: .relaxed)
+        return inner.respond(to: command)
+    }
+
+    func resetCount() { commands.store(0, ordering: .relaxed) }
+}
+
+/// The APDUs of each `jpki` command, done as the tool does them (`Examples/jpki`), through pcscd: what the client's
+/// `CardChannel` sent and what the card answered (GET RESPONSE and Le retries would make them differ).
+func jpkiCommandCounts(reader: String, slot: Int, context: PCSCContext) async throws -> [(String, Int, Int)] {
+    let directory = FileManager.default.temporaryDirectory.appending(path: "pcsc-benchmark-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let authority = try TestCertificateAuthority(directory: directory)
+    let signingPIN = "BENCH123"
+    let authenticationPIN = "1234"
+    let jpkiCard = try JPKICard.issue(
+        by: authority, holder: .example, signingPIN: signingPIN, authenticationPIN: authenticationPIN)
+    let card = CountingCard(jpkiCard)
+    let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: slot))
+    func waitForReader(present: Bool) async throws {
+        while try await context.readerStatuses(of: [reader]).first?.isCardPresent != present {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+    try await waitForReader(present: false)
+    try await server.insert(card)
+    try await waitForReader(present: true)
+    let document = Array("入札書: 金額 1,234,000 円\n".utf8)
+
+    /// One command: a fresh connection and client, as each run of the tool has.
+    func count(
+        _ name: String, readTokenLabel: Bool = true, _ body: @Sendable (MyNumberCard) async throws -> Void
+    ) async throws -> (String, Int, Int) {
+        let connection = try await context.connect(to: reader)
+        card.resetCount()
+        let client =
+            readTokenLabel
+            ? try await MyNumberCard.connect(transport: connection) : MyNumberCard(transport: connection)
+        try await body(client)
+        let sent = client.channel.statistics.apdusSent
+        await connection.disconnect()
+        return (name, sent, card.commandCount)
+    }
+
+    var rows: [(String, Int, Int)] = []
+    rows.append(
+        try await count("jpki certs (auth, auth-ca, sign-ca)") { card in
+            for kind in [JPKICertificateKind.authentication, .authenticationCA, .signingCA] {
+                _ = try await card.certificateDER(kind)
+            }
+        })
+    rows.append(
+        try await count("jpki certs --type sign") { card in
+            try await card.verifyPIN(try SecretPIN(signingPIN, policy: .jpkiSigning), for: .signing)
+            _ = try await card.certificateDER(.signing)
+        })
+    rows.append(try await count("jpki pin-status", readTokenLabel: false) { card in _ = try await card.pinStatuses() })
+    rows.append(
+        try await count("jpki sign") { card in
+            let key = try await card.signingKey(pin: try SecretPIN(signingPIN, policy: .jpkiSigning))
+            _ = try await CMSSignedData.sign(document, with: key)
+        })
+    rows.append(
+        try await count("jpki sign --include-ca") { card in
+            let key = try await card.signingKey(
+                pin: try SecretPIN(signingPIN, policy: .jpkiSigning), includeCACertificate: true)
+            _ = try await CMSSignedData.sign(document, with: key)
+        })
+    rows.append(
+        try await count("jpki text-info") { card in
+            _ = try await card.textInputSupportInfo(pin: try SecretPIN(authenticationPIN, policy: .textInputSupport))
+        })
+    // Last, as they change the PINs the rows above use.
+    rows.append(
+        try await count("jpki pin change --type auth") { card in
+            try await card.changePIN(
+                .authentication, from: try SecretPIN(authenticationPIN, policy: .jpkiAuthentication),
+                to: try SecretPIN("5678", policy: .jpkiAuthentication))
+        })
+    rows.append(
+        try await count("jpki pin change --type text") { card in
+            try await card.changePIN(
+                .textInputSupport, from: try SecretPIN(authenticationPIN, policy: .textInputSupport),
+                to: try SecretPIN("5678", policy: .textInputSupport))
+        })
+    await server.remove()
+    try await waitForReader(present: false)
+    return rows
+}
+
 func median(_ values: [Duration]) -> Duration {
     let sorted = values.sorted()
     return sorted[sorted.count / 2]
@@ -154,6 +261,17 @@ do {
         exit(1)
     }
     let reader = readers[options.slot]
+    /// Prints the APDUs of each `jpki` command.
+    func printCounts() async throws {
+        print("APDUs per jpki command (virtual My Number card, extended length; sent by the client / seen by the card)")
+        for (name, sent, seen) in try await jpkiCommandCounts(reader: reader, slot: options.slot, context: context) {
+            print("  " + name.padding(toLength: 40, withPad: " ", startingAt: 0) + "\(sent) / \(seen)")
+        }
+    }
+    if options.countsOnly {
+        try await printCounts()
+        exit(0)
+    }
     let card = EchoCard()
     let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: options.slot))
     /// Waits until pcscd sees the reader with (or without) a card: it notices a change only at its next poll.
@@ -224,6 +342,8 @@ do {
     print("card answered \(card.commandCount) commands in all")
     await server.remove()
     try await waitForReader(present: false)
+    print("")
+    try await printCounts()
 } catch {
     print("pcsc-benchmark: \(error)")
     exit(1)

@@ -8,6 +8,7 @@ import Foundation
 import ISO7816
 import JPKI
 import PCSC
+import PDFSignature
 import ToolSupport
 import X509
 
@@ -27,7 +28,10 @@ struct JPKITool: AsyncParsableCommand {
             never printed. Exit status: 0 on success, 1 when something was refused (wrong or blocked PIN, a PIN of \
             the wrong form, a signature that does not verify), 2 on any other error.
             """,
-        subcommands: [Certs.self, PINStatusCommand.self, Sign.self, Verify.self, TextInfo.self]
+        subcommands: [
+            Certs.self, PINStatusCommand.self, PINCommand.self, Sign.self, Verify.self, SignPDF.self, VerifyPDF.self,
+            TextInfo.self,
+        ]
     )
 }
 
@@ -94,10 +98,112 @@ struct PINStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let statuses = try await withMyNumberCard(reader: card.reader) { card in try await card.pinStatuses() }
+            // SELECT of the JPKI application recognises the card here (as OpenSC does): the token label would cost
+            // two more APDUs, and a card without the text-input-support application is refused anyway.
+            let statuses = try await withMyNumberCard(reader: card.reader, readTokenLabel: false) { card in
+                try await card.pinStatuses()
+            }
             for pin in JPKIPIN.allCases {
                 print("\(pin): \(statuses[pin].map { "\($0)" } ?? "unknown")")
             }
+        }
+    }
+}
+
+struct PINCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin", abstract: "Manage the card's PINs.", subcommands: [PINChange.self])
+}
+
+struct PINChange: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "change",
+        abstract: "Change a PIN (暗証番号の変更): the current PIN is verified, then replaced by the new one.",
+        discussion: """
+            On a terminal, the current PIN is asked once and the new one twice, without echo. With --pin-stdin, \
+            line 1 of standard input is the current PIN and line 2 the new one. The new PIN is checked against its \
+            rules before anything is sent to the card (sign: 6–16 upper-case letters and digits, lower case \
+            upper-cased; auth and text: 4 digits). Neither PIN is ever printed.
+            """)
+
+    @OptionGroup var card: CardOptions
+
+    @Option(name: .long, help: "Which PIN: sign (署名用), auth (利用者証明用) or text (券面事項入力補助用).")
+    var type: PINType
+
+    @Flag(name: .long, help: "Read the current PIN (line 1) and the new PIN (line 2) from standard input.")
+    var pinStdin = false
+
+    @Flag(
+        name: .long,
+        help: "Send the current PIN even when only one try is left (a wrong PIN then blocks it (閉塞)).")
+    var allowLastTry = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let pin = type.pin
+            let (current, new) = try readPINs(pin)
+            let allowLastTry = allowLastTry
+            try await withMyNumberCard(reader: card.reader) { card in
+                try await card.changePIN(pin, from: current, to: new, allowLastTry: allowLastTry)
+            }
+            print("\(pin.description.prefix(1).uppercased() + pin.description.dropFirst()) was changed.")
+        }
+    }
+
+    /// Reads both PINs and checks their forms (nothing reaches the card before).
+    func readPINs(_ pin: JPKIPIN) throws -> (current: SecretPIN, new: SecretPIN) {
+        if pinStdin {
+            var currentBytes = try PINInput.readStandardInput()
+            let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
+            var newBytes = try PINInput.readStandardInput()
+            let new = try Self.newPIN(wiping: &newBytes, pin)
+            return (current, new)
+        }
+        var currentBytes = try PINInput.prompt("Enter the current \(pin): ")
+        let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
+        var newBytes = try PINInput.prompt("Enter the new \(pin): ")
+        let new = try Self.newPIN(wiping: &newBytes, pin)
+        var againBytes = try PINInput.prompt("Enter the new \(pin) again: ")
+        let again = try Self.newPIN(wiping: &againBytes, pin)
+        guard new.isEqual(to: again) else { throw PINChangeError.newPINsDiffer(pin) }
+        return (current, new)
+    }
+
+    /// The new PIN, its form checked: a wrong form is a refusal that names the new PIN.
+    static func newPIN(wiping bytes: inout [UInt8], _ pin: JPKIPIN) throws -> SecretPIN {
+        do {
+            return try SecretPIN(wiping: &bytes, policy: pin.policy)
+        } catch CardCredentialsError.pinFormat(let problem) {
+            throw PINChangeError.newPINFormat(pin, problem)
+        }
+    }
+}
+
+/// Why `jpki pin change` refused before sending anything.
+enum PINChangeError: Error, CustomStringConvertible {
+    case newPINFormat(JPKIPIN, PINFormatProblem)
+    case newPINsDiffer(JPKIPIN)
+
+    var description: String {
+        switch self {
+        case .newPINFormat(let pin, let problem):
+            "The new value of \(pin) was not sent to the card: \(problem); nothing was changed, enter it again."
+        case .newPINsDiffer(let pin):
+            "The two entries of the new \(pin) differ; nothing was sent to the card, try again."
+        }
+    }
+}
+
+/// The --type values of `pin change`.
+enum PINType: String, ExpressibleByArgument, CaseIterable {
+    case sign, auth, text
+
+    var pin: JPKIPIN {
+        switch self {
+        case .sign: .signing
+        case .auth: .authentication
+        case .text: .textInputSupport
         }
     }
 }
@@ -115,13 +221,20 @@ struct Sign: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write the signature (FILE.p7s).")
     var out: String
 
+    @Flag(
+        name: .long,
+        help: "Also read the signing CA certificate from the card and put it in the signature (two more APDUs).")
+    var includeCA = false
+
     func run() async throws {
         await runReportingErrors {
             let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let secret = try pin.read(.signing)
             let allowLastTry = pin.allowLastTry
+            let includeCA = includeCA
             let (signed, certificate) = try await withMyNumberCard(reader: card.reader) { card in
-                let key = try await card.signingKey(pin: secret, allowLastTry: allowLastTry)
+                let key = try await card.signingKey(
+                    pin: secret, allowLastTry: allowLastTry, includeCACertificate: includeCA)
                 return (try await CMSSignedData.sign(content, with: key), key.certificate)
             }
             try Data(signed.derEncoded).write(to: URL(fileURLWithPath: out))
@@ -152,6 +265,92 @@ struct Verify: AsyncParsableCommand {
             let result = try await cms.verify(content: content, validator: validator, purpose: .signing)
             for signer in result.signers {
                 print("Verification successful: signed by \(DirectoryStringText.subject(of: signer.certificate))")
+            }
+        }
+    }
+}
+
+struct SignPDF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign-pdf",
+        abstract: "Sign a PDF with the signing key: PAdES baseline B-B, an invisible signature field.",
+        discussion: """
+            The signature is appended as an incremental update: the original bytes stay as they were. Encrypted \
+            PDFs are refused. Time-stamps (B-T) and visible signatures are not made yet.
+            """)
+
+    @OptionGroup var card: CardOptions
+    @OptionGroup var pin: PINOptions
+
+    @Argument(help: "The PDF to sign.")
+    var file: String
+
+    @Option(name: .long, help: "Where to write the signed PDF.")
+    var out: String
+
+    @Option(name: .long, help: "The signature field's name (default: Signature1, or the next free number).")
+    var field: String?
+
+    @Option(name: .long, help: "The reason written in the signature (/Reason).")
+    var reason: String?
+
+    @Flag(name: .long, help: "Also read the signing CA certificate from the card and put it in the signature.")
+    var includeCA = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let pdf = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            var settings = PAdES.Options()
+            settings.fieldName = field
+            settings.reason = reason
+            let options = settings
+            try PAdES.checkSignable(pdf)  // an encrypted or unreadable PDF is refused before the PIN
+            let secret = try pin.read(.signing)
+            let allowLastTry = pin.allowLastTry
+            let includeCA = includeCA
+            let (signed, certificate) = try await withMyNumberCard(reader: card.reader) { card in
+                let key = try await card.signingKey(
+                    pin: secret, allowLastTry: allowLastTry, includeCACertificate: includeCA)
+                return (try await PAdES.sign(pdf, with: key, options: options), key.certificate)
+            }
+            try Data(signed).write(to: URL(fileURLWithPath: out))
+            print("signed \(file) as \(DirectoryStringText.subject(of: certificate)); signed PDF written to \(out)")
+        }
+    }
+}
+
+struct VerifyPDF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-pdf",
+        abstract: "Verify the signatures of a PDF against trusted CA certificates (no card needed).")
+
+    @Argument(help: "The signed PDF.")
+    var file: String
+
+    @Option(name: .long, help: "A PEM file of trusted CA certificates.")
+    var trust: String
+
+    @Option(name: .long, help: "A revocation list (DER or PEM) to check the signers against; may be repeated.")
+    var crl: [String] = []
+
+    func run() async throws {
+        await runReportingErrors {
+            let pdf = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            let anchors = try PEMText.certificates(in: String(contentsOfFile: trust, encoding: .utf8), source: trust)
+            let crls = try crl.map {
+                try CertificateRevocationList(bytes: Array(Data(contentsOf: URL(fileURLWithPath: $0))))
+            }
+            let validator = CertificateValidator(
+                trustAnchors: anchors, crls: crls, revocation: crls.isEmpty ? .whenAvailable : .required)
+            let reports = try await PAdES.verify(pdf, validator: validator)
+            for report in reports {
+                let extent =
+                    report.coversWholeDocument
+                    ? "covers the whole document"
+                    : "covers the first \(report.signedLength) of \(pdf.count) bytes (changed or signed again after)"
+                print(
+                    "\(report.fieldName): signature valid (\(report.subFilter)), signed by "
+                        + "\(DirectoryStringText.subject(of: report.signer)); \(extent)")
             }
         }
     }
@@ -200,17 +399,21 @@ enum CertificateType: String, ExpressibleByArgument, CaseIterable {
 
 // MARK: - The card
 
-/// Connects to the card in the chosen reader, checks it is a My Number card, and runs `body` inside a PC/SC
-/// transaction so no other program interleaves.
+/// Connects to the card in the chosen reader, checks it is a My Number card (its token label, unless
+/// `readTokenLabel` is false: then the JPKI application's SELECT alone recognises it), and runs `body` inside a
+/// PC/SC transaction so no other program interleaves.
 func withMyNumberCard<T: Sendable>(
-    reader requested: String?, _ body: @escaping @Sendable (MyNumberCard) async throws -> T
+    reader requested: String?, readTokenLabel: Bool = true,
+    _ body: @escaping @Sendable (MyNumberCard) async throws -> T
 ) async throws -> T {
     let context = try PCSCContext()
     let name = try await chooseReader(context: context, requested: requested)
     let connection = try await context.connect(to: name)
     do {
         let value = try await connection.withTransaction { connection in
-            let card = try await MyNumberCard.connect(transport: connection)
+            let card =
+                readTokenLabel
+                ? try await MyNumberCard.connect(transport: connection) : MyNumberCard(transport: connection)
             return try await body(card)
         }
         await connection.disconnect()
@@ -233,9 +436,13 @@ func isRefusal(_ error: any Error) -> Bool {
     switch error {
     case let error as JPKIError:
         switch error {
-        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat: return true
+        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat, .newPINRefused: return true
         default: return false
         }
+    case is PINChangeError:
+        return true
+    case let error as PDFSignatureError:
+        return error.code == .encryptedPDF || error.code == .noSignature || error.code == .unsupportedSignature
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .cmsContentMismatch, .cmsSignatureInvalid,

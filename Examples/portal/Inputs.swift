@@ -124,8 +124,10 @@ struct CertificateSource: ParsableArguments {
             case .icCard(let card):
                 return try await challenge.answer(with: try await card.signingKey(pin: pin, allowLastTry: allowLastTry))
             case .myNumber(let card):
+                // The CA certificate goes with the answer as before (the login keeps it as an intermediate).
                 return try await challenge.answer(
-                    with: try await card.signingKey(.signing, pin: pin, allowLastTry: allowLastTry))
+                    with: try await card.signingKey(
+                        .signing, pin: pin, allowLastTry: allowLastTry, includeCACertificate: true))
             }
         }
     }

@@ -24,6 +24,9 @@ public enum JPKIError: Error, Sendable, Hashable, CustomStringConvertible {
     case lastTryRefused(JPKIPIN)
     /// The card wants the PIN verified before this operation (`69 82`).
     case pinNotVerified(JPKIPIN)
+    /// The card refused the new value of a PIN (`6A 80` or `67 00` to CHANGE REFERENCE DATA) although it has the
+    /// PIN's form; the PIN is unchanged.
+    case newPINRefused(JPKIPIN)
     /// The card left the reader during the operation.
     case cardRemoved
     /// Something reset the card during the operation; the selected application and verified PINs are gone.
@@ -74,6 +77,10 @@ public enum JPKIError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "allowing the last try (a wrong PIN then blocks it (閉塞))."
         case .pinNotVerified(let pin):
             return "The card needs \(pin) first; enter the PIN and try again."
+        case .newPINRefused(let pin):
+            return
+                "The card refused the new value of \(pin), which stays unchanged; choose another that follows its "
+                + "rules and try again."
         case .cardRemoved:
             return "The card was removed from the reader; insert it again and retry."
         case .cardReset:

@@ -193,6 +193,59 @@ public actor MyNumberCard {
         verifiedPINs.insert(pin)
     }
 
+    /// Changes a PIN (暗証番号の変更): VERIFY of the current PIN, then CHANGE REFERENCE DATA `00 24 01 80 Lc NEW`
+    /// on the PIN's EF, as the card wants it (jpki/myna).
+    ///
+    /// Both PINs are checked against the PIN's policy before anything is sent, so a new PIN of the wrong form
+    /// costs no APDU and no try. The current PIN is verified as ``verifyPIN(_:for:allowLastTry:)`` does it (the
+    /// tries left are asked first, the last try spent only with `allowLastTry`). Five APDUs with the application
+    /// selected: SELECT AP when needed, SELECT PIN EF, tries-left query, VERIFY, CHANGE REFERENCE DATA. The command
+    /// bytes holding a PIN are wiped after sending; neither PIN is logged.
+    ///
+    /// ```swift
+    /// let current = try SecretPIN(typedCurrent, policy: .jpkiAuthentication)
+    /// let new = try SecretPIN(typedNew, policy: .jpkiAuthentication)   // wrong form: refused here
+    /// try await card.changePIN(.authentication, from: current, to: new)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - pin: Which PIN: ``JPKIPIN/signing``, ``JPKIPIN/authentication`` or ``JPKIPIN/textInputSupport``.
+    ///   - current: The PIN as it is now.
+    ///   - new: The PIN it becomes.
+    ///   - allowLastTry: Whether the current PIN may be sent when only one try is left.
+    /// - Throws: ``JPKIError/pinFormat(_:_:)`` (nothing sent), ``JPKIError/wrongPIN(_:triesLeft:)`` for a wrong
+    ///   current PIN, ``JPKIError/pinBlocked(_:)``, ``JPKIError/lastTryRefused(_:)``,
+    ///   ``JPKIError/newPINRefused(_:)`` when the card refuses the new PIN's value, or a link error.
+    public func changePIN(
+        _ pin: JPKIPIN, from current: SecretPIN, to new: SecretPIN, allowLastTry: Bool = false
+    ) async throws {
+        try await perform(pin: pin) {
+            try new.check(against: pin.policy)
+            try await self.verifyInSession(current, for: pin, allowLastTry: allowLastTry)
+            var command = try new.withUnsafeBytes { bytes throws(ISO7816Error) in
+                var newPIN = Array(bytes)
+                defer { newPIN.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+                return try CommandAPDU.changeReferenceData(reference: 0x80, newPIN: newPIN)
+            }
+            defer { command.wipeData() }
+            let response = try await self.channel.transmit(command)
+            switch response.statusWord {
+            case .success:
+                return
+            case .securityStatusNotSatisfied:
+                self.verifiedPINs.remove(pin)
+                throw JPKIError.pinNotVerified(pin)
+            case .authenticationMethodBlocked, .referenceDataNotUsable:
+                self.verifiedPINs.remove(pin)
+                throw JPKIError.pinBlocked(pin)
+            case .incorrectData, .wrongLength:
+                throw JPKIError.newPINRefused(pin)
+            default:
+                throw JPKIError.unexpectedStatus(response.statusWord, operation: "CHANGE REFERENCE DATA")
+            }
+        }
+    }
+
     private func selectPIN(_ pin: JPKIPIN) async throws {
         try await selectApplication(pin.application)
         try await selectFile(pin.fileID, operation: "SELECT of \(pin)")
@@ -205,7 +258,7 @@ public actor MyNumberCard {
     ///
     /// With `pin`, the PIN is verified first unless this session verified it since the last signature (at most
     /// six APDUs in all); without, the caller verified it with ``verifyPIN(_:for:allowLastTry:)``. The signature is
-    /// not checked here: use ``signingKey(_:pin:allowLastTry:)``, whose `CardKey` checks it against the
+    /// not checked here: use ``signingKey(_:pin:allowLastTry:includeCACertificate:)``, whose `CardKey` checks it against the
     /// certificate.
     ///
     /// - Throws: ``JPKIError/pinNotVerified(_:)`` when the card wants the PIN, the PIN errors of
@@ -251,38 +304,50 @@ public actor MyNumberCard {
     }
 
     /// A key on the card as a `CardKey` — a `Signer` for CMS and a swift-certificates `CustomPrivateKey` for
-    /// CSRs — with its certificate and CA certificate read from the card.
+    /// CSRs — with its certificate read from the card, and its CA certificate when asked for.
     ///
     /// The PIN is verified first (a wrong PIN fails here, before any document is signed) and kept in the key's
     /// operation so each later signature can verify again where the card wants it. Each signature is checked
     /// against the certificate before it is returned.
     ///
+    /// The CA certificate on the card (EF `0002` or `000B`) is J-LIS's own root, which a verifier holds already:
+    /// a CMS signature needs only the signer's certificate. So it is read only with `includeCACertificate`, and
+    /// the key's `chain` is empty otherwise. With a key's PIN and an extended-length card, the key costs five
+    /// APDUs (SELECT AP when needed, SELECT PIN EF, tries-left query, VERIFY, SELECT EF + READ BINARY of the
+    /// certificate) and two more with the CA certificate.
+    ///
     /// - Parameters:
     ///   - key: ``JPKIKey/signing`` (default) or ``JPKIKey/authentication``.
     ///   - pin: The key's PIN.
     ///   - allowLastTry: Whether the last try may be spent.
-    public func signingKey(_ key: JPKIKey = .signing, pin: SecretPIN, allowLastTry: Bool = false) async throws
-        -> CardKey
-    {
-        let (certificate, caCertificate) = try await perform(pin: key.pin) {
+    ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
+    public func signingKey(
+        _ key: JPKIKey = .signing, pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
+    ) async throws -> CardKey {
+        let (certificate, chain) = try await perform(pin: key.pin) {
             try await self.verifyInSession(pin, for: key.pin, allowLastTry: allowLastTry)
             let certificate = try Self.parse(try await self.readCertificateDER(key.certificate), key.certificate)
+            guard includeCACertificate else { return (certificate, [Certificate]()) }
             let ca = try Self.parse(try await self.readCertificateDER(key.caCertificate), key.caCertificate)
-            return (certificate, ca)
+            return (certificate, [ca])
         }
         return try CardKey(
-            certificate: certificate, chain: [caCertificate],
+            certificate: certificate, chain: chain,
             operation: JPKISigningOperation(card: self, key: key, pin: pin, allowLastTry: allowLastTry))
     }
 
     /// The user-authentication key as a `CardKey` (for TLS client certificates, certificate login, CSRs): the
-    /// same as ``signingKey(_:pin:allowLastTry:)`` with ``JPKIKey/authentication``.
+    /// same as ``signingKey(_:pin:allowLastTry:includeCACertificate:)`` with ``JPKIKey/authentication``.
     ///
     /// - Parameters:
     ///   - pin: The user-authentication PIN (4 digits).
     ///   - allowLastTry: Whether the last try may be spent.
-    public func authenticationKey(pin: SecretPIN, allowLastTry: Bool = false) async throws -> CardKey {
-        try await signingKey(.authentication, pin: pin, allowLastTry: allowLastTry)
+    ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
+    public func authenticationKey(
+        pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
+    ) async throws -> CardKey {
+        try await signingKey(
+            .authentication, pin: pin, allowLastTry: allowLastTry, includeCACertificate: includeCACertificate)
     }
 
     // MARK: - Selection
@@ -347,7 +412,7 @@ public actor MyNumberCard {
 /// The `CardSigningOperation` of a JPKI key: what a `CardKey` calls to have the card sign a DigestInfo.
 ///
 /// It verifies the key's PIN where this session has not (or the card forgot it), then sends COMPUTE DIGITAL
-/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:)`` makes one inside a `CardKey`.
+/// SIGNATURE. ``MyNumberCard/signingKey(_:pin:allowLastTry:includeCACertificate:)`` makes one inside a `CardKey`.
 public struct JPKISigningOperation: CardSigningOperation {
     /// The card.
     public let card: MyNumberCard

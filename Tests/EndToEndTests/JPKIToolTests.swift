@@ -4,6 +4,7 @@ import Foundation
 import ISO7816
 import JPKI
 import PCSC
+import Synchronization
 import Testing
 import X509
 
@@ -37,6 +38,58 @@ struct JPKIBench: Sendable {
     }
 
     func file(_ name: String) -> String { directory.appending(path: name).path }
+}
+
+/// The PDF tools the PAdES tests check against (poppler-utils, qpdf), and a small PDF to sign.
+enum PDFTools {
+    static var installed: Bool {
+        OpenSCTools.isCI || (OpenSCTools.path(of: "pdfsig") != nil && OpenSCTools.path(of: "qpdf") != nil)
+    }
+
+    /// One page, a classic cross-reference table.
+    static func samplePDF() -> [UInt8] {
+        let content = "BT /F1 24 Tf 72 720 Td (Nyusatsu 2026) Tj ET"
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+                + "/Contents 5 0 R >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            "<< /Length \(content.utf8.count) >>\nstream\n\(content)\nendstream",
+        ]
+        var out = Array("%PDF-1.7\n".utf8)
+        var offsets: [Int] = []
+        for (index, body) in objects.enumerated() {
+            offsets.append(out.count)
+            out += Array("\(index + 1) 0 obj\n\(body)\nendobj\n".utf8)
+        }
+        let xref = out.count
+        out += Array("xref\n0 \(objects.count + 1)\n0000000000 65535 f\r\n".utf8)
+        for offset in offsets {
+            let text = String(offset)
+            out += Array((String(repeating: "0", count: 10 - text.count) + text + " 00000 n\r\n").utf8)
+        }
+        out += Array("trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n".utf8)
+        return out
+    }
+}
+
+/// A virtual card that counts the commands it answers: what a tool run really sent through pcscd.
+final class CountingCard: VirtualCard {
+    let inner: any VirtualCard
+    private let commands = Mutex(0)
+    var commandCount: Int { commands.withLock { $0 } }
+    var atr: [UInt8] { inner.atr }
+
+    init(_ inner: any VirtualCard) { self.inner = inner }
+
+    func handle(_ event: CardPowerEvent) { inner.handle(event) }
+
+    func respond(to command: [UInt8]) -> [UInt8] {
+        commands.withLock { $0 += 1 }
+        return inner.respond(to: command)
+    }
+
+    func resetCount() { commands.withLock { $0 = 0 } }
 }
 
 /// Runs the `jpki` product built beside the tests.
@@ -283,6 +336,204 @@ extension EndToEnd {
                 #expect(signature.count == 256)
                 #expect(card.channel.statistics.apdusSent == 6)
                 await connection.disconnect()
+            }
+        }
+
+        @Test("jpki sign sends 10 APDUs (12 with --include-ca) and jpki pin-status 8, as the card counts them")
+        func toolAPDUCounts() async throws {
+            let bench = try JPKIBench.get()
+            let document = bench.file("count-\(UUID().uuidString).txt")
+            try Data("入札書\n".utf8).write(to: URL(filePath: document))
+            let card = CountingCard(try bench.card())
+            try await TestBench.withCard(card) { _, _, reader in
+                card.resetCount()
+                let signed = try await JPKITool.run(
+                    ["sign", "--reader", reader, document, "--out", document + ".p7s", "--pin-stdin"],
+                    input: JPKIBench.signingPIN)
+                #expect(signed.status == 0, "\(signed.errorOutput)")
+                // SELECT AP, SELECT 0006 + READ, SELECT 001B, tries left, VERIFY, SELECT 0001 + READ, SELECT 001A,
+                // SIGN: issue 18 asks for at most 10 (it was 12 with the CA certificate read every time).
+                #expect(card.commandCount == 10)
+                let cms = try CMSSignedData(bytes: Array(Data(contentsOf: URL(filePath: document + ".p7s"))))
+                #expect(cms.certificates.count == 1)
+
+                card.resetCount()
+                let withCA = try await JPKITool.run(
+                    [
+                        "sign", "--reader", reader, document, "--out", document + ".ca.p7s", "--pin-stdin",
+                        "--include-ca",
+                    ],
+                    input: JPKIBench.signingPIN)
+                #expect(withCA.status == 0, "\(withCA.errorOutput)")
+                #expect(card.commandCount == 12)
+                let cmsWithCA = try CMSSignedData(bytes: Array(Data(contentsOf: URL(filePath: document + ".ca.p7s"))))
+                #expect(cmsWithCA.certificates.count == 2)
+
+                card.resetCount()
+                let status = try await JPKITool.run(["pin-status", "--reader", reader])
+                #expect(status.status == 0, "\(status.errorOutput)")
+                #expect(card.commandCount == 8)  // it was 10 with the token label
+            }
+        }
+
+        @Test("jpki pin change --type sign: current PIN on line 1, new on line 2; jpki sign then takes the new one")
+        func changeTheSigningPIN() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            let document = bench.file("change-\(UUID().uuidString).txt")
+            try Data("入札書\n".utf8).write(to: URL(filePath: document))
+            try await TestBench.withCard(card) { _, _, reader in
+                let changed = try await JPKITool.run(
+                    ["pin", "change", "--type", "sign", "--reader", reader, "--pin-stdin"],
+                    input: "\(JPKIBench.signingPIN)\nnewsign7")
+                #expect(changed.status == 0, "\(changed.errorOutput)")
+                #expect(changed.output.contains("The signing PIN (署名用電子証明書のパスワード) was changed."))
+                for text in [JPKIBench.signingPIN, "NEWSIGN7", "newsign7"] {
+                    #expect(!changed.output.contains(text) && !changed.errorOutput.contains(text))
+                }
+                let sign = ["sign", "--reader", reader, document, "--out", document + ".p7s", "--pin-stdin"]
+                let old = try await JPKITool.run(sign, input: JPKIBench.signingPIN)
+                #expect(old.status == 1)
+                #expect(old.errorOutput.contains("4 tries are left"), "\(old.errorOutput)")
+                let new = try await JPKITool.run(sign, input: "NEWSIGN7")
+                #expect(new.status == 0, "\(new.errorOutput)")
+                #expect(card.triesLeft(.signing) == 5)
+            }
+        }
+
+        @Test("jpki pin change: a wrong current PIN says the tries left; a new PIN of the wrong form sends nothing")
+        func pinChangeRefusals() async throws {
+            let card = CountingCard(try JPKIBench.get().card())
+            try await TestBench.withCard(card) { _, _, reader in
+                let change = ["pin", "change", "--reader", reader, "--pin-stdin", "--type"]
+                for (type, current, new) in [
+                    ("auth", JPKIBench.authenticationPIN, "12345"), ("auth", JPKIBench.authenticationPIN, "12a4"),
+                    ("text", JPKIBench.textInputSupportPIN, "123"), ("sign", JPKIBench.signingPIN, "AB-123"),
+                ] {
+                    card.resetCount()
+                    let result = try await JPKITool.run(change + [type], input: "\(current)\n\(new)")
+                    #expect(result.status == 1)
+                    #expect(result.errorOutput.contains("The new value of the"), "\(result.errorOutput)")
+                    #expect(result.errorOutput.contains("was not sent to the card"))
+                    #expect(!result.errorOutput.contains(current) && !result.errorOutput.contains(new))
+                    #expect(card.commandCount == 0, "nothing reaches the card before both PINs are checked")
+                }
+                let missing = try await JPKITool.run(change + ["auth"], input: JPKIBench.authenticationPIN)
+                #expect(missing.status != 0)
+                #expect(card.commandCount == 0)
+
+                let wrong = try await JPKITool.run(change + ["auth"], input: "0000\n2468")
+                #expect(wrong.status == 1)
+                #expect(wrong.errorOutput.contains("2 tries are left"), "\(wrong.errorOutput)")
+                _ = try await JPKITool.run(change + ["auth"], input: "0000\n2468")
+                let lastTry = try await JPKITool.run(change + ["auth"], input: "\(JPKIBench.authenticationPIN)\n2468")
+                #expect(lastTry.status == 1)
+                #expect(lastTry.errorOutput.contains("Only one try is left"), "\(lastTry.errorOutput)")
+                let allowed = try await JPKITool.run(
+                    change + ["auth", "--allow-last-try"], input: "\(JPKIBench.authenticationPIN)\n2468")
+                #expect(allowed.status == 0, "\(allowed.errorOutput)")
+                #expect(card.inner is JPKICard)
+                #expect((card.inner as? JPKICard)?.triesLeft(.authentication) == 3)
+            }
+        }
+
+        @Test(
+            "After jpki pin change --type auth, OpenSC logs in with the new PIN and the old one is refused",
+            .enabled(if: OpenSCTools.enabled))
+        func changeTheAuthenticationPINThenOpenSC() async throws {
+            let card = try JPKIBench.get().card()
+            let directory = FileManager.default.temporaryDirectory.appending(path: "e2e-pin-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let message = directory.appending(path: "challenge.bin")
+            try Data((0..<32).map { UInt8($0) }).write(to: message)
+            try await TestBench.withCard(card) { _, _, reader in
+                let changed = try await JPKITool.run(
+                    ["pin", "change", "--type", "auth", "--reader", reader, "--pin-stdin"],
+                    input: "\(JPKIBench.authenticationPIN)\n7531")
+                #expect(changed.status == 0, "\(changed.errorOutput)")
+                func login(_ pin: String) async throws -> OpenSCTools.Result {
+                    try await OpenSCTools.run(
+                        "pkcs11-tool",
+                        [
+                            "--module", OpenSCTools.pkcs11Module, "--token-label", "JPKI (User Authentication PIN)",
+                            "--login", "--pin", pin, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--id", "01",
+                            "--input-file", message.path, "--output-file", directory.appending(path: "sig").path,
+                        ])
+                }
+                let new = try await login("7531")
+                #expect(new.status == 0, "\(new.errorOutput)")
+                let old = try await login(JPKIBench.authenticationPIN)
+                #expect(old.status != 0)
+                #expect(old.errorOutput.contains("CKR_PIN_INCORRECT"), "\(old.errorOutput)")
+                #expect(card.triesLeft(.authentication) == 2)
+            }
+        }
+
+        @Test(
+            "jpki sign-pdf writes a PAdES B-B signature that jpki verify-pdf, pdfsig and qpdf accept",
+            .enabled(if: PDFTools.installed))
+        func signPDF() async throws {
+            let bench = try JPKIBench.get()
+            let card = try bench.card()
+            let id = UUID().uuidString
+            let source = bench.file("bid-\(id).pdf")
+            let signed = bench.file("bid-\(id)-signed.pdf")
+            try Data(PDFTools.samplePDF()).write(to: URL(filePath: source))
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITool.run(
+                    ["sign-pdf", "--reader", reader, source, "--out", signed, "--pin-stdin", "--reason", "入札書の提出"],
+                    input: JPKIBench.signingPIN)
+                #expect(result.status == 0, "\(result.errorOutput)")
+                #expect(
+                    !result.output.contains(JPKIBench.signingPIN) && !result.errorOutput.contains(JPKIBench.signingPIN))
+            }
+            let original = try Data(contentsOf: URL(filePath: source))
+            let output = try Data(contentsOf: URL(filePath: signed))
+            #expect(output.prefix(original.count) == original, "the original bytes are untouched")
+            let verified = try await JPKITool.run(["verify-pdf", signed, "--trust", bench.file("sign-ca.pem")])
+            #expect(verified.status == 0, "\(verified.errorOutput)")
+            #expect(verified.output.contains("Signature1: signature valid (ETSI.CAdES.detached)"))
+            #expect(verified.output.contains("covers the whole document"))
+            let pdfsig = try await OpenSCTools.run("pdfsig", [signed])
+            #expect(pdfsig.output.contains("Signature Validation: Signature is Valid."), "\(pdfsig.output)")
+            #expect(pdfsig.output.contains("Total document signed"))
+            let qpdf = try await OpenSCTools.run("qpdf", ["--check", signed])
+            #expect(qpdf.status == 0, "\(qpdf.output)")
+
+            // Revocation: a current list without the certificate passes; after revocation, refused (失効).
+            let crl = bench.file("sign-\(id).crl")
+            try Data(try bench.authority.publishCRL(for: .jpkiSigning)).write(to: URL(filePath: crl))
+            let current = try await JPKITool.run(
+                ["verify-pdf", signed, "--trust", bench.file("sign-ca.pem"), "--crl", crl])
+            #expect(current.status == 0, "\(current.errorOutput)")
+            // A changed byte: refused, exit 1.
+            var tampered = output
+            let place = try #require(tampered.range(of: Data("Nyusatsu".utf8)))
+            tampered[place.lowerBound] = UInt8(ascii: "M")
+            try tampered.write(to: URL(filePath: signed))
+            let refused = try await JPKITool.run(["verify-pdf", signed, "--trust", bench.file("sign-ca.pem")])
+            #expect(refused.status == 1)
+            #expect(refused.errorOutput.contains("does not match"), "\(refused.errorOutput)")
+        }
+
+        @Test("jpki sign-pdf refuses an encrypted PDF before asking for the PIN", .enabled(if: PDFTools.installed))
+        func signPDFRefusesEncrypted() async throws {
+            let bench = try JPKIBench.get()
+            let card = CountingCard(try bench.card())
+            let id = UUID().uuidString
+            let source = bench.file("plain-\(id).pdf")
+            let encrypted = bench.file("encrypted-\(id).pdf")
+            try Data(PDFTools.samplePDF()).write(to: URL(filePath: source))
+            let made = try await OpenSCTools.run("qpdf", ["--encrypt", "u", "o", "256", "--", source, encrypted])
+            #expect(made.status == 0, "\(made.output)")
+            try await TestBench.withCard(card) { _, _, reader in
+                let result = try await JPKITool.run(
+                    ["sign-pdf", "--reader", reader, encrypted, "--out", encrypted + ".signed.pdf", "--pin-stdin"],
+                    input: JPKIBench.signingPIN)
+                #expect(result.status == 1)
+                #expect(result.errorOutput.contains("The PDF is encrypted"), "\(result.errorOutput)")
+                #expect(card.commandCount == 0)
             }
         }
 

@@ -207,14 +207,50 @@ import X509
     @Test func theSigningKeyVerifiesOnceThenSignsInTwo() async throws {
         let (_, _, card) = try await Fixture.get().client()
         let key = try await card.signingKey(pin: try SecretPIN(Fixture.signingPIN, policy: .jpkiSigning))
-        // SELECT AP, SELECT 001B, tries left, VERIFY, SELECT 0001 + READ, SELECT 0002 + READ.
-        #expect(card.channel.statistics.apdusSent == 8)
+        // SELECT AP, SELECT 001B, tries left, VERIFY, SELECT 0001 + READ; the CA certificate is not read.
+        #expect(card.channel.statistics.apdusSent == 6)
+        #expect(key.chain.isEmpty)
         card.channel.resetStatistics()
         _ = try await key.sign(Array("document".utf8), algorithm: .rsaPKCS1SHA256)
         #expect(card.channel.statistics.apdusSent == 2)  // SELECT 001A, SIGN: the PIN was just verified
         card.channel.resetStatistics()
         _ = try await key.sign(Array("document".utf8), algorithm: .rsaPKCS1SHA256)
         #expect(card.channel.statistics.apdusSent == 5)  // each later signature verifies the PIN again
+    }
+}
+
+/// What the `jpki` tool's commands cost, done as the tool does them (a fresh client each): the counts the JPKI
+/// article lists. Part of issue 18: `jpki sign` took 12 APDUs before the CA certificate became optional.
+@Suite struct CommandAPDUCountTests {
+    @Test func signingADocumentWithItsPINAndCertificateTakesTenAPDUs() async throws {
+        let (_, slot, _) = try await Fixture.get().client()
+        let card = try await MyNumberCard.connect(transport: try await slot.connect())
+        let key = try await card.signingKey(pin: try SecretPIN(Fixture.signingPIN, policy: .jpkiSigning))
+        let signed = try await CMSSignedData.sign(Array("入札書".utf8), with: key)
+        // SELECT AP, SELECT 0006 + READ (the label), SELECT 001B, tries left, VERIFY, SELECT 0001 + READ,
+        // SELECT 001A, COMPUTE DIGITAL SIGNATURE.
+        #expect(card.channel.statistics.apdusSent == 10)
+        #expect(card.channel.statistics.apdusSent <= 10, "issue 18: at most 10 APDUs for jpki sign")
+        #expect(signed.certificates == [key.certificate])
+    }
+
+    @Test func theCACertificateCostsTwoAPDUsOnlyWhenAskedFor() async throws {
+        let fixture = try Fixture.get()
+        let (_, slot, _) = try await fixture.client()
+        let card = try await MyNumberCard.connect(transport: try await slot.connect())
+        let key = try await card.signingKey(
+            pin: try SecretPIN(Fixture.signingPIN, policy: .jpkiSigning), includeCACertificate: true)
+        #expect(key.chain == [try Certificate(derEncoded: fixture.snapshot.signingCACertificate)])
+        let signed = try await CMSSignedData.sign(Array("入札書".utf8), with: key)
+        #expect(card.channel.statistics.apdusSent == 12)
+        #expect(Set(signed.certificates) == Set([key.certificate] + key.chain))  // a SET OF: DER order
+    }
+
+    @Test func everyPINStatusWithoutTheTokenLabelTakesEightAPDUs() async throws {
+        let (_, _, card) = try await Fixture.get().client()
+        _ = try await card.pinStatuses()
+        #expect(card.channel.statistics.apdusSent == 8)
+        #expect(card.channel.statistics.apdusSent <= 8, "issue 18: at most 8 APDUs for jpki pin-status")
     }
 }
 

@@ -203,3 +203,105 @@ import X509
         }
     }
 }
+
+/// Issue 18: changing each PIN (暗証番号の変更) with VERIFY then CHANGE REFERENCE DATA.
+@Suite struct PINChangeTests {
+    static let cases: [(JPKIPIN, String, String)] = [
+        (.signing, Fixture.signingPIN, "NEWPIN99"),
+        (.authentication, Fixture.authenticationPIN, "9753"),
+        (.textInputSupport, Fixture.textInputSupportPIN, "2468"),
+    ]
+
+    @Test(arguments: cases)
+    func aPINChangesAfterItsVerificationInFiveAPDUs(pin: JPKIPIN, current: String, new: String) async throws {
+        let fixture = try Fixture.get()
+        let jpkiCard = try fixture.card()
+        let slot = SimulatedSlot()
+        slot.insert(jpkiCard)
+        let log = CommandLog()
+        var configuration = CardChannel.Configuration()
+        configuration.tracer = { command, _ in log.record(command) }
+        let card = MyNumberCard(channel: CardChannel(transport: try await slot.connect(), configuration: configuration))
+        try await card.changePIN(
+            pin, from: try SecretPIN(current, policy: pin.policy), to: try SecretPIN(new, policy: pin.policy))
+        // SELECT AP, SELECT PIN EF, tries left, VERIFY, CHANGE REFERENCE DATA.
+        #expect(card.channel.statistics.apdusSent == 5)
+        let change = try #require(log.all.last)
+        #expect(change.cla == 0x00 && change.ins == 0x24 && change.p1 == 0x01 && change.p2 == 0x80)
+        #expect(change.isSensitive)
+        #expect(change.data.allSatisfy { $0 == 0 }, "the tracer sees the new PIN masked")
+        #expect(log.all[1].data == [UInt8(pin.fileID >> 8), UInt8(pin.fileID & 0xFF)])
+
+        // A fresh session: the old PIN is refused (one try spent), the new one works and resets the counter.
+        let again = MyNumberCard(transport: try await slot.connect())
+        let tries = pin.policy.maximumTries ?? 3
+        await #expect(throws: JPKIError.wrongPIN(pin, triesLeft: tries - 1)) {
+            try await again.verifyPIN(try SecretPIN(current, policy: pin.policy), for: pin)
+        }
+        try await again.verifyPIN(try SecretPIN(new, policy: pin.policy), for: pin)
+        #expect(try await again.pinStatus(pin) == .triesLeft(tries))
+    }
+
+    @Test func aNewPINOfTheWrongFormIsRefusedBeforeAnyAPDU() async throws {
+        let (jpkiCard, _, card) = try await Fixture.get().client()
+        let current = try SecretPIN(Fixture.authenticationPIN, policy: .jpkiAuthentication)
+        // Six digits are a valid signing PIN's form, not a user-authentication PIN's (4 digits).
+        let sixDigits = try SecretPIN("123456", policy: .jpkiSigning)
+        await #expect(
+            throws: JPKIError.pinFormat(.authentication, .tooLong(policy: "the user-authentication PIN", maximum: 4))
+        ) {
+            try await card.changePIN(.authentication, from: current, to: sixDigits)
+        }
+        let fourCharacters = try SecretPIN(
+            "AB12", policy: PINPolicy(name: "a test PIN", length: 4...4, allowedCharacters: .uppercaseLettersAndDigits))
+        do {
+            try await card.changePIN(
+                .signing, from: try SecretPIN(Fixture.signingPIN, policy: .jpkiSigning), to: fourCharacters)
+            Issue.record("a four-character signing PIN was sent")
+        } catch JPKIError.pinFormat(.signing, .tooShort) {
+        } catch {
+            Issue.record("wrong error \(error)")
+        }
+        #expect(card.channel.statistics.apdusSent == 0)
+        #expect(jpkiCard.triesLeft(.authentication) == 3 && jpkiCard.triesLeft(.signing) == 5)
+    }
+
+    @Test func aWrongCurrentPINSaysTheTriesLeftAndChangesNothing() async throws {
+        let (jpkiCard, _, card) = try await Fixture.get().client()
+        let new = try SecretPIN("1111", policy: .jpkiAuthentication)
+        await #expect(throws: JPKIError.wrongPIN(.authentication, triesLeft: 2)) {
+            try await card.changePIN(
+                .authentication, from: try SecretPIN("0000", policy: .jpkiAuthentication), to: new)
+        }
+        #expect(card.channel.statistics.apdusSent == 4, "no CHANGE REFERENCE DATA after a wrong VERIFY")
+        await #expect(throws: JPKIError.wrongPIN(.authentication, triesLeft: 1)) {
+            try await card.changePIN(
+                .authentication, from: try SecretPIN("0000", policy: .jpkiAuthentication), to: new)
+        }
+        // One try left: not spent unless allowed.
+        await #expect(throws: JPKIError.lastTryRefused(.authentication)) {
+            try await card.changePIN(
+                .authentication, from: try SecretPIN(Fixture.authenticationPIN, policy: .jpkiAuthentication), to: new)
+        }
+        #expect(jpkiCard.triesLeft(.authentication) == 1)
+        try await card.changePIN(
+            .authentication, from: try SecretPIN(Fixture.authenticationPIN, policy: .jpkiAuthentication), to: new,
+            allowLastTry: true)
+        #expect(jpkiCard.triesLeft(.authentication) == 3)
+        try await card.verifyPIN(new, for: .authentication)
+    }
+
+    @Test func aNewPINTheCardRefusesIsReportedAsSuch() async throws {
+        // The fault answers 6A 80 in the card's place (a card with rules of its own for new PINs).
+        let faults = FaultInjector()
+        faults.arm(.statusWord(.incorrectData), matching: { $0.ins == 0x24 })
+        let (_, _, card) = try await Fixture.get().client(faults: faults)
+        let current = try SecretPIN(Fixture.authenticationPIN, policy: .jpkiAuthentication)
+        await #expect(throws: JPKIError.newPINRefused(.authentication)) {
+            try await card.changePIN(
+                .authentication, from: current, to: try SecretPIN("1111", policy: .jpkiAuthentication))
+        }
+        let message = JPKIError.newPINRefused(.authentication).description
+        #expect(message.contains("stays unchanged") && !message.contains("1111"))
+    }
+}

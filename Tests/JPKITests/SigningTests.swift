@@ -69,7 +69,7 @@ func openssl(_ arguments: [String], in directory: URL) throws -> (status: Int32,
         let fixture = try Fixture.get()
         let (_, _, card) = try await fixture.client()
         let pin = try SecretPIN(Fixture.authenticationPIN, policy: .jpkiAuthentication)
-        let key = try await card.authenticationKey(pin: pin)
+        let key = try await card.authenticationKey(pin: pin, includeCACertificate: true)
         #expect(key.certificate == (try Certificate(derEncoded: fixture.snapshot.authenticationCertificate)))
         #expect(key.chain == [try Certificate(derEncoded: fixture.snapshot.authenticationCACertificate)])
         let challenge = (0..<32).map { UInt8($0) }

@@ -15,14 +15,15 @@ extension CMSSignedData {
     ///   - signer: The key and its certificate.
     ///   - algorithm: The signature algorithm; the signer's ``Signer/defaultAlgorithm`` when `nil`.
     ///   - detached: `true` (default) leaves the content out (a `.p7s` next to the file); `false` puts it inside.
-    ///   - signingTime: The time put in the signing-time attribute.
+    ///   - signingTime: The time put in the signing-time attribute; `nil` leaves the attribute out, as PAdES
+    ///     (ETSI EN 319 142-1) wants: a PDF signature's time is its dictionary's `/M`.
     ///   - includeChain: Whether the signer's ``Signer/chain`` is included next to its certificate.
     /// - Throws: ``CardCredentialsError/unsupportedSignatureAlgorithm(_:)``, or the signer's errors (a card's
     ///   wrong PIN, removal).
     public static func sign(
         _ content: [UInt8], with signer: some Signer, algorithm: SigningAlgorithm? = nil,
         detached: Bool = true,
-        signingTime: Date = Date(), includeChain: Bool = true
+        signingTime: Date? = Date(), includeChain: Bool = true
     ) async throws -> CMSSignedData {
         let algorithm = algorithm ?? signer.defaultAlgorithm
         guard signer.supportedAlgorithms.contains(algorithm) else {
@@ -50,7 +51,7 @@ extension CMSSignedData {
     }
 
     private static func signedAttributes(
-        digest: [UInt8], certificate: Certificate, signingTime: Date
+        digest: [UInt8], certificate: Certificate, signingTime: Date?
     ) throws -> [CMSEncoding.Attribute] {
         var certificateCoder = DER.Serializer()
         try certificateCoder.serialize(certificate)
@@ -75,14 +76,20 @@ extension CMSSignedData {
                 }
             }
         }
-        return [
-            CMSEncoding.Attribute(type: CMSOID.contentType, values: [try ASN1Any(erasing: CMSOID.data)]),
-            CMSEncoding.Attribute(type: CMSOID.signingTime, values: [try CMSEncoding.time(signingTime)]),
+        var attributes = [
+            CMSEncoding.Attribute(type: CMSOID.contentType, values: [try ASN1Any(erasing: CMSOID.data)])
+        ]
+        if let signingTime {
+            attributes.append(
+                CMSEncoding.Attribute(type: CMSOID.signingTime, values: [try CMSEncoding.time(signingTime)]))
+        }
+        attributes += [
             CMSEncoding.Attribute(
                 type: CMSOID.messageDigest,
                 values: [try ASN1Any(erasing: ASN1OctetString(contentBytes: digest[...]))]),
             CMSEncoding.Attribute(type: CMSOID.signingCertificateV2, values: [signingCertificate]),
         ]
+        return attributes
     }
 
     private static func encode(

@@ -166,7 +166,7 @@ public final class TestCertificateAuthority: Sendable {
             let subject = try hierarchy.subject
             let publicKey = try key.certificatePublicKey()
             certificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
+                version: .v3, serialNumber: Self.newSerialNumber(), publicKey: publicKey,
                 notValidBefore: validity.notValidBefore, notValidAfter: validity.notValidAfter, issuer: subject,
                 subject: subject, signatureAlgorithm: .sha256WithRSAEncryption,
                 extensions: try Certificate.Extensions {
@@ -312,7 +312,7 @@ public final class TestCertificateAuthority: Sendable {
                         keyIdentifier: SubjectKeyIdentifier(hash: root.certificate.publicKey).keyIdentifier),
                     critical: false))
             certificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: subjectKey,
+                version: .v3, serialNumber: Self.newSerialNumber(), publicKey: subjectKey,
                 notValidBefore: validity.notValidBefore, notValidAfter: validity.notValidAfter,
                 issuer: root.certificate.subject, subject: subject, signatureAlgorithm: .sha256WithRSAEncryption,
                 extensions: try Certificate.Extensions(all), issuerPrivateKey: try root.key.certificatePrivateKey())
@@ -478,6 +478,15 @@ public final class TestCertificateAuthority: Sendable {
         do { return try certificate.serializeAsPEM().pemString } catch {
             throw .certificateFailed("the certificate could not be written as PEM: \(error)")
         }
+    }
+
+    /// A random serial number of at most 20 octets, as RFC 5280 §4.1.2.2 requires: 20 random bytes with the top
+    /// bit cleared, so DER needs no leading zero. (swift-certificates' default may need 21 octets, which NSS —
+    /// and so poppler's pdfsig — cannot match to a CMS signer.)
+    static func newSerialNumber() -> Certificate.SerialNumber {
+        var bytes = (0..<20).map { _ in UInt8.random(in: 0...255) }
+        bytes[0] = bytes[0] & 0x7F | 0x10
+        return Certificate.SerialNumber(bytes: bytes[...])
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {

@@ -60,7 +60,7 @@ struct UpdateCredential: Sendable {
         async throws(LifecycleError) -> UpdateCredential
     {
         try await myNumber(connection, label: "電子証明書更新") { card in
-            try await card.signingKey(pin: pin, allowLastTry: allowLastTry)
+            try await card.signingKey(pin: pin, allowLastTry: allowLastTry, includeCACertificate: true)
         }
     }
 
@@ -70,7 +70,7 @@ struct UpdateCredential: Sendable {
         async throws(LifecycleError) -> UpdateCredential
     {
         try await myNumber(connection, label: "利用者情報削除") { card in
-            try await card.authenticationKey(pin: pin, allowLastTry: allowLastTry)
+            try await card.authenticationKey(pin: pin, allowLastTry: allowLastTry, includeCACertificate: true)
         }
     }
 
