@@ -367,7 +367,7 @@ struct PyHankoTests {
 
     @Test func pyHankoFindsBothSignaturesIntactAndTrusted() async throws {
         let fixture = try PDFFixture.get()
-        let python = try #require(ProcessInfo.processInfo.environment["PYHANKO_PYTHON"])
+        let python = PyHankoTests.pythonPath
         let once = try await PAdES.sign(SamplePDF.classic(), with: try await fixture.key())
         let twice = try await PAdES.sign(once, with: try await fixture.key())
         let pdf = fixture.file("pyhanko-\(UUID().uuidString).pdf")
