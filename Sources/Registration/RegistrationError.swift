@@ -85,18 +85,21 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
     case mailRejected(code: Int, message: String)
     /// The mail server could not be reached or the connection broke.
     case mailServerUnreachable(String)
-    /// GEPS (政府電子調達システム) refused the hand-over; `status` is the HTTP status.
+    /// GEPS (政府電子調達システム) refused the hand-over; `status` is the HTTP status. A 2xx status here means GEPS
+    /// took the hand-over but gave no reference: it is tried again with the same idempotency key.
     case gepsRejected(status: Int, message: String)
     /// GEPS could not be reached, or answered that it is unavailable for now.
     case gepsUnavailable(String)
 
     /// Whether a delivery that failed with this error should be tried again later (at-least-once delivery):
-    /// a transient SMTP reply (4xx), an unreachable server, or GEPS unavailable or answering 5xx/429.
+    /// a transient SMTP reply (4xx), an unreachable server, or GEPS unavailable, answering 5xx/408/429, or taking a
+    /// hand-over without giving its reference (2xx).
     public var isRetryable: Bool {
         switch self {
         case .mailRejected(let code, _): (400..<500).contains(code)
         case .mailServerUnreachable, .gepsUnavailable: true
-        case .gepsRejected(let status, _): status >= 500 || status == 429 || status == 408
+        case .gepsRejected(let status, _):
+            status >= 500 || status == 429 || status == 408 || (200..<300).contains(status)
         default: false
         }
     }

@@ -165,6 +165,27 @@ struct DeliveryGEPSTests {
         #expect(held.first?.deliveries == 2)
     }
 
+    @Test("201 without a reference: GEPS took it, so it is asked again with the same key, not refused for good")
+    func createdWithoutReferenceIsRetriedWithTheSameKey() async throws {
+        let server = try await DeliveryFixtureServer.start("geps-reference-server.py", ["--omit-reference-first", "1"])
+        defer { server.stop() }
+        let geps = HTTPJSONGEPSGateway(baseURL: server.gepsURL, timeout: .seconds(10))
+        let error = try #require(
+            await deliveryError { () async throws(RegistrationError) in _ = try await geps.handOver(Self.handOver()) })
+        guard case .gepsRejected(let status, let message) = error else {
+            Issue.record("expected gepsRejected, got \(error)")
+            return
+        }
+        #expect(status == 201)
+        #expect(message.contains("no reference"), "\(message)")
+        #expect(error.isRetryable, "GEPS holds the document: a refusal for good would make a person enter it twice")
+        let receipt = try await geps.handOver(Self.handOver())
+        #expect(receipt == GEPSReceipt(reference: "GEPS-000001", wasDuplicate: true))
+        let held = try await server.gepsHandOvers()
+        #expect(held.count == 1)
+        #expect(held.first?.deliveries == 2)
+    }
+
     @Test func serverNotListeningIsUnavailable() async throws {
         let server = try await DeliveryFixtureServer.start("geps-reference-server.py")
         let url = server.gepsURL

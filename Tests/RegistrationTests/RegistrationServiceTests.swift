@@ -37,6 +37,12 @@ struct RegistrationServiceTests {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(outbox[0].payload)) as? [String: Any])
         #expect(document["corporateNumber"] as? String == "4011001098993")
         #expect(document["kind"] as? String == "registerBusiness")
+        // Dates leave the portal as ISO 8601 text (Documentation/GEPSHandOver.md), never as Foundation's seconds
+        // since 2001, which a receiver would read as a Unix time.
+        let committedAt = try #require(document["committedAt"] as? String)
+        #expect(ISO8601DateFormatter().date(from: committedAt) != nil, "\(committedAt)")
+        let certificates = try #require(document["activeCertificates"] as? [[String: Any]])
+        #expect(certificates.allSatisfy { ($0["notValidAfter"] as? String)?.hasSuffix("Z") == true })
     }
 
     @Test("one representative registration per business, and a certificate binds once")

@@ -28,9 +28,16 @@ public import Foundation
 ///   kept as the reason.
 /// - **5xx, 408, 429**: GEPS cannot take it now; the outbox tries again later with backoff, with the same key.
 ///
+/// - **200 or 201 without a reference** (no body, not JSON, an empty `reference`): GEPS took the document but did
+///   not say under which reference. This is not a refusal (GEPS has the document; a person re-entering it would
+///   make a duplicate): it is ``RegistrationError/gepsRejected(status:message:)`` with the 2xx status, which is
+///   retryable, and the outbox asks again later with the same key, which a conforming service answers with 200
+///   and the reference. After the outbox's last try the message is marked failed, naming the missing reference.
+///
 /// The key is the same on every retry of one change, so the receiving side can keep a table of keys it has seen;
-/// a key is at most 200 ASCII characters. Any other answer (a redirect at the end of the chain, 2xx without a
-/// reference) is treated as a refusal.
+/// a key is at most 200 ASCII characters. Any other answer (a redirect at the end of the chain, another 1xx–3xx
+/// status) is a refusal for good. The whole protocol, for the people who write the receiving side, is in
+/// `Documentation/GEPSHandOver.md`.
 ///
 /// Transport failures (no connection, a reset, no answer within ``timeout``) are
 /// ``RegistrationError/gepsUnavailable(_:)``, tried again.
@@ -93,7 +100,11 @@ public struct HTTPJSONGEPSGateway: GEPSGateway {
             guard let answer = try? JSONDecoder().decode(Answer.self, from: data), let reference = answer.reference,
                 !reference.isEmpty
             else {
-                throw .gepsRejected(status: status, message: "the answer has no reference: \(Self.excerpt(data))")
+                throw .gepsRejected(
+                    status: status,
+                    message:
+                        "GEPS took the hand-over but its answer has no reference (\(Self.excerpt(data))); it will be "
+                        + "asked again with the same Idempotency-Key")
             }
             return GEPSReceipt(reference: reference, wasDuplicate: status == 200)
         default:

@@ -54,7 +54,8 @@ struct Notifications {
                     fingerprint: $0.fingerprint, notValidAfter: $0.notValidAfter)
             })
         let geps = OutboxMessage(
-            changeID: record.id, businessID: after.id, kind: .gepsHandOver, payload: try Self.json(document),
+            changeID: record.id, businessID: after.id, kind: .gepsHandOver,
+            payload: try Self.json(document, wireDates: true),
             at: record.committedAt)
         var messages = [geps]
         for (index, recipient) in recipients(of: prepared).enumerated() {
@@ -139,9 +140,12 @@ struct Notifications {
             format: "%04d/%02d/%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
-    static func json(_ value: some Encodable) throws(RegistrationError) -> [UInt8] {
+    /// - Parameter wireDates: Dates as ISO 8601 text (`2026-12-05T03:41:58Z`), for documents that leave the
+    ///   portal (the GEPS hand-over); the outbox's own payloads keep Foundation's default, which they are read with.
+    static func json(_ value: some Encodable, wireDates: Bool = false) throws(RegistrationError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        if wireDates { encoder.dateEncodingStrategy = .iso8601 }
         do { return Array(try encoder.encode(value)) } catch {
             throw .storeFailure("an outbox message could not be encoded: \(error)")
         }

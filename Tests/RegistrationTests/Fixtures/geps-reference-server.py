@@ -9,11 +9,13 @@ Listens on 127.0.0.1 at a free port, prints the port on stdout, serves until std
                     400 {"error": ...} without a key or with a body that is not a JSON object,
                     415 when the Content-Type is not application/json.
   GET /handovers    200 [{"key": ..., "reference": ..., "document": {...}, "deliveries": N}, ...] in order taken.
-  POST /control     body {"failFirst": N, "failStatus": S, "dropAnswerFirst": M}: changes the faults at run time.
+  POST /control     body {"failFirst": N, "failStatus": S, "dropAnswerFirst": M, "omitReferenceFirst": R}: changes
+                    the faults at run time.
 
   --fail-first N         answer FAIL_STATUS (503) to the next N POST /handovers, taking nothing
   --fail-status S        the status for --fail-first (503 unless given)
   --drop-answer-first M  take the next M hand-overs, then close the connection without answering (a lost answer)
+  --omit-reference-first R  take the next R hand-overs, answering 201 with an empty JSON object (no reference)
 """
 import argparse
 import json
@@ -27,12 +29,14 @@ def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=503)
     parser.add_argument("--drop-answer-first", type=int, default=0)
+    parser.add_argument("--omit-reference-first", type=int, default=0)
     options = parser.parse_args()
     lock = threading.Lock()
     state = {
         "failFirst": options.fail_first,
         "failStatus": options.fail_status,
         "dropAnswerFirst": options.drop_answer_first,
+        "omitReferenceFirst": options.omit_reference_first,
         "handovers": [],
         "byKey": {},
     }
@@ -70,7 +74,7 @@ def main():
                 except ValueError:
                     return self.answer(400, {"error": "the control body is not JSON"})
                 with lock:
-                    for name in ("failFirst", "failStatus", "dropAnswerFirst"):
+                    for name in ("failFirst", "failStatus", "dropAnswerFirst", "omitReferenceFirst"):
                         if name in change:
                             state[name] = int(change[name])
                 return self.answer(200, {"ok": True})
@@ -109,6 +113,11 @@ def main():
                 drop = state["dropAnswerFirst"] > 0
                 if drop:
                     state["dropAnswerFirst"] -= 1
+                omit = not drop and state["omitReferenceFirst"] > 0
+                if omit:
+                    state["omitReferenceFirst"] -= 1
+            if omit:
+                return self.answer(201, {})
             if drop:
                 self.close_connection = True
                 self.connection.shutdown(2)
