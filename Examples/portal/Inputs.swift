@@ -100,16 +100,22 @@ struct CertificateSource: ParsableArguments {
         }
     }
 
-    /// The certificate alone (reading a card needs no PIN).
+    /// The certificate alone. An IC card's is read without its PIN; a My Number card gives its signing
+    /// certificate only after the signing PIN (署名用パスワード) was verified, so that PIN is asked for.
     func certificate() async throws -> Certificate {
         if let pem {
             return try PEMText.certificates(in: String(contentsOfFile: pem, encoding: .utf8), source: pem)[0]
         }
         if pkcs12 != nil { return try fileCredential().certificate }
+        let pin = myNumber ? try readPIN() : nil
+        let allowLastTry = self.allowLastTry
         return try await withCard { card in
             switch card {
-            case .icCard(let card): try await card.certificate()
-            case .myNumber(let card): try await card.certificate(.signing)
+            case .icCard(let card):
+                return try await card.certificate()
+            case .myNumber(let card):
+                if let pin { try await card.verifyPIN(pin, for: .signing, allowLastTry: allowLastTry) }
+                return try await card.certificate(.signing)
             }
         }
     }
