@@ -130,7 +130,10 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
     @Flag(help: "Update a My Number card's signing certificate (マイナンバーカード).") var myNumber = false
     @Option(help: "The registered file-type certificate (PKCS#12) instead of an IC card.") var oldPkcs12: String?
     @Option(help: "The new file-type certificate (PKCS#12) instead of an IC card.") var newPkcs12: String?
-    @Option(help: "The JPKI linkage (JSON) for a My Number card.") var jpkiLinkage: String?
+    @Option(
+        help:
+            "The JPKI linkage for a My Number card (JSON: successors with serial, cause and certificate; Documentation/Flows/CertificateUpdate.md)."
+    ) var jpkiLinkage: String?
     @Flag(help: "Consent to obtaining the old My Number card's information from JPKI (同意する).") var consent = false
     @Flag(help: "Read the PINs and passwords from standard input, one per line.") var pinStdin = false
     @OptionGroup var lastTry: LastTryOption

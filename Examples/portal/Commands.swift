@@ -75,7 +75,7 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var source: CertificateSource
         @Option(
             help:
-                "For a My Number card: the power of attorney (電子委任状) as JSON (principal, agent, authority, validFrom, validUntil, provider, reference)."
+                "For a My Number card: the power of attorney (電子委任状) as JSON: principal, agent, authority, validFrom and validUntil (ISO 8601), provider, reference (Documentation/Flows/PowerOfAttorney.md)."
         )
         var powerOfAttorney: String?
         @OptionGroup var confirm: ConfirmOption

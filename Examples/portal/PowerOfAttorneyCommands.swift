@@ -24,7 +24,10 @@ struct POADocumentProvider: ElectronicPOAProvider {
 /// The agent and the options of the expired-power-of-attorney commands.
 struct ExpiredAgentOptions: ParsableArguments {
     @Option(help: "The agent (U-…) whose power of attorney expired.") var agent: String
-    @Option(help: "The JPKI linkage (JSON) that pairs the card's certificates.") var jpkiLinkage: String?
+    @Option(
+        help:
+            "The JPKI linkage that pairs the card's certificates (JSON: pairs of an authentication certificate's serial and the signing certificate; Documentation/Flows/PowerOfAttorney.md)."
+    ) var jpkiLinkage: String?
     @Flag(help: "Read the PIN from the first line of standard input.") var pinStdin = false
     @OptionGroup var lastTry: LastTryOption
     var allowLastTry: Bool { lastTry.allowLastTry }
@@ -74,7 +77,11 @@ struct PowerOfAttorneyCommand: AsyncParsableCommand {
         @OptionGroup var agent: ExpiredAgentOptions
         @Option(help: "申込番号: the provider's application number of the power of attorney.") var applicationNumber: String
         @Option(help: "The 電子委任状取扱事業者's name.") var provider = "電子委任状取扱事業者"
-        @Option(help: "The power of attorney the provider issued (JSON).") var document: String
+        @Option(
+            help:
+                "The power of attorney the provider issued (JSON: principal, agent, authority, validFrom and validUntil in ISO 8601, reference; Documentation/Flows/PowerOfAttorney.md)."
+        )
+        var document: String
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
