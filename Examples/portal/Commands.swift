@@ -6,9 +6,10 @@ import Registration
 import ToolSupport
 import X509
 
-/// Runs a command, reporting errors as one sentence; exit 1 for refusals, 2 otherwise.
+/// Runs a command; an error is reported by ToolMain as one sentence, with its exit status (``ExitStatus``).
 func reportingErrors(_ body: () async throws -> Void) async {
-    await runReportingErrors(tool: "portal", isRefusal: isRefusal, body)
+    await runReportingErrors(
+        tool: "portal", command: Portal.self, classify: { isRefusal($0) ? .refused : .failed }, body)
 }
 
 func isRefusal(_ error: any Error) -> Bool {
@@ -55,7 +56,8 @@ struct Register: AsyncParsableCommand {
                 of: try business.information(), representative: try user.information(),
                 certificate: try await source.certificate(), kind: source.kind,
                 by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
-            try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
+            // A declined confirmation throws: the identifiers below were never made, so they are not printed.
+            _ = try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes, verb: "登録")
             print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
         }
     }
@@ -279,8 +281,14 @@ struct List: AsyncParsableCommand {
         discussion: """
             In order of registration. With --limit, one page: the last line names the business to give to --after \
             for the next page.
+
+            With --json, one document (keys sorted; see Documentation/Tools.md):
+              {"businesses": [{"id": "B-…", "name": "…", "users": [{"id": "U-…", "name": "…", \
+            "role": "representative" or "agent", "status": "active" or "deleted"}]}], "nextAfter": "B-…" or null}
+            nextAfter is the business to give to --after for the next page, null on the last page.
             """)
     @OptionGroup var storage: StoreOptions
+    @Flag(help: "Print JSON (documented above) instead of a table.") var json = false
     @Option(help: "At most this many businesses (a page).") var limit: Int?
     @Option(help: "Start after this business (B-…), the last of the previous page.") var after: String?
     @Option(help: "Only businesses whose name (商号又は名称) contains this text.") var name: String?
@@ -302,6 +310,11 @@ struct List: AsyncParsableCommand {
                 } else {
                     try await store.registrations()
                 }
+            let nextAfter = limit.flatMap { registrations.count == $0 ? registrations.last?.id : nil }
+            if json {
+                try JSONOutput.print(PortalJSON.List(registrations, nextAfter: nextAfter))
+                return
+            }
             for registration in registrations {
                 for user in registration.users {
                     rows.append([
@@ -315,8 +328,8 @@ struct List: AsyncParsableCommand {
             } else {
                 print(TerminalText.table(rows))
             }
-            if let limit, registrations.count == limit, let last = registrations.last {
-                print("次のページ (next page): --after \(last.id)")
+            if let nextAfter {
+                print("次のページ (next page): --after \(nextAfter)")
             }
         }
     }
@@ -324,8 +337,20 @@ struct List: AsyncParsableCommand {
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a registration in full (by business B-… or user U-…), with its certificates and history.")
+        abstract: "Show a registration in full (by business B-… or user U-…), with its certificates and history.",
+        discussion: """
+            With --json, one document (keys sorted, dates ISO 8601 in UTC, absent values null; see \
+            Documentation/Tools.md):
+              {"id": "B-…", "version": 1, "registeredAt": "…", "business": {"name", "postalCode", "address", \
+            "representativeTitle", "representativeName", "corporateNumber", "phone"}, "qualifications": \
+            ["services-A"], "users": [{"id", "role", "status", "title", "name", "postalCode", "address", "phone", \
+            "fax", "mail", "certificates": [{"id": "C-…", "kind": "icCard" | "fileCertificate" | "myNumberCard", \
+            "status": "active" | "superseded" | "revoked" | "expired" | "removed", "serialNumber", "issuer", \
+            "subject", "notValidBefore", "notValidAfter", "fingerprint"}]}], "history": [{"id", "version", \
+            "committedAt", "summary", "actor"}]}
+            """)
     @OptionGroup var storage: StoreOptions
+    @Flag(help: "Print JSON (documented above) instead of the screen.") var json = false
     @Argument(help: "A business (B-…) or user (U-…) identifier.") var id: String
 
     func run() async throws {
@@ -340,9 +365,12 @@ struct Show: AsyncParsableCommand {
                     ? RegistrationError.userNotFound(UserID(rawValue: id))
                     : RegistrationError.businessNotFound(BusinessID(rawValue: id))
             }
-            print(
-                Screens.registration(registration, history: try await store.history(of: registration.id), at: Date()),
-                terminator: "")
+            let history = try await store.history(of: registration.id)
+            if json {
+                try JSONOutput.print(PortalJSON.Show(registration, history: history, at: Date()))
+                return
+            }
+            print(Screens.registration(registration, history: history, at: Date()), terminator: "")
         }
     }
 }
@@ -371,9 +399,18 @@ struct OutboxCommand: AsyncParsableCommand {
         subcommands: [ListOutbox.self, Deliver.self, Retry.self])
 
     struct ListOutbox: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox messages.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List outbox messages.",
+            discussion: """
+                With --json, one document (keys sorted, dates ISO 8601 in UTC, absent values null; see \
+                Documentation/Tools.md):
+                  {"messages": [{"id": "M-…", "kind": "gepsHandOver" | "mail", "state": "pending" | "delivered" | \
+                "failed", "attempts": 1, "idempotencyKey", "changeID", "businessID", "createdAt", "nextAttemptAt", \
+                "deliveredAt", "receipt", "lastError"}]}
+                """)
         @OptionGroup var storage: StoreOptions
         @Option(help: "Only messages in this state: pending, delivered or failed.") var state: String?
+        @Flag(help: "Print JSON (documented above) instead of a table.") var json = false
 
         func run() async throws {
             await reportingErrors {
@@ -384,7 +421,12 @@ struct OutboxCommand: AsyncParsableCommand {
                     return state
                 }
                 var rows: [[String]] = []
-                for message in try await storage.store().outbox(state: filter) {
+                let messages = try await storage.store().outbox(state: filter)
+                if json {
+                    try JSONOutput.print(PortalJSON.Outbox(messages))
+                    return
+                }
+                for message in messages {
                     let note: String = message.lastError ?? message.receipt ?? ""
                     rows.append([
                         message.id.rawValue, message.kind.rawValue, message.state.rawValue,

@@ -120,10 +120,10 @@ struct ReissueRequest: AsyncParsableCommand {
             guard case .confirm(let confirmation) = await flow.step else { return }
             print(ReissueConfirmation.title)
             print(TerminalText.table(confirmation.rows.map { [$0.label, $0.value] }))
-            guard try confirm.yes || Screens.askYesNo("再発行しますか？ (y: 再発行 / n: 戻る) ") else {
+            guard try confirm.yes || Ask.yesNo("再発行しますか？ 再発行する場合は y、戻る場合は n") else {
                 try await flow.back()
                 print("戻る: nothing was changed.")
-                return
+                throw Declined()
             }
             let receipt = try await flow.reissue()
             print(
@@ -172,10 +172,10 @@ struct ReissueEnroll: AsyncParsableCommand {
                     ],
                 ]))
             let filePassword = try options.password("Password of the new file \(out): ")
-            guard try confirm.yes || Screens.askYesNo("電子証明書を取得しますか？ (y/n) ") else {
+            guard try confirm.yes || Ask.yesNo("電子証明書を取得しますか？") else {
                 try await flow.back()
                 print("戻る: the code was not used.")
-                return
+                throw Declined()
             }
             let enrolled = try await flow.obtain(filePassword: filePassword)
             let url = URL(fileURLWithPath: out)

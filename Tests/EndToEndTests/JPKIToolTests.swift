@@ -307,14 +307,14 @@ extension EndToEnd {
             }
         }
 
-        @Test("With cards in both readers, jpki asks for --reader")
+        @Test("With My Number cards in both readers, jpki asks for --reader")
         func severalReaders() async throws {
             let bench = try JPKIBench.get()
             try await TestBench.withCard(try bench.card(), slot: 0) { _, _, _ in
                 try await TestBench.withCard(try bench.card(), slot: 1) { _, _, _ in
                     let result = try await JPKITool.run(["pin-status"])
                     #expect(result.status == 2)
-                    #expect(result.errorOutput.contains("Several readers hold a card"))
+                    #expect(result.errorOutput.contains("Several readers hold a My Number card"))
                     #expect(result.errorOutput.contains("--reader"))
                 }
             }
