@@ -294,6 +294,7 @@ extension EndToEnd {
                 let refused = try await JPKITool.run(sign, input: "WRONG9")
                 #expect(refused.status == 1)
                 #expect(refused.errorOutput.contains("Only one try is left"), "\(refused.errorOutput)")
+                #expect(refused.errorOutput.contains("with --allow-last-try"), "the refusal names the option")
                 #expect(card.triesLeft(.signing) == 1)
                 let blocked = try await JPKITool.run(sign + ["--allow-last-try"], input: "WRONG9")
                 #expect(blocked.status == 1)
