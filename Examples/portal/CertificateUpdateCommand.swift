@@ -138,15 +138,13 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let environment = try lifecycle.environment(service)
-            let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
-            let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil
-            let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
-            let update = CertificateUpdate(slot: slot, environment: environment, linkage: linkage)
-            try await drive(update)
-        }
+        let service = try await storage.service()
+        let environment = try lifecycle.environment(service)
+        let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
+        let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil
+        let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
+        let update = CertificateUpdate(slot: slot, environment: environment, linkage: linkage)
+        try await drive(update)
     }
 
     private func drive(_ update: CertificateUpdate) async throws {

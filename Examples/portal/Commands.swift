@@ -6,7 +6,8 @@ import Registration
 import ToolSupport
 import X509
 
-/// Runs a command; an error is reported by ToolMain as one sentence, with its exit status (``ExitStatus``).
+/// Errors reach `ToolMain` at `main`, which reports them; this wrapper stays only so that code written before
+/// (on other branches) still builds. Do not use it in new code.
 func reportingErrors(_ body: () async throws -> Void) async {
     await runReportingErrors(
         tool: "portal", command: Portal.self, classify: { isRefusal($0) ? .refused : .failed }, body)
@@ -50,16 +51,14 @@ struct Register: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service(.createIfMissing)
-            let prepared = try await service.prepareRegistration(
-                of: try business.information(), representative: try user.information(),
-                certificate: try await source.certificate(), kind: source.kind,
-                by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
-            // A declined confirmation throws: the identifiers below were never made, so they are not printed.
-            _ = try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes, verb: "登録")
-            print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
-        }
+        let service = try await storage.service(.createIfMissing)
+        let prepared = try await service.prepareRegistration(
+            of: try business.information(), representative: try user.information(),
+            certificate: try await source.certificate(), kind: source.kind,
+            by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
+        // A declined confirmation throws: the identifiers below were never made, so they are not printed.
+        _ = try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes, verb: "登録")
+        print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
     }
 }
 
@@ -83,13 +82,11 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
-                    return .addAgent(
-                        try user.information(), try await source.certificate(), source.kind,
-                        powerOfAttorney: attorney)
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
+                return .addAgent(
+                    try user.information(), try await source.certificate(), source.kind,
+                    powerOfAttorney: attorney)
             }
         }
     }
@@ -150,11 +147,9 @@ struct CertificateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                    return .addCertificate(target, try await source.certificate(), source.kind)
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                return .addCertificate(target, try await source.certificate(), source.kind)
             }
         }
     }
@@ -167,10 +162,8 @@ struct CertificateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .removeCertificate(BindingID(rawValue: binding))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .removeCertificate(BindingID(rawValue: binding))
             }
         }
     }
@@ -191,12 +184,10 @@ struct UpdateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                    let current = try registration.user(target).information
-                    return .updateUserInformation(target, try fields.information(updating: current))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                let current = try registration.user(target).information
+                return .updateUserInformation(target, try fields.information(updating: current))
             }
         }
     }
@@ -210,10 +201,8 @@ struct UpdateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .updateBusinessInformation(try fields.information(updating: registration.business))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .updateBusinessInformation(try fields.information(updating: registration.business))
             }
         }
     }
@@ -250,10 +239,8 @@ struct QualificationCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .addQualification(try arguments.qualification())
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .addQualification(try arguments.qualification())
             }
         }
     }
@@ -266,10 +253,8 @@ struct QualificationCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .removeQualification(try arguments.qualification())
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .removeQualification(try arguments.qualification())
             }
         }
     }
@@ -298,39 +283,37 @@ struct List: AsyncParsableCommand {
     }
 
     func run() async throws {
-        await reportingErrors {
-            var rows: [[String]] = []
-            let store = try await storage.store()
-            let registrations =
-                if limit != nil || after != nil || name != nil {
-                    try await store.registrations(
-                        RegistrationPage(
-                            limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
-                    )
-                } else {
-                    try await store.registrations()
-                }
-            let nextAfter = limit.flatMap { registrations.count == $0 ? registrations.last?.id : nil }
-            if json {
-                try JSONOutput.print(PortalJSON.List(registrations, nextAfter: nextAfter))
-                return
-            }
-            for registration in registrations {
-                for user in registration.users {
-                    rows.append([
-                        registration.id.rawValue, registration.business.name, user.id.rawValue,
-                        user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
-                    ])
-                }
-            }
-            if rows.isEmpty {
-                print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
+        var rows: [[String]] = []
+        let store = try await storage.store()
+        let registrations =
+            if limit != nil || after != nil || name != nil {
+                try await store.registrations(
+                    RegistrationPage(
+                        limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
+                )
             } else {
-                print(TerminalText.table(rows))
+                try await store.registrations()
             }
-            if let nextAfter {
-                print("次のページ (next page): --after \(nextAfter)")
+        let nextAfter = limit.flatMap { registrations.count == $0 ? registrations.last?.id : nil }
+        if json {
+            try JSONOutput.print(PortalJSON.List(registrations, nextAfter: nextAfter))
+            return
+        }
+        for registration in registrations {
+            for user in registration.users {
+                rows.append([
+                    registration.id.rawValue, registration.business.name, user.id.rawValue,
+                    user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
+                ])
             }
+        }
+        if rows.isEmpty {
+            print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
+        } else {
+            print(TerminalText.table(rows))
+        }
+        if let nextAfter {
+            print("次のページ (next page): --after \(nextAfter)")
         }
     }
 }
@@ -354,24 +337,22 @@ struct Show: AsyncParsableCommand {
     @Argument(help: "A business (B-…) or user (U-…) identifier.") var id: String
 
     func run() async throws {
-        await reportingErrors {
-            let store = try await storage.store()
-            let registration =
-                id.hasPrefix("U-")
-                ? try await store.registration(ofUser: UserID(rawValue: id))
-                : try await store.registration(BusinessID(rawValue: id))
-            guard let registration else {
-                throw id.hasPrefix("U-")
-                    ? RegistrationError.userNotFound(UserID(rawValue: id))
-                    : RegistrationError.businessNotFound(BusinessID(rawValue: id))
-            }
-            let history = try await store.history(of: registration.id)
-            if json {
-                try JSONOutput.print(PortalJSON.Show(registration, history: history, at: Date()))
-                return
-            }
-            print(Screens.registration(registration, history: history, at: Date()), terminator: "")
+        let store = try await storage.store()
+        let registration =
+            id.hasPrefix("U-")
+            ? try await store.registration(ofUser: UserID(rawValue: id))
+            : try await store.registration(BusinessID(rawValue: id))
+        guard let registration else {
+            throw id.hasPrefix("U-")
+                ? RegistrationError.userNotFound(UserID(rawValue: id))
+                : RegistrationError.businessNotFound(BusinessID(rawValue: id))
         }
+        let history = try await store.history(of: registration.id)
+        if json {
+            try JSONOutput.print(PortalJSON.Show(registration, history: history, at: Date()))
+            return
+        }
+        print(Screens.registration(registration, history: history, at: Date()), terminator: "")
     }
 }
 
@@ -383,13 +364,11 @@ struct Login: AsyncParsableCommand {
     @OptionGroup var checks: TrustOptions
 
     func run() async throws {
-        await reportingErrors {
-            let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
-            let challenge = try await login.issueChallenge()
-            let session = try await login.login(try await source.answer(challenge))
-            print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
-            print("利用者 \(session.userID)  証明書 \(session.bindingID)")
-        }
+        let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
+        let challenge = try await login.issueChallenge()
+        let session = try await login.login(try await source.answer(challenge))
+        print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
+        print("利用者 \(session.userID)  証明書 \(session.bindingID)")
     }
 }
 
@@ -413,31 +392,29 @@ struct OutboxCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (documented above) instead of a table.") var json = false
 
         func run() async throws {
-            await reportingErrors {
-                let filter = try state.map {
-                    guard let state = OutboxMessage.State(rawValue: $0) else {
-                        throw ValidationError("--state is pending, delivered or failed.")
-                    }
-                    return state
+            let filter = try state.map {
+                guard let state = OutboxMessage.State(rawValue: $0) else {
+                    throw ValidationError("--state is pending, delivered or failed.")
                 }
-                var rows: [[String]] = []
-                let messages = try await storage.store().outbox(state: filter)
-                if json {
-                    try JSONOutput.print(PortalJSON.Outbox(messages))
-                    return
-                }
-                for message in messages {
-                    let note: String = message.lastError ?? message.receipt ?? ""
-                    rows.append([
-                        message.id.rawValue, message.kind.rawValue, message.state.rawValue,
-                        "tries \(message.attempts)", message.idempotencyKey, note,
-                    ])
-                }
-                if rows.isEmpty {
-                    print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
-                } else {
-                    print(TerminalText.table(rows))
-                }
+                return state
+            }
+            var rows: [[String]] = []
+            let messages = try await storage.store().outbox(state: filter)
+            if json {
+                try JSONOutput.print(PortalJSON.Outbox(messages))
+                return
+            }
+            for message in messages {
+                let note: String = message.lastError ?? message.receipt ?? ""
+                rows.append([
+                    message.id.rawValue, message.kind.rawValue, message.state.rawValue,
+                    "tries \(message.attempts)", message.idempotencyKey, note,
+                ])
+            }
+            if rows.isEmpty {
+                print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
+            } else {
+                print(TerminalText.table(rows))
             }
         }
     }
@@ -506,24 +483,22 @@ extension OutboxCommand {
         }
 
         func run() async throws {
-            await reportingErrors {
-                let (host, port) = try server()
-                guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
-                    throw ValidationError("--geps is an http:// or https:// URL.")
-                }
-                let mail = SMTPMailTransport(
-                    host: host, port: port, heloName: helo, credentials: try credentials(),
-                    security: try security(for: host), trustedCAFile: smtpCAFile,
-                    allowPlaintextAuthentication: allowPlaintextAuth)
-                let dispatcher = OutboxDispatcher(
-                    store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
-                let report = try await dispatcher.deliverDue(limit: limit)
-                print(report)
-                let failed = report.lines.filter {
-                    if case .failed = $0.outcome { true } else { false }
-                }
-                if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
+            let (host, port) = try server()
+            guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--geps is an http:// or https:// URL.")
             }
+            let mail = SMTPMailTransport(
+                host: host, port: port, heloName: helo, credentials: try credentials(),
+                security: try security(for: host), trustedCAFile: smtpCAFile,
+                allowPlaintextAuthentication: allowPlaintextAuth)
+            let dispatcher = OutboxDispatcher(
+                store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
+            let report = try await dispatcher.deliverDue(limit: limit)
+            print(report)
+            let failed = report.lines.filter {
+                if case .failed = $0.outcome { true } else { false }
+            }
+            if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
         }
 
         /// --smtp as host and port.
@@ -593,10 +568,8 @@ extension OutboxCommand {
         @Argument(help: "The failed outbox message (M-…).") var message: String
 
         func run() async throws {
-            await reportingErrors {
-                let requeued = try await storage.store().requeue(OutboxMessageID(rawValue: message), at: Date())
-                print("再送待ちにしました: " + requeued.map(\.rawValue).joined(separator: ", "))
-            }
+            let requeued = try await storage.store().requeue(OutboxMessageID(rawValue: message), at: Date())
+            print("再送待ちにしました: " + requeued.map(\.rawValue).joined(separator: ", "))
         }
     }
 }

@@ -40,17 +40,15 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let environment = LifecycleEnvironment(
-                service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
-            let context = try PCSCContext()
-            let name = try await readerName(context)
-            let slot = PCSCReaderSlot(context: context, name: name)
-            let (userID, businessID) = try await owner(service: service, slot: slot)
-            let renewal = ICCardRenewal(user: userID, of: businessID, slot: slot, environment: environment)
-            try await drive(renewal)
-        }
+        let service = try await storage.service()
+        let environment = LifecycleEnvironment(
+            service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
+        let context = try PCSCContext()
+        let name = try await readerName(context)
+        let slot = PCSCReaderSlot(context: context, name: name)
+        let (userID, businessID) = try await owner(service: service, slot: slot)
+        let renewal = ICCardRenewal(user: userID, of: businessID, slot: slot, environment: environment)
+        try await drive(renewal)
     }
 
     /// The reader asked for; else the only reader; else the only one holding a card.

@@ -66,24 +66,22 @@ struct RevokeRequestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let authority = try TestCertificateAuthority(directory: caDirectory)
-            let crlURL = caDirectory.appending(path: "eBidding/crl.der")
-            let crls =
-                try FileManager.default.fileExists(atPath: crlURL.path)
-                ? [CertificateRevocationList(bytes: [UInt8](Data(contentsOf: crlURL)))] : []
-            let environment = LifecycleEnvironment(
-                service: service,
-                validator: CertificateValidator(
-                    trustAnchors: [authority.rootCertificate(.eBidding)], crls: crls, revocation: .whenAvailable),
-                cardWaitTimeout: .seconds(wait))
-            let context = try PCSCContext()
-            let slot = PCSCReaderSlot(context: context, name: try await readerName(context))
-            let request = RevocationRequest(
-                slot: slot, environment: environment, authority: SimulatorRevocationDesk(authority: authority))
-            try await drive(request)
-        }
+        let service = try await storage.service()
+        let authority = try TestCertificateAuthority(directory: caDirectory)
+        let crlURL = caDirectory.appending(path: "eBidding/crl.der")
+        let crls =
+            try FileManager.default.fileExists(atPath: crlURL.path)
+            ? [CertificateRevocationList(bytes: [UInt8](Data(contentsOf: crlURL)))] : []
+        let environment = LifecycleEnvironment(
+            service: service,
+            validator: CertificateValidator(
+                trustAnchors: [authority.rootCertificate(.eBidding)], crls: crls, revocation: .whenAvailable),
+            cardWaitTimeout: .seconds(wait))
+        let context = try PCSCContext()
+        let slot = PCSCReaderSlot(context: context, name: try await readerName(context))
+        let request = RevocationRequest(
+            slot: slot, environment: environment, authority: SimulatorRevocationDesk(authority: authority))
+        try await drive(request)
     }
 
     /// DIR/ca when DIR is a card-simulator state, DIR itself when it is the CA's directory.
