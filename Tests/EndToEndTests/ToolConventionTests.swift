@@ -304,6 +304,39 @@ extension EndToEnd {
             }
         }
 
+        @Test(
+            "revoke-request in a terminal: OK waits for Enter, 失効理由 shown in Japanese, a wrong answer asked again after the PIN, 部署名 and 備考 asked"
+        )
+        func revocationPrompts() async throws {
+            let workspace = try PortalToolTests.Workspace()
+            let card = try workspace.card(holder: "入札 太郎")
+            try await TestBench.withCard(card, slot: 0) { _, _, reader in
+                let registered = try await workspace.portal(PortalToolTests.registerArguments + ["--reader", reader])
+                #expect(registered.status == 0, "\(registered.error)")
+                let result = try await PseudoTerminal.run(
+                    "portal",
+                    [
+                        "revoke-request", "--db", workspace.database, "--ca-dir", workspace.directory.path,
+                        "--reader", "00 00", "--agree-terms", "--checked", "--name", "入札 太郎", "--phone",
+                        "03-1234-5678", "--mail", "taro@example.co.jp", "--wait", "10",
+                    ],
+                    steps: [
+                        .init(expect: "Enter で次へ進みます", send: "\n"),
+                        .init(expect: "PIN(暗証番号): ", send: "1234\n"),
+                        .init(expect: "失効理由（番号または名称）: ", send: "不明\n"),
+                        .init(expect: "「不明」は選べません", send: ""),
+                        .init(expect: "失効理由（番号または名称）: ", send: "紛失\n"),
+                        .init(expect: "部署名（任意）: ", send: "総務部\n"),
+                        .init(expect: "備考（任意）: ", send: "\n"),
+                    ])
+                #expect(result.status == 0, "\(result.screen)")
+                #expect(result.screen.contains("1. 紛失") && result.screen.contains("2. 盗難"))
+                #expect(result.screen.contains("最大 10 秒待ちます"))
+                #expect(result.screen.contains("【失効申込受付】"), "\(result.screen)")
+                #expect(!result.screen.contains("1234\r\n"), "the PIN is not echoed")
+            }
+        }
+
         @Test("card-simulator says on standard error which reader it serves and how to stop it")
         func simulatorSpeaks() async throws {
             let executable = try #require(SimulatorExecutable.path)
