@@ -75,6 +75,46 @@ struct ToolConventionTests {
         #expect(!result.error.contains("NSCocoaErrorDomain"))
     }
 
+    @Test(
+        "jpki verify: an RSA-PSS signature is said to be unsupported; an untrusted signer's sentence says it once",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func signatureMessages() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "pss-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func file(_ name: String) -> String { directory.appending(path: name).path }
+        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+        for (name, subject) in [("signer", "/CN=PSS Test"), ("other", "/CN=Other CA")] {
+            let made = try await Tools.run(
+                executable: openssl,
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("\(name).key"), "-out",
+                    file("\(name).pem"), "-subj", subject, "-days", "30",
+                ])
+            try #require(made.status == 0, "\(made.error)")
+        }
+        try "入札書\n".write(toFile: file("bid.txt"), atomically: true, encoding: .utf8)
+        for (out, options) in [("pss.p7s", ["-keyopt", "rsa_padding_mode:pss"]), ("pkcs1.p7s", [])] {
+            let signed = try await Tools.run(
+                executable: openssl,
+                [
+                    "cms", "-sign", "-binary", "-in", file("bid.txt"), "-signer", file("signer.pem"), "-inkey",
+                    file("signer.key"), "-outform", "DER", "-out", file(out),
+                ] + options)
+            try #require(signed.status == 0, "\(signed.error)")
+        }
+        let pss = try await Tools.run(
+            "jpki", ["verify", file("bid.txt"), file("pss.p7s"), "--trust", file("signer.pem")])
+        #expect(pss.status == 2)
+        #expect(pss.error.contains("RSASSA-PSS") && pss.error.contains("not supported"), "\(pss.error)")
+        #expect(!pss.error.contains("whole file was copied"))
+        let untrusted = try await Tools.run(
+            "jpki", ["verify", file("bid.txt"), file("pkcs1.p7s"), "--trust", file("other.pem")])
+        #expect(untrusted.status == 1)
+        #expect(untrusted.error.contains("does not chain to a trusted root"), "\(untrusted.error)")
+        #expect(!untrusted.error.contains("no chain leads") && !untrusted.error.contains("Certificate(version"))
+    }
+
     @Test("revoke-request: a 失効理由 that is none is a usage error before anything else, with the list in Japanese")
     func revocationReasonChecked() async throws {
         let bad = try await Tools.run(
