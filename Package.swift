@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "cardtool",
             dependencies: [
-                "ISO7816", "PCSC",
+                "ISO7816", "PCSC", "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/cardtool",
@@ -168,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "card-simulator",
             dependencies: [
-                "CardSimulator", "CardCredentials", "ISO7816",
+                "CardSimulator", "CardCredentials", "ISO7816", "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/card-simulator",
@@ -177,7 +177,12 @@ let package = Package(
 
         .target(
             name: "ToolSupport",
-            dependencies: ["PCSC", .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                "PCSC",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Examples/ToolSupport",
             swiftSettings: strict
         ),

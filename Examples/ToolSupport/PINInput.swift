@@ -24,20 +24,12 @@ public enum PINInput {
         guard tcgetattr(fd, &original) == 0 else { throw ToolSupportError.noTerminal }
         var silent = original
         silent.c_lflag &= ~tcflag_t(ECHO)
+        Interrupts.install()  // restores the echo on Ctrl-C and the other signals that end the tool
         saved = (fd, original)
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
-            signal(signalNumber) { signalNumber in
-                if var attributes = PINInput.saved?.attributes, let fd = PINInput.saved?.fd {
-                    tcsetattr(fd, TCSANOW, &attributes)
-                }
-                _exit(128 + signalNumber)
-            }
-        }
         _ = tcsetattr(fd, TCSAFLUSH, &silent)
         defer {
             _ = tcsetattr(fd, TCSAFLUSH, &original)
             saved = nil
-            for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(signalNumber, SIG_DFL) }
         }
         let prompt = Array(text.utf8)
         _ = prompt.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }

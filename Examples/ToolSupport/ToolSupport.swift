@@ -1,5 +1,6 @@
 // What the example tools share: reader choice, error reporting with exit codes, PEM text, aligned tables.
 
+public import ArgumentParser
 import Foundation
 public import PCSC
 public import X509
@@ -11,11 +12,21 @@ public import X509
 #endif
 
 /// Errors of the tools' shared parts.
-public enum ToolSupportError: Error, CustomStringConvertible {
+public enum ToolSupportError: Error, CustomStringConvertible, ToolError {
     /// No reader holds a card.
     case noReaderWithCard
     /// Several readers hold a card.
     case severalReadersWithCards([String])
+    /// No reader holds a card of the kind the tool needs (a My Number card); `others` hold other cards.
+    case noReaderWithSuitableCard(kind: String, others: [String])
+    /// Several readers hold a card of the kind the tool needs.
+    case severalReadersWithSuitableCards(kind: String, [String])
+    /// `--reader` names no reader: an index out of range, or text no reader's name contains.
+    case unknownReader(String, readers: [String])
+    /// `--reader` text that several readers' names contain.
+    case ambiguousReader(String, matches: [String])
+    /// There is no reader at all.
+    case noReaders
     /// There is no terminal to prompt on.
     case noTerminal
     /// Standard input was empty.
@@ -23,14 +34,40 @@ public enum ToolSupportError: Error, CustomStringConvertible {
     /// A file held no PEM certificate.
     case noCertificates(String)
 
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .unknownReader, .ambiguousReader: .usage
+        default: .failed
+        }
+    }
+
     public var description: String {
         switch self {
         case .noReaderWithCard:
             "No reader holds a card; insert the card, or name the reader with --reader."
         case .severalReadersWithCards(let names):
-            "Several readers hold a card (\(names.joined(separator: ", "))); choose one with --reader."
+            "Several readers hold a card (\(ReaderChoice.list(names))); choose one with --reader (its number or "
+                + "part of its name)."
+        case .noReaderWithSuitableCard(let kind, let others):
+            others.isEmpty
+                ? "No reader holds a card; insert the \(kind), or name the reader with --reader."
+                : "No reader holds a \(kind) (the card in \(ReaderChoice.list(others)) is another kind); insert it, "
+                    + "or name the reader with --reader."
+        case .severalReadersWithSuitableCards(let kind, let names):
+            "Several readers hold a \(kind) (\(ReaderChoice.list(names))); choose one with --reader (its number or "
+                + "part of its name)."
+        case .unknownReader(let requested, let readers):
+            readers.isEmpty
+                ? "There is no reader \(requested): no reader is connected; connect one and check that pcscd runs."
+                : "There is no reader \(requested); the readers are \(ReaderChoice.list(readers)) (give the number "
+                    + "`cardtool readers` prints, or part of the name)."
+        case .ambiguousReader(let requested, let matches):
+            "--reader \(requested) matches several readers (\(ReaderChoice.list(matches))); give more of the name, "
+                + "or the number."
+        case .noReaders:
+            "No reader is connected; connect one and check that pcscd runs."
         case .noTerminal:
-            "There is no terminal to ask for the PIN on; give it on standard input with --pin-stdin."
+            "There is no terminal to ask on; give the PIN on standard input with --pin-stdin, or --yes to confirm."
         case .noPINOnStandardInput:
             "Standard input held no PIN; write the PIN on its first line."
         case .noCertificates(let path):
@@ -39,22 +76,86 @@ public enum ToolSupportError: Error, CustomStringConvertible {
     }
 }
 
-/// The reader asked for, or the only one holding a card.
-public func chooseReader(context: PCSCContext, requested: String?) async throws -> String {
-    if let requested { return requested }
-    let withCards = try await context.readerStatuses().filter(\.isCardPresent).map(\.name)
-    guard let first = withCards.first else { throw ToolSupportError.noReaderWithCard }
-    guard withCards.count == 1 else { throw ToolSupportError.severalReadersWithCards(withCards) }
-    return first
+/// Readers as people name them: the number `cardtool readers` prints, a unique part of the name, or none (the
+/// reader holding the card).
+public enum ReaderChoice {
+    /// What to do when no reader is named.
+    public enum Default: Sendable {
+        /// The only reader holding a card.
+        case readerHoldingCard
+        /// The only reader connected, card or not (a flow that waits for the card to be inserted); else the only
+        /// reader holding a card.
+        case onlyReaderOrReaderHoldingCard
+    }
+
+    /// The reader `requested` names, or the default one. `accepts`, when given, probes a reader holding a card
+    /// (such as: is the JPKI application there?); it is asked only when several readers hold cards, and `kind`
+    /// names the card in the errors.
+    public static func resolve(
+        _ requested: String?, context: PCSCContext, default rule: Default = .readerHoldingCard,
+        kind: String = "card", accepts: ((String) async -> Bool)? = nil
+    ) async throws -> String {
+        let statuses = try await context.readerStatuses()
+        let names = statuses.map(\.name)
+        if let requested {
+            return try named(requested, among: names)
+        }
+        if rule == .onlyReaderOrReaderHoldingCard, names.count == 1 { return names[0] }
+        let withCards = statuses.filter(\.isCardPresent).map(\.name)
+        if withCards.count == 1 { return withCards[0] }
+        guard !withCards.isEmpty else {
+            throw names.isEmpty
+                ? ToolSupportError.noReaders
+                : (accepts == nil
+                    ? ToolSupportError.noReaderWithCard
+                    : ToolSupportError.noReaderWithSuitableCard(kind: kind, others: []))
+        }
+        guard let accepts else { throw ToolSupportError.severalReadersWithCards(withCards) }
+        var suitable: [String] = []
+        for name in withCards where await accepts(name) { suitable.append(name) }
+        guard suitable.count == 1 else {
+            throw suitable.isEmpty
+                ? ToolSupportError.noReaderWithSuitableCard(kind: kind, others: withCards)
+                : ToolSupportError.severalReadersWithSuitableCards(kind: kind, suitable)
+        }
+        return suitable[0]
+    }
+
+    /// The reader `requested` names among `names`: a number is an index (as `cardtool readers` prints), else the
+    /// exact name, else the one name that contains it (case-insensitively).
+    public static func named(_ requested: String, among names: [String]) throws -> String {
+        if let index = Int(requested), requested.allSatisfy(\.isASCII) {
+            guard names.indices.contains(index) else { throw ToolSupportError.unknownReader(requested, readers: names) }
+            return names[index]
+        }
+        if names.contains(requested) { return requested }
+        let matches = names.filter { $0.range(of: requested, options: .caseInsensitive) != nil }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw ToolSupportError.unknownReader(requested, readers: names)
+        default: throw ToolSupportError.ambiguousReader(requested, matches: matches)
+        }
+    }
+
+    /// Reader names for a sentence: `"A", "B"`.
+    static func list(_ names: [String]) -> String {
+        names.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
 }
 
-/// Runs a command; prints an error as one sentence on standard error and exits 1 (refused) or 2 (other).
-public func runReportingErrors(tool: String, isRefusal: (any Error) -> Bool, _ body: () async throws -> Void) async {
+/// The reader asked for, or the only one holding a card.
+public func chooseReader(context: PCSCContext, requested: String?) async throws -> String {
+    try await ReaderChoice.resolve(requested, context: context)
+}
+
+/// Runs a command; prints an error as one sentence on standard error and exits with its status (``ExitStatus``).
+public func runReportingErrors<Command: ParsableCommand>(
+    tool: String, command: Command.Type, classify: (any Error) -> ExitStatus, _ body: () async throws -> Void
+) async {
     do {
         try await body()
     } catch {
-        FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
-        exit(isRefusal(error) ? 1 : 2)
+        ToolMain.report(error, tool: tool, command: command, classify: classify)
     }
 }
 

@@ -11,6 +11,7 @@ import ArgumentParser
 import CardSimulator
 import Dispatch
 import Foundation
+import ToolSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +24,21 @@ struct CardSimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card-simulator",
         abstract: "Serve a virtual IC card to pcscd through the vpcd reader driver.",
+        discussion: """
+            The card stays in the reader until the simulator is stopped (Ctrl-C, or SIGTERM with `kill PID`); it then \
+            removes the card and exits 0. On start it says on standard error which reader it serves and how to \
+            stop it. --trace logs each APDU the card answers (PINs masked).
+
+            \(ExitStatus.helpText)
+
+            \(ExitStatus.commonOptionsText)
+            """,
+        version: ToolVersion.current,
         subcommands: [JPKI.self, ICCard.self])
+
+    static func main() async {
+        await ToolMain.run(Self.self, tool: "card-simulator") { _ in .failed }
+    }
 }
 
 /// Options every card shares.
@@ -237,6 +252,10 @@ func serve(_ card: any VirtualCard, slot: Int) async throws {
     }
     try await server.insert(card)
     print("Card inserted in vpcd slot \(slot) (port \(server.port)); Ctrl-C to remove it.")
+    printError(
+        "card-simulator: serving the card in vpcd slot \(slot): the reader pcscd names \"Virtual PCD 00 \(String(format: "%02d", slot))\" "
+            + "(port \(server.port)). Stop with Ctrl-C, or `kill \(getpid())`; the card is then removed.")
+    fflush(nil)
     for await _ in signals { break }
     await server.remove()
     sources.forEach { $0.cancel() }

@@ -5,44 +5,90 @@ import ArgumentParser
 import Foundation
 import ISO7816
 import PCSC
+import ToolSupport
 
 @main
 struct CardTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cardtool",
         abstract: "Talk to smart cards over PC/SC.",
-        discussion: "Exit status: 0 on success, 1 when the card's last status word is not 90 00, 2 on any other error.",
+        discussion: """
+            A reader is named with --reader: its number in `cardtool readers`, its name, or a part of the name that \
+            only one reader's name contains. Without --reader, the only reader holding a card.
+
+            \(ExitStatus.helpText)
+            For `send`, 1 means the card's last status word is not 90 00.
+
+            \(ExitStatus.commonOptionsText)
+            """,
+        version: ToolVersion.current,
         subcommands: [Readers.self, Watch.self, Send.self, ATRCommand.self]
     )
-}
 
-/// Prints an error as one sentence on standard error and exits with status 2.
-func fail(_ error: any Error) -> Never {
-    FileHandle.standardError.write(Data("cardtool: \(error)\n".utf8))
-    exit(2)
+    static func main() async {
+        await ToolMain.run(Self.self, tool: "cardtool") { _ in .failed }
+    }
 }
 
 struct Readers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the readers, whether a card is in each, and its ATR.")
+        abstract: "List the readers, whether a card is in each, and its ATR.",
+        discussion: """
+            Each line: the reader's number (what --reader takes), its name, and "card present" with the ATR or \
+            "no card".
+
+            With --json, one document:
+              {"readers": [{"index": 0, "name": "…", "cardPresent": true, "atr": "3B8…"}]}
+            atr is upper-case hex without spaces, null without a card; keys sorted.
+            """)
+
+    @Flag(name: .long, help: "Print JSON (documented in --help) instead of lines.")
+    var json = false
+
+    struct Document: Encodable {
+        struct Reader: Encodable {
+            var index: Int
+            var name: String
+            var cardPresent: Bool
+            var atr: String?
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(index, forKey: .index)
+                try container.encode(name, forKey: .name)
+                try container.encode(cardPresent, forKey: .cardPresent)
+                try container.encode(atr, forKey: .atr)  // null without a card, not left out
+            }
+            enum CodingKeys: String, CodingKey { case index, name, cardPresent, atr }
+        }
+        var readers: [Reader]
+    }
 
     func run() async throws {
-        do {
-            let context = try PCSCContext()
-            let readers = try await context.readerStatuses()
-            if readers.isEmpty {
-                print("no readers")
-                return
+        let context = try PCSCContext()
+        let readers = try await context.readerStatuses()
+        if json {
+            try JSONOutput.print(
+                Document(
+                    readers: readers.enumerated().map { index, reader in
+                        Document.Reader(
+                            index: index, name: reader.name, cardPresent: reader.isCardPresent,
+                            atr: reader.isCardPresent
+                                ? Hex.encode(reader.atr).replacingOccurrences(of: " ", with: "") : nil
+                        )
+                    }))
+            return
+        }
+        if readers.isEmpty {
+            print("no readers")
+            return
+        }
+        for (index, reader) in readers.enumerated() {
+            if reader.isCardPresent {
+                print("\(index): \(reader.name)\tcard present\t\(Hex.encode(reader.atr))")
+            } else {
+                print("\(index): \(reader.name)\tno card")
             }
-            for (index, reader) in readers.enumerated() {
-                if reader.isCardPresent {
-                    print("\(index): \(reader.name)\tcard present\t\(Hex.encode(reader.atr))")
-                } else {
-                    print("\(index): \(reader.name)\tno card")
-                }
-            }
-        } catch {
-            fail(error)
         }
     }
 }
@@ -72,8 +118,6 @@ struct Watch: AsyncParsableCommand {
         do {
             try await watcher.value
         } catch is CancellationError {
-        } catch {
-            fail(error)
         }
     }
 }
@@ -85,38 +129,44 @@ struct Send: AsyncParsableCommand {
             Each APDU goes through a CardChannel: 61xx answers are collected with GET RESPONSE and 6Cxx answers \
             resent with the right Le. Exit status 1 when the last status word is not 90 00.
             Example: cardtool send "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01" 00B0000004
+            An APDU that is not hex, or not a command APDU, is a usage error (exit 64): nothing is sent.
             """)
 
-    @Option(name: .long, help: "The reader to use (default: the only reader holding a card).")
+    @Option(
+        name: .long,
+        help:
+            "The reader: its number in `cardtool readers`, or a unique part of its name (default: the one holding a card)."
+    )
     var reader: String?
 
     @Argument(help: "Command APDUs in hex (spaces and colons allowed inside one quoted argument).")
     var apdus: [String]
 
     func run() async throws {
-        let last: StatusWord
-        do {
-            let commands = try apdus.map { try CommandAPDU(bytes: Hex.decode($0)) }
-            let context = try PCSCContext()
-            let name = try await chooseReader(context: context, requested: reader)
-            let card = try await context.connect(to: name)
-            let channel = CardChannel(transport: card)
-            last = try await card.withTransaction { _ in
-                var status = StatusWord.success
-                for command in commands {
-                    let response = try await channel.transmit(command)
-                    print("> \(command)")
-                    if !response.data.isEmpty { print("< \(Hex.encode(response.data))") }
-                    print("< \(response.statusWord)")
-                    status = response.statusWord
-                }
-                return status
+        let commands = try apdus.enumerated().map { index, text in
+            do {
+                return try CommandAPDU(bytes: Hex.decode(text))
+            } catch {
+                throw UsageError("APDU \(index + 1) (\(text)) cannot be sent: \(error)")
             }
-            await card.disconnect()
-        } catch {
-            fail(error)
         }
-        if !last.isSuccess { throw ExitCode(1) }
+        let context = try PCSCContext()
+        let name = try await ReaderChoice.resolve(reader, context: context)
+        let card = try await context.connect(to: name)
+        let channel = CardChannel(transport: card)
+        let last = try await card.withTransaction { _ in
+            var status = StatusWord.success
+            for command in commands {
+                let response = try await channel.transmit(command)
+                print("> \(command)")
+                if !response.data.isEmpty { print("< \(Hex.encode(response.data))") }
+                print("< \(response.statusWord)")
+                status = response.statusWord
+            }
+            return status
+        }
+        await card.disconnect()
+        if !last.isSuccess { throw ExitCode(ExitStatus.refused.rawValue) }
     }
 }
 
@@ -126,57 +176,48 @@ struct ATRCommand: AsyncParsableCommand {
         abstract: "Explain an ATR: given in hex, or read from the card in a reader.",
         discussion: "The card's name comes from pcsc-tools' list (/usr/share/pcsc/smartcard_list.txt) when installed.")
 
-    @Option(name: .long, help: "The reader whose card to read (when no ATR is given).")
+    @Option(
+        name: .long,
+        help:
+            "The reader whose card to read (when no ATR is given): its number in `cardtool readers`, or part of its name."
+    )
     var reader: String?
 
     @Argument(help: "The ATR in hex; read from a card when omitted.")
     var atr: String?
 
     func run() async throws {
-        do {
-            let bytes: [UInt8]
-            if let atr {
+        let bytes: [UInt8]
+        if let atr {
+            do {
                 bytes = try Hex.decode(atr)
-            } else {
-                let context = try PCSCContext()
-                let name = try await chooseReader(context: context, requested: reader)
-                guard let status = try await context.readerStatuses(of: [name]).first, status.isCardPresent else {
-                    throw CardToolError.noCard(name)
-                }
-                bytes = status.atr
+                _ = try ATR(bytes: bytes)
+            } catch {
+                throw UsageError("The ATR \(atr) cannot be read: \(error)")
             }
-            print(try ATR(bytes: bytes).summary)
-            for name in SmartcardList.names(for: bytes) {
-                print("card: \(name)")
+        } else {
+            let context = try PCSCContext()
+            let name = try await ReaderChoice.resolve(reader, context: context)
+            guard let status = try await context.readerStatuses(of: [name]).first, status.isCardPresent else {
+                throw CardToolError.noCard(name)
             }
-        } catch {
-            fail(error)
+            bytes = status.atr
+        }
+        print(try ATR(bytes: bytes).summary)
+        for name in SmartcardList.names(for: bytes) {
+            print("card: \(name)")
         }
     }
 }
 
 enum CardToolError: Error, CustomStringConvertible {
     case noCard(String)
-    case noReaderWithCard
-    case severalReadersWithCards([String])
 
     var description: String {
         switch self {
         case .noCard(let reader): "There is no card in \(reader); insert one and try again."
-        case .noReaderWithCard: "No reader holds a card; insert one, or name the reader with --reader."
-        case .severalReadersWithCards(let names):
-            "Several readers hold a card (\(names.joined(separator: ", "))); choose one with --reader."
         }
     }
-}
-
-/// The reader asked for, or the only one holding a card.
-func chooseReader(context: PCSCContext, requested: String?) async throws -> String {
-    if let requested { return requested }
-    let withCards = try await context.readerStatuses().filter(\.isCardPresent).map(\.name)
-    guard let first = withCards.first else { throw CardToolError.noReaderWithCard }
-    guard withCards.count == 1 else { throw CardToolError.severalReadersWithCards(withCards) }
-    return first
 }
 
 /// Looks ATRs up in pcsc-tools' list of known cards.

@@ -48,7 +48,7 @@ struct JPKILinkageFile: JPKILinkageService {
         let serial = Self.hex(serialNumber)
         guard let entry = document.successors?.first(where: { $0.serial.uppercased() == serial }) else { return nil }
         guard let cause = JPKIRevocationCause(rawValue: entry.cause) else {
-            throw ValidationError("\(path): the cause \(entry.cause) is neither superseded nor affiliationChanged")
+            throw ToolFailure("\(path): the cause \(entry.cause) is neither superseded nor affiliationChanged")
         }
         let certificate = try PEMText.certificates(in: entry.certificate, source: path)[0]
         return JPKILinkage(cause: cause, newCertificate: certificate)
@@ -66,7 +66,10 @@ struct JPKILinkageFile: JPKILinkageService {
 
 /// Options the lifecycle commands share: the trust anchors, CRLs, the reader and the wait.
 struct UpdateFlowOptions: ParsableArguments {
-    @Option(help: "The reader the cards go into (default: the only reader, or the one holding a card).")
+    @Option(
+        help:
+            "The reader the cards go into: its number in `cardtool readers`, or part of its name (default: the only reader, or the one holding a card)."
+    )
     var reader: String?
     @OptionGroup var checks: TrustOptions
     @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
@@ -77,10 +80,8 @@ struct UpdateFlowOptions: ParsableArguments {
 
     func slot() async throws -> PCSCReaderSlot {
         let context = try PCSCContext()
-        if let reader { return PCSCReaderSlot(context: context, name: reader) }
-        let readers = try await context.readerStatuses()
-        if readers.count == 1 { return PCSCReaderSlot(context: context, name: readers[0].name) }
-        return PCSCReaderSlot(context: context, name: try await chooseReader(context: context, requested: nil))
+        let name = try await ReaderChoice.resolve(reader, context: context, default: .onlyReaderOrReaderHoldingCard)
+        return PCSCReaderSlot(context: context, name: name)
     }
 }
 
@@ -94,7 +95,7 @@ enum UpdateScreens {
 
     /// Reads one secret: the next line of standard input with `--pin-stdin`, else a no-echo prompt.
     static func readSecret(_ label: String, policy: PINPolicy, stdin: Bool) throws -> SecretPIN {
-        var bytes = stdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter \(label): ")
+        var bytes = stdin ? try PINInput.readStandardInput() : try PINInput.prompt("\(label): ")
         return try SecretPIN(wiping: &bytes, policy: policy)
     }
 
@@ -140,15 +141,13 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let environment = try lifecycle.environment(service)
-            let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
-            let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil
-            let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
-            let update = CertificateUpdate(slot: slot, environment: environment, linkage: linkage)
-            try await drive(update)
-        }
+        let service = try await storage.service()
+        let environment = try lifecycle.environment(service)
+        let needsReader = myNumber || oldPkcs12 == nil || newPkcs12 == nil
+        let slot: (any CardSlot)? = needsReader ? try await lifecycle.slot() : nil
+        let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
+        let update = CertificateUpdate(slot: slot, environment: environment, linkage: linkage)
+        try await drive(update)
     }
 
     private func drive(_ update: CertificateUpdate) async throws {
@@ -160,20 +159,20 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                 try await update.choose(myNumber ? .myNumberCard : .privateCertificate)
             case .readCurrent(.myNumberCard):
                 UpdateScreens.show("【更新する電子証明書の種別選択】 \(step.prompt)")
-                let agreed = try consent || Screens.askYesNo("公的個人認証サービスからの情報取得に同意しますか？ (y/N): ")
+                let agreed = try consent || Ask.yesNo("公的個人認証サービスからの情報取得に同意しますか？")
                 let pin = try UpdateScreens.readSecret(
-                    "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: pinStdin)
+                    "署名用電子証明書のパスワード", policy: .jpkiSigning, stdin: pinStdin)
                 try await update.readMyNumberCard(signingPIN: pin, consent: agreed, allowLastTry: lastTry.allowLastTry)
             case .readCurrent(.privateCertificate):
                 UpdateScreens.show("【更新する電子証明書の種別選択】 \(step.prompt)")
                 if let oldPkcs12 {
                     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: oldPkcs12)))
                     let password = try UpdateScreens.readSecret(
-                        "the password of \(oldPkcs12)", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
+                        "\(oldPkcs12) のパスワード", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
                     try await update.readCurrentFile(bytes, password: password)
                 } else {
                     let pin = try UpdateScreens.readSecret(
-                        "the registered IC card's PIN", policy: cardPolicy, stdin: pinStdin)
+                        "PIN番号（登録済みのICカード）", policy: cardPolicy, stdin: pinStdin)
                     try await update.readCurrentICCard(pin: pin, allowLastTry: lastTry.allowLastTry)
                 }
             case .readNew:
@@ -181,10 +180,14 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                 if let newPkcs12 {
                     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: newPkcs12)))
                     let password = try UpdateScreens.readSecret(
-                        "the password of \(newPkcs12)", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
+                        "\(newPkcs12) のパスワード", policy: CertificateSource.passwordPolicy, stdin: pinStdin)
                     try await update.readNewFile(bytes, password: password)
                 } else {
-                    let pin = try UpdateScreens.readSecret("the new IC card's PIN", policy: cardPolicy, stdin: pinStdin)
+                    Ask.pressEnter()
+                    let pin = try UpdateScreens.readSecret("PIN番号（新しいICカード）", policy: cardPolicy, stdin: pinStdin)
+                    UpdateScreens.show(
+                        "（新しいICカードが挿入されるまで最大 \(lifecycle.wait) 秒待ちます。Ctrl-C で中止します / waiting up to "
+                            + "\(lifecycle.wait) s for the card）")
                     try await update.readNewICCard(pin: pin, allowLastTry: lastTry.allowLastTry)
                 }
             case .confirm(let confirmation):
@@ -192,11 +195,11 @@ struct CertificateUpdateCommand: AsyncParsableCommand {
                     UpdateScreens.sectionsTable(
                         CertificateUpdateConfirmation.title, confirmation.sections, notes: confirmation.notes),
                     terminator: "")
-                let yes = try confirm.yes || Screens.askYesNo("更新実行しますか？ 更新する場合は y、戻る場合は n (y/N): ")
+                let yes = try confirm.yes || Ask.yesNo("更新実行しますか？ 更新する場合は y、戻る場合は n")
                 guard yes else {
                     try await update.back()
                     UpdateScreens.show("戻る: 何も変更していません。")
-                    return
+                    throw Declined()
                 }
                 let done = try await update.update()
                 UpdateScreens.show("【電子証明書更新完了】 \(CertificateUpdateCompletion.message)  受付番号 \(done.changeID)")

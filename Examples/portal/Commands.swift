@@ -6,9 +6,11 @@ import Registration
 import ToolSupport
 import X509
 
-/// Runs a command, reporting errors as one sentence; exit 1 for refusals, 2 otherwise.
+/// Errors reach `ToolMain` at `main`, which reports them; this wrapper stays only so that code written before
+/// (on other branches) still builds. Do not use it in new code.
 func reportingErrors(_ body: () async throws -> Void) async {
-    await runReportingErrors(tool: "portal", isRefusal: isRefusal, body)
+    await runReportingErrors(
+        tool: "portal", command: Portal.self, classify: { isRefusal($0) ? .refused : .failed }, body)
 }
 
 func isRefusal(_ error: any Error) -> Bool {
@@ -49,15 +51,14 @@ struct Register: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service(.createIfMissing)
-            let prepared = try await service.prepareRegistration(
-                of: try business.information(), representative: try user.information(),
-                certificate: try await source.certificate(), kind: source.kind,
-                by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
-            try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes)
-            print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
-        }
+        let service = try await storage.service(.createIfMissing)
+        let prepared = try await service.prepareRegistration(
+            of: try business.information(), representative: try user.information(),
+            certificate: try await source.certificate(), kind: source.kind,
+            by: .portal(operator: ProcessInfo.processInfo.environment["USER"] ?? "portal"))
+        // A declined confirmation throws: the identifiers below were never made, so they are not printed.
+        _ = try await Screens.confirmAndCommit(prepared, service: service, yes: confirm.yes, verb: "登録")
+        print("事業者 \(prepared.after.id)  代表者 \(prepared.after.users[0].id)")
     }
 }
 
@@ -81,13 +82,11 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
-                    return .addAgent(
-                        try user.information(), try await source.certificate(), source.kind,
-                        powerOfAttorney: attorney)
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let attorney = try powerOfAttorney.map { try PowerOfAttorneyFile.read($0) }
+                return .addAgent(
+                    try user.information(), try await source.certificate(), source.kind,
+                    powerOfAttorney: attorney)
             }
         }
     }
@@ -148,11 +147,9 @@ struct CertificateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                    return .addCertificate(target, try await source.certificate(), source.kind)
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                return .addCertificate(target, try await source.certificate(), source.kind)
             }
         }
     }
@@ -165,10 +162,8 @@ struct CertificateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .removeCertificate(BindingID(rawValue: binding))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .removeCertificate(BindingID(rawValue: binding))
             }
         }
     }
@@ -189,12 +184,10 @@ struct UpdateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    let target = user.map { UserID(rawValue: $0) } ?? actor.userID
-                    let current = try registration.user(target).information
-                    return .updateUserInformation(target, try fields.information(updating: current))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                let target = user.map { UserID(rawValue: $0) } ?? actor.userID
+                let current = try registration.user(target).information
+                return .updateUserInformation(target, try fields.information(updating: current))
             }
         }
     }
@@ -208,10 +201,8 @@ struct UpdateCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .updateBusinessInformation(try fields.information(updating: registration.business))
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .updateBusinessInformation(try fields.information(updating: registration.business))
             }
         }
     }
@@ -248,10 +239,8 @@ struct QualificationCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .addQualification(try arguments.qualification())
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .addQualification(try arguments.qualification())
             }
         }
     }
@@ -264,10 +253,8 @@ struct QualificationCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                try await actor.commit(storage: storage, yes: confirm.yes) { registration in
-                    return .removeQualification(try arguments.qualification())
-                }
+            try await actor.commit(storage: storage, yes: confirm.yes) { registration in
+                return .removeQualification(try arguments.qualification())
             }
         }
     }
@@ -279,8 +266,14 @@ struct List: AsyncParsableCommand {
         discussion: """
             In order of registration. With --limit, one page: the last line names the business to give to --after \
             for the next page.
+
+            With --json, one document (keys sorted; see Documentation/Tools.md):
+              {"businesses": [{"id": "B-…", "name": "…", "users": [{"id": "U-…", "name": "…", \
+            "role": "representative" or "agent", "status": "active" or "deleted"}]}], "nextAfter": "B-…" or null}
+            nextAfter is the business to give to --after for the next page, null on the last page.
             """)
     @OptionGroup var storage: StoreOptions
+    @Flag(help: "Print JSON (documented above) instead of a table.") var json = false
     @Option(help: "At most this many businesses (a page).") var limit: Int?
     @Option(help: "Start after this business (B-…), the last of the previous page.") var after: String?
     @Option(help: "Only businesses whose name (商号又は名称) contains this text.") var name: String?
@@ -290,60 +283,76 @@ struct List: AsyncParsableCommand {
     }
 
     func run() async throws {
-        await reportingErrors {
-            var rows: [[String]] = []
-            let store = try await storage.store()
-            let registrations =
-                if limit != nil || after != nil || name != nil {
-                    try await store.registrations(
-                        RegistrationPage(
-                            limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
-                    )
-                } else {
-                    try await store.registrations()
-                }
-            for registration in registrations {
-                for user in registration.users {
-                    rows.append([
-                        registration.id.rawValue, registration.business.name, user.id.rawValue,
-                        user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
-                    ])
-                }
-            }
-            if rows.isEmpty {
-                print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
+        var rows: [[String]] = []
+        let store = try await storage.store()
+        let registrations =
+            if limit != nil || after != nil || name != nil {
+                try await store.registrations(
+                    RegistrationPage(
+                        limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
+                )
             } else {
-                print(TerminalText.table(rows))
+                try await store.registrations()
             }
-            if let limit, registrations.count == limit, let last = registrations.last {
-                print("次のページ (next page): --after \(last.id)")
+        let nextAfter = limit.flatMap { registrations.count == $0 ? registrations.last?.id : nil }
+        if json {
+            try JSONOutput.print(PortalJSON.List(registrations, nextAfter: nextAfter))
+            return
+        }
+        for registration in registrations {
+            for user in registration.users {
+                rows.append([
+                    registration.id.rawValue, registration.business.name, user.id.rawValue,
+                    user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
+                ])
             }
+        }
+        if rows.isEmpty {
+            print("登録されている事業者はありません (no business is registered in \(storage.displayAddress)).")
+        } else {
+            print(TerminalText.table(rows))
+        }
+        if let nextAfter {
+            print("次のページ (next page): --after \(nextAfter)")
         }
     }
 }
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a registration in full (by business B-… or user U-…), with its certificates and history.")
+        abstract: "Show a registration in full (by business B-… or user U-…), with its certificates and history.",
+        discussion: """
+            With --json, one document (keys sorted, dates ISO 8601 in UTC, absent values null; see \
+            Documentation/Tools.md):
+              {"id": "B-…", "version": 1, "registeredAt": "…", "business": {"name", "postalCode", "address", \
+            "representativeTitle", "representativeName", "corporateNumber", "phone"}, "qualifications": \
+            ["services-A"], "users": [{"id", "role", "status", "title", "name", "postalCode", "address", "phone", \
+            "fax", "mail", "certificates": [{"id": "C-…", "kind": "icCard" | "fileCertificate" | "myNumberCard", \
+            "status": "active" | "superseded" | "revoked" | "expired" | "removed", "serialNumber", "issuer", \
+            "subject", "notValidBefore", "notValidAfter", "fingerprint"}]}], "history": [{"id", "version", \
+            "committedAt", "summary", "actor"}]}
+            """)
     @OptionGroup var storage: StoreOptions
+    @Flag(help: "Print JSON (documented above) instead of the screen.") var json = false
     @Argument(help: "A business (B-…) or user (U-…) identifier.") var id: String
 
     func run() async throws {
-        await reportingErrors {
-            let store = try await storage.store()
-            let registration =
-                id.hasPrefix("U-")
-                ? try await store.registration(ofUser: UserID(rawValue: id))
-                : try await store.registration(BusinessID(rawValue: id))
-            guard let registration else {
-                throw id.hasPrefix("U-")
-                    ? RegistrationError.userNotFound(UserID(rawValue: id))
-                    : RegistrationError.businessNotFound(BusinessID(rawValue: id))
-            }
-            print(
-                Screens.registration(registration, history: try await store.history(of: registration.id), at: Date()),
-                terminator: "")
+        let store = try await storage.store()
+        let registration =
+            id.hasPrefix("U-")
+            ? try await store.registration(ofUser: UserID(rawValue: id))
+            : try await store.registration(BusinessID(rawValue: id))
+        guard let registration else {
+            throw id.hasPrefix("U-")
+                ? RegistrationError.userNotFound(UserID(rawValue: id))
+                : RegistrationError.businessNotFound(BusinessID(rawValue: id))
         }
+        let history = try await store.history(of: registration.id)
+        if json {
+            try JSONOutput.print(PortalJSON.Show(registration, history: history, at: Date()))
+            return
+        }
+        print(Screens.registration(registration, history: history, at: Date()), terminator: "")
     }
 }
 
@@ -355,13 +364,11 @@ struct Login: AsyncParsableCommand {
     @OptionGroup var checks: TrustOptions
 
     func run() async throws {
-        await reportingErrors {
-            let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
-            let challenge = try await login.issueChallenge()
-            let session = try await login.login(try await source.answer(challenge))
-            print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
-            print("利用者 \(session.userID)  証明書 \(session.bindingID)")
-        }
+        let login = CertificateLogin(store: try await storage.store(), validator: try checks.validator())
+        let challenge = try await login.issueChallenge()
+        let session = try await login.login(try await source.answer(challenge))
+        print("ログインしました: \(session.businessName)  \(session.userName)（\(session.role.japaneseName)）")
+        print("利用者 \(session.userID)  証明書 \(session.bindingID)")
     }
 }
 
@@ -371,31 +378,43 @@ struct OutboxCommand: AsyncParsableCommand {
         subcommands: [ListOutbox.self, Deliver.self, Retry.self])
 
     struct ListOutbox: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox messages.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List outbox messages.",
+            discussion: """
+                With --json, one document (keys sorted, dates ISO 8601 in UTC, absent values null; see \
+                Documentation/Tools.md):
+                  {"messages": [{"id": "M-…", "kind": "gepsHandOver" | "mail", "state": "pending" | "delivered" | \
+                "failed", "attempts": 1, "idempotencyKey", "changeID", "businessID", "createdAt", "nextAttemptAt", \
+                "deliveredAt", "receipt", "lastError"}]}
+                """)
         @OptionGroup var storage: StoreOptions
         @Option(help: "Only messages in this state: pending, delivered or failed.") var state: String?
+        @Flag(help: "Print JSON (documented above) instead of a table.") var json = false
 
         func run() async throws {
-            await reportingErrors {
-                let filter = try state.map {
-                    guard let state = OutboxMessage.State(rawValue: $0) else {
-                        throw ValidationError("--state is pending, delivered or failed.")
-                    }
-                    return state
+            let filter = try state.map {
+                guard let state = OutboxMessage.State(rawValue: $0) else {
+                    throw ValidationError("--state is pending, delivered or failed.")
                 }
-                var rows: [[String]] = []
-                for message in try await storage.store().outbox(state: filter) {
-                    let note: String = message.lastError ?? message.receipt ?? ""
-                    rows.append([
-                        message.id.rawValue, message.kind.rawValue, message.state.rawValue,
-                        "tries \(message.attempts)", message.idempotencyKey, note,
-                    ])
-                }
-                if rows.isEmpty {
-                    print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
-                } else {
-                    print(TerminalText.table(rows))
-                }
+                return state
+            }
+            var rows: [[String]] = []
+            let messages = try await storage.store().outbox(state: filter)
+            if json {
+                try JSONOutput.print(PortalJSON.Outbox(messages))
+                return
+            }
+            for message in messages {
+                let note: String = message.lastError ?? message.receipt ?? ""
+                rows.append([
+                    message.id.rawValue, message.kind.rawValue, message.state.rawValue,
+                    "tries \(message.attempts)", message.idempotencyKey, note,
+                ])
+            }
+            if rows.isEmpty {
+                print("送信待ちの通知はありません (the outbox of \(storage.displayAddress) holds no such message).")
+            } else {
+                print(TerminalText.table(rows))
             }
         }
     }
@@ -464,24 +483,22 @@ extension OutboxCommand {
         }
 
         func run() async throws {
-            await reportingErrors {
-                let (host, port) = try server()
-                guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
-                    throw ValidationError("--geps is an http:// or https:// URL.")
-                }
-                let mail = SMTPMailTransport(
-                    host: host, port: port, heloName: helo, credentials: try credentials(),
-                    security: try security(for: host), trustedCAFile: smtpCAFile,
-                    allowPlaintextAuthentication: allowPlaintextAuth)
-                let dispatcher = OutboxDispatcher(
-                    store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
-                let report = try await dispatcher.deliverDue(limit: limit)
-                print(report)
-                let failed = report.lines.filter {
-                    if case .failed = $0.outcome { true } else { false }
-                }
-                if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
+            let (host, port) = try server()
+            guard let url = URL(string: geps), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--geps is an http:// or https:// URL.")
             }
+            let mail = SMTPMailTransport(
+                host: host, port: port, heloName: helo, credentials: try credentials(),
+                security: try security(for: host), trustedCAFile: smtpCAFile,
+                allowPlaintextAuthentication: allowPlaintextAuth)
+            let dispatcher = OutboxDispatcher(
+                store: try await storage.store(), mail: mail, geps: HTTPJSONGEPSGateway(baseURL: url))
+            let report = try await dispatcher.deliverDue(limit: limit)
+            print(report)
+            let failed = report.lines.filter {
+                if case .failed = $0.outcome { true } else { false }
+            }
+            if !failed.isEmpty { throw DeliveryFailures(lines: failed) }
         }
 
         /// --smtp as host and port.
@@ -551,10 +568,8 @@ extension OutboxCommand {
         @Argument(help: "The failed outbox message (M-…).") var message: String
 
         func run() async throws {
-            await reportingErrors {
-                let requeued = try await storage.store().requeue(OutboxMessageID(rawValue: message), at: Date())
-                print("再送待ちにしました: " + requeued.map(\.rawValue).joined(separator: ", "))
-            }
+            let requeued = try await storage.store().requeue(OutboxMessageID(rawValue: message), at: Date())
+            print("再送待ちにしました: " + requeued.map(\.rawValue).joined(separator: ", "))
         }
     }
 }

@@ -82,7 +82,11 @@ struct CertificateSource: ParsableArguments {
     @Option(help: "A file-type certificate (PKCS#12, .p12/.pfx); its password is asked for.") var pkcs12: String?
     @Flag(help: "A private CA's IC card (民間認証局のICカード) in a reader.") var card = false
     @Flag(help: "A My Number card (マイナンバーカード): its signing certificate (署名用電子証明書).") var myNumber = false
-    @Option(help: "The reader to use (default: the only reader holding a card).") var reader: String?
+    @Option(
+        help:
+            "The reader: its number in `cardtool readers`, or a unique part of its name (default: the one holding a card)."
+    )
+    var reader: String?
     @Flag(help: "Read the PIN or password from the first line of standard input.") var pinStdin = false
     @OptionGroup var lastTry: LastTryOption
     var allowLastTry: Bool { lastTry.allowLastTry }
@@ -141,7 +145,7 @@ struct CertificateSource: ParsableArguments {
     func fileCredential() throws -> FileCredential {
         guard let pkcs12 else { throw ValidationError("--pkcs12 is required here.") }
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: pkcs12)))
-        var password = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Password of \(pkcs12): ")
+        var password = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("\(pkcs12) のパスワード: ")
         let secret = try SecretPIN(wiping: &password, policy: Self.passwordPolicy)
         return try FileCredential(pkcs12: bytes, password: secret)
     }
@@ -151,8 +155,8 @@ struct CertificateSource: ParsableArguments {
 
     private func readPIN() throws -> SecretPIN {
         let policy = myNumber ? PINPolicy.jpkiSigning : ICCardProfile.procurementIdentitySimulator.pinPolicy
-        let label = myNumber ? "the signing PIN (署名用パスワード)" : "the IC card PIN"
-        var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter \(label): ")
+        let label = myNumber ? "署名用電子証明書のパスワード" : "PIN番号"
+        var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("\(label): ")
         return try SecretPIN(wiping: &bytes, policy: policy)
     }
 
@@ -164,7 +168,7 @@ struct CertificateSource: ParsableArguments {
     /// Connects to the card in the chosen reader and runs `body` inside a PC/SC transaction.
     private func withCard<T: Sendable>(_ body: @escaping @Sendable (Card) async throws -> T) async throws -> T {
         let context = try PCSCContext()
-        let name = try await chooseReader(context: context, requested: reader)
+        let name = try await ReaderChoice.resolve(reader, context: context)
         // A card just put in may take pcscd a moment to notice.
         _ = try await PCSCReaderSlot(context: context, name: name).waitForCard(timeout: .seconds(10))
         let connection = try await context.connect(to: name)
@@ -209,7 +213,7 @@ struct ActorOption: ParsableArguments {
         let service = try await storage.service()
         let registration = try await self.registration(in: service.store)
         let prepared = try await service.prepare(try await make(registration), to: registration.id, by: actor)
-        try await Screens.confirmAndCommit(prepared, service: service, yes: yes)
+        _ = try await Screens.confirmAndCommit(prepared, service: service, yes: yes)
     }
 }
 

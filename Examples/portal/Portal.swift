@@ -4,7 +4,6 @@
 
 import ArgumentParser
 import Foundation
-import Logging
 import Registration
 import RegistrationPostgres
 import ToolSupport
@@ -16,11 +15,27 @@ struct Portal: AsyncParsableCommand {
         abstract: "A back office of an e-bidding portal over a SQLite file: registrations, rights, login, outbox.",
         discussion: """
             Every change shows its confirmation screen (確認) and asks before it is committed; --yes commits \
-            without asking. PINs and passwords are asked for on the terminal without echo, or read from standard \
-            input with --pin-stdin / --password-stdin; they are never printed. Exit status: 0 on success, 1 when \
-            something was refused (rights, validation, a stale change, a wrong PIN, a login refused), 2 on any \
-            other error.
+            without asking. At a y/n question an empty answer takes the default the prompt shows ([y/N]). PINs and \
+            passwords are asked for on the terminal without echo, or read from standard input with --pin-stdin / \
+            --password-stdin; they are never printed. Readers are named with --reader: the number `cardtool \
+            readers` prints, or a part of the name only one reader's name contains.
+
+            \(ExitStatus.helpText)
+            Refused (1): the rights, validation, a stale change, a wrong PIN, a login refused. Declined (3): n or \
+            戻る at a confirmation; a declined registration prints no identifiers, since none were made.
+
+            list, show and outbox list print JSON with --json (see each command's --help).
+
+            Environment:
+              PORTAL_NAME       the portal's name in the completion mails (default: 調達ポータル)
+              PORTAL_MAIL_FROM  the mails' sender address (default: noreply@portal.example.jp)
+              DATABASE_URL      the database when --db is not given
+              PORTAL_LOG_LEVEL  the log level when --log-level is not given
+              PORTAL_SMTP_PASSWORD  the SMTP password of `outbox deliver --smtp-user`
+
+            \(ExitStatus.commonOptionsText)
             """,
+        version: ToolVersion.current,
         subcommands: [
             Register.self, AgentCommand.self, CertificateCommand.self, UpdateCommand.self, QualificationCommand.self,
             List.self, Show.self, Login.self, OutboxCommand.self, RenewCommand.self, PowerOfAttorneyCommand.self,
@@ -28,25 +43,10 @@ struct Portal: AsyncParsableCommand {
         ]
     )
 
-    /// Logs go to standard error at warning level; PORTAL_LOG_LEVEL (trace, debug, info …) sets another.
+    /// Logs go to standard error at warning level; --log-level (or PORTAL_LOG_LEVEL) sets another.
     static func main() async {
-        CommandLineText.requireValidUTF8(tool: "portal")
-        let level =
-            ProcessInfo.processInfo.environment["PORTAL_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
+        await ToolMain.run(Self.self, tool: "portal", environmentLogLevel: "PORTAL_LOG_LEVEL") {
+            isRefusal($0) ? .refused : .failed
         }
     }
 }

@@ -59,7 +59,7 @@ extension ExpiredAgentOptions {
 private struct NoProvider: ElectronicPOAProvider {
     let name = "none"
     func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
-        throw ValidationError("no 電子委任状取扱事業者 is configured for this command")
+        throw ToolFailure("no 電子委任状取扱事業者 is configured for this command")
     }
 }
 
@@ -85,32 +85,30 @@ struct PowerOfAttorneyCommand: AsyncParsableCommand {
         @OptionGroup var confirm: ConfirmOption
 
         func run() async throws {
-            await reportingErrors {
-                let service = try await storage.service()
-                let flow = try await agent.flow(
-                    service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
-                try await flow.open()
-                await ExpiredAgentOptions.showExpiredNotice(of: flow)
-                try await flow.chooseRenewal()
-                UpdateScreens.show(PowerOfAttorneyStep.readCardForRenewal.prompt)
-                let pin = try UpdateScreens.readSecret(
-                    "the signing PIN (署名用電子証明書のパスワード)", policy: .jpkiSigning, stdin: agent.pinStdin)
-                try await flow.readCardForRenewal(signingPIN: pin, allowLastTry: agent.allowLastTry)
-                try await flow.request(applicationNumber: applicationNumber)
-                guard case .confirmRenewal(let confirmation) = await flow.step else { return }
-                UpdateScreens.show(
-                    UpdateScreens.sectionsTable(PowerOfAttorneyConfirmation.title, confirmation.sections, notes: []),
-                    terminator: "")
-                let yes = try confirm.yes || Screens.askYesNo("電子委任状を更新しますか？ 更新する場合は y、戻る場合は n (y/N): ")
-                guard yes else {
-                    try await flow.back()
-                    UpdateScreens.show("戻る: 何も変更していません。")
-                    return
-                }
-                let done = try await flow.renew()
-                UpdateScreens.show(
-                    "【マイナンバーカード電子委任状更新完了】 \(PowerOfAttorneyCompletion.renewedMessage)  受付番号 \(done.changeID)")
+            let service = try await storage.service()
+            let flow = try await agent.flow(
+                service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
+            try await flow.open()
+            await ExpiredAgentOptions.showExpiredNotice(of: flow)
+            try await flow.chooseRenewal()
+            UpdateScreens.show(PowerOfAttorneyStep.readCardForRenewal.prompt)
+            let pin = try UpdateScreens.readSecret(
+                "署名用電子証明書のパスワード", policy: .jpkiSigning, stdin: agent.pinStdin)
+            try await flow.readCardForRenewal(signingPIN: pin, allowLastTry: agent.allowLastTry)
+            try await flow.request(applicationNumber: applicationNumber)
+            guard case .confirmRenewal(let confirmation) = await flow.step else { return }
+            UpdateScreens.show(
+                UpdateScreens.sectionsTable(PowerOfAttorneyConfirmation.title, confirmation.sections, notes: []),
+                terminator: "")
+            let yes = try confirm.yes || Ask.yesNo("電子委任状を更新しますか？ 更新する場合は y、戻る場合は n")
+            guard yes else {
+                try await flow.back()
+                UpdateScreens.show("戻る: 何も変更していません。")
+                throw Declined()
             }
+            let done = try await flow.renew()
+            UpdateScreens.show(
+                "【マイナンバーカード電子委任状更新完了】 \(PowerOfAttorneyCompletion.renewedMessage)  受付番号 \(done.changeID)")
         }
     }
 }
@@ -135,30 +133,28 @@ struct AgentDeleteCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
-            try await flow.open()
-            await ExpiredAgentOptions.showExpiredNotice(of: flow)
-            try await flow.chooseDeletion()
-            UpdateScreens.show(PowerOfAttorneyStep.readCardForDeletion.prompt)
-            let pin = try UpdateScreens.readSecret(
-                "the user-authentication PIN (利用者証明用電子証明書のパスワード)", policy: .jpkiAuthentication,
-                stdin: agent.pinStdin)
-            try await flow.readCardForDeletion(authenticationPIN: pin, allowLastTry: agent.allowLastTry)
-            guard case .confirmDeletion(let confirmation) = await flow.step else { return }
-            UpdateScreens.show(
-                UpdateScreens.sectionsTable(
-                    AgentDeletionConfirmation.title, confirmation.sections, notes: confirmation.notes),
-                terminator: "")
-            let yes = try confirm.yes || Screens.askYesNo("削除した利用者情報は元に戻せません。削除しますか？ (y/N): ")
-            guard yes else {
-                try await flow.back()
-                UpdateScreens.show("戻る: 何も変更していません。")
-                return
-            }
-            let done = try await flow.delete(acknowledgingIrreversible: true)
-            UpdateScreens.show("【利用者情報削除完了】 \(PowerOfAttorneyCompletion.deletedMessage)  受付番号 \(done.changeID)")
+        let service = try await storage.service()
+        let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
+        try await flow.open()
+        await ExpiredAgentOptions.showExpiredNotice(of: flow)
+        try await flow.chooseDeletion()
+        UpdateScreens.show(PowerOfAttorneyStep.readCardForDeletion.prompt)
+        let pin = try UpdateScreens.readSecret(
+            "利用者証明用電子証明書のパスワード", policy: .jpkiAuthentication,
+            stdin: agent.pinStdin)
+        try await flow.readCardForDeletion(authenticationPIN: pin, allowLastTry: agent.allowLastTry)
+        guard case .confirmDeletion(let confirmation) = await flow.step else { return }
+        UpdateScreens.show(
+            UpdateScreens.sectionsTable(
+                AgentDeletionConfirmation.title, confirmation.sections, notes: confirmation.notes),
+            terminator: "")
+        let yes = try confirm.yes || Ask.yesNo("削除した利用者情報は元に戻せません。削除しますか？")
+        guard yes else {
+            try await flow.back()
+            UpdateScreens.show("戻る: 何も変更していません。")
+            throw Declined()
         }
+        let done = try await flow.delete(acknowledgingIrreversible: true)
+        UpdateScreens.show("【利用者情報削除完了】 \(PowerOfAttorneyCompletion.deletedMessage)  受付番号 \(done.changeID)")
     }
 }

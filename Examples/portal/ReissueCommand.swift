@@ -63,32 +63,30 @@ struct ReissueContract: AsyncParsableCommand {
     @Option(help: "A user as 利用者ID=U-… (repeat).") var user: [String] = []
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let adminID = UserID(rawValue: administrator)
-            guard let registration = try await service.store.registration(ofUser: adminID) else {
-                throw RegistrationError.userNotFound(adminID)
-            }
-            let passwords = try PasswordPair(
-                password: try options.password("ご契約先暗証番号: "), confirmation: try options.password("ご契約先確認暗証番号: "))
-            var users: [ReissueUserAccount] = []
-            for entry in user {
-                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("--user takes 利用者ID=U-…, not \(entry).") }
-                _ = try registration.user(UserID(rawValue: parts[1]))
-                users.append(
-                    ReissueUserAccount(
-                        loginID: parts[0], userID: UserID(rawValue: parts[1]),
-                        passwords: try PasswordPair(
-                            password: try options.password("\(parts[0]) 利用者暗証番号: "),
-                            confirmation: try options.password("\(parts[0]) 利用者確認暗証番号: "))))
-            }
-            let account = ReissueAccount(
-                contractID: try ContractID(contract), businessID: registration.id, administrator: adminID,
-                administratorPasswords: passwords, users: users)
-            try await JSONReissueAccountStore(path: options.accounts).save(account)
-            print("契約者ID \(account.contractID): \(registration.business.name), \(users.count) user(s)")
+        let service = try await storage.service()
+        let adminID = UserID(rawValue: administrator)
+        guard let registration = try await service.store.registration(ofUser: adminID) else {
+            throw RegistrationError.userNotFound(adminID)
         }
+        let passwords = try PasswordPair(
+            password: try options.password("ご契約先暗証番号: "), confirmation: try options.password("ご契約先確認暗証番号: "))
+        var users: [ReissueUserAccount] = []
+        for entry in user {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--user takes 利用者ID=U-…, not \(entry).") }
+            _ = try registration.user(UserID(rawValue: parts[1]))
+            users.append(
+                ReissueUserAccount(
+                    loginID: parts[0], userID: UserID(rawValue: parts[1]),
+                    passwords: try PasswordPair(
+                        password: try options.password("\(parts[0]) 利用者暗証番号: "),
+                        confirmation: try options.password("\(parts[0]) 利用者確認暗証番号: "))))
+        }
+        let account = ReissueAccount(
+            contractID: try ContractID(contract), businessID: registration.id, administrator: adminID,
+            administratorPasswords: passwords, users: users)
+        try await JSONReissueAccountStore(path: options.accounts).save(account)
+        print("契約者ID \(account.contractID): \(registration.business.name), \(users.count) user(s)")
     }
 }
 
@@ -109,30 +107,28 @@ struct ReissueRequest: AsyncParsableCommand {
     @Option(name: .customLong("user"), help: "利用者ID of the user whose certificate is reissued.") var loginID: String
 
     func run() async throws {
-        await reportingErrors {
-            let desk = try options.desk(service: try await storage.service())
-            let flow = CertificateReissue(desk: desk)
-            let answer = try await source.answer(try await flow.challenge())
-            try await flow.logOn(
-                contractID: contract, answer: answer, password: try options.password("ご契約先暗証番号: "),
-                confirmation: try options.password("ご契約先確認暗証番号: "))
-            try await flow.choose(loginID: loginID)
-            guard case .confirm(let confirmation) = await flow.step else { return }
-            print(ReissueConfirmation.title)
-            print(TerminalText.table(confirmation.rows.map { [$0.label, $0.value] }))
-            guard try confirm.yes || Screens.askYesNo("再発行しますか？ (y: 再発行 / n: 戻る) ") else {
-                try await flow.back()
-                print("戻る: nothing was changed.")
-                return
-            }
-            let receipt = try await flow.reissue()
-            print(
-                TerminalText.table([
-                    ["契約者ID", receipt.contractID.digits], ["利用者ID", receipt.loginID],
-                    ["取得コード", receipt.enrollmentCode], ["取得期限", CertificateSummary.japanDate(receipt.expiresAt)],
-                ]))
-            print("利用者のパソコンから「電子証明書取得」を行ってください。")
+        let desk = try options.desk(service: try await storage.service())
+        let flow = CertificateReissue(desk: desk)
+        let answer = try await source.answer(try await flow.challenge())
+        try await flow.logOn(
+            contractID: contract, answer: answer, password: try options.password("ご契約先暗証番号: "),
+            confirmation: try options.password("ご契約先確認暗証番号: "))
+        try await flow.choose(loginID: loginID)
+        guard case .confirm(let confirmation) = await flow.step else { return }
+        print(ReissueConfirmation.title)
+        print(TerminalText.table(confirmation.rows.map { [$0.label, $0.value] }))
+        guard try confirm.yes || Ask.yesNo("再発行しますか？ 再発行する場合は y、戻る場合は n") else {
+            try await flow.back()
+            print("戻る: nothing was changed.")
+            throw Declined()
         }
+        let receipt = try await flow.reissue()
+        print(
+            TerminalText.table([
+                ["契約者ID", receipt.contractID.digits], ["利用者ID", receipt.loginID],
+                ["取得コード", receipt.enrollmentCode], ["取得期限", CertificateSummary.japanDate(receipt.expiresAt)],
+            ]))
+        print("利用者のパソコンから「電子証明書取得」を行ってください。")
     }
 }
 
@@ -153,38 +149,36 @@ struct ReissueEnroll: AsyncParsableCommand {
     @Option(help: "Where to write the PKCS#12 file.") var out: String
 
     func run() async throws {
-        await reportingErrors {
-            guard !FileManager.default.fileExists(atPath: out) else {
-                throw ValidationError("\(out) exists already; choose another --out.")
-            }
-            let flow = CertificateEnrollment(desk: try options.desk(service: try await storage.service()))
-            try await flow.signIn(
-                contractID: contract, loginID: loginID, password: try options.password("利用者暗証番号: "),
-                confirmation: try options.password("利用者確認暗証番号: "), code: code)
-            guard case .confirm(let pending) = await flow.step else { return }
-            print(
-                TerminalText.table([
-                    ["契約者ID", pending.contractID.digits], ["利用者ID", pending.loginID], ["氏名", pending.userName],
-                    ["商号又は名称", pending.businessName],
-                    [
-                        "有効期間",
-                        "\(CertificateSummary.japanDate(pending.notValidBefore)) – \(CertificateSummary.japanDate(pending.notValidAfter))",
-                    ],
-                ]))
-            let filePassword = try options.password("Password of the new file \(out): ")
-            guard try confirm.yes || Screens.askYesNo("電子証明書を取得しますか？ (y/n) ") else {
-                try await flow.back()
-                print("戻る: the code was not used.")
-                return
-            }
-            let enrolled = try await flow.obtain(filePassword: filePassword)
-            let url = URL(fileURLWithPath: out)
-            try Data(enrolled.pkcs12).write(to: url, options: .withoutOverwriting)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
-            print(EnrolledCertificate.notice)
-            print(
-                TerminalText.table(CertificateSummary(enrolled.certificate).labeledFields.map { [$0.label, $0.value] }))
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw ValidationError("\(out) exists already; choose another --out.")
         }
+        let flow = CertificateEnrollment(desk: try options.desk(service: try await storage.service()))
+        try await flow.signIn(
+            contractID: contract, loginID: loginID, password: try options.password("利用者暗証番号: "),
+            confirmation: try options.password("利用者確認暗証番号: "), code: code)
+        guard case .confirm(let pending) = await flow.step else { return }
+        print(
+            TerminalText.table([
+                ["契約者ID", pending.contractID.digits], ["利用者ID", pending.loginID], ["氏名", pending.userName],
+                ["商号又は名称", pending.businessName],
+                [
+                    "有効期間",
+                    "\(CertificateSummary.japanDate(pending.notValidBefore)) – \(CertificateSummary.japanDate(pending.notValidAfter))",
+                ],
+            ]))
+        let filePassword = try options.password("Password of the new file \(out): ")
+        guard try confirm.yes || Ask.yesNo("電子証明書を取得しますか？") else {
+            try await flow.back()
+            print("戻る: the code was not used.")
+            throw Declined()
+        }
+        let enrolled = try await flow.obtain(filePassword: filePassword)
+        let url = URL(fileURLWithPath: out)
+        try Data(enrolled.pkcs12).write(to: url, options: .withoutOverwriting)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
+        print(EnrolledCertificate.notice)
+        print(
+            TerminalText.table(CertificateSummary(enrolled.certificate).labeledFields.map { [$0.label, $0.value] }))
     }
 }
 
@@ -195,9 +189,7 @@ struct ReissueCARoot: AsyncParsableCommand {
     @OptionGroup var options: ReissueOptions
 
     func run() async throws {
-        await reportingErrors {
-            print(try FolderReissueAuthority(folder: options.ca).root.serializeAsPEM().pemString)
-        }
+        print(try FolderReissueAuthority(folder: options.ca).root.serializeAsPEM().pemString)
     }
 }
 

@@ -28,7 +28,10 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     @OptionGroup var storage: StoreOptions
     @Option(help: "The user whose card is renewed (default: the user the current card is registered to).")
     var user: String?
-    @Option(help: "The reader both cards go into (default: the only reader, or the one holding a card).")
+    @Option(
+        help:
+            "The reader both cards go into: its number in `cardtool readers`, or part of its name (default: the only reader, or the one holding a card)."
+    )
     var reader: String?
     @OptionGroup var checks: TrustOptions
     @Option(help: "Seconds to wait for a card to be inserted or taken out.") var wait = 120
@@ -37,25 +40,20 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
     @OptionGroup var confirm: ConfirmOption
 
     func run() async throws {
-        await reportingErrors {
-            let service = try await storage.service()
-            let environment = LifecycleEnvironment(
-                service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
-            let context = try PCSCContext()
-            let name = try await readerName(context)
-            let slot = PCSCReaderSlot(context: context, name: name)
-            let (userID, businessID) = try await owner(service: service, slot: slot)
-            let renewal = ICCardRenewal(user: userID, of: businessID, slot: slot, environment: environment)
-            try await drive(renewal)
-        }
+        let service = try await storage.service()
+        let environment = LifecycleEnvironment(
+            service: service, validator: try checks.validator(), cardWaitTimeout: .seconds(wait))
+        let context = try PCSCContext()
+        let name = try await readerName(context)
+        let slot = PCSCReaderSlot(context: context, name: name)
+        let (userID, businessID) = try await owner(service: service, slot: slot)
+        let renewal = ICCardRenewal(user: userID, of: businessID, slot: slot, environment: environment)
+        try await drive(renewal)
     }
 
     /// The reader asked for; else the only reader; else the only one holding a card.
     private func readerName(_ context: PCSCContext) async throws -> String {
-        if let reader { return reader }
-        let readers = try await context.readerStatuses()
-        if readers.count == 1 { return readers[0].name }
-        return try await chooseReader(context: context, requested: nil)
+        try await ReaderChoice.resolve(reader, context: context, default: .onlyReaderOrReaderHoldingCard)
     }
 
     /// The user given, or the one the card in the reader is registered to.
@@ -67,9 +65,13 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
             }
             return (id, registration.id)
         }
-        if try await !slot.isCardPresent() { print(ICCardRenewalStep.insertCurrentCard.prompt) }
+        if try await !slot.isCardPresent() {
+            print(ICCardRenewalStep.insertCurrentCard.prompt)
+            print("（現在使用しているICカードが挿入されるまで最大 \(wait) 秒待ちます / waiting up to \(wait) s for the card）")
+            fflush(nil)
+        }
         guard try await slot.waitForCard(timeout: .seconds(wait)) else {
-            throw ValidationError("No card was inserted into \(slot.name); insert the current card, or give --user.")
+            throw ToolFailure("No card was inserted into \(slot.name); insert the current card, or give --user.")
         }
         let connection = try await slot.connect()
         let certificate: Certificate
@@ -95,25 +97,29 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
             switch step {
             case .insertCurrentCard:
                 show("【古いICカードの確認】 \(step.prompt)")
+                Ask.pressEnter()
+                showWaiting("現在使用しているICカード")
                 try await renewal.readCurrentCard()
             case .enterCurrentPIN(let tries):
                 show("【PIN番号の入力】 現在使用しているICカード" + (tries.map { "（残り \($0) 回）" } ?? ""))
-                let pin = try readPIN(label: "the current card's PIN", line: &pinsRead)
+                let pin = try readPIN(label: "PIN番号（現在使用しているICカード）", line: &pinsRead)
                 try await retryingPIN { try await renewal.verifyCurrentPIN(pin, allowLastTry: lastTry.allowLastTry) }
             case .swapCards:
                 show("【新しいICカードの確認】 \(step.prompt)")
+                Ask.pressEnter()
+                showWaiting("古いICカードが抜かれ、新しいICカード")
                 try await renewal.swapCards()
             case .enterNewPIN(let tries):
                 show("【PIN番号の入力】 新規に使用するICカード" + (tries.map { "（残り \($0) 回）" } ?? ""))
-                let pin = try readPIN(label: "the new card's PIN", line: &pinsRead)
+                let pin = try readPIN(label: "PIN番号（新規に使用するICカード）", line: &pinsRead)
                 try await retryingPIN { try await renewal.verifyNewPIN(pin, allowLastTry: lastTry.allowLastTry) }
             case .confirm(let confirmation):
                 show(Self.screen(confirmation), terminator: "")
-                let yes = try confirm.yes || Screens.askYesNo("更新しますか？ 更新する場合は y、戻る場合は n (y/N): ")
+                let yes = try confirm.yes || Ask.yesNo("更新しますか？ 更新する場合は y、戻る場合は n")
                 guard yes else {
                     try await renewal.back()
                     show("戻る: 何も変更していません。")
-                    return
+                    throw Declined()
                 }
                 let done = try await renewal.update()
                 show("【電子証明書更新結果】 \(RenewalCompletion.message)  受付番号 \(done.changeID)")
@@ -131,6 +137,11 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
         fflush(nil)
     }
 
+    /// Says that the tool waits, and for how long, while a card is inserted or swapped.
+    private func showWaiting(_ what: String) {
+        show("（\(what)が挿入されるまで最大 \(wait) 秒待ちます。Ctrl-C で中止します / waiting up to \(wait) s for the card）")
+    }
+
     /// A wrong PIN on the terminal may be typed again (the flow stays at its step); from standard input it ends.
     private func retryingPIN(_ verify: () async throws -> Void) async throws {
         do {
@@ -143,7 +154,7 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
 
     private func readPIN(label: String, line: inout Int) throws -> SecretPIN {
         line += 1
-        var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("Enter \(label): ")
+        var bytes = pinStdin ? try PINInput.readStandardInput() : try PINInput.prompt("\(label): ")
         return try SecretPIN(wiping: &bytes, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy)
     }
 

@@ -67,31 +67,20 @@ enum Screens {
         return text
     }
 
-    /// Shows the confirmation screen, asks (unless `yes`), and commits.
-    static func confirmAndCommit(_ prepared: PreparedChange, service: RegistrationService, yes: Bool) async throws {
+    /// Shows the confirmation screen, asks (unless `yes`), and commits; a declined confirmation throws ``Declined``
+    /// (exit 3) with nothing changed. `verb` is what the button does: 登録 for a new registration, else 更新.
+    static func confirmAndCommit(
+        _ prepared: PreparedChange, service: RegistrationService, yes: Bool, verb: String = "更新"
+    ) async throws -> CommittedChange {
         print(confirmation(prepared.review), terminator: "")
-        let confirmed = try yes || askYesNo("この内容で登録しますか？ 更新する場合は y、戻る場合は n (y/N): ")
+        fflush(nil)
+        let confirmed = try yes || Ask.yesNo("この内容で\(verb)しますか？ \(verb)する場合は y、戻る場合は n")
         guard confirmed else {
             print("戻る: 何も変更していません。")
-            return
+            throw Declined()
         }
         let done = try await service.commit(prepared)
         print(completion(done), terminator: "")
-    }
-
-    /// Asks on the terminal; with no terminal, says to use --yes.
-    static func askYesNo(_ question: String) throws -> Bool {
-        guard let tty = fopen("/dev/tty", "r+") else { throw NoTerminal() }
-        defer { fclose(tty) }
-        fputs(question, tty)
-        fflush(tty)
-        var buffer = [CChar](repeating: 0, count: 16)
-        guard fgets(&buffer, Int32(buffer.count), tty) != nil else { return false }
-        let answer = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return answer.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("y")
-    }
-
-    struct NoTerminal: Error, CustomStringConvertible {
-        var description: String { "There is no terminal to confirm on; add --yes to commit without asking." }
+        return done
     }
 }

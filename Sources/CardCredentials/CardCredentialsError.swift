@@ -152,7 +152,7 @@ public enum CardCredentialsError: Error, Sendable, Hashable, CustomStringConvert
         case .openSSLFailure(let operation, let reason):
             return "OpenSSL could not \(operation) (\(reason)). Check the input and the installed OpenSSL 3."
         case .unsupportedSignatureAlgorithm(let reason):
-            return "The key cannot sign this way (\(reason)). Choose one of the signer's supported algorithms."
+            return "The signature algorithm is not supported: \(reason). Use one of the supported algorithms."
         case .cardSignatureInvalid:
             return
                 "The card returned a signature that does not match its certificate. Check that the right card and "

@@ -50,13 +50,13 @@ extension EndToEnd {
             }
         }
 
-        @Test("send: bad hex and APDUs are errors (exit 2) that say what is wrong, before any card is touched")
+        @Test("send: bad hex and APDUs are usage errors (exit 64) that say what is wrong, before any card is touched")
         func sendBadInput() async throws {
             let odd = try await Tools.run("cardtool", ["send", "--reader", "Virtual PCD 00 00", "00A404"])
-            #expect(odd.status == 2)
+            #expect(odd.status == 64)
             #expect(odd.error.contains("malformed") || odd.error.contains("not a valid command APDU"))
             let notHex = try await Tools.run("cardtool", ["send", "--reader", "Virtual PCD 00 00", "00 A4 ZZ 00"])
-            #expect(notHex.status == 2)
+            #expect(notHex.status == 64)
             #expect(notHex.error.contains("hex"))
             let noCard = try await Tools.run("cardtool", ["send", "00 A4 04 00"])
             #expect(noCard.status == 2)
@@ -74,7 +74,7 @@ extension EndToEnd {
                 #expect(result.output.contains("card:"))
             }
             let bad = try await Tools.run("cardtool", ["atr", "3B E0 00"])
-            #expect(bad.status == 2)
+            #expect(bad.status == 64)
             #expect(bad.error.contains("ATR"))
         }
 

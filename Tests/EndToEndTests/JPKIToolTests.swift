@@ -294,6 +294,7 @@ extension EndToEnd {
                 let refused = try await JPKITool.run(sign, input: "WRONG9")
                 #expect(refused.status == 1)
                 #expect(refused.errorOutput.contains("Only one try is left"), "\(refused.errorOutput)")
+                #expect(refused.errorOutput.contains("with --allow-last-try"), "the refusal names the option")
                 #expect(card.triesLeft(.signing) == 1)
                 let blocked = try await JPKITool.run(sign + ["--allow-last-try"], input: "WRONG9")
                 #expect(blocked.status == 1)
@@ -307,14 +308,14 @@ extension EndToEnd {
             }
         }
 
-        @Test("With cards in both readers, jpki asks for --reader")
+        @Test("With My Number cards in both readers, jpki asks for --reader")
         func severalReaders() async throws {
             let bench = try JPKIBench.get()
             try await TestBench.withCard(try bench.card(), slot: 0) { _, _, _ in
                 try await TestBench.withCard(try bench.card(), slot: 1) { _, _, _ in
                     let result = try await JPKITool.run(["pin-status"])
                     #expect(result.status == 2)
-                    #expect(result.errorOutput.contains("Several readers hold a card"))
+                    #expect(result.errorOutput.contains("Several readers hold a My Number card"))
                     #expect(result.errorOutput.contains("--reader"))
                 }
             }

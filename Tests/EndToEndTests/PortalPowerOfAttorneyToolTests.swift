@@ -103,7 +103,8 @@ extension EndToEnd {
         }
 
         @Test(
-            "n at a terminal's confirmation (戻る) changes nothing; with no terminal and no --yes nothing changes either")
+            "n at a terminal's confirmation (戻る) changes nothing and exits 3; with no terminal and no --yes nothing changes either"
+        )
         func declined() async throws {
             let portal = try await ExpiredAgentPortal()
             defer { portal.remove() }
@@ -114,8 +115,8 @@ extension EndToEnd {
                 // A person at a terminal: the PIN typed without echo, then n.
                 let renew = try await Terminal.run(
                     portal.renewArguments(files, reader: reader),
-                    answers: [("Enter the signing PIN", ExpiredAgentPortal.signingPIN), ("(y/N): ", "n")])
-                #expect(renew.status == 0, "\(renew.output)")
+                    answers: [("署名用電子証明書のパスワード: ", ExpiredAgentPortal.signingPIN), ("[y/N]: ", "n")])
+                #expect(renew.status == 3, "declined (戻る) exits 3: \(renew.output)")
                 #expect(renew.output.contains("【マイナンバーカード電子委任状確認】"))
                 #expect(renew.output.contains("戻る: 何も変更していません。"))
                 #expect(!Terminal.mentions(renew.output, ExpiredAgentPortal.signingPIN), "the PIN is not echoed")
@@ -123,10 +124,10 @@ extension EndToEnd {
                 let delete = try await Terminal.run(
                     portal.deleteArguments(files, reader: reader),
                     answers: [
-                        ("Enter the user-authentication PIN", ExpiredAgentPortal.authenticationPIN), ("(y/N): ", "n"),
+                        ("利用者証明用電子証明書のパスワード: ", ExpiredAgentPortal.authenticationPIN), ("[y/N]: ", "n"),
                     ]
                 )
-                #expect(delete.status == 0, "\(delete.output)")
+                #expect(delete.status == 3, "declined (戻る) exits 3: \(delete.output)")
                 #expect(delete.output.contains("【利用者情報削除確認(代理人・マイナンバーカード)】"))
                 #expect(delete.output.contains("戻る: 何も変更していません。"))
                 #expect(

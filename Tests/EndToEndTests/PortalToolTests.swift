@@ -147,6 +147,7 @@ extension EndToEnd {
                 let refused = try await workspace.portal(arguments, input: "1234\n")
                 #expect(refused.status == 1)
                 #expect(refused.error.contains("Only one try is left"), "\(refused.error)")
+                #expect(refused.error.contains("with --allow-last-try"), "the refusal names the option")
                 // With the flag the PIN goes to the card; the renewal then waits for the new card, which never comes.
                 let sent = try await workspace.portal(arguments + ["--allow-last-try"], input: "1234\n")
                 #expect(sent.output.contains("【新しいICカードの確認】"), "\(sent.output) \(sent.error)")

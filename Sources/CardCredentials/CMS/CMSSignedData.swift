@@ -314,8 +314,12 @@ public struct CMSSignerInfo: Sendable {
         }
         let signatureOID = try CMSEncoding.algorithm(parts.removeFirst(), "signatureAlgorithm")
         guard let algorithm = CMSOID.signingAlgorithm(signature: signatureOID, digest: digest) else {
-            throw CardCredentialsError.malformedCMS(
-                "signature algorithm \(signatureOID) with digest \(digest) is not supported")
+            // A well-formed signature made another way (such as RSASSA-PSS) is said to be unsupported, not broken.
+            let name =
+                signatureOID == [1, 2, 840, 113_549, 1, 1, 10] ? "RSASSA-PSS (\(signatureOID))" : "\(signatureOID)"
+            throw CardCredentialsError.unsupportedSignatureAlgorithm(
+                "the signature uses \(name) with \(digest), which this library does not verify: it verifies RSA "
+                    + "PKCS#1 v1.5 and ECDSA with SHA-256, SHA-384 or SHA-512")
         }
         guard let signatureNode = parts.first, signatureNode.identifier == .octetString else {
             throw CardCredentialsError.malformedCMS("SignerInfo has no signature")

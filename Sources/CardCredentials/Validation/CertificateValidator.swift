@@ -70,8 +70,8 @@ public enum ValidationResult: Sendable, Hashable, CustomStringConvertible {
             return "The certificate is valid (a chain of \(chain.count) certificates to a trusted root)."
         case .untrustedChain(let reason):
             return
-                "The certificate does not chain to a trusted root (\(reason)). Check that it was issued by a "
-                + "certification authority this service accepts."
+                "The certificate does not chain to a trusted root\(reason.isEmpty ? "" : " (\(reason))"). Check that it "
+                + "was issued by a certification authority this service accepts."
         case .notYetValid(let notBefore, let subject):
             return
                 "The certificate \(subject) is not valid until \(CertificateSummary.japanDate(notBefore)). "
@@ -175,9 +175,16 @@ public struct CertificateValidator: Sendable {
         case .validCertificate(let validated):
             chain = Array(validated)
         case .couldNotValidate(let failures):
+            // With no policy failure, no chain was found at all: the sentence says so without a reason. A policy's
+            // reason names certificates by their Swift description (`Certificate(version: X509v3, …)`): each is
+            // named by its subject instead.
             let reason =
-                failures.first.map { String(describing: $0.policyFailureReason) }
-                ?? "no chain leads to a trusted root"
+                failures.first.map { failure in
+                    failure.chain.reduce("\(failure.policyFailureReason)") { text, link in
+                        text.replacingOccurrences(
+                            of: link.description, with: "“\(DirectoryString.display(link.subject))”")
+                    }
+                } ?? ""
             return .untrustedChain(reason: reason)
         }
         for link in chain {

@@ -104,27 +104,30 @@ struct Notifications {
     }
 
     func body(to user: User, prepared: PreparedChange, record: ChangeRecord) -> String {
+        // A new registration (新規登録) is said as 登録, every other change as 更新, as the screens say it.
+        let verb: String
+        if case .newRegistration = prepared.change { verb = "登録" } else { verb = "更新" }
         var lines = [
             "\(prepared.after.business.name)",
             "\(user.information.name) 様",
             "",
-            "\(portal.name)の利用者情報の更新が完了しました。",
+            "\(portal.name)の利用者情報の\(verb)が完了しました。",
             "",
-            "  更新内容: \(prepared.review.title.replacingOccurrences(of: "確認", with: ""))",
+            "  \(verb)内容: \(prepared.review.title.replacingOccurrences(of: "確認", with: ""))",
             "  受付番号: \(record.id.rawValue)",
-            "  更新日時: \(Self.dateTime(record.committedAt))",
+            "  \(verb)日時: \(Self.dateTime(record.committedAt))",
             "",
         ]
         let changed = prepared.review.rows.filter(\.changes)
         if !changed.isEmpty {
-            lines.append("【更新された項目】")
+            lines.append("【\(verb)された項目】")
             for row in changed {
                 lines.append("  \(row.label): \(row.after ?? "（削除）")")
             }
             lines.append("")
         }
         lines += [
-            "この更新に心当たりがない場合は、\(portal.name)のヘルプデスクにお問い合わせください。",
+            "この\(verb)に心当たりがない場合は、\(portal.name)のヘルプデスクにお問い合わせください。",
             "このメールは送信専用のアドレスから送信しています。返信はできません。",
             "",
             portal.name,
