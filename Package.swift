@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "cardtool",
             dependencies: [
-                "ISO7816", "PCSC",
+                "ISO7816", "PCSC", "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/cardtool",

@@ -53,7 +53,7 @@ public func runReportingErrors(tool: String, isRefusal: (any Error) -> Bool, _ b
     do {
         try await body()
     } catch {
-        FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
+        FileHandle.standardError.write(Data("\(tool): \(messageWithAdvice(error))\n".utf8))
         exit(isRefusal(error) ? 1 : 2)
     }
 }

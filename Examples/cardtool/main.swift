@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import ISO7816
 import PCSC
+import ToolSupport
 
 @main
 struct CardTool: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct CardTool: AsyncParsableCommand {
 
 /// Prints an error as one sentence on standard error and exits with status 2.
 func fail(_ error: any Error) -> Never {
-    FileHandle.standardError.write(Data("cardtool: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("cardtool: \(messageWithAdvice(error))\n".utf8))
     exit(2)
 }
 
