@@ -184,7 +184,8 @@ extension EndToEnd {
             let context = try PCSCContext()
             let error = await #expect(throws: PCSCError.self) { _ = try await context.connect(to: reader) }
             #expect(error?.failure == .cardRemoved)
-            #expect(error.map { "\($0)".contains("insert the card") } == true)
+            #expect(error?.code == .noSmartcard)
+            #expect(error.map { "\($0)".contains("There is no card in the reader") } == true)
             await #expect(throws: PCSCError(.unknownReader)) {
                 _ = try await context.connect(to: "No Such Reader 00 00")
             }

@@ -71,8 +71,9 @@ struct JPKIErrorTests {
         let other = JPKIError.from(Strange())
         #expect(other.code == .other)
         #expect(JPKIError.from(CancellationError()).code == .cancelled)
-        #expect(JPKIError.from(CardCredentialsError.wrongPIN(triesLeft: 3), pin: .authentication)
-            == .wrongPIN(.authentication, triesLeft: 3))
+        #expect(
+            JPKIError.from(CardCredentialsError.wrongPIN(triesLeft: 3), pin: .authentication)
+                == .wrongPIN(.authentication, triesLeft: 3))
         #expect(JPKIError.from(ISO7816Error.malformedResponse("short")).code == .malformedAnswer)
         #expect(JPKIError.from(JPKIError.cardRemoved) == .cardRemoved)
     }
