@@ -68,7 +68,8 @@ public struct ReaderFeatures: Sendable, Hashable {
 
     /// Parses the answer to `CM_IOCTL_GET_FEATURE_REQUEST`.
     ///
-    /// - Throws: ``PCSCError/malformedReply(_:)`` when an entry is truncated or its length is not 4.
+    /// - Throws: a ``PCSCError`` of code ``PCSCError/Code-swift.struct/malformedReply`` when an entry is truncated or
+    ///   its length is not 4.
     public init(parsing bytes: [UInt8]) throws(PCSCError) {
         var codes: [Feature: UInt32] = [:]
         var index = 0
