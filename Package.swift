@@ -1,5 +1,8 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // ProcurementIdentity: smart cards, certificates and the certificate lifecycle of Japanese e-bidding portals.
+//
+// Platforms: Linux (tested on Debian 12 with Swift 6.3). PCSC binds pcsc-lite and its thread uses Linux's pthread
+// forms; macOS is not supported (Apple ships its own PC/SC framework, also named PCSC), so no platform is declared.
 
 import PackageDescription
 
@@ -11,7 +14,6 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "ProcurementIdentity",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ISO7816", targets: ["ISO7816"]),
         .library(name: "PCSC", targets: ["PCSC"]),
@@ -27,9 +29,15 @@ let package = Package(
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
         .executable(name: "portal", targets: ["portal"]),
-        .executable(name: "pcsc-benchmark", targets: ["pcsc-benchmark"]),
-        .executable(name: "credentials-benchmark", targets: ["credentials-benchmark"]),
         .executable(name: "store-benchmark", targets: ["store-benchmark"]),
+    ],
+    // Traits, both on by default: a program that needs neither the PostgreSQL store nor the example tools depends
+    // on the package with `traits: []` and then resolves neither postgres-nio (and the swift-nio packages under it)
+    // nor swift-argument-parser. See "What a dependency costs" in README.md.
+    traits: [
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store (RegistrationPostgres) over postgres-nio."),
+        .trait(name: "Tools", description: "The example command-line tools, over swift-argument-parser."),
+        .default(enabledTraits: ["PostgreSQL", "Tools"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -39,8 +47,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
-        // `swift package generate-documentation`: the DocC catalogs with their snippets (Snippets/).
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // System libraries.
@@ -123,7 +129,7 @@ let package = Package(
             name: "RegistrationPostgres",
             dependencies: [
                 "Registration",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -160,7 +166,7 @@ let package = Package(
             name: "cardtool",
             dependencies: [
                 "ISO7816", "PCSC", "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
             ],
             path: "Examples/cardtool",
             swiftSettings: strict
@@ -169,7 +175,7 @@ let package = Package(
             name: "card-simulator",
             dependencies: [
                 "CardSimulator", "CardCredentials", "ISO7816", "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
             ],
             path: "Examples/card-simulator",
             swiftSettings: strict
@@ -180,7 +186,7 @@ let package = Package(
             dependencies: [
                 "PCSC",
                 .product(name: "X509", package: "swift-certificates"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/ToolSupport",
@@ -191,7 +197,7 @@ let package = Package(
             dependencies: [
                 "JPKI", "PCSC", "CardCredentials", "ISO7816", "ToolSupport", "PDFSignature",
                 .product(name: "X509", package: "swift-certificates"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
             ],
             path: "Examples/jpki",
             swiftSettings: strict
@@ -204,36 +210,15 @@ let package = Package(
                 "ISO7816", "ToolSupport", "CardSimulator",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
             ],
             path: "Examples/portal",
             swiftSettings: strict
         ),
 
-        // Benchmarks: executables, never timed unit tests.
-        .executableTarget(
-            name: "pcsc-benchmark",
-            dependencies: [
-                "ISO7816", "PCSC", "CardSimulator", "JPKI", "CardCredentials",
-                .target(name: "CPCSCLite", condition: .when(platforms: [.linux])),
-            ],
-            path: "Benchmarks/pcsc-benchmark",
-            swiftSettings: strict
-        ),
-
-        .executableTarget(
-            name: "credentials-benchmark",
-            dependencies: [
-                "CardCredentials",
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            path: "Benchmarks/credentials-benchmark",
-            swiftSettings: strict
-        ),
-
+        // Benchmarks: executables, never timed unit tests. pcsc-benchmark and credentials-benchmark live in the
+        // package Benchmarks/ (so that users of the library never resolve them); store-benchmark stays here because
+        // the PostgreSQL store's tests run it beside themselves.
         .executableTarget(
             name: "store-benchmark",
             dependencies: [
@@ -313,3 +298,11 @@ let package = Package(
         ),
     ]
 )
+
+// `swift package generate-documentation` (the DocC catalogs with their snippets, Snippets/) needs the DocC plugin.
+// Only Scripts/check-docs asks for it, with PROCUREMENT_IDENTITY_DOCC=1, so that users of the library do not
+// resolve it.
+if Context.environment["PROCUREMENT_IDENTITY_DOCC"] == "1" {
+    package.dependencies.append(
+        Package.Dependency.package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"))
+}

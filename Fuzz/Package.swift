@@ -29,7 +29,6 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
 
 let package = Package(
     name: "ProcurementIdentityFuzz",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "ProcurementIdentity", path: ".."),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),

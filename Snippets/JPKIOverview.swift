@@ -50,10 +50,14 @@ try? FileManager.default.removeItem(at: signatureURL)
 // snippet.errors
 do {
     try await card.verifyPIN(pin, for: .signing)
-} catch JPKIError.wrongPIN(_, let triesLeft) {
-    print("\(triesLeft) tries left")  // ask again, showing triesLeft
-} catch JPKIError.lastTryRefused {
+} catch let error where error.code == .wrongPIN {  // every MyNumberCard operation throws(JPKIError)
+    print("\(error.triesLeft ?? 0) tries left")  // ask again, showing the tries left
+} catch let error where error.code == .lastTryRefused {
     // ask the person to make sure, then retry with allowLastTry: true
+    // snippet.hide
+} catch {
+    throw error  // without this catch, Swift 6.3.1 crashes compiling a typed-throws catch pattern at top level
+    // snippet.show
 }
 // snippet.end
 
@@ -65,8 +69,8 @@ do {
     // snippet.end
     // snippet.hide
     print(chain.count, "certificates up to the J-LIS root")
-} catch JPKIError.certificateRejected(let result) {
-    print("Not a J-LIS certificate (a simulated card?):", result)
+} catch let error where error.code == .certificateRejected {
+    print("Not a J-LIS certificate (a simulated card?):", error.validationResult.map { "\($0)" } ?? "")
 } catch {
     throw error  // without this catch, Swift 6.3.1 crashes compiling a typed-throws catch pattern at top level
 }

@@ -10,8 +10,7 @@ import JPKI
 import X509
 import _CryptoExtras
 
-let directory = FileManager.default.temporaryDirectory.appending(path: "signing-snippet-\(UUID().uuidString)")
-let authority = try TestCertificateAuthority(directory: directory)
+let authority = try TestCertificateAuthority.temporary()  // its directory is removed when it is released
 
 // A file credential from the simulator's CA, written as a legacy PKCS#12 file as older CAs issue them.
 let fileKey = try CardRSAKey.generate()
@@ -53,23 +52,12 @@ let slot = SimulatedSlot(name: "Simulated reader")
 slot.insert(jpkiCard)
 let card = try await MyNumberCard.connect(transport: try await slot.connect())
 let pin = try SecretPIN("ABC123", policy: .jpkiSigning)
-try await card.verifyPIN(pin, for: .signing)  // the signing certificate is readable after its PIN
-let signingCertificate = try await card.certificate(.signing)
-let subject = signingCertificate.subject
 
 // snippet.show
 // snippet.cardKey
-struct JPKISigning: CardSigningOperation {
-    let card: MyNumberCard
-    let pin: SecretPIN
-    func signDigestInfo(_ digestInfo: [UInt8]) async throws -> [UInt8] {
-        try await card.signDigestInfo(digestInfo, with: .signing, pin: pin)  // VERIFY, then the signature
-    }
-}
-
-let key = try CardKey(certificate: signingCertificate, operation: JPKISigning(card: card, pin: pin))
+let key = try await card.signingKey(pin: pin)  // a CardKey: the PIN verified, the certificate read
 let csr = try await CertificateSigningRequest(
-    version: .v1, subject: subject, asyncPrivateKey: Certificate.PrivateKey(key),
+    version: .v1, subject: key.certificate.subject, asyncPrivateKey: Certificate.PrivateKey(key),
     attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .sha256WithRSAEncryption)
 // snippet.end
 
@@ -93,4 +81,3 @@ let result = try await received.verify(content: document, validator: validator)
 
 // snippet.hide
 print(pem.prefix(20), result.signers.map { CertificateSummary($0.certificate).holderName ?? "" })
-try? FileManager.default.removeItem(at: directory)

@@ -1,6 +1,6 @@
 // credentials-benchmark: a CRL with 1,000,000 revoked serials — load, verify, look up — against openssl.
 //
-//   swift run -c release credentials-benchmark [--entries N] [--regenerate]
+//   swift run --package-path Benchmarks -c release credentials-benchmark [--entries N] [--regenerate]
 //
 // The CRL (DER, RSA-2048 / sha256WithRSAEncryption, signed by a test CA made with swift-certificates) is
 // written once to $TMPDIR/credentials-benchmark/ and reused by later runs. Serials are 16 pseudo-random bytes

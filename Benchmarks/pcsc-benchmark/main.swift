@@ -2,12 +2,12 @@
 // in one run against the same virtual card; then the APDUs each `jpki` command sends to a virtual My Number card.
 // Run it in release mode with pcscd and vsmartcard-vpcd installed:
 //
-//     swift run -c release pcsc-benchmark [--slot N] [--apdus N] [--rounds N] [--counts-only]
+//     swift run --package-path Benchmarks -c release pcsc-benchmark [--slot N] [--apdus N] [--rounds N] [--counts-only]
 //
 // Rounds alternate between the ways so that drift on the machine hits them alike; the table shows the median
 // round of each. `--counts-only` skips the timing and prints only the APDU counts per command.
 
-import CPCSCLite
+import CPCSCLiteRaw
 import CardCredentials
 import CardSimulator
 import Foundation
@@ -73,7 +73,8 @@ func rawRound(reader: String, count: Int) -> Duration {
     var active = DWORD()
     check(SCardConnect(context, reader, DWORD(SCARD_SHARE_SHARED), DWORD(3), &handle, &active), "SCardConnect")
     defer { SCardDisconnect(handle, DWORD(SCARD_LEAVE_CARD)) }
-    var pci = pi_pci_t1()
+    var pci = SCARD_IO_REQUEST(
+        dwProtocol: DWORD(SCARD_PROTOCOL_T1), cbPciLength: DWORD(MemoryLayout<SCARD_IO_REQUEST>.size))
     var receive = [UInt8](repeating: 0, count: 65538)
     let clock = ContinuousClock()
     let start = clock.now

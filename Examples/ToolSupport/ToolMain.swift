@@ -127,6 +127,9 @@ public enum ToolMain {
         default:
             let status = (error as? any ToolError)?.exitStatus ?? classify(error)
             var text = PersonMessage.describe(error)
+            // The libraries say what happened; what to do about it on this system (start pcscd, plug in a reader)
+            // is the tools' to say.
+            if let advice = operatingAdvice(for: error) { text += " " + advice }
             // The libraries say "allowing the last try"; the tools name the option that does it.
             if text.contains("allowing the last try"), !text.contains("--allow-last-try") {
                 text = text.replacingOccurrences(of: "allowing the last try", with: "with --allow-last-try")

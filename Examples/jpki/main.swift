@@ -585,10 +585,7 @@ func runReportingErrors(_ body: () async throws -> Void) async {
 func isRefusal(_ error: any Error) -> Bool {
     switch error {
     case let error as JPKIError:
-        switch error {
-        case .wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat, .newPINRefused: return true
-        default: return false
-        }
+        return [.wrongPIN, .pinBlocked, .lastTryRefused, .pinFormat, .newPINRefused].contains(error.code)
     case is PINChangeError:
         return true
     case let error as PDFSignatureError:

@@ -101,9 +101,11 @@ public final class CardChannel: Sendable {
     /// Sends a command and returns its whole answer, applying the exchange rules (GET RESPONSE, `6Cxx`, chaining,
     /// T=0 case 4).
     ///
-    /// The status word of the answer is the card's last; the caller decides what it means.
-    /// - Throws: the transport's error (conforming to ``CardTransportError``) when the link fails, or an
-    ///   ``ISO7816Error`` when the card breaks the exchange rules.
+    /// The status word of the answer is the card's last; the caller decides what it means. Commands of concurrent
+    /// tasks go to the card one whole exchange at a time, in the order they were sent.
+    /// - Throws: the transport's error (conforming to ``CardTransportError``) when the link fails, an
+    ///   ``ISO7816Error`` when the card breaks the exchange rules, or `CancellationError` when the task is cancelled
+    ///   while it waits for another task's exchange (nothing is sent then).
     public func transmit(_ command: CommandAPDU) async throws -> ResponseAPDU {
         try await exchangeLock.withLock {
             try await self.exchange(command)
@@ -299,51 +301,5 @@ public final class CardChannel: Sendable {
         }
         if let total, file.count > total { file.removeLast(file.count - total) }
         return file
-    }
-}
-
-/// A first-in-first-out lock for async code whose fast path does not suspend.
-final class AsyncLock: Sendable {
-    private struct State {
-        var locked = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-    private let state = Mutex(State())
-
-    func withLock<T>(_ body: () async throws -> T) async throws -> T {
-        await lock()
-        defer { unlock() }
-        return try await body()
-    }
-
-    private func lock() async {
-        let acquired = state.withLock { s -> Bool in
-            if s.locked { return false }
-            s.locked = true
-            return true
-        }
-        if acquired { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { s -> Bool in
-                if s.locked {
-                    s.waiters.append(continuation)
-                    return false
-                }
-                s.locked = true
-                return true
-            }
-            if resumeNow { continuation.resume() }
-        }
-    }
-
-    private func unlock() {
-        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.waiters.isEmpty {
-                s.locked = false
-                return nil
-            }
-            return s.waiters.removeFirst()  // ownership passes straight to the next waiter
-        }
-        next?.resume()
     }
 }

@@ -19,8 +19,10 @@ public import X509
 /// let cms = try await CMSSignedData.sign(document, with: key)
 /// ```
 ///
-/// Errors are ``JPKIError`` values (wrong or blocked PIN, card removed, not a My Number card, …), except the
-/// signature check a `CardKey` makes, which stays `CardCredentialsError/cardSignatureInvalid`.
+/// Every operation throws a ``JPKIError`` (`throws(JPKIError)`: wrong or blocked PIN, card removed, not a My
+/// Number card, cancelled, …), except the signature check a `CardKey` makes after the card signed, which stays
+/// `CardCredentialsError/cardSignatureInvalid`. Operations wait for one another in the order they were asked for;
+/// a task cancelled while it waits throws ``JPKIError/Code-swift.struct/cancelled`` and sends nothing.
 public actor MyNumberCard {
     /// The token label (EF `0006`) of a My Number card.
     public static let myNumberCardTokenLabel = "JPKIAPICCTOKEN2"
@@ -34,8 +36,8 @@ public actor MyNumberCard {
     private var selectedApplication: MyNumberCardApplication?
     /// PINs verified in this session and not yet used by a signature.
     private var verifiedPINs: Set<JPKIPIN> = []
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Keeps this client's operations from interleaving, in the order they were asked for.
+    private let operations = AsyncLock()
 
     /// A client over a transport (a PC/SC connection, a simulated card, an NFC tag).
     ///
@@ -63,7 +65,7 @@ public actor MyNumberCard {
     /// - Throws: ``JPKIError/notAMyNumberCard(reason:)``, ``JPKIError/basicResidentRegisterCard``, or a link error.
     public static func connect(
         transport: any CardTransport, extendedLength: CardChannel.ExtendedLengthSupport = .unknown
-    ) async throws -> MyNumberCard {
+    ) async throws(JPKIError) -> MyNumberCard {
         let card = MyNumberCard(transport: transport, extendedLength: extendedLength)
         try await card.checkIsMyNumberCard()
         return card
@@ -74,7 +76,7 @@ public actor MyNumberCard {
     /// The JPKI application's token label (EF `0006`, trailing spaces removed).
     ///
     /// - Throws: ``JPKIError/notAMyNumberCard(reason:)`` when the card has no JPKI application.
-    public func tokenLabel() async throws -> String {
+    public func tokenLabel() async throws(JPKIError) -> String {
         try await perform { try await self.readTokenLabel() }
     }
 
@@ -83,7 +85,7 @@ public actor MyNumberCard {
     ///
     /// - Throws: ``JPKIError/basicResidentRegisterCard`` for the older card (`JPKIAPICCTOKEN`),
     ///   ``JPKIError/notAMyNumberCard(reason:)`` for any other card.
-    public func checkIsMyNumberCard() async throws {
+    public func checkIsMyNumberCard() async throws(JPKIError) {
         try await perform {
             let label = try await self.readTokenLabel()
             switch label {
@@ -125,12 +127,12 @@ public actor MyNumberCard {
     ///
     /// - Throws: ``JPKIError/pinNotVerified(_:)`` for the signing certificate without its PIN,
     ///   ``JPKIError/malformedCertificate(_:reason:)``, or a link error.
-    public func certificateDER(_ kind: JPKICertificateKind) async throws -> [UInt8] {
+    public func certificateDER(_ kind: JPKICertificateKind) async throws(JPKIError) -> [UInt8] {
         try await perform(pin: kind.requiredPIN) { try await self.readCertificateDER(kind) }
     }
 
     /// Reads and parses a certificate (see ``certificateDER(_:)``).
-    public func certificate(_ kind: JPKICertificateKind) async throws -> Certificate {
+    public func certificate(_ kind: JPKICertificateKind) async throws(JPKIError) -> Certificate {
         try await perform(pin: kind.requiredPIN) { try Self.parse(try await self.readCertificateDER(kind), kind) }
     }
 
@@ -162,7 +164,7 @@ public actor MyNumberCard {
 
     /// Asks how many tries a PIN has left, without spending one (SELECT AP when needed, SELECT PIN EF, and the
     /// query `00 20 00 80`).
-    public func pinStatus(_ pin: JPKIPIN) async throws -> PINStatus {
+    public func pinStatus(_ pin: JPKIPIN) async throws(JPKIError) -> PINStatus {
         try await perform(pin: pin) {
             try await self.selectPIN(pin)
             return try await PINVerifier(channel: self.channel, policy: pin.policy).status()
@@ -170,7 +172,7 @@ public actor MyNumberCard {
     }
 
     /// The status of every PIN, the JPKI application's first (so the application is switched once).
-    public func pinStatuses() async throws -> [JPKIPIN: PINStatus] {
+    public func pinStatuses() async throws(JPKIError) -> [JPKIPIN: PINStatus] {
         var statuses: [JPKIPIN: PINStatus] = [:]
         for pin in JPKIPIN.allCases { statuses[pin] = try await pinStatus(pin) }
         return statuses
@@ -181,7 +183,7 @@ public actor MyNumberCard {
     ///
     /// - Throws: ``JPKIError/pinFormat(_:_:)`` (nothing sent), ``JPKIError/wrongPIN(_:triesLeft:)``,
     ///   ``JPKIError/pinBlocked(_:)``, ``JPKIError/lastTryRefused(_:)``, or a link error.
-    public func verifyPIN(_ secret: SecretPIN, for pin: JPKIPIN, allowLastTry: Bool = false) async throws {
+    public func verifyPIN(_ secret: SecretPIN, for pin: JPKIPIN, allowLastTry: Bool = false) async throws(JPKIError) {
         try await perform(pin: pin) { try await self.verifyInSession(secret, for: pin, allowLastTry: allowLastTry) }
     }
 
@@ -218,7 +220,7 @@ public actor MyNumberCard {
     ///   ``JPKIError/newPINRefused(_:)`` when the card refuses the new PIN's value, or a link error.
     public func changePIN(
         _ pin: JPKIPIN, from current: SecretPIN, to new: SecretPIN, allowLastTry: Bool = false
-    ) async throws {
+    ) async throws(JPKIError) {
         try await perform(pin: pin) {
             try new.check(against: pin.policy)
             try await self.verifyInSession(current, for: pin, allowLastTry: allowLastTry)
@@ -265,16 +267,16 @@ public actor MyNumberCard {
     ///   ``verifyPIN(_:for:allowLastTry:)``, or a link error.
     public func signDigestInfo(
         _ digestInfo: [UInt8], with key: JPKIKey, pin: SecretPIN? = nil, allowLastTry: Bool = false
-    ) async throws -> [UInt8] {
+    ) async throws(JPKIError) -> [UInt8] {
         try await perform(pin: key.pin) {
             if let pin, !self.verifiedPINs.contains(key.pin) {
                 try await self.verifyInSession(pin, for: key.pin, allowLastTry: allowLastTry)
             }
             do {
                 return try await self.computeSignature(digestInfo, key: key)
-            } catch JPKIError.pinNotVerified(let needed) where pin != nil {
+            } catch let error as JPKIError where error.code == .pinNotVerified && pin != nil {
                 // The card forgot the verification (another program, or a card that wants it per signature).
-                guard let pin else { throw JPKIError.pinNotVerified(needed) }
+                guard let pin else { throw error }
                 try await self.verifyInSession(pin, for: key.pin, allowLastTry: allowLastTry)
                 return try await self.computeSignature(digestInfo, key: key)
             }
@@ -323,7 +325,7 @@ public actor MyNumberCard {
     ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
     public func signingKey(
         _ key: JPKIKey = .signing, pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
-    ) async throws -> CardKey {
+    ) async throws(JPKIError) -> CardKey {
         let (certificate, chain) = try await perform(pin: key.pin) {
             try await self.verifyInSession(pin, for: key.pin, allowLastTry: allowLastTry)
             let certificate = try Self.parse(try await self.readCertificateDER(key.certificate), key.certificate)
@@ -331,9 +333,13 @@ public actor MyNumberCard {
             let ca = try Self.parse(try await self.readCertificateDER(key.caCertificate), key.caCertificate)
             return (certificate, [ca])
         }
-        return try CardKey(
-            certificate: certificate, chain: chain,
-            operation: JPKISigningOperation(card: self, key: key, pin: pin, allowLastTry: allowLastTry))
+        do {
+            return try CardKey(
+                certificate: certificate, chain: chain,
+                operation: JPKISigningOperation(card: self, key: key, pin: pin, allowLastTry: allowLastTry))
+        } catch {
+            throw JPKIError.from(error, pin: key.pin)
+        }
     }
 
     /// The user-authentication key as a `CardKey` (for TLS client certificates, certificate login, CSRs): the
@@ -345,7 +351,7 @@ public actor MyNumberCard {
     ///   - includeCACertificate: Whether to read the CA certificate into the key's `chain` (two more APDUs).
     public func authenticationKey(
         pin: SecretPIN, allowLastTry: Bool = false, includeCACertificate: Bool = false
-    ) async throws -> CardKey {
+    ) async throws(JPKIError) -> CardKey {
         try await signingKey(
             .authentication, pin: pin, allowLastTry: allowLastTry, includeCACertificate: includeCACertificate)
     }
@@ -381,30 +387,18 @@ public actor MyNumberCard {
 
     /// Runs `body` alone (no other operation of this client interleaves), mapping lower layers' errors to
     /// ``JPKIError`` and forgetting the session when the link failed.
-    func perform<T: Sendable>(pin: JPKIPIN? = nil, _ body: () async throws -> T) async throws -> T {
-        await acquire()
-        defer { release() }
+    func perform<T: Sendable>(pin: JPKIPIN? = nil, _ body: () async throws -> T) async throws(JPKIError) -> T {
+        do {
+            try await operations.lock()
+        } catch {
+            throw .cancelled
+        }
+        defer { operations.unlock() }
         do {
             return try await body()
         } catch {
             if error.cardTransportFailure != nil { forgetSession() }
             throw JPKIError.from(error, pin: pin)
-        }
-    }
-
-    private func acquire() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    private func release() {
-        if waiters.isEmpty {
-            busy = false
-        } else {
-            waiters.removeFirst().resume()  // the next operation owns the card now
         }
     }
 }

@@ -120,7 +120,7 @@ extension MyNumberCard {
     ///   - allowLastTry: Whether the PIN's last try may be spent.
     /// - Throws: the PIN errors of ``verifyPIN(_:for:allowLastTry:)``,
     ///   ``JPKIError/malformedTextInputSupportData(_:)``, or a link error.
-    public func textInputSupportInfo(pin: SecretPIN, allowLastTry: Bool = false) async throws
+    public func textInputSupportInfo(pin: SecretPIN, allowLastTry: Bool = false) async throws(JPKIError)
         -> TextInputSupportInfo
     {
         try await perform(pin: .textInputSupport) {

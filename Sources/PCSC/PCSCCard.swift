@@ -15,9 +15,9 @@ import Synchronization
 /// get GET RESPONSE, `6Cxx` and chaining handled.
 ///
 /// - A card reset by another application (`SCARD_W_RESET_CARD`) is reconnected at once, leaving the card as it is,
-///   and the command fails with ``PCSCError/resetCard``: the card's session state (selected application,
+///   and the command fails with ``PCSCError/Code-swift.struct/resetCard``: the card's session state (selected application,
 ///   verified PINs) is gone, so only the caller knows whether repeating the command is safe.
-/// - A pulled card fails with ``PCSCError/removedCard``.
+/// - A pulled card fails with ``PCSCError/Code-swift.struct/removedCard``.
 /// - When the connection goes away without ``disconnect(_:)``, the card is left as it is (no reset).
 public actor PCSCCard: CardConnection {
     /// The context that made this connection.
@@ -83,7 +83,7 @@ public actor PCSCCard: CardConnection {
     }
 
     private func transmitOnThread(_ command: [UInt8]) throws -> [UInt8] {
-        guard connected else { throw PCSCError.invalidHandle }
+        guard connected else { throw PCSCError(.invalidHandle) }
         var pci = activeProtocol == .t0 ? pi_pci_t0() : (activeProtocol == .raw ? pi_pci_raw() : pi_pci_t1())
         var length = DWORD(receiveBuffer.count)
         let result = command.withUnsafeBufferPointer { send in
@@ -92,7 +92,7 @@ public actor PCSCCard: CardConnection {
             }
         }
         if result != SCARD_S_SUCCESS {
-            let error = PCSCError(code: Int64(result)) ?? .unknownCode(Int64(result))
+            let error = PCSCError(code: Int64(result)) ?? PCSCError(.internalError)
             if error.failure == .cardUnresponsive, !isCardStillPresent() {
                 try fail(LONG(bitPattern: UInt(0x8010_0069)), during: "SCardTransmit")  // SCARD_W_REMOVED_CARD
             }
@@ -128,7 +128,7 @@ public actor PCSCCard: CardConnection {
 
     /// Reader, state, protocol and ATR of the connected card (`SCardStatus`).
     public func status() throws -> CardStatus {
-        guard connected else { throw PCSCError.invalidHandle }
+        guard connected else { throw PCSCError(.invalidHandle) }
         var nameLength = DWORD(0)
         var state = DWORD(0)
         var proto = DWORD(0)
@@ -158,7 +158,7 @@ public actor PCSCCard: CardConnection {
     public func withTransaction<T: Sendable>(
         disposition: Disposition = .leave, _ body: @Sendable (PCSCCard) async throws -> T
     ) async throws -> T {
-        guard connected else { throw PCSCError.invalidHandle }
+        guard connected else { throw PCSCError(.invalidHandle) }
         let result = SCardBeginTransaction(handle)
         if result != SCARD_S_SUCCESS { try fail(result, during: "SCardBeginTransaction") }
         do {
@@ -179,7 +179,7 @@ public actor PCSCCard: CardConnection {
 
     /// Reconnects (`SCardReconnect`), for example to reset the card or to change the share mode's protocols.
     public func reconnect(initialization: Disposition = .leave) throws {
-        guard connected else { throw PCSCError.invalidHandle }
+        guard connected else { throw PCSCError(.invalidHandle) }
         var active = DWORD()
         let result = SCardReconnect(
             handle, DWORD(shareMode.rawValue), DWORD(preferredProtocols.rawValue),
@@ -194,7 +194,7 @@ public actor PCSCCard: CardConnection {
     }
 
     /// Ends the connection (`SCardDisconnect`) with the given disposition. Later calls fail with
-    /// ``PCSCError/invalidHandle``.
+    /// ``PCSCError/Code-swift.struct/invalidHandle``.
     public func disconnect(_ disposition: Disposition) {
         guard connected else { return }
         connected = false
@@ -207,7 +207,7 @@ public actor PCSCCard: CardConnection {
     ///   - code: The control code, such as one from ``features()`` or ``ReaderFeatures/controlCode(_:)``.
     ///   - input: The bytes to send.
     public func control(_ code: UInt32, input: [UInt8] = []) throws -> [UInt8] {
-        guard connected else { throw PCSCError.invalidHandle }
+        guard connected else { throw PCSCError(.invalidHandle) }
         var output = [UInt8](repeating: 0, count: 65536)
         var length = DWORD(0)
         let result = input.withUnsafeBytes { inBytes in
@@ -227,7 +227,7 @@ public actor PCSCCard: CardConnection {
     public func features() throws -> ReaderFeatures {
         do {
             return try ReaderFeatures(parsing: control(UInt32(pi_scard_ctl_code(3400))))
-        } catch PCSCError.unsupportedFeature {
+        } catch let error as PCSCError where error.code == .unsupportedFeature {
             return try ReaderFeatures(parsing: [])
         }
     }
@@ -235,9 +235,9 @@ public actor PCSCCard: CardConnection {
     /// Verifies a PIN typed on the reader's own keypad (`FEATURE_VERIFY_PIN_DIRECT`): the PIN never passes
     /// through this program.
     ///
-    /// - Throws: ``PCSCError/unsupportedFeature`` when the reader has no PIN pad.
+    /// - Throws: ``PCSCError/Code-swift.struct/unsupportedFeature`` when the reader has no PIN pad.
     public func verifyPINOnPad(_ request: PINPadVerifyRequest) throws -> ResponseAPDU {
-        guard let code = try features().controlCode(.verifyPINDirect) else { throw PCSCError.unsupportedFeature }
+        guard let code = try features().controlCode(.verifyPINDirect) else { throw PCSCError(.unsupportedFeature) }
         let answer = try control(code, input: request.encoded())
         return try ResponseAPDU(bytes: answer)
     }
@@ -261,12 +261,12 @@ public actor PCSCCard: CardConnection {
 
     /// Turns a failed call into an error, reconnecting first when another application reset the card.
     private func fail(_ result: LONG, during call: String, reconnectOnReset: Bool = true) throws -> Never {
-        let error = PCSCError(code: Int64(result)) ?? .unknownCode(Int64(result))
-        logger.debug("\(call) failed", metadata: ["reader": "\(readerName)", "error": "\(error.codeName)"])
-        if error == .resetCard, reconnectOnReset {
+        let error = PCSCError(code: Int64(result)) ?? PCSCError(.internalError)
+        logger.debug("\(call) failed", metadata: ["reader": "\(readerName)", "error": "\(error.code.name)"])
+        if error.code == .resetCard, reconnectOnReset {
             try? reconnect(initialization: .leave)
         }
-        if error == .noService || error == .serviceStopped || error == .invalidHandle {
+        if [.noService, .serviceStopped, .invalidHandle].contains(error.code) {
             connected = false
         }
         throw error

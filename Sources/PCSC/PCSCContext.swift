@@ -16,8 +16,8 @@ import Synchronization
 /// activity; a context is safe to use from concurrent tasks (it is an actor).
 ///
 /// When pcscd stops or restarts, the old context fails every call with `SCARD_E_NO_SERVICE` while still
-/// looking valid. This type then releases it, throws ``PCSCError/noService`` (whose message says how to start
-/// pcscd), and establishes a fresh context on the next call, waiting a little longer after each failure
+/// looking valid. This type then releases it, throws a ``PCSCError`` of code
+/// ``PCSCError/Code-swift.struct/noService``, and establishes a fresh context on the next call, waiting a little longer after each failure
 /// (100 ms doubling to 5 s) so a stopped service is not hammered.
 ///
 /// ```swift
@@ -41,7 +41,7 @@ public actor PCSCContext {
 
     /// Establishes a context with pcscd (`SCardEstablishContext`, system scope).
     ///
-    /// - Throws: ``PCSCError/noService`` when pcscd is not running (the message says how to start it).
+    /// - Throws: ``PCSCError/Code-swift.struct/noService`` when pcscd is not running.
     public init() throws(PCSCError) {
         thread = try PCSCThread()
         rawHandle.store(try Self.establish(), ordering: .sequentiallyConsistent)
@@ -81,7 +81,7 @@ public actor PCSCContext {
     ///
     /// When pcscd stops or restarts, libpcsclite may fail the old context's calls with `SCARD_E_INVALID_HANDLE`
     /// or `SCARD_W_SECURITY_VIOLATION` rather than `SCARD_E_NO_SERVICE`. After such an error the call is tried
-    /// once more on a fresh context; if pcscd is not there, the error says so (``PCSCError/noService``).
+    /// once more on a fresh context; if pcscd is not there, the error says so (``PCSCError/Code-swift.struct/noService``).
     func withContext<T>(_ body: (SCARDCONTEXT) throws(PCSCError) -> T) async throws -> T {
         let handle = try await contextHandle()
         do {
@@ -104,11 +104,9 @@ public actor PCSCContext {
 
     /// Errors that an old context gives when the pcscd it was made with is gone.
     static func mayMeanServiceLost(_ error: PCSCError) -> Bool {
-        switch error {
-        case .noService, .serviceStopped, .invalidHandle, .securityViolation, .communicationError, .unknownCode:
-            true
-        default:
-            false
+        switch error.code {
+        case .noService, .serviceStopped, .invalidHandle, .securityViolation, .communicationError: true
+        default: error.code.rawValue > 0 && !error.code.isNamed  // a code pcsc-lite did not know either
         }
     }
 
@@ -172,8 +170,8 @@ public actor PCSCContext {
     ///   - reader: The reader's name.
     ///   - share: Shared (the default) or exclusive access, or direct access to the reader alone.
     ///   - protocols: The protocols to accept; T=0 or T=1 by default.
-    /// - Throws: ``PCSCError/noSmartcard`` when the reader is empty, ``PCSCError/sharingViolation`` when another
-    ///   application holds the card exclusively, ``PCSCError/unknownReader`` for a wrong name.
+    /// - Throws: ``PCSCError/Code-swift.struct/noSmartcard`` when the reader is empty, ``PCSCError/Code-swift.struct/sharingViolation`` when another
+    ///   application holds the card exclusively, ``PCSCError/Code-swift.struct/unknownReader`` for a wrong name.
     public func connect(
         to reader: String, share: ShareMode = .shared, protocols: PCSCProtocols = .any
     ) async throws -> PCSCCard {

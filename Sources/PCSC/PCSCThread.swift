@@ -17,10 +17,10 @@ public final class PCSCThread: SerialExecutor, TaskExecutor, @unchecked Sendable
 
     /// Starts the thread.
     ///
-    /// - Throws: ``PCSCError/noMemory`` when the system cannot make another thread.
+    /// - Throws: ``PCSCError/Code-swift.struct/noMemory`` when the system cannot make another thread.
     init() throws(PCSCError) {
         core = Core()
-        guard core.start() else { throw .noMemory }
+        guard core.start() else { throw PCSCError(.noMemory) }
     }
 
     deinit {

@@ -99,7 +99,7 @@ private final class Monitor: Sendable {
 
     func start() {
         if startDetachedThread({ self.run() }) == nil {
-            sink.finish(throwing: PCSCError.noMemory)
+            sink.finish(throwing: PCSCError(.noMemory))
         }
     }
 
@@ -113,7 +113,7 @@ private final class Monitor: Sendable {
         var handle = SCARDCONTEXT()
         let result = SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &handle)
         guard result == SCARD_S_SUCCESS else {
-            sink.finish(throwing: PCSCError(code: Int64(result)) ?? .unknownCode(Int64(result)))
+            sink.finish(throwing: PCSCError(code: Int64(result)) ?? PCSCError(.internalError))
             return
         }
         context.store(Int(handle), ordering: .sequentiallyConsistent)
@@ -128,7 +128,7 @@ private final class Monitor: Sendable {
         do {
             try watch(handle)
             sink.finish()
-        } catch PCSCError.cancelled {
+        } catch  where error.code == .cancelled {
             sink.finish()
         } catch {
             sink.finish(throwing: error)

@@ -68,16 +68,23 @@ public struct ReaderFeatures: Sendable, Hashable {
 
     /// Parses the answer to `CM_IOCTL_GET_FEATURE_REQUEST`.
     ///
-    /// - Throws: ``PCSCError/malformedReply(_:)`` when an entry is truncated or its length is not 4.
+    /// - Throws: a ``PCSCError`` of code ``PCSCError/Code-swift.struct/malformedReply`` when an entry is truncated or
+    ///   its length is not 4.
     public init(parsing bytes: [UInt8]) throws(PCSCError) {
         var codes: [Feature: UInt32] = [:]
         var index = 0
         while index < bytes.count {
-            guard index + 2 <= bytes.count else { throw .malformedReply("feature entry cut short at byte \(index)") }
+            guard index + 2 <= bytes.count else {
+                throw PCSCError.malformedReply("feature entry cut short at byte \(index)")
+            }
             let tag = bytes[index]
             let length = Int(bytes[index + 1])
-            guard length == 4 else { throw .malformedReply("feature 0x\(String(tag, radix: 16)) has length \(length)") }
-            guard index + 6 <= bytes.count else { throw .malformedReply("feature value cut short at byte \(index)") }
+            guard length == 4 else {
+                throw PCSCError.malformedReply("feature 0x\(String(tag, radix: 16)) has length \(length)")
+            }
+            guard index + 6 <= bytes.count else {
+                throw PCSCError.malformedReply("feature value cut short at byte \(index)")
+            }
             let value = bytes[(index + 2)..<(index + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             codes[Feature(rawValue: tag)] = value
             index += 6

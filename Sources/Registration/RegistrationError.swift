@@ -114,7 +114,9 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
         case .invalidField(let field, let reason):
             return "\(field) is not valid: \(reason). Correct it on the input screen and confirm again."
         case .notPermitted(let role, let change):
-            return "A \(role) may not change \(change); ask the representative (代表者) of the business to do it."
+            let article = "\(role)".first.map { "aeiou".contains($0) } == true ? "An" : "A"
+            return
+                "\(article) \(role) may not change \(change); ask the representative (代表者) of the business to do it."
         case .notOwnRecord(let change):
             return "An agent (代理人) may change \(change) only on its own record; sign in as that user instead."
         case .userDeleted(let id):

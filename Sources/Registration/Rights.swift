@@ -80,8 +80,14 @@ public enum Rights {
         }
     }
 
-    /// Whether a user of `role` may make `change`, without saying why not.
-    public static func permits(_ role: Role, _ change: ChangeKind, onOwnRecord: Bool) -> Bool {
+    /// Whether a user of `role` may make `change`, without saying why not (the labels are ``check(_:may:onOwnRecord:)``'s).
+    public static func permits(_ role: Role, may change: ChangeKind, onOwnRecord: Bool) -> Bool {
         (try? check(role, may: change, onOwnRecord: onOwnRecord)) != nil
+    }
+
+    /// Whether a user of `role` may make `change`: the earlier spelling of ``permits(_:may:onOwnRecord:)``.
+    @available(*, deprecated, renamed: "permits(_:may:onOwnRecord:)")
+    public static func permits(_ role: Role, _ change: ChangeKind, onOwnRecord: Bool) -> Bool {
+        permits(role, may: change, onOwnRecord: onOwnRecord)
     }
 }

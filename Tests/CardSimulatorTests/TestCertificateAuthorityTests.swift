@@ -6,6 +6,24 @@ import Testing
 import X509
 
 @Suite struct TestCertificateAuthorityTests {
+    @Test func aTemporaryAuthorityRemovesItsDirectoryWhenReleased() throws {
+        var authority: TestCertificateAuthority? = try TestCertificateAuthority.temporary()
+        let directory = try #require(authority?.directory)
+        let card = try JPKICard.issue(
+            by: try #require(authority), holder: .example, signingPIN: "ABC123", authenticationPIN: "1234")
+        #expect(!card.snapshot.signingCertificate.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: directory.appending(path: "index.json").path))
+        authority = nil
+        #expect(!FileManager.default.fileExists(atPath: directory.path))
+        // A directory given by the caller stays.
+        let kept = FileManager.default.temporaryDirectory.appending(path: "ca-kept-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: kept) }
+        var named: TestCertificateAuthority? = try TestCertificateAuthority(directory: kept)
+        #expect(named != nil)
+        named = nil
+        #expect(FileManager.default.fileExists(atPath: kept.path))
+    }
+
     @Test func signingCertificateCarriesTheJPKIProfile() throws {
         let fixture = try Fixture.get()
         let certificate = try Certificate(derEncoded: fixture.jpki.signingCertificate)

@@ -130,7 +130,7 @@ extension EndToEnd {
                 let error = await #expect(throws: PCSCError.self) {
                     _ = try await first.transmit([0x00, 0xA4, 0x04, 0x00, 0x07] + MinimalCard.aid)
                 }
-                #expect(error == .resetCard)
+                #expect(error?.code == .resetCard)
                 #expect(error?.failure == .cardReset)
                 #expect(error.map { "\($0)".contains("verified PINs are gone") } == true)
                 let again = try await first.transmit([0x00, 0xA4, 0x04, 0x00, 0x07] + MinimalCard.aid)
@@ -147,7 +147,7 @@ extension EndToEnd {
                 let features = try await card.features()
                 #expect(!features.hasPINPad)
                 #expect(features.controlCode(.verifyPINDirect) == nil)
-                await #expect(throws: PCSCError.unsupportedFeature) {
+                await #expect(throws: PCSCError(.unsupportedFeature)) {
                     _ = try await card.verifyPINOnPad(
                         PINPadVerifyRequest(reference: 0x80, minimumLength: 4, maximumLength: 4))
                 }
@@ -184,8 +184,11 @@ extension EndToEnd {
             let context = try PCSCContext()
             let error = await #expect(throws: PCSCError.self) { _ = try await context.connect(to: reader) }
             #expect(error?.failure == .cardRemoved)
-            #expect(error.map { "\($0)".contains("insert the card") } == true)
-            await #expect(throws: PCSCError.unknownReader) { _ = try await context.connect(to: "No Such Reader 00 00") }
+            #expect(error?.code == .noSmartcard)
+            #expect(error.map { "\($0)".contains("There is no card in the reader") } == true)
+            await #expect(throws: PCSCError(.unknownReader)) {
+                _ = try await context.connect(to: "No Such Reader 00 00")
+            }
         }
     }
 }

@@ -55,12 +55,12 @@ import X509
         do {
             _ = try await card.certificate(.authentication)
             Issue.record("a card answering 6A82 to SELECT AP was accepted")
-        } catch let error as JPKIError {
-            guard case .notAMyNumberCard(let reason) = error else {
+        } catch {
+            guard error.code == .notAMyNumberCard else {
                 Issue.record("wrong error \(error)")
                 return
             }
-            #expect(reason.contains("公的個人認証 AP"))
+            #expect(error.description.contains("公的個人認証 AP"))
             #expect(error.description.contains("マイナンバーカード"))
         }
         // The fault fired once: the next try selects again and succeeds.
@@ -111,8 +111,8 @@ import X509
         do {
             _ = try await card.certificate(.authentication)
             Issue.record("a corrupted certificate was accepted")
-        } catch let error as JPKIError {
-            guard case .malformedCertificate(.authentication, _) = error else {
+        } catch {
+            guard error.code == .malformedCertificate, error.certificateKind == .authentication else {
                 Issue.record("wrong error \(error)")
                 return
             }
@@ -126,8 +126,8 @@ import X509
         do {
             _ = try await card.certificate(.authenticationCA)
             Issue.record("a one-byte answer was accepted")
-        } catch let error as JPKIError {
-            guard case .malformedAnswer = error else {
+        } catch {
+            guard error.code == .malformedAnswer else {
                 Issue.record("wrong error \(error)")
                 return
             }

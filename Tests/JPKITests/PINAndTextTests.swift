@@ -69,8 +69,8 @@ import X509
         do {
             try await card.verifyPIN(short, for: .signing)
             Issue.record("a four-character signing PIN was sent")
-        } catch let error as JPKIError {
-            guard case .pinFormat(.signing, .tooShort) = error else {
+        } catch {
+            guard error.code == .pinFormat, error.pin == .signing, case .tooShort = error.formatProblem else {
                 Issue.record("wrong error \(error)")
                 return
             }
@@ -156,7 +156,7 @@ import X509
             try await MyNumberCard.validate(signing, for: .signing)
             Issue.record("a simulator certificate chained to the J-LIS roots")
         } catch {
-            guard case .certificateRejected(.untrustedChain) = error else {
+            guard error.code == .certificateRejected, case .untrustedChain = error.validationResult else {
                 Issue.record("wrong error \(error)")
                 return
             }
@@ -173,7 +173,7 @@ import X509
                 revocation: .none, at: later)
             Issue.record("an expired certificate was accepted")
         } catch {
-            guard case .certificateExpired = error else {
+            guard error.code == .certificateExpired else {
                 Issue.record("wrong error \(error)")
                 return
             }
@@ -194,7 +194,7 @@ import X509
                 revocation: .required)
             Issue.record("a revoked certificate was accepted")
         } catch {
-            guard case .certificateRevoked(let reason, _, _) = error else {
+            guard error.code == .certificateRevoked, case .revoked(let reason, _, _) = error.validationResult else {
                 Issue.record("wrong error \(error)")
                 return
             }
@@ -258,7 +258,11 @@ import X509
             try await card.changePIN(
                 .signing, from: try SecretPIN(Fixture.signingPIN, policy: .jpkiSigning), to: fourCharacters)
             Issue.record("a four-character signing PIN was sent")
-        } catch JPKIError.pinFormat(.signing, .tooShort) {
+        } catch let error as JPKIError where error.code == .pinFormat && error.pin == .signing {
+            guard case .tooShort = error.formatProblem else {
+                Issue.record("wrong problem \(error)")
+                return
+            }
         } catch {
             Issue.record("wrong error \(error)")
         }

@@ -28,7 +28,7 @@ struct RightsTests {
     func everyCell() {
         #expect(Self.expected.count == Role.allCases.count * ChangeKind.allCases.count * 2)
         for (role, change, own, permitted) in Self.expected {
-            #expect(Rights.permits(role, change, onOwnRecord: own) == permitted, "\(role) \(change) own: \(own)")
+            #expect(Rights.permits(role, may: change, onOwnRecord: own) == permitted, "\(role) \(change) own: \(own)")
         }
     }
 
@@ -39,6 +39,7 @@ struct RightsTests {
         }
         #expect(business == .notPermitted(role: .agent, change: .businessBasicInformation))
         #expect(business.map { "\($0)".contains("事業者基本情報") && "\($0)".contains("代表者") } == true)
+        #expect(business.map { "\($0)".hasPrefix("An agent (代理人) may not change") } == true)
         let other = #expect(throws: RegistrationError.self) {
             try Rights.check(.agent, may: .certificates, onOwnRecord: false)
         }

@@ -31,8 +31,8 @@ public actor ICCard {
     /// Whether this session verified the PIN (the card keeps it until the application is selected again or the
     /// card is reset).
     private var pinVerified = false
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Keeps this client's operations from interleaving, in the order they were asked for.
+    private let operations = AsyncLock()
 
     /// A client over a transport (a PC/SC connection, a simulated card, an NFC tag).
     ///
@@ -302,29 +302,13 @@ public actor ICCard {
     /// Runs `body` alone (no other operation of this client interleaves), mapping lower layers' errors to
     /// ``CardCredentialsError`` and forgetting the session when the link failed.
     private func perform<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        await acquire()
-        defer { release() }
+        try await operations.lock()
+        defer { operations.unlock() }
         do {
             return try await body()
         } catch {
             if error.cardTransportFailure != nil { forgetSession() }
             throw Self.mapped(error)
-        }
-    }
-
-    private func acquire() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    private func release() {
-        if waiters.isEmpty {
-            busy = false
-        } else {
-            waiters.removeFirst().resume()  // the next operation owns the card now
         }
     }
 

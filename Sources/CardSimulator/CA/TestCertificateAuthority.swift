@@ -25,6 +25,9 @@ public import X509
 ///
 /// Each read-modify-write holds an exclusive `flock` on `DIR/.lock`.
 ///
+/// A test that runs the authority in its own process only needs ``temporary(rootValidity:)``: a fresh directory
+/// that is removed when the authority is released.
+///
 /// ```swift
 /// let authority = try TestCertificateAuthority(directory: URL(filePath: "/tmp/ca"))
 /// let key = try CardRSAKey.generate()
@@ -108,14 +111,40 @@ public final class TestCertificateAuthority: Sendable {
     /// The directory the authority lives in.
     public let directory: URL
     private let roots: [Hierarchy: Root]
+    /// Whether `deinit` removes `directory` (an authority made by ``temporary(rootValidity:)``).
+    private let removesDirectory: Bool
 
     /// Opens the authority in `directory`, creating the directory and the three roots the first time.
     ///
     /// - Parameters:
     ///   - directory: The directory of the authority's keys, issued certificates and CRLs.
     ///   - rootValidity: The roots' validity when they are created (ten years by default).
-    public init(directory: URL, rootValidity: CertificateValidity = .valid(days: 3650)) throws(CardSimulatorError) {
+    public convenience init(
+        directory: URL, rootValidity: CertificateValidity = .valid(days: 3650)
+    ) throws(CardSimulatorError) {
+        try self.init(directory: directory, rootValidity: rootValidity, removesDirectory: false)
+    }
+
+    /// An authority of its own in a new directory under the temporary directory, removed with everything in it
+    /// when the authority is released: for tests and programs that use the authority in one process.
+    ///
+    /// ```swift
+    /// let authority = try TestCertificateAuthority.temporary()
+    /// let card = try JPKICard.issue(by: authority, holder: .example, signingPIN: "ABC123", authenticationPIN: "1234")
+    /// ```
+    ///
+    /// - Parameter rootValidity: The roots' validity (ten years by default).
+    public static func temporary(
+        rootValidity: CertificateValidity = .valid(days: 3650)
+    ) throws(CardSimulatorError) -> TestCertificateAuthority {
+        let directory = FileManager.default.temporaryDirectory.appending(
+            path: "procurement-identity-ca-\(UUID().uuidString)")
+        return try TestCertificateAuthority(directory: directory, rootValidity: rootValidity, removesDirectory: true)
+    }
+
+    private init(directory: URL, rootValidity: CertificateValidity, removesDirectory: Bool) throws(CardSimulatorError) {
         self.directory = directory
+        self.removesDirectory = removesDirectory
         do {
             try FileManager.default.createDirectory(
                 at: directory.appending(path: "issued"), withIntermediateDirectories: true)
@@ -129,6 +158,10 @@ public final class TestCertificateAuthority: Sendable {
             }
         }
         self.roots = roots
+    }
+
+    deinit {
+        if removesDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     // MARK: Roots
