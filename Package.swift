@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "CardCredentials", "CZlib",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),
