@@ -288,6 +288,7 @@ let package = Package(
                 "PDFSignature", "JPKI", "CardSimulator", "CardCredentials",
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(
