@@ -160,11 +160,12 @@ struct PINChange: AsyncParsableCommand {
             let new = try Self.newPIN(wiping: &newBytes, pin)
             return (current, new)
         }
-        var currentBytes = try PINInput.prompt("Enter the current \(pin): ")
+        let name = pin.unqualifiedName
+        var currentBytes = try PINInput.prompt("Enter the current \(name): ")
         let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
-        var newBytes = try PINInput.prompt("Enter the new \(pin): ")
+        var newBytes = try PINInput.prompt("Enter the new \(name): ")
         let new = try Self.newPIN(wiping: &newBytes, pin)
-        var againBytes = try PINInput.prompt("Enter the new \(pin) again: ")
+        var againBytes = try PINInput.prompt("Enter the new \(name) again: ")
         let again = try Self.newPIN(wiping: &againBytes, pin)
         guard new.isEqual(to: again) else { throw PINChangeError.newPINsDiffer(pin) }
         return (current, new)
@@ -190,8 +191,16 @@ enum PINChangeError: Error, CustomStringConvertible {
         case .newPINFormat(let pin, let problem):
             "The new value of \(pin) was not sent to the card: \(problem); nothing was changed, enter it again."
         case .newPINsDiffer(let pin):
-            "The two entries of the new \(pin) differ; nothing was sent to the card, try again."
+            "The two entries of the new \(pin.unqualifiedName) differ; nothing was sent to the card, try again."
         }
+    }
+}
+
+extension JPKIPIN {
+    /// The PIN's name without its article ("signing PIN (…)"), for "the current …" and "the new …".
+    var unqualifiedName: String {
+        let text = description
+        return text.hasPrefix("the ") ? String(text.dropFirst(4)) : text
     }
 }
 
