@@ -265,10 +265,11 @@ public final class PostgresRegistrationStore: RegistrationStore {
                     """, constraints, connection, logger)
             }
             if changed == 0 { throw RegistrationError.staleChange(registration.id) }
-            // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
-            try await connection.query("DELETE FROM qualification WHERE business_id = \(id)", logger: logger)
-            try await connection.query(#"DELETE FROM "user" WHERE business_id = \#(id)"#, logger: logger)
-            try await Self.insertChildren(of: registration, connection, logger)
+            // Only what changed is written: the stored rows (none for a new registration) against the new ones.
+            let stored = commit.expectedVersion == 0 ? [:] : try await Self.storedRows(of: id, connection, logger)
+            for write in try RegistrationRows.writes(from: stored, to: registration, placeholder: { "$\($0)" }) {
+                try await Self.execute(write, connection, logger)
+            }
             try await Self.insert(commit.record, connection, logger)
             for message in commit.outbox { try await Self.insert(message, connection, logger) }
         }
@@ -652,66 +653,50 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     // MARK: Values → rows
 
-    private static func insertChildren(
-        of registration: BusinessRegistration, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws {
-        let id = registration.id.rawValue
-        for (position, qualification) in registration.qualifications.enumerated() {
-            try await connection.query(
-                """
-                INSERT INTO qualification (business_id, position, kind, grade)
-                VALUES (\(id), \(position), \(qualification.kind.rawValue), \(qualification.grade.rawValue))
-                """, logger: logger)
+    /// The registration's rows in its child tables, as the commit compares them with the new ones.
+    private static func storedRows(of id: String, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> [String: [ChildRow]]
+    {
+        var stored: [String: [ChildRow]] = [:]
+        for table in RegistrationRows.tables {
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            let key = table.keyIndex
+            stored[table.name] = try await rows(
+                PostgresQuery(unsafeSQL: table.selectSQL(placeholder: "$1"), binds: bindings), table: table.name,
+                connection, logger
+            ).map { row in
+                let values = try table.columns.map { column throws(RegistrationError) in
+                    try row.columnValue(column.name, column.type)
+                }
+                return (values[key], values)
+            }
         }
-        for (position, user) in registration.users.enumerated() {
-            let information = user.information
-            _ = try await count(
-                """
-                INSERT INTO "user" (id, business_id, position, role, title, name, postal_code, address, phone, fax, mail,
-                    status, registered_at, deleted_at)
-                VALUES (\(user.id.rawValue), \(id), \(position), \(user.role.rawValue), \(information.title),
-                    \(information.name), \(information.postalCode.text), \(information.address),
-                    \(information.phone.text), \(information.fax?.text), \(information.mail.text),
-                    \(user.status.rawValue), \(time(user.registeredAt)), \(user.deletedAt.map(time)))
-                """,
-                [
-                    "user_pkey": .storeFailure("user \(user.id) belongs to another registration"),
-                    "user_one_representative": .changeNotAllowed(
-                        "a business has one representative (代表者); the registration lists two"),
-                ], connection, logger)
+        return stored
+    }
+
+    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
+    private static func execute(_ write: RowWrite, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        var bindings = PostgresBindings(capacity: write.arguments.count)
+        for value in write.arguments {
+            switch value {
+            case .null: bindings.appendNull()
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .bytes(let bytes): try bindings.append(Data(bytes))
+            case .boolean(let boolean): bindings.append(boolean)
+            }
         }
-        for (position, binding) in registration.bindings.enumerated() {
-            _ = try await count(
-                """
-                INSERT INTO binding (id, business_id, user_id, position, kind, issuer, subject, serial_number,
-                    fingerprint, not_valid_before, not_valid_after, certificate, status, bound_at, ended_at,
-                    superseded_by)
-                VALUES (\(binding.id.rawValue), \(id), \(binding.userID.rawValue), \(position), \(binding.kind.rawValue),
-                    \(binding.issuer), \(binding.subject), \(binding.serialNumber), \(binding.fingerprint),
-                    \(time(binding.notValidBefore)), \(time(binding.notValidAfter)), \(Data(binding.certificateDER)),
-                    \(binding.recordedStatus.rawValue), \(time(binding.boundAt)), \(binding.endedAt.map(time)),
-                    \(binding.supersededBy?.rawValue))
-                """,
-                [
-                    "binding_pkey": .storeFailure("certificate binding \(binding.id) belongs to another registration"),
-                    "binding_active_fingerprint": .certificateAlreadyBound(fingerprint: binding.fingerprint),
-                ], connection, logger)
-        }
-        for (position, power) in registration.powersOfAttorney.enumerated() {
-            let authority = String(decoding: try JSONEncoder().encode(power.authority), as: UTF8.self)
-            _ = try await count(
-                """
-                INSERT INTO power_of_attorney (id, business_id, agent_id, position, principal, agent, authority,
-                    valid_from, valid_until, provider, reference, is_superseded)
-                VALUES (\(power.id.rawValue), \(id), \(power.agentID.rawValue), \(position), \(power.principal),
-                    \(power.agent), \(authority), \(time(power.validFrom)), \(time(power.validUntil)),
-                    \(power.provider), \(power.reference), \(power.isSuperseded))
-                """,
-                [
-                    "power_of_attorney_pkey": .storeFailure(
-                        "power of attorney \(power.id) belongs to another registration")
-                ],
-                connection, logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: write.sql, binds: bindings), logger: logger)
+        } catch let error as PSQLError {
+            switch PostgresFailure.violatedUniqueConstraint(error) {
+            case .some(let name) where name.hasSuffix("_pkey"): throw write.primaryKeyError ?? error
+            case .some("user_one_representative"), .some("binding_active_fingerprint"):
+                throw write.uniqueError ?? error
+            default: throw error
+            }
         }
     }
 

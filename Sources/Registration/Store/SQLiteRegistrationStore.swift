@@ -273,10 +273,11 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 }
                 if db.changesCount == 0 { throw RegistrationError.staleChange(registration.id) }
             }
-            // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
-            try db.execute(sql: "DELETE FROM qualification WHERE business_id = ?", arguments: [id])
-            try db.execute(sql: #"DELETE FROM "user" WHERE business_id = ?"#, arguments: [id])
-            try Self.insertChildren(of: registration, db)
+            // Only what changed is written: the stored rows (none for a new registration) against the new ones.
+            let stored = commit.expectedVersion == 0 ? [:] : try Self.storedRows(of: id, db)
+            for write in try RegistrationRows.writes(from: stored, to: registration, placeholder: { _ in "?" }) {
+                try Self.execute(write, db)
+            }
             try Self.insert(commit.record, db)
             for message in commit.outbox { try Self.insert(message, db) }
         }
@@ -631,79 +632,63 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     // MARK: Values → rows
 
-    private static func insertChildren(of registration: BusinessRegistration, _ db: Database) throws {
-        let id = registration.id.rawValue
-        for (position, qualification) in registration.qualifications.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO qualification (business_id, position, kind, grade) VALUES (?, ?, ?, ?)",
-                arguments: [id, position, qualification.kind.rawValue, qualification.grade.rawValue])
-        }
-        for (position, user) in registration.users.enumerated() {
-            let information = user.information
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO "user" (id, business_id, position, role, title, name, postal_code, address, phone,
-                            fax, mail, status, registered_at, deleted_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        user.id.rawValue, id, position, user.role.rawValue, information.title, information.name,
-                        information.postalCode.text, information.address, information.phone.text, information.fax?.text,
-                        information.mail.text, user.status.rawValue, time(user.registeredAt), user.deletedAt.map(time),
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure("user \(user.id) belongs to another registration")
-            } catch let error as DatabaseError
-                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-                && error.message == "UNIQUE constraint failed: user.business_id"
-            {
-                throw RegistrationError.changeNotAllowed(
-                    "a business has one representative (代表者); the registration lists two")
+    /// The registration's rows in its child tables, as the commit compares them with the new ones.
+    private static func storedRows(of id: String, _ db: Database) throws -> [String: [ChildRow]] {
+        var stored: [String: [ChildRow]] = [:]
+        for table in RegistrationRows.tables {
+            let key = table.keyIndex
+            stored[table.name] = try Row.fetchAll(
+                db.cachedStatement(sql: table.selectSQL(placeholder: "?")), arguments: [id]
+            ).map {
+                row in
+                let values = try table.columns.enumerated().map { index, column in
+                    try columnValue(row[index] as DatabaseValue, column.type, table: table.name, column: column.name)
+                }
+                return (values[key], values)
             }
         }
-        for (position, binding) in registration.bindings.enumerated() {
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO binding (id, business_id, user_id, position, kind, issuer, subject, serial_number,
-                            fingerprint, not_valid_before, not_valid_after, certificate, status, bound_at, ended_at,
-                            superseded_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        binding.id.rawValue, id, binding.userID.rawValue, position, binding.kind.rawValue,
-                        binding.issuer,
-                        binding.subject, binding.serialNumber, binding.fingerprint, time(binding.notValidBefore),
-                        time(binding.notValidAfter), Data(binding.certificateDER), binding.recordedStatus.rawValue,
-                        time(binding.boundAt), binding.endedAt.map(time), binding.supersededBy?.rawValue,
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure(
-                    "certificate binding \(binding.id) belongs to another registration")
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                // The only unique rule a binding of a consistent registration can break: the active fingerprint.
-                throw RegistrationError.certificateAlreadyBound(fingerprint: binding.fingerprint)
+        return stored
+    }
+
+    /// A stored value as the type its column is written with.
+    private static func columnValue(_ value: DatabaseValue, _ type: ColumnType, table: String, column: String) throws
+        -> ColumnValue
+    {
+        if value.isNull { return .null }
+        let converted: ColumnValue? =
+            switch type {
+            case .text: String.fromDatabaseValue(value).map(ColumnValue.text)
+            case .integer: Int.fromDatabaseValue(value).map(ColumnValue.integer)
+            case .real: Double.fromDatabaseValue(value).map(ColumnValue.real)
+            case .bytes: Data.fromDatabaseValue(value).map { ColumnValue.bytes([UInt8]($0)) }
+            case .boolean: Bool.fromDatabaseValue(value).map(ColumnValue.boolean)
             }
+        guard let converted else {
+            throw RegistrationError.storeUnreadable(
+                table: table, column: column, reason: "it holds a value of another type than \(type)")
         }
-        for (position, power) in registration.powersOfAttorney.enumerated() {
-            let authority = String(decoding: try JSONEncoder().encode(power.authority), as: UTF8.self)
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO power_of_attorney (id, business_id, agent_id, position, principal, agent, authority,
-                            valid_from, valid_until, provider, reference, is_superseded)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        power.id.rawValue, id, power.agentID.rawValue, position, power.principal, power.agent,
-                        authority,
-                        time(power.validFrom), time(power.validUntil), power.provider, power.reference,
-                        power.isSuperseded,
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure("power of attorney \(power.id) belongs to another registration")
-            }
+        return converted
+    }
+
+    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
+    private static func execute(_ write: RowWrite, _ db: Database) throws {
+        let arguments = StatementArguments(
+            write.arguments.map { value -> DatabaseValue in
+                switch value {
+                case .null: .null
+                case .text(let text): text.databaseValue
+                case .integer(let integer): integer.databaseValue
+                case .real(let real): real.databaseValue
+                case .bytes(let bytes): Data(bytes).databaseValue
+                case .boolean(let boolean): boolean.databaseValue
+                }
+            })
+        do {
+            try db.cachedStatement(sql: write.sql).execute(arguments: arguments)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw write.primaryKeyError ?? error
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw write.uniqueError ?? error
         }
     }
 
