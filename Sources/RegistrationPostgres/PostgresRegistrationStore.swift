@@ -182,25 +182,34 @@ public final class PostgresRegistrationStore: RegistrationStore {
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
         return try await transaction("reading a page of the registrations") { connection, logger in
-            // After the given registration in (registered_at, number) order (an unknown one gives no page); the
-            // name filter by position, so that % and _ in it are plain text.
-            let after = page.after?.rawValue
-            let text = page.nameContaining.flatMap { $0.isEmpty ? nil : $0 }
             var ids: [String] = []
-            for try await (id) in try await connection.query(
-                """
-                SELECT id FROM business
-                WHERE (\(after)::text IS NULL
-                        OR (registered_at, number) > (SELECT registered_at, number FROM business WHERE id = \(after)))
-                    AND (\(text)::text IS NULL OR strpos(name, \(text)) > 0)
-                ORDER BY registered_at, number
-                LIMIT \(page.limit)
-                """, logger: logger
-            ).decode(String.self) {
+            for try await (id) in try await connection.query(Self.query(of: page), logger: logger).decode(String.self) {
                 ids.append(id)
             }
             return try await Self.loadRegistrations(ids, connection, logger)
         }
+    }
+
+    /// The query of a page's identifiers (see `RegistrationPage`), its arguments bound.
+    private static func query(of page: RegistrationPage, prefix: String = "") throws -> PostgresQuery {
+        let (sql, arguments) = page.sql(placeholder: { "$\($0)" }, contains: "strpos")
+        return PostgresQuery(unsafeSQL: prefix + sql, binds: try bindings(arguments))
+    }
+
+    /// Values as PostgreSQL arguments.
+    private static func bindings(_ values: [ColumnValue]) throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .bytes(let bytes): try bindings.append(Data(bytes))
+            case .boolean(let boolean): bindings.append(boolean)
+            }
+        }
+        return bindings
     }
 
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
@@ -390,7 +399,37 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
-    // MARK: Diagnostics (tests)
+    // MARK: Diagnostics (tests) and seeding (benchmark)
+
+    /// PostgreSQL's plan of the query that reads `page` (`EXPLAIN (FORMAT JSON)`), as JSON text; `settings` run
+    /// first in the same transaction (e.g. `SET LOCAL enable_seqscan = off`).
+    package func plan(of page: RegistrationPage, settings: [String] = []) async throws(RegistrationError) -> String {
+        try await transaction("explaining the query of a page") { connection, logger in
+            for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+            var plan = ""
+            for try await (text) in try await connection.query(
+                Self.query(of: page, prefix: "EXPLAIN (FORMAT JSON) "), logger: logger
+            ).decode(String.self) {
+                plan += text
+            }
+            return plan
+        }
+    }
+
+    /// Stores new registrations in one transaction with one multi-row `INSERT` per table (a batch of 200
+    /// registrations at a time), without history or outbox: the fast path that seeds a benchmark's database. Not a
+    /// commit: no version check, no history.
+    package func seed(_ registrations: [BusinessRegistration]) async throws(RegistrationError) {
+        try await transaction("seeding registrations") { connection, logger in
+            for batch in stride(from: 0, to: registrations.count, by: 200) {
+                let chunk = Array(registrations[batch..<min(batch + 200, registrations.count)])
+                for (sql, arguments) in try RegistrationRows.bulkInserts(chunk, placeholder: { "$\($0)" }) {
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(arguments)), logger: logger)
+                }
+            }
+        }
+    }
 
     /// Runs raw SQL statements in one transaction: lets tests check what the schema refuses and alter tables behind
     /// the store.
@@ -677,19 +716,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
     private static func execute(_ write: RowWrite, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        var bindings = PostgresBindings(capacity: write.arguments.count)
-        for value in write.arguments {
-            switch value {
-            case .null: bindings.appendNull()
-            case .text(let text): bindings.append(text)
-            case .integer(let integer): bindings.append(integer)
-            case .real(let real): bindings.append(real)
-            case .bytes(let bytes): try bindings.append(Data(bytes))
-            case .boolean(let boolean): bindings.append(boolean)
-            }
-        }
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: write.sql, binds: bindings), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: write.sql, binds: try bindings(write.arguments)), logger: logger)
         } catch let error as PSQLError {
             switch PostgresFailure.violatedUniqueConstraint(error) {
             case .some(let name) where name.hasSuffix("_pkey"): throw write.primaryKeyError ?? error

@@ -117,7 +117,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                         "the file at \(location) is an SQLite database of another program, not a registration "
                             + "database; choose another path")
                 }
-                if version == SQLiteSchema.latestVersion, try !db.tableExists("grdb_migrations") {
+                if version >= 2, try !db.tableExists("grdb_migrations") {
                     throw RegistrationError.storeFailure(
                         "the database at \(location) says it has schema version \(version) but was not written by "
                             + "this store; choose another path")
@@ -174,30 +174,16 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
         try await read("reading the registrations") { db in
             let ids = try String.fetchAll(db, sql: "SELECT id FROM business ORDER BY registered_at, number")
-            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+            return try Self.loadRegistrations(ids, db)
         }
     }
 
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
         return try await read("reading a page of the registrations") { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let after = page.after {
-                // After the given registration in (registered_at, number) order; an unknown one gives no page.
-                conditions.append(
-                    "(registered_at, number) > (SELECT registered_at, number FROM business WHERE id = ?)")
-                arguments += [after.rawValue]
-            }
-            if let text = page.nameContaining, !text.isEmpty {
-                conditions.append("instr(name, ?) > 0")
-                arguments += [text]
-            }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM business \(filter) ORDER BY registered_at, number LIMIT ?",
-                arguments: arguments + [page.limit])
-            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+            let (sql, arguments) = page.sql(placeholder: { _ in "?" }, contains: "instr")
+            let ids = try String.fetchAll(db, sql: sql, arguments: Self.arguments(arguments))
+            return try Self.loadRegistrations(ids, db)
         }
     }
 
@@ -409,7 +395,31 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
-    // MARK: Diagnostics (tests)
+    // MARK: Diagnostics (tests) and seeding (benchmark)
+
+    /// SQLite's plan of the query that reads `page` (`EXPLAIN QUERY PLAN`): one line per step, such as
+    /// `SEARCH business USING INDEX business_corporate_number (corporate_number=?)`.
+    package func plan(of page: RegistrationPage) async throws(RegistrationError) -> [String] {
+        try await read("explaining the query of a page") { db in
+            let (sql, arguments) = page.sql(placeholder: { _ in "?" }, contains: "instr")
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: Self.arguments(arguments)).map {
+                row in String.fromDatabaseValue(row["detail"] as DatabaseValue) ?? ""
+            }
+        }
+    }
+
+    /// Stores new registrations in one transaction with one multi-row `INSERT` per table, without history or
+    /// outbox: the fast path that seeds a benchmark's database. Not a commit: no version check, no history.
+    package func seed(_ registrations: [BusinessRegistration]) async throws(RegistrationError) {
+        try await write("seeding registrations") { db in
+            for batch in stride(from: 0, to: registrations.count, by: 200) {
+                let chunk = Array(registrations[batch..<min(batch + 200, registrations.count)])
+                for (sql, arguments) in try RegistrationRows.bulkInserts(chunk, placeholder: { _ in "?" }) {
+                    try db.execute(sql: sql, arguments: Self.arguments(arguments))
+                }
+            }
+        }
+    }
 
     /// Runs raw SQL in a write transaction: lets tests check what the schema refuses.
     func execute(sql: String) async throws(RegistrationError) {
@@ -490,11 +500,61 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try StoredField.checked(table, make)
     }
 
+    /// The registrations of `ids`, in that order, with one query per table for each 500 of them (not five queries
+    /// per registration).
+    private static func loadRegistrations(_ ids: [String], _ db: Database) throws -> [BusinessRegistration] {
+        var registrations: [String: BusinessRegistration] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            let arguments = StatementArguments(chunk)
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM business WHERE id IN \(list)", arguments: arguments) {
+                let registration = try business(StoredRow(row, table: "business"))
+                registrations[registration.id.rawValue] = registration
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT business_id, kind, grade FROM qualification WHERE business_id IN \(list) "
+                    + "ORDER BY business_id, position", arguments: arguments)
+            {
+                let row = StoredRow(row, table: "qualification")
+                let id: String = try row.value("business_id")
+                registrations[id]?.qualifications.append(
+                    Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade")))
+            }
+            for row in try Row.fetchAll(
+                db, sql: #"SELECT * FROM "user" WHERE business_id IN \#(list) ORDER BY business_id, position"#,
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "user")
+                let id: String = try row.value("business_id")
+                registrations[id]?.users.append(try user(row))
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM binding WHERE business_id IN \(list) ORDER BY business_id, position",
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "binding")
+                let id: String = try row.value("business_id")
+                registrations[id]?.bindings.append(try binding(row))
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM power_of_attorney WHERE business_id IN \(list) ORDER BY business_id, position",
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "power_of_attorney")
+                let id: String = try row.value("business_id")
+                registrations[id]?.powersOfAttorney.append(try powerOfAttorney(row))
+            }
+        }
+        return ids.compactMap { registrations[$0] }
+    }
+
     private static func loadRegistration(_ id: BusinessID, _ db: Database) throws -> BusinessRegistration? {
-        guard
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM business WHERE id = ?", arguments: [id.rawValue])
-                .map({ StoredRow($0, table: "business") })
-        else { return nil }
+        try loadRegistrations([id.rawValue], db).first
+    }
+
+    private static func business(_ row: StoredRow) throws -> BusinessRegistration {
         let name: String = try row.value("name")
         let postalCode: String = try row.value("postal_code")
         let address: String = try row.value("address")
@@ -507,25 +567,9 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 name: name, postalCode: postalCode, address: address, representativeTitle: title,
                 representativeName: representative, corporateNumber: corporateNumber, phone: phone)
         }
-        var registration = BusinessRegistration(id: id, business: information, at: try row.date("registered_at"))
+        var registration = BusinessRegistration(
+            id: BusinessID(rawValue: try row.value("id")), business: information, at: try row.date("registered_at"))
         registration.version = try row.value("version")
-        registration.qualifications = try Row.fetchAll(
-            db, sql: "SELECT kind, grade FROM qualification WHERE business_id = ? ORDER BY position",
-            arguments: [id.rawValue]
-        ).map { row in
-            let row = StoredRow(row, table: "qualification")
-            return Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade"))
-        }
-        registration.users = try Row.fetchAll(
-            db, sql: #"SELECT * FROM "user" WHERE business_id = ? ORDER BY position"#, arguments: [id.rawValue]
-        ).map { try user(StoredRow($0, table: "user")) }
-        registration.bindings = try Row.fetchAll(
-            db, sql: "SELECT * FROM binding WHERE business_id = ? ORDER BY position", arguments: [id.rawValue]
-        ).map { try binding(StoredRow($0, table: "binding")) }
-        registration.powersOfAttorney = try Row.fetchAll(
-            db, sql: "SELECT * FROM power_of_attorney WHERE business_id = ? ORDER BY position",
-            arguments: [id.rawValue]
-        ).map { try powerOfAttorney(StoredRow($0, table: "power_of_attorney")) }
         return registration
     }
 
@@ -670,10 +714,10 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         return converted
     }
 
-    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
-    private static func execute(_ write: RowWrite, _ db: Database) throws {
-        let arguments = StatementArguments(
-            write.arguments.map { value -> DatabaseValue in
+    /// Values as SQLite arguments.
+    private static func arguments(_ values: [ColumnValue]) -> StatementArguments {
+        StatementArguments(
+            values.map { value -> DatabaseValue in
                 switch value {
                 case .null: .null
                 case .text(let text): text.databaseValue
@@ -683,8 +727,12 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 case .boolean(let boolean): boolean.databaseValue
                 }
             })
+    }
+
+    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
+    private static func execute(_ write: RowWrite, _ db: Database) throws {
         do {
-            try db.cachedStatement(sql: write.sql).execute(arguments: arguments)
+            try db.cachedStatement(sql: write.sql).execute(arguments: arguments(write.arguments))
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw write.primaryKeyError ?? error
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
