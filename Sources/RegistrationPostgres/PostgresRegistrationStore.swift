@@ -615,27 +615,20 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
-        let certificate: Certificate
-        do { certificate = try Certificate(untrustedDER: der) } catch {
+        // The DER must still decode (a damaged one is an error now, not at login); the values stored when the
+        // certificate was bound stand, nothing is derived from it again.
+        do { _ = try Certificate(untrustedDER: der) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
-        var binding = try StoredField.checked("binding") {
-            try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
-        }
-        // The stored values, as they were bound, stand (not what decoding the certificate again gives).
-        binding.id = BindingID(rawValue: try row.value("id"))
-        binding.issuer = try row.value("issuer")
-        binding.subject = try row.value("subject")
-        binding.serialNumber = try row.value("serial_number")
-        binding.fingerprint = try row.value("fingerprint")
-        binding.notValidBefore = try row.date("not_valid_before")
-        binding.notValidAfter = try row.date("not_valid_after")
-        binding.certificateDER = der
-        binding.recordedStatus = try row.enumeration("status")
-        binding.endedAt = try row.optionalDate("ended_at")
-        binding.supersededBy = (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:))
-        return binding
+        return CertificateBinding(
+            stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
+            issuer: try row.value("issuer"), subject: try row.value("subject"),
+            serialNumber: try row.value("serial_number"), fingerprint: try row.value("fingerprint"),
+            notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
+            certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
+            endedAt: try row.optionalDate("ended_at"),
+            supersededBy: (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:)))
     }
 
     private static func powerOfAttorney(_ row: StoredRecord) throws -> PowerOfAttorney {
