@@ -1,13 +1,21 @@
-// store-benchmark: the registration stores under load — commits, reads, the outbox — on SQLite and PostgreSQL; and
-// the probes that the store tests start as separate processes (two servers racing for one challenge or 法人番号).
+// store-benchmark: the registration stores at a prefecture's scale — commit latency, commits per second against
+// pgbench, a page of businesses, resident memory — on SQLite and PostgreSQL; and the probes that the store tests start
+// as separate processes (two servers racing for one challenge or 法人番号).
 //
-//   swift run -c release store-benchmark [--db postgres://…|PATH] [--registrations N] [--writers N]
+//   swift build -c release --product store-benchmark && .build/release/store-benchmark [options]
+//     --businesses N      businesses at the large size (100000); each has 3 users and 2 certificate bindings
+//     --small N           businesses at the small size (1000), where the commit latency is measured first
+//     --commits N         commits timed at each size (400)
+//     --writers 1,8,32    concurrent writers of the PostgreSQL throughput runs, each against pgbench
+//     --seconds S         length of each throughput run, ours and pgbench's (5)
+//     --postgres URL      the server (PI_TEST_POSTGRES_URL, else the test bench's); --no-pgbench skips the yardstick
 //   store-benchmark take-challenge --db URL --id ID --at UNIX-SECONDS     prints "taken" or "none"
 //   store-benchmark register --db URL --corporate-number DIGITS --name NAME --at UNIX-SECONDS
 //                                                                        prints "stored" or "refused: …"
 //
-// Without --db it measures an SQLite file in $TMPDIR and the PostgreSQL of PI_TEST_POSTGRES_URL (default: the test
-// bench's, postgres://pi_test:pi_test@127.0.0.1:5432/pi_test), each in a schema of its own (bench_<unix time>).
+// The businesses are seeded through the stores' fast path (`seed`: one transaction, multi-row INSERTs of 200
+// registrations, no history or outbox); the timed commits are ordinary commits. The SQLite file is in $TMPDIR, the
+// PostgreSQL tables in a schema of their own (bench_<unix time>), dropped at the end, as is pgbench's.
 
 import Crypto
 import Foundation
@@ -131,92 +139,369 @@ default:
 
 // MARK: The benchmark
 
-let count = option("--registrations", in: arguments).flatMap(Int.init) ?? 300
-let writers = option("--writers", in: arguments).flatMap(Int.init) ?? 8
-var targets: [(label: String, address: String)] = []
-if let db = option("--db", in: arguments) {
-    targets = [(PostgresStoreConfiguration.isPostgresURL(db) ? "PostgreSQL" : "SQLite", db)]
-} else {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-benchmark-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let schema = "bench_\(Int(Date().timeIntervalSince1970))"
-    let base = ProcessInfo.processInfo.environment["PI_TEST_POSTGRES_URL"] ?? defaultPostgres
-    targets = [
-        ("SQLite file", folder.appendingPathComponent("bench.sqlite").path),
-        ("PostgreSQL", base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"),
-    ]
+func integerOption(_ name: String, _ fallback: Int) -> Int {
+    guard let text = option(name, in: arguments) else { return fallback }
+    guard let value = Int(text), value > 0 else { fail("\(name) takes a positive number") }
+    return value
 }
 
-print("store-benchmark: \(count) registrations, \(writers) concurrent writers")
-for (label, address) in targets {
-    let store: any RegistrationStore
-    do { store = try await open(address) } catch { fail("\(label): \(error)") }
-    let prepared = try (0..<count).map { index in
-        newCommit(try registration(name: "ベンチ商事\(index)", corporateNumber: corporateNumber(index)))
-    }
-    let clock = ContinuousClock()
-    let half = count / 2
-    // Sequential commits, then the rest from several writers at once.
-    var elapsed = try await clock.measure {
-        for commit in prepared[..<half] { try await store.commit(commit) }
-    }
-    print(String(format: "%@: %5.2f ms per commit, one writer", label, seconds(elapsed) * 1_000 / Double(half)))
-    let rest = Array(prepared[half...])
-    elapsed = try await clock.measure {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for writer in 0..<writers {
-                group.addTask {
-                    for commit in rest.enumerated().filter({ $0.offset % writers == writer }).map(\.element) {
-                        try await store.commit(commit)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
-    print(
-        String(
-            format: "%@: %5.0f commits per second with %d writers", label, Double(rest.count) / seconds(elapsed),
-            writers))
-    elapsed = try await clock.measure {
-        for commit in prepared.prefix(100) { _ = try await store.registration(commit.registration.id) }
-    }
-    print(String(format: "%@: %5.2f ms per registration read", label, seconds(elapsed) * 10))
-    var all: [BusinessRegistration] = []
-    elapsed = try await clock.measure { all = try await store.registrations() }
-    print(String(format: "%@: %5.1f ms to read all %d registrations", label, seconds(elapsed) * 1_000, all.count))
-    // The outbox: lease 10 at a time and record each delivered, with the writers as workers.
-    let now = Date().addingTimeInterval(60)
-    let delivered = ManagedCounter()
-    elapsed = try await clock.measure {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<writers {
-                group.addTask {
-                    while true {
-                        let leased = try await store.leaseDueMessages(
-                            at: now, limit: 10, leaseUntil: now.addingTimeInterval(60))
-                        if leased.isEmpty { return }
-                        for message in leased {
-                            try await store.record(.delivered(receipt: nil), for: message.id, at: now)
-                            delivered.add()
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
-    print(
-        String(
-            format: "%@: %5.0f outbox messages delivered per second (%d, %d workers)", label,
-            Double(delivered.value) / seconds(elapsed), delivered.value, writers))
-    if let postgres = store as? PostgresRegistrationStore { await postgres.close() }
+let largeSize = integerOption("--businesses", 100_000)
+let smallSize = min(integerOption("--small", 1_000), largeSize)
+let timedCommits = integerOption("--commits", 400)
+let runSeconds = option("--seconds", in: arguments).flatMap(Double.init) ?? 5
+let writerCounts = (option("--writers", in: arguments) ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
+let runPgbench = !arguments.contains("--no-pgbench")
+let postgresBase =
+    option("--postgres", in: arguments) ?? ProcessInfo.processInfo.environment["PI_TEST_POSTGRES_URL"]
+    ?? defaultPostgres
+let benchSchema = "bench_\(Int(Date().timeIntervalSince1970))"
+
+/// A table row: what, on which store, the figure, and the yardstick with the ratio when there is one.
+struct Line {
+    var store: String
+    var measure: String
+    var value: String
+    var yardstick = ""
+    var ratio = ""
+}
+var lines: [Line] = []
+@MainActor func report(_ line: Line) {
+    lines.append(line)
+    FileHandle.standardError.write(Data("  \(line.store): \(line.measure) \(line.value) \(line.yardstick)\n".utf8))
 }
 
-/// A counter several tasks add to.
-final class ManagedCounter: @unchecked Sendable {
+func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+}
+
+func milliseconds(_ values: [Double]) -> String {
+    let sorted = values.sorted()
+    return String(format: "p50 %.2f ms, p99 %.2f ms", percentile(sorted, 0.5), percentile(sorted, 0.99))
+}
+
+/// The benchmark's businesses: 3 users (a representative and two agents) and 2 certificate bindings (the
+/// representative's current card and its superseded one), made from a few real certificates. Each binding has a
+/// fingerprint of its own (the store's unique rule is on the stored fingerprint), and the ends of validity spread
+/// over a year, so that "expires within 30 days" selects about a twelfth of the businesses.
+struct Population: Sendable {
+    let templates: [BusinessRegistration]
+    let start = Date()
+
+    init() throws {
+        templates = try (0..<8).map { index in
+            var registration = try registration(name: "テンプレート\(index)", corporateNumber: nil)
+            let agent = try UserInformation(
+                title: "営業部長", name: "入札 花子", postalCode: "1000013", address: "東京都千代田区霞が関1-1-1",
+                phone: "03-1234-5679", mail: "hanako@example.co.jp")
+            registration.users += [
+                User(role: .agent, information: agent, at: Date()), User(role: .agent, information: agent, at: Date()),
+            ]
+            var old = registration.bindings[0]
+            old.recordedStatus = .superseded
+            registration.bindings.insert(old, at: 0)
+            return registration
+        }
+    }
+
+    func business(_ index: Int) throws -> BusinessRegistration {
+        var registration = templates[index % templates.count]
+        registration.id = BusinessID.random()
+        registration.business = try BusinessInformation(
+            name: "ベンチ商事\(index)", postalCode: "100-0013", address: "東京都千代田区霞が関1-1-1",
+            representativeTitle: "代表取締役", representativeName: "調達 太郎", corporateNumber: corporateNumber(index),
+            phone: "03-1234-5678")
+        registration.registeredAt = start.addingTimeInterval(Double(index) / 1_000)
+        for user in registration.users.indices { registration.users[user].id = UserID.random() }
+        for binding in registration.bindings.indices {
+            registration.bindings[binding].id = BindingID.random()
+            registration.bindings[binding].userID = registration.users[0].id
+            registration.bindings[binding].fingerprint = String(format: "%056x%08x", index, binding)
+            registration.bindings[binding].notValidAfter = start.addingTimeInterval(
+                Double((index * 7_919) % 365 + 1) * 86_400)
+        }
+        registration.bindings[1].supersededBy = nil
+        return registration
+    }
+}
+
+/// A commit that changes one agent's telephone number, as 利用者情報変更 does, with its history entry and two
+/// outbox messages; the registration is returned at its new version.
+func change(_ registration: BusinessRegistration, _ serial: Int) throws -> (RegistrationCommit, BusinessRegistration) {
+    var next = registration
+    next.users[1].information.phone = try PhoneNumber(
+        String(format: "03-%04d-%04d", serial / 10_000 % 10_000, serial % 10_000))
+    next.version += 1
+    let record = ChangeRecord(
+        businessID: next.id, actor: next.users[1].id, kind: "updateUserInformation", summary: "利用者情報変更",
+        version: next.version, committedAt: Date())
+    let handOver = OutboxMessage(
+        changeID: record.id, businessID: next.id, kind: .gepsHandOver, payload: Array("{}".utf8), at: Date())
+    let mail = OutboxMessage(
+        changeID: record.id, businessID: next.id, kind: .mail, payload: Array("{}".utf8), after: handOver.id, at: Date()
+    )
+    return (
+        RegistrationCommit(
+            expectedVersion: registration.version, registration: next, record: record, outbox: [handOver, mail]),
+        next
+    )
+}
+
+/// The registrations a run keeps in memory, so that a commit is prepared without reading (one writer owns each).
+final class Registrations: @unchecked Sendable {
     private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+    private var all: [BusinessRegistration] = []
+    func append(_ more: [BusinessRegistration]) { lock.withLock { all += more } }
+    var count: Int { lock.withLock { all.count } }
+    subscript(index: Int) -> BusinessRegistration {
+        get { lock.withLock { all[index] } }
+        set { lock.withLock { all[index] = newValue } }
+    }
+}
+
+let clock = ContinuousClock()
+let population = try Population()
+
+/// Seeds businesses `range` through the store's fast path.
+func seed(_ store: any RegistrationStore, _ registrations: Registrations, to size: Int) async throws -> Double {
+    let started = clock.now
+    while registrations.count < size {
+        let batch = try (registrations.count..<min(registrations.count + 5_000, size)).map(population.business)
+        if let sqlite = store as? SQLiteRegistrationStore {
+            try await sqlite.seed(batch)
+        } else if let postgres = store as? PostgresRegistrationStore {
+            try await postgres.seed(batch)
+        }
+        registrations.append(batch)
+    }
+    return seconds(clock.now - started)
+}
+
+/// `count` commits, one at a time, of businesses spread over the whole population; their latencies in ms.
+func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrations, count: Int) async throws
+    -> [Double]
+{
+    var latencies: [Double] = []
+    for serial in 0..<count {
+        let index = (serial * 7_919 + 13) % registrations.count
+        let (commit, next) = try change(registrations[index], serial)
+        let elapsed = try await clock.measure { try await store.commit(commit) }
+        registrations[index] = next
+        latencies.append(seconds(elapsed) * 1_000)
+    }
+    return latencies
+}
+
+/// Reads of a page of 100 businesses from the middle of the list, by 法人番号 and by certificates expiring within 30
+/// days; their latencies in ms.
+@MainActor func pageLatencies(
+    _ store: any RegistrationStore, _ registrations: Registrations, _ page: (Int) -> RegistrationPage
+)
+    async throws -> [Double]
+{
+    var latencies: [Double] = []
+    for round in 0..<30 {
+        let request = page(round)
+        var read: [BusinessRegistration] = []
+        let elapsed = try await clock.measure { read = try await store.registrations(request) }
+        if read.isEmpty { fail("a page read nothing") }
+        latencies.append(seconds(elapsed) * 1_000)
+    }
+    return latencies
+}
+
+@MainActor func measure(_ label: String, _ store: any RegistrationStore) async throws -> Registrations {
+    let registrations = Registrations()
+    var seeded = try await seed(store, registrations, to: smallSize)
+    let small = try await commitLatencies(store, registrations, count: timedCommits)
+    report(Line(store: label, measure: "commit at \(smallSize) businesses", value: milliseconds(small)))
+    seeded += try await seed(store, registrations, to: largeSize)
+    report(
+        Line(
+            store: label, measure: "seeding \(largeSize) businesses (fast path)",
+            value: String(format: "%.1f s", seeded)))
+    let large = try await commitLatencies(store, registrations, count: timedCommits)
+    let ratio = percentile(large.sorted(), 0.99) / max(percentile(small.sorted(), 0.99), 0.001)
+    report(
+        Line(
+            store: label, measure: "commit at \(largeSize) businesses", value: milliseconds(large),
+            yardstick: "p99 at \(smallSize)", ratio: String(format: "%.2f× (goal ≤ 1.5×)", ratio)))
+    let pages: [(String, (Int) -> RegistrationPage)] = [
+        (
+            "page of 100",
+            { round in
+                RegistrationPage(
+                    limit: 100, after: registrations[(round * 3_001 + largeSize / 2) % (largeSize - 100)].id)
+            }
+        ),
+        (
+            "page by 法人番号",
+            { round in
+                RegistrationPage(
+                    limit: 100, corporateNumber: registrations[(round * 3_001) % largeSize].business.corporateNumber)
+            }
+        ),
+        (
+            "page expiring ≤ 30 days",
+            { _ in
+                RegistrationPage(
+                    limit: 100, certificateExpiry: RegistrationPage.expiry(withinDays: 30, from: population.start))
+            }
+        ),
+    ]
+    for (name, page) in pages {
+        let latencies = try await pageLatencies(store, registrations, page)
+        let p50 = percentile(latencies.sorted(), 0.5)
+        report(
+            Line(
+                store: label, measure: "\(name) of \(largeSize)", value: milliseconds(latencies), yardstick: "5 ms",
+                ratio: String(format: "%.2f× of the limit", p50 / 5)))
+    }
+    return registrations
+}
+
+/// Commits per second with `writers` writers for `runSeconds`, each writer changing businesses of its own.
+func throughput(_ url: String, writers: Int, _ registrations: Registrations) async throws -> Double {
+    var configuration = try PostgresStoreConfiguration(url: url)
+    configuration.maximumConnections = writers
+    let store = try await PostgresRegistrationStore(configuration)
+    let deadline = clock.now + .milliseconds(Int(runSeconds * 1_000))
+    let total = registrations.count
+    let started = clock.now
+    let commits = try await withThrowingTaskGroup(of: Int.self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                var done = 0
+                var serial = writer
+                while clock.now < deadline {
+                    // Writer w changes businesses w, w + writers, w + 2 × writers, …: never another writer's.
+                    let owned = ((done * 7_919 + writer * 13) % (total / writers)) * writers + writer
+                    let (commit, next) = try change(registrations[owned], serial)
+                    try await store.commit(commit)
+                    registrations[owned] = next
+                    done += 1
+                    serial += writers
+                }
+                return done
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let elapsed = seconds(clock.now - started)
+    await store.close()
+    return Double(commits) / elapsed
+}
+
+/// The parts of a postgres:// URL that pgbench takes as libpq's variables (the password in PGPASSWORD, never on a
+/// command line or in the output).
+func pgbenchEnvironment(_ url: String, schema: String) throws -> [String: String] {
+    let configuration = try PostgresStoreConfiguration(url: url)
+    var environment = ProcessInfo.processInfo.environment
+    environment["PGHOST"] = configuration.host
+    environment["PGPORT"] = "\(configuration.port)"
+    environment["PGUSER"] = configuration.username
+    environment["PGDATABASE"] = configuration.database
+    if let password = configuration.password { environment["PGPASSWORD"] = password }
+    environment["PGOPTIONS"] = "-c search_path=\(schema)"
+    return environment
+}
+
+/// Runs pgbench with `arguments`; its standard output.
+func pgbench(_ arguments: [String], environment: [String: String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/pgbench")
+    process.arguments = arguments
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fail("pgbench \(arguments.first ?? "") failed") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// pgbench's transactions per second (`tps = …`) with `clients` clients of the built-in simple-update script.
+///
+/// pgbench ends a `-T` run with SIGALRM, which a process started from here would inherit blocked (the run never
+/// ends), so the run is a number of transactions per client (`-t`), taken from a short first run so that it lasts
+/// about `runSeconds`.
+func pgbenchRate(clients: Int, environment: [String: String]) throws -> Double {
+    func run(_ transactions: Int) throws -> Double {
+        let output = try pgbench(
+            ["-n", "-b", "simple-update", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-t", "\(transactions)"],
+            environment: environment)
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let rate = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." })
+        else { fail("pgbench printed no rate") }
+        return rate
+    }
+    let first = try run(50)
+    return try run(max(50, Int(first * runSeconds / Double(clients))))
+}
+
+func memory() -> String {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> String {
+        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map {
+            $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+        } ?? "?"
+    }
+    return "VmHWM \(field("VmHWM")), VmRSS \(field("VmRSS"))"
+}
+
+#if DEBUG
+    let build = "debug build: figures are not representative"
+#else
+    let build = "release build"
+#endif
+FileHandle.standardError.write(
+    Data(
+        ("store-benchmark (\(build)): \(smallSize) then \(largeSize) businesses, 3 users and 2 certificate bindings "
+            + "each\n").utf8))
+
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-benchmark-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+do {
+    let sqlite = try SQLiteRegistrationStore(path: folder.appendingPathComponent("bench.sqlite").path)
+    _ = try await measure("SQLite", sqlite)
+}
+try? FileManager.default.removeItem(at: folder)
+
+let postgresURL = postgresBase + (postgresBase.contains("?") ? "&" : "?") + "schema=\(benchSchema)"
+let postgres = try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: postgresURL))
+let registrations = try await measure("PostgreSQL", postgres)
+let pgbenchSchema = benchSchema + "_pgbench"
+if runPgbench {
+    try await postgres.execute(sql: "CREATE SCHEMA \(pgbenchSchema)")
+}
+let environment = try pgbenchEnvironment(postgresBase, schema: pgbenchSchema)
+if runPgbench { _ = try pgbench(["-i", "-s", "1", "-q"], environment: environment) }
+for writers in writerCounts {
+    let ours = try await throughput(postgresURL, writers: writers, registrations)
+    var line = Line(
+        store: "PostgreSQL", measure: "commits/s, \(writers) writer\(writers == 1 ? "" : "s")",
+        value: String(format: "%.0f", ours))
+    if runPgbench {
+        let theirs = try pgbenchRate(clients: writers, environment: environment)
+        line.yardstick = String(format: "pgbench simple-update %.0f tps", theirs)
+        line.ratio = String(format: "%.2f× (goal ≥ 0.5×)", ours / theirs)
+    }
+    report(line)
+}
+try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
+await postgres.close()
+report(Line(store: "process", measure: "resident memory", value: memory()))
+
+// The table, as pcsc-benchmark prints its: the figure, the yardstick beside it and the ratio.
+let headers = ["store", "measure", "value", "yardstick", "ratio"]
+let cells = [headers] + lines.map { [$0.store, $0.measure, $0.value, $0.yardstick, $0.ratio] }
+let widths = headers.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+for (number, row) in cells.enumerated() {
+    print(
+        "| "
+            + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: " | ") + " |")
+    if number == 0 { print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|") }
 }

@@ -148,17 +148,6 @@ public func chooseReader(context: PCSCContext, requested: String?) async throws 
     try await ReaderChoice.resolve(requested, context: context)
 }
 
-/// Runs a command; prints an error as one sentence on standard error and exits with its status (``ExitStatus``).
-public func runReportingErrors<Command: ParsableCommand>(
-    tool: String, command: Command.Type, classify: (any Error) -> ExitStatus, _ body: () async throws -> Void
-) async {
-    do {
-        try await body()
-    } catch {
-        ToolMain.report(error, tool: tool, command: command, classify: classify)
-    }
-}
-
 /// Certificates as PEM text.
 public enum PEMText {
     /// One certificate's DER as a PEM block.

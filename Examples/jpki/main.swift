@@ -621,13 +621,6 @@ func holdsJPKI(context: PCSCContext, reader: String) async -> Bool {
 
 // MARK: - Errors and exit codes
 
-/// Errors reach `ToolMain` at `main`, which reports them; this wrapper stays only so that code written before
-/// (on other branches) still builds. Do not use it in new code.
-func runReportingErrors(_ body: () async throws -> Void) async {
-    await ToolSupport.runReportingErrors(
-        tool: "jpki", command: JPKITool.self, classify: { isRefusal($0) ? .refused : .failed }, body)
-}
-
 /// Wrong or blocked PINs, PINs of the wrong form and signatures that do not verify are refusals (exit 1).
 func isRefusal(_ error: any Error) -> Bool {
     switch error {

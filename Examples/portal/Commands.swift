@@ -6,13 +6,6 @@ import Registration
 import ToolSupport
 import X509
 
-/// Errors reach `ToolMain` at `main`, which reports them; this wrapper stays only so that code written before
-/// (on other branches) still builds. Do not use it in new code.
-func reportingErrors(_ body: () async throws -> Void) async {
-    await runReportingErrors(
-        tool: "portal", command: Portal.self, classify: { isRefusal($0) ? .refused : .failed }, body)
-}
-
 func isRefusal(_ error: any Error) -> Bool {
     switch error {
     case let error as RegistrationError:
@@ -265,7 +258,9 @@ struct List: AsyncParsableCommand {
         abstract: "List the registered businesses and their users.",
         discussion: """
             In order of registration. With --limit, one page: the last line names the business to give to --after \
-            for the next page.
+            for the next page. The filters combine: --name, --corporate-number (法人番号), and --expiring-within \
+            DAYS, the businesses with an active certificate whose validity ends within DAYS days from now (the list \
+            before a renewal season; each user's active certificate's end is then shown).
 
             With --json, one document (keys sorted; see Documentation/Tools.md):
               {"businesses": [{"id": "B-…", "name": "…", "users": [{"id": "U-…", "name": "…", \
@@ -277,19 +272,28 @@ struct List: AsyncParsableCommand {
     @Option(help: "At most this many businesses (a page).") var limit: Int?
     @Option(help: "Start after this business (B-…), the last of the previous page.") var after: String?
     @Option(help: "Only businesses whose name (商号又は名称) contains this text.") var name: String?
+    @Option(help: "Only the business with this 法人番号 (13 digits).") var corporateNumber: String?
+    @Option(help: "Only businesses with an active certificate whose validity ends within this many days from now.")
+    var expiringWithin: Int?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit is a number of businesses, 1 or more.") }
+        if let expiringWithin, expiringWithin < 0 {
+            throw ValidationError("--expiring-within is a number of days, 0 or more.")
+        }
     }
 
     func run() async throws {
         var rows: [[String]] = []
         let store = try await storage.store()
+        let number = try corporateNumber.map { try CorporateNumber($0) }
+        let expiry = expiringWithin.map { RegistrationPage.expiry(withinDays: $0) }
         let registrations =
-            if limit != nil || after != nil || name != nil {
+            if limit != nil || after != nil || name != nil || number != nil || expiry != nil {
                 try await store.registrations(
                     RegistrationPage(
-                        limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name)
+                        limit: limit ?? Int.max, after: after.map(BusinessID.init(rawValue:)), nameContaining: name,
+                        corporateNumber: number, certificateExpiry: expiry)
                 )
             } else {
                 try await store.registrations()
@@ -301,10 +305,16 @@ struct List: AsyncParsableCommand {
         }
         for registration in registrations {
             for user in registration.users {
-                rows.append([
+                var row = [
                     registration.id.rawValue, registration.business.name, user.id.rawValue,
                     user.role.japaneseName, user.information.name, user.status == .deleted ? "削除済み" : "",
-                ])
+                ]
+                if expiry != nil {
+                    let ends = registration.bindings.filter { $0.userID == user.id && $0.recordedStatus == .active }
+                        .map { "有効期限 " + $0.notValidAfter.formatted(.iso8601.year().month().day()) }
+                    row.append(ends.joined(separator: ", "))
+                }
+                rows.append(row)
             }
         }
         if rows.isEmpty {

@@ -182,25 +182,34 @@ public final class PostgresRegistrationStore: RegistrationStore {
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
         return try await transaction("reading a page of the registrations") { connection, logger in
-            // After the given registration in (registered_at, number) order (an unknown one gives no page); the
-            // name filter by position, so that % and _ in it are plain text.
-            let after = page.after?.rawValue
-            let text = page.nameContaining.flatMap { $0.isEmpty ? nil : $0 }
             var ids: [String] = []
-            for try await (id) in try await connection.query(
-                """
-                SELECT id FROM business
-                WHERE (\(after)::text IS NULL
-                        OR (registered_at, number) > (SELECT registered_at, number FROM business WHERE id = \(after)))
-                    AND (\(text)::text IS NULL OR strpos(name, \(text)) > 0)
-                ORDER BY registered_at, number
-                LIMIT \(page.limit)
-                """, logger: logger
-            ).decode(String.self) {
+            for try await (id) in try await connection.query(Self.query(of: page), logger: logger).decode(String.self) {
                 ids.append(id)
             }
             return try await Self.loadRegistrations(ids, connection, logger)
         }
+    }
+
+    /// The query of a page's identifiers (see `RegistrationPage`), its arguments bound.
+    private static func query(of page: RegistrationPage, prefix: String = "") throws -> PostgresQuery {
+        let (sql, arguments) = page.sql(placeholder: { "$\($0)" }, contains: "strpos")
+        return PostgresQuery(unsafeSQL: prefix + sql, binds: try bindings(arguments))
+    }
+
+    /// Values as PostgreSQL arguments.
+    private static func bindings(_ values: [ColumnValue]) throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .bytes(let bytes): try bindings.append(Data(bytes))
+            case .boolean(let boolean): bindings.append(boolean)
+            }
+        }
+        return bindings
     }
 
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
@@ -265,10 +274,11 @@ public final class PostgresRegistrationStore: RegistrationStore {
                     """, constraints, connection, logger)
             }
             if changed == 0 { throw RegistrationError.staleChange(registration.id) }
-            // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
-            try await connection.query("DELETE FROM qualification WHERE business_id = \(id)", logger: logger)
-            try await connection.query(#"DELETE FROM "user" WHERE business_id = \#(id)"#, logger: logger)
-            try await Self.insertChildren(of: registration, connection, logger)
+            // Only what changed is written: the stored rows (none for a new registration) against the new ones.
+            let stored = commit.expectedVersion == 0 ? [:] : try await Self.storedRows(of: id, connection, logger)
+            for write in try RegistrationRows.writes(from: stored, to: registration, placeholder: { "$\($0)" }) {
+                try await Self.execute(write, connection, logger)
+            }
             try await Self.insert(commit.record, connection, logger)
             for message in commit.outbox { try await Self.insert(message, connection, logger) }
         }
@@ -389,7 +399,37 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
-    // MARK: Diagnostics (tests)
+    // MARK: Diagnostics (tests) and seeding (benchmark)
+
+    /// PostgreSQL's plan of the query that reads `page` (`EXPLAIN (FORMAT JSON)`), as JSON text; `settings` run
+    /// first in the same transaction (e.g. `SET LOCAL enable_seqscan = off`).
+    package func plan(of page: RegistrationPage, settings: [String] = []) async throws(RegistrationError) -> String {
+        try await transaction("explaining the query of a page") { connection, logger in
+            for setting in settings { try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+            var plan = ""
+            for try await (text) in try await connection.query(
+                Self.query(of: page, prefix: "EXPLAIN (FORMAT JSON) "), logger: logger
+            ).decode(String.self) {
+                plan += text
+            }
+            return plan
+        }
+    }
+
+    /// Stores new registrations in one transaction with one multi-row `INSERT` per table (a batch of 200
+    /// registrations at a time), without history or outbox: the fast path that seeds a benchmark's database. Not a
+    /// commit: no version check, no history.
+    package func seed(_ registrations: [BusinessRegistration]) async throws(RegistrationError) {
+        try await transaction("seeding registrations") { connection, logger in
+            for batch in stride(from: 0, to: registrations.count, by: 200) {
+                let chunk = Array(registrations[batch..<min(batch + 200, registrations.count)])
+                for (sql, arguments) in try RegistrationRows.bulkInserts(chunk, placeholder: { "$\($0)" }) {
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(arguments)), logger: logger)
+                }
+            }
+        }
+    }
 
     /// Runs raw SQL statements in one transaction: lets tests check what the schema refuses and alter tables behind
     /// the store.
@@ -575,27 +615,20 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
-        let certificate: Certificate
-        do { certificate = try Certificate(untrustedDER: der) } catch {
+        // The DER must still decode (a damaged one is an error now, not at login); the values stored when the
+        // certificate was bound stand, nothing is derived from it again.
+        do { _ = try Certificate(untrustedDER: der) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
-        var binding = try StoredField.checked("binding") {
-            try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
-        }
-        // The stored values, as they were bound, stand (not what decoding the certificate again gives).
-        binding.id = BindingID(rawValue: try row.value("id"))
-        binding.issuer = try row.value("issuer")
-        binding.subject = try row.value("subject")
-        binding.serialNumber = try row.value("serial_number")
-        binding.fingerprint = try row.value("fingerprint")
-        binding.notValidBefore = try row.date("not_valid_before")
-        binding.notValidAfter = try row.date("not_valid_after")
-        binding.certificateDER = der
-        binding.recordedStatus = try row.enumeration("status")
-        binding.endedAt = try row.optionalDate("ended_at")
-        binding.supersededBy = (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:))
-        return binding
+        return CertificateBinding(
+            stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
+            issuer: try row.value("issuer"), subject: try row.value("subject"),
+            serialNumber: try row.value("serial_number"), fingerprint: try row.value("fingerprint"),
+            notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
+            certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
+            endedAt: try row.optionalDate("ended_at"),
+            supersededBy: (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:)))
     }
 
     private static func powerOfAttorney(_ row: StoredRecord) throws -> PowerOfAttorney {
@@ -652,66 +685,40 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     // MARK: Values → rows
 
-    private static func insertChildren(
-        of registration: BusinessRegistration, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws {
-        let id = registration.id.rawValue
-        for (position, qualification) in registration.qualifications.enumerated() {
+    /// The registration's rows in its child tables, as the commit compares them with the new ones.
+    private static func storedRows(of id: String, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> [String: [ChildRow]]
+    {
+        var stored: [String: [ChildRow]] = [:]
+        for table in RegistrationRows.tables {
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            let key = table.keyIndex
+            stored[table.name] = try await rows(
+                PostgresQuery(unsafeSQL: table.selectSQL(placeholder: "$1"), binds: bindings), table: table.name,
+                connection, logger
+            ).map { row in
+                let values = try table.columns.map { column throws(RegistrationError) in
+                    try row.columnValue(column.name, column.type)
+                }
+                return (values[key], values)
+            }
+        }
+        return stored
+    }
+
+    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
+    private static func execute(_ write: RowWrite, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        do {
             try await connection.query(
-                """
-                INSERT INTO qualification (business_id, position, kind, grade)
-                VALUES (\(id), \(position), \(qualification.kind.rawValue), \(qualification.grade.rawValue))
-                """, logger: logger)
-        }
-        for (position, user) in registration.users.enumerated() {
-            let information = user.information
-            _ = try await count(
-                """
-                INSERT INTO "user" (id, business_id, position, role, title, name, postal_code, address, phone, fax, mail,
-                    status, registered_at, deleted_at)
-                VALUES (\(user.id.rawValue), \(id), \(position), \(user.role.rawValue), \(information.title),
-                    \(information.name), \(information.postalCode.text), \(information.address),
-                    \(information.phone.text), \(information.fax?.text), \(information.mail.text),
-                    \(user.status.rawValue), \(time(user.registeredAt)), \(user.deletedAt.map(time)))
-                """,
-                [
-                    "user_pkey": .storeFailure("user \(user.id) belongs to another registration"),
-                    "user_one_representative": .changeNotAllowed(
-                        "a business has one representative (代表者); the registration lists two"),
-                ], connection, logger)
-        }
-        for (position, binding) in registration.bindings.enumerated() {
-            _ = try await count(
-                """
-                INSERT INTO binding (id, business_id, user_id, position, kind, issuer, subject, serial_number,
-                    fingerprint, not_valid_before, not_valid_after, certificate, status, bound_at, ended_at,
-                    superseded_by)
-                VALUES (\(binding.id.rawValue), \(id), \(binding.userID.rawValue), \(position), \(binding.kind.rawValue),
-                    \(binding.issuer), \(binding.subject), \(binding.serialNumber), \(binding.fingerprint),
-                    \(time(binding.notValidBefore)), \(time(binding.notValidAfter)), \(Data(binding.certificateDER)),
-                    \(binding.recordedStatus.rawValue), \(time(binding.boundAt)), \(binding.endedAt.map(time)),
-                    \(binding.supersededBy?.rawValue))
-                """,
-                [
-                    "binding_pkey": .storeFailure("certificate binding \(binding.id) belongs to another registration"),
-                    "binding_active_fingerprint": .certificateAlreadyBound(fingerprint: binding.fingerprint),
-                ], connection, logger)
-        }
-        for (position, power) in registration.powersOfAttorney.enumerated() {
-            let authority = String(decoding: try JSONEncoder().encode(power.authority), as: UTF8.self)
-            _ = try await count(
-                """
-                INSERT INTO power_of_attorney (id, business_id, agent_id, position, principal, agent, authority,
-                    valid_from, valid_until, provider, reference, is_superseded)
-                VALUES (\(power.id.rawValue), \(id), \(power.agentID.rawValue), \(position), \(power.principal),
-                    \(power.agent), \(authority), \(time(power.validFrom)), \(time(power.validUntil)),
-                    \(power.provider), \(power.reference), \(power.isSuperseded))
-                """,
-                [
-                    "power_of_attorney_pkey": .storeFailure(
-                        "power of attorney \(power.id) belongs to another registration")
-                ],
-                connection, logger)
+                PostgresQuery(unsafeSQL: write.sql, binds: try bindings(write.arguments)), logger: logger)
+        } catch let error as PSQLError {
+            switch PostgresFailure.violatedUniqueConstraint(error) {
+            case .some(let name) where name.hasSuffix("_pkey"): throw write.primaryKeyError ?? error
+            case .some("user_one_representative"), .some("binding_active_fingerprint"):
+                throw write.uniqueError ?? error
+            default: throw error
+            }
         }
     }
 

@@ -80,4 +80,17 @@ struct StoredRecord {
         }
         return value
     }
+
+    /// A column's value as the type its column is written with (a commit compares it with the new value).
+    func columnValue(_ column: String, _ type: ColumnType) throws(RegistrationError) -> ColumnValue {
+        let value: ColumnValue? =
+            switch type {
+            case .text: try optional(column, as: String.self).map(ColumnValue.text)
+            case .integer: try optional(column, as: Int.self).map(ColumnValue.integer)
+            case .real: try optional(column, as: Double.self).map(ColumnValue.real)
+            case .bytes: try optional(column, as: Data.self).map { ColumnValue.bytes([UInt8]($0)) }
+            case .boolean: try optional(column, as: Bool.self).map(ColumnValue.boolean)
+            }
+        return value ?? .null
+    }
 }

@@ -57,6 +57,30 @@ struct PortalIntegrityToolTests {
         #expect(list.output.split(separator: "\n").filter { $0.contains(Self.company) }.count == 1, "\(list.output)")
     }
 
+    @Test(
+        "`portal list --corporate-number` and `--expiring-within`: the business, or nothing, with its certificate's end"
+    )
+    func listFilters() async throws {
+        let registered = try await Tools.run("portal", try registerArguments(holder: "期限 太郎"))
+        #expect(registered.status == 0, "\(registered.error)")
+        func list(_ arguments: [String]) async throws -> Tools.Result {
+            try await Tools.run("portal", ["list", "--db", database] + arguments)
+        }
+        let byNumber = try await list(["--corporate-number", "4011001098993"])
+        #expect(byNumber.status == 0, "\(byNumber.error)")
+        #expect(byNumber.output.contains(Self.company), "\(byNumber.output)")
+        // The certificate is valid for 395 days: not within 30, within 400 (its end shown).
+        let soon = try await list(["--corporate-number", "4011001098993", "--expiring-within", "30"])
+        #expect(soon.status == 0, "\(soon.error)")
+        #expect(!soon.output.contains(Self.company), "\(soon.output)")
+        let later = try await list(["--expiring-within", "400"])
+        #expect(later.status == 0, "\(later.error)")
+        #expect(later.output.contains(Self.company) && later.output.contains("有効期限"), "\(later.output)")
+        let other = try await list(["--corporate-number", "1234"])
+        #expect(other.status != 0)
+        #expect(!other.output.contains(Self.company))
+    }
+
     @Test("a column dropped by hand: exit 2 with the table and column named, no crash, no personal data")
     func alteredSchema() async throws {
         let registered = try await Tools.run("portal", try registerArguments(holder: "個人 情報子"))

@@ -207,7 +207,9 @@ struct StoreIntegrityTests {
         // Back to version 1, then the duplicate that version 1 let through.
         try await store.execute(sql: "DROP INDEX business_corporate_number")
         try await store.execute(sql: "DROP INDEX user_one_representative")
-        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2'")
+        try await store.execute(sql: "DROP INDEX business_by_registration")
+        try await store.execute(sql: "DROP INDEX binding_active_expiry")
+        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3')")
         try await store.execute(sql: "PRAGMA user_version = 0")
         try await store.execute(
             sql: """

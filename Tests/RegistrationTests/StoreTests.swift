@@ -115,6 +115,44 @@ struct StoreTests {
     }
 
     @Test(
+        "pages filtered by 法人番号 and by an active certificate expiring within some days",
+        arguments: StoreUnderTest.allCases)
+    func registrationFilters(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        var stored: [BusinessRegistration] = []
+        for index in 0..<6 {
+            var registration = try Sample.simpleRegistration(name: "期限の商事\(index)", at: Sample.at(Double(index)))
+            // Business i's card ends i × 10 days after the epoch; business 4's card is superseded (not active).
+            registration.bindings[0].notValidAfter = Sample.at(Double(index) * 10 * 86_400)
+            if index == 4 { registration.bindings[0].recordedStatus = .superseded }
+            try await store.commit(Sample.newRegistrationCommit(registration))
+            stored.append(registration)
+        }
+        let number = try #require(stored[2].business.corporateNumber)
+        #expect(try await store.registrations(RegistrationPage(limit: 10, corporateNumber: number)) == [stored[2]])
+        #expect(
+            try await store.registrations(
+                RegistrationPage(
+                    limit: 10, corporateNumber: try CorporateNumber(Sample.corporateNumber(for: "どこにもない商事"))
+                )
+            ).isEmpty)
+        #expect(
+            try await store.registrations(
+                RegistrationPage(limit: 10, nameContaining: "期限の商事3", corporateNumber: number)
+            ).isEmpty)
+
+        // Within 45 days of day 5: ends on days 10, 20, 30, 40, 50 → 10 to 40; business 4 (day 40) is superseded.
+        let window = RegistrationPage.expiry(withinDays: 45, from: Sample.at(5 * 86_400))
+        let expiring = try await store.registrations(RegistrationPage(limit: 10, certificateExpiry: window))
+        #expect(expiring.map(\.id) == [stored[1].id, stored[2].id, stored[3].id])
+        #expect(expiring == stored.filter { RegistrationPage(limit: 1, certificateExpiry: window).matches($0) })
+        let second = try await store.registrations(
+            RegistrationPage(limit: 1, after: stored[1].id, certificateExpiry: window))
+        #expect(second.map(\.id) == [stored[2].id])
+        #expect(RegistrationPage.expiry(withinDays: 0, from: Sample.epoch).isEmpty)
+    }
+
+    @Test(
         "registrations are read in pages, in order of registration, filtered by name",
         arguments: StoreUnderTest.allCases)
     func registrationPages(_ kind: StoreUnderTest) async throws {
@@ -569,8 +607,8 @@ struct StoreTests {
         try await SQLiteRegistrationStore(path: path).commit(Sample.newRegistrationCommit(registration))
         _ = try SQLiteRegistrationStore(path: path)
         let third = try SQLiteRegistrationStore(path: path)
-        #expect(try await third.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2")
-        #expect(try await third.text(sql: "PRAGMA user_version") == "2")
+        #expect(try await third.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3")
+        #expect(try await third.text(sql: "PRAGMA user_version") == "3")
         #expect(try await third.registrations() == [registration])
     }
 

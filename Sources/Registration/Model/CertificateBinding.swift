@@ -106,6 +106,29 @@ public struct CertificateBinding: Sendable, Hashable, Codable, Identifiable {
         boundAt = date
     }
 
+    /// A binding as a store read it back: the stored values stand as they were bound (nothing is derived again from
+    /// the certificate, whose DER the store has checked to decode).
+    package init(
+        stored id: BindingID, userID: UserID, kind: CredentialKind, issuer: String, subject: String,
+        serialNumber: String, fingerprint: String, notValidBefore: Date, notValidAfter: Date, certificateDER: [UInt8],
+        recordedStatus: BindingStatus, boundAt: Date, endedAt: Date?, supersededBy: BindingID?
+    ) {
+        self.id = id
+        self.userID = userID
+        self.kind = kind
+        self.issuer = issuer
+        self.subject = subject
+        self.serialNumber = serialNumber
+        self.fingerprint = fingerprint
+        self.notValidBefore = notValidBefore
+        self.notValidAfter = notValidAfter
+        self.certificateDER = certificateDER
+        self.recordedStatus = recordedStatus
+        self.boundAt = boundAt
+        self.endedAt = endedAt
+        self.supersededBy = supersededBy
+    }
+
     /// The SHA-256 fingerprint of a certificate's DER, lower-case hexadecimal.
     public static func fingerprint(of der: [UInt8]) -> String {
         SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()

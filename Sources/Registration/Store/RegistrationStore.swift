@@ -135,6 +135,16 @@ public protocol RegistrationStore: Sendable {
 }
 
 /// A page of registrations to read: a limit, where the previous page ended, and a filter.
+///
+/// The filters combine (a registration passes when it passes every filter given). The PostgreSQL and SQLite stores
+/// answer with one query that uses an index for each filter: the order of registration, the 法人番号, and the
+/// expiry of active certificate bindings.
+///
+/// ```swift
+/// // The operator's list before a renewal season: businesses whose active certificate expires within 30 days.
+/// let page = RegistrationPage(limit: 100, certificateExpiry: RegistrationPage.expiry(withinDays: 30))
+/// let renewals = try await store.registrations(page)
+/// ```
 public struct RegistrationPage: Sendable, Hashable {
     /// How many registrations at most.
     public var limit: Int
@@ -142,18 +152,81 @@ public struct RegistrationPage: Sendable, Hashable {
     public var after: BusinessID?
     /// Only businesses whose name (商号又は名称) contains this text, when given.
     public var nameContaining: String?
+    /// Only the business with this 法人番号, when given.
+    public var corporateNumber: CorporateNumber?
+    /// Only businesses that have an active certificate binding whose end of validity (`notValidAfter`) falls in
+    /// this range, when given: see ``expiry(withinDays:from:)``.
+    public var certificateExpiry: Range<Date>?
 
-    /// A page of at most `limit` registrations after `after`, of businesses whose name contains `nameContaining`.
-    public init(limit: Int, after: BusinessID? = nil, nameContaining: String? = nil) {
+    /// A page of at most `limit` registrations after `after` that pass the filters given.
+    public init(
+        limit: Int, after: BusinessID? = nil, nameContaining: String? = nil, corporateNumber: CorporateNumber? = nil,
+        certificateExpiry: Range<Date>? = nil
+    ) {
         self.limit = limit
         self.after = after
         self.nameContaining = nameContaining
+        self.corporateNumber = corporateNumber
+        self.certificateExpiry = certificateExpiry
     }
 
-    /// Whether a registration passes the filter.
+    /// The range of ends of validity that "expires within `days` days" means: from `now` (a certificate that has
+    /// already expired is not in it) to `days` × 24 hours later.
+    public static func expiry(withinDays days: Int, from now: Date = Date()) -> Range<Date> {
+        now..<now.addingTimeInterval(Double(max(days, 0)) * 86_400)
+    }
+
+    /// Whether a registration passes the filters.
     public func matches(_ registration: BusinessRegistration) -> Bool {
-        guard let text = nameContaining, !text.isEmpty else { return true }
-        return registration.business.name.contains(text)
+        if let text = nameContaining, !text.isEmpty, !registration.business.name.contains(text) { return false }
+        if let corporateNumber, registration.business.corporateNumber != corporateNumber { return false }
+        if let certificateExpiry,
+            !registration.bindings.contains(where: {
+                $0.recordedStatus == .active && certificateExpiry.contains($0.notValidAfter)
+            })
+        {
+            return false
+        }
+        return true
+    }
+
+    /// The query of the businesses' identifiers of the page, in order of registration, as both SQL stores run it:
+    /// `placeholder(n)` is the n-th argument's SQL (1-based), `contains` the SQL function that finds text in a name
+    /// by position (so that `%` and `_` in it are plain text): `instr` for SQLite, `strpos` for PostgreSQL.
+    ///
+    /// Each filter is a condition that an index answers: `business (registered_at, number)` for the order and the
+    /// page's start, `business (corporate_number)` for the 法人番号, and `binding (not_valid_after, business_id)
+    /// WHERE status = 'active'` for the expiry.
+    package func sql(placeholder: (Int) -> String, contains: String) -> (sql: String, arguments: [ColumnValue]) {
+        var conditions: [String] = []
+        var arguments: [ColumnValue] = []
+        func next(_ value: ColumnValue) -> String {
+            arguments.append(value)
+            return placeholder(arguments.count)
+        }
+        if let after {
+            // After the given registration in (registered_at, number) order; an unknown one gives no page.
+            conditions.append(
+                "(registered_at, number) > (SELECT registered_at, number FROM business WHERE id = \(next(.text(after.rawValue))))"
+            )
+        }
+        if let text = nameContaining, !text.isEmpty {
+            conditions.append("\(contains)(name, \(next(.text(text)))) > 0")
+        }
+        if let corporateNumber {
+            conditions.append("corporate_number = \(next(.text(corporateNumber.digits)))")
+        }
+        if let certificateExpiry {
+            let from = next(.real(certificateExpiry.lowerBound.timeIntervalSinceReferenceDate))
+            let until = next(.real(certificateExpiry.upperBound.timeIntervalSinceReferenceDate))
+            conditions.append(
+                "id IN (SELECT business_id FROM binding WHERE status = 'active' AND not_valid_after >= \(from) "
+                    + "AND not_valid_after < \(until))")
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return (
+            "SELECT id FROM business\(filter) ORDER BY registered_at, number LIMIT \(next(.integer(limit)))", arguments
+        )
     }
 }
 

@@ -117,7 +117,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                         "the file at \(location) is an SQLite database of another program, not a registration "
                             + "database; choose another path")
                 }
-                if version == SQLiteSchema.latestVersion, try !db.tableExists("grdb_migrations") {
+                if version >= 2, try !db.tableExists("grdb_migrations") {
                     throw RegistrationError.storeFailure(
                         "the database at \(location) says it has schema version \(version) but was not written by "
                             + "this store; choose another path")
@@ -174,30 +174,16 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
         try await read("reading the registrations") { db in
             let ids = try String.fetchAll(db, sql: "SELECT id FROM business ORDER BY registered_at, number")
-            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+            return try Self.loadRegistrations(ids, db)
         }
     }
 
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
         return try await read("reading a page of the registrations") { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let after = page.after {
-                // After the given registration in (registered_at, number) order; an unknown one gives no page.
-                conditions.append(
-                    "(registered_at, number) > (SELECT registered_at, number FROM business WHERE id = ?)")
-                arguments += [after.rawValue]
-            }
-            if let text = page.nameContaining, !text.isEmpty {
-                conditions.append("instr(name, ?) > 0")
-                arguments += [text]
-            }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM business \(filter) ORDER BY registered_at, number LIMIT ?",
-                arguments: arguments + [page.limit])
-            return try ids.compactMap { id in try Self.loadRegistration(BusinessID(rawValue: id), db) }
+            let (sql, arguments) = page.sql(placeholder: { _ in "?" }, contains: "instr")
+            let ids = try String.fetchAll(db, sql: sql, arguments: Self.arguments(arguments))
+            return try Self.loadRegistrations(ids, db)
         }
     }
 
@@ -273,10 +259,11 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 }
                 if db.changesCount == 0 { throw RegistrationError.staleChange(registration.id) }
             }
-            // The registration's rows are replaced; deleting its users deletes their bindings and powers of attorney.
-            try db.execute(sql: "DELETE FROM qualification WHERE business_id = ?", arguments: [id])
-            try db.execute(sql: #"DELETE FROM "user" WHERE business_id = ?"#, arguments: [id])
-            try Self.insertChildren(of: registration, db)
+            // Only what changed is written: the stored rows (none for a new registration) against the new ones.
+            let stored = commit.expectedVersion == 0 ? [:] : try Self.storedRows(of: id, db)
+            for write in try RegistrationRows.writes(from: stored, to: registration, placeholder: { _ in "?" }) {
+                try Self.execute(write, db)
+            }
             try Self.insert(commit.record, db)
             for message in commit.outbox { try Self.insert(message, db) }
         }
@@ -408,7 +395,31 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
-    // MARK: Diagnostics (tests)
+    // MARK: Diagnostics (tests) and seeding (benchmark)
+
+    /// SQLite's plan of the query that reads `page` (`EXPLAIN QUERY PLAN`): one line per step, such as
+    /// `SEARCH business USING INDEX business_corporate_number (corporate_number=?)`.
+    package func plan(of page: RegistrationPage) async throws(RegistrationError) -> [String] {
+        try await read("explaining the query of a page") { db in
+            let (sql, arguments) = page.sql(placeholder: { _ in "?" }, contains: "instr")
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: Self.arguments(arguments)).map {
+                row in String.fromDatabaseValue(row["detail"] as DatabaseValue) ?? ""
+            }
+        }
+    }
+
+    /// Stores new registrations in one transaction with one multi-row `INSERT` per table, without history or
+    /// outbox: the fast path that seeds a benchmark's database. Not a commit: no version check, no history.
+    package func seed(_ registrations: [BusinessRegistration]) async throws(RegistrationError) {
+        try await write("seeding registrations") { db in
+            for batch in stride(from: 0, to: registrations.count, by: 200) {
+                let chunk = Array(registrations[batch..<min(batch + 200, registrations.count)])
+                for (sql, arguments) in try RegistrationRows.bulkInserts(chunk, placeholder: { _ in "?" }) {
+                    try db.execute(sql: sql, arguments: Self.arguments(arguments))
+                }
+            }
+        }
+    }
 
     /// Runs raw SQL in a write transaction: lets tests check what the schema refuses.
     func execute(sql: String) async throws(RegistrationError) {
@@ -489,11 +500,61 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try StoredField.checked(table, make)
     }
 
+    /// The registrations of `ids`, in that order, with one query per table for each 500 of them (not five queries
+    /// per registration).
+    private static func loadRegistrations(_ ids: [String], _ db: Database) throws -> [BusinessRegistration] {
+        var registrations: [String: BusinessRegistration] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let list = "(" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            let arguments = StatementArguments(chunk)
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM business WHERE id IN \(list)", arguments: arguments) {
+                let registration = try business(StoredRow(row, table: "business"))
+                registrations[registration.id.rawValue] = registration
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT business_id, kind, grade FROM qualification WHERE business_id IN \(list) "
+                    + "ORDER BY business_id, position", arguments: arguments)
+            {
+                let row = StoredRow(row, table: "qualification")
+                let id: String = try row.value("business_id")
+                registrations[id]?.qualifications.append(
+                    Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade")))
+            }
+            for row in try Row.fetchAll(
+                db, sql: #"SELECT * FROM "user" WHERE business_id IN \#(list) ORDER BY business_id, position"#,
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "user")
+                let id: String = try row.value("business_id")
+                registrations[id]?.users.append(try user(row))
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM binding WHERE business_id IN \(list) ORDER BY business_id, position",
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "binding")
+                let id: String = try row.value("business_id")
+                registrations[id]?.bindings.append(try binding(row))
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM power_of_attorney WHERE business_id IN \(list) ORDER BY business_id, position",
+                arguments: arguments)
+            {
+                let row = StoredRow(row, table: "power_of_attorney")
+                let id: String = try row.value("business_id")
+                registrations[id]?.powersOfAttorney.append(try powerOfAttorney(row))
+            }
+        }
+        return ids.compactMap { registrations[$0] }
+    }
+
     private static func loadRegistration(_ id: BusinessID, _ db: Database) throws -> BusinessRegistration? {
-        guard
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM business WHERE id = ?", arguments: [id.rawValue])
-                .map({ StoredRow($0, table: "business") })
-        else { return nil }
+        try loadRegistrations([id.rawValue], db).first
+    }
+
+    private static func business(_ row: StoredRow) throws -> BusinessRegistration {
         let name: String = try row.value("name")
         let postalCode: String = try row.value("postal_code")
         let address: String = try row.value("address")
@@ -506,25 +567,9 @@ public final class SQLiteRegistrationStore: RegistrationStore {
                 name: name, postalCode: postalCode, address: address, representativeTitle: title,
                 representativeName: representative, corporateNumber: corporateNumber, phone: phone)
         }
-        var registration = BusinessRegistration(id: id, business: information, at: try row.date("registered_at"))
+        var registration = BusinessRegistration(
+            id: BusinessID(rawValue: try row.value("id")), business: information, at: try row.date("registered_at"))
         registration.version = try row.value("version")
-        registration.qualifications = try Row.fetchAll(
-            db, sql: "SELECT kind, grade FROM qualification WHERE business_id = ? ORDER BY position",
-            arguments: [id.rawValue]
-        ).map { row in
-            let row = StoredRow(row, table: "qualification")
-            return Qualification(kind: try row.enumeration("kind"), grade: try row.enumeration("grade"))
-        }
-        registration.users = try Row.fetchAll(
-            db, sql: #"SELECT * FROM "user" WHERE business_id = ? ORDER BY position"#, arguments: [id.rawValue]
-        ).map { try user(StoredRow($0, table: "user")) }
-        registration.bindings = try Row.fetchAll(
-            db, sql: "SELECT * FROM binding WHERE business_id = ? ORDER BY position", arguments: [id.rawValue]
-        ).map { try binding(StoredRow($0, table: "binding")) }
-        registration.powersOfAttorney = try Row.fetchAll(
-            db, sql: "SELECT * FROM power_of_attorney WHERE business_id = ? ORDER BY position",
-            arguments: [id.rawValue]
-        ).map { try powerOfAttorney(StoredRow($0, table: "power_of_attorney")) }
         return registration
     }
 
@@ -552,27 +597,20 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
-        let certificate: Certificate
-        do { certificate = try Certificate(untrustedDER: der) } catch {
+        // The DER must still decode (a damaged one is an error now, not at login); the values stored when the
+        // certificate was bound stand, nothing is derived from it again.
+        do { _ = try Certificate(untrustedDER: der) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
-        var binding = try checked("binding") {
-            try CertificateBinding(certificate: certificate, kind: kind, userID: userID, at: boundAt)
-        }
-        // The stored values, as they were bound, stand (not what decoding the certificate again gives).
-        binding.id = BindingID(rawValue: try row.value("id"))
-        binding.issuer = try row.value("issuer")
-        binding.subject = try row.value("subject")
-        binding.serialNumber = try row.value("serial_number")
-        binding.fingerprint = try row.value("fingerprint")
-        binding.notValidBefore = try row.date("not_valid_before")
-        binding.notValidAfter = try row.date("not_valid_after")
-        binding.certificateDER = der
-        binding.recordedStatus = try row.enumeration("status")
-        binding.endedAt = try row.optionalDate("ended_at")
-        binding.supersededBy = (try row.optional("superseded_by") as String?).map(BindingID.init(rawValue:))
-        return binding
+        return CertificateBinding(
+            stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
+            issuer: try row.value("issuer"), subject: try row.value("subject"),
+            serialNumber: try row.value("serial_number"), fingerprint: try row.value("fingerprint"),
+            notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
+            certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
+            endedAt: try row.optionalDate("ended_at"),
+            supersededBy: (try row.optional("superseded_by") as String?).map(BindingID.init(rawValue:)))
     }
 
     private static func powerOfAttorney(_ row: StoredRow) throws -> PowerOfAttorney {
@@ -631,79 +669,67 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     // MARK: Values → rows
 
-    private static func insertChildren(of registration: BusinessRegistration, _ db: Database) throws {
-        let id = registration.id.rawValue
-        for (position, qualification) in registration.qualifications.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO qualification (business_id, position, kind, grade) VALUES (?, ?, ?, ?)",
-                arguments: [id, position, qualification.kind.rawValue, qualification.grade.rawValue])
-        }
-        for (position, user) in registration.users.enumerated() {
-            let information = user.information
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO "user" (id, business_id, position, role, title, name, postal_code, address, phone,
-                            fax, mail, status, registered_at, deleted_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        user.id.rawValue, id, position, user.role.rawValue, information.title, information.name,
-                        information.postalCode.text, information.address, information.phone.text, information.fax?.text,
-                        information.mail.text, user.status.rawValue, time(user.registeredAt), user.deletedAt.map(time),
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure("user \(user.id) belongs to another registration")
-            } catch let error as DatabaseError
-                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-                && error.message == "UNIQUE constraint failed: user.business_id"
-            {
-                throw RegistrationError.changeNotAllowed(
-                    "a business has one representative (代表者); the registration lists two")
+    /// The registration's rows in its child tables, as the commit compares them with the new ones.
+    private static func storedRows(of id: String, _ db: Database) throws -> [String: [ChildRow]] {
+        var stored: [String: [ChildRow]] = [:]
+        for table in RegistrationRows.tables {
+            let key = table.keyIndex
+            stored[table.name] = try Row.fetchAll(
+                db.cachedStatement(sql: table.selectSQL(placeholder: "?")), arguments: [id]
+            ).map {
+                row in
+                let values = try table.columns.enumerated().map { index, column in
+                    try columnValue(row[index] as DatabaseValue, column.type, table: table.name, column: column.name)
+                }
+                return (values[key], values)
             }
         }
-        for (position, binding) in registration.bindings.enumerated() {
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO binding (id, business_id, user_id, position, kind, issuer, subject, serial_number,
-                            fingerprint, not_valid_before, not_valid_after, certificate, status, bound_at, ended_at,
-                            superseded_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        binding.id.rawValue, id, binding.userID.rawValue, position, binding.kind.rawValue,
-                        binding.issuer,
-                        binding.subject, binding.serialNumber, binding.fingerprint, time(binding.notValidBefore),
-                        time(binding.notValidAfter), Data(binding.certificateDER), binding.recordedStatus.rawValue,
-                        time(binding.boundAt), binding.endedAt.map(time), binding.supersededBy?.rawValue,
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure(
-                    "certificate binding \(binding.id) belongs to another registration")
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                // The only unique rule a binding of a consistent registration can break: the active fingerprint.
-                throw RegistrationError.certificateAlreadyBound(fingerprint: binding.fingerprint)
+        return stored
+    }
+
+    /// A stored value as the type its column is written with.
+    private static func columnValue(_ value: DatabaseValue, _ type: ColumnType, table: String, column: String) throws
+        -> ColumnValue
+    {
+        if value.isNull { return .null }
+        let converted: ColumnValue? =
+            switch type {
+            case .text: String.fromDatabaseValue(value).map(ColumnValue.text)
+            case .integer: Int.fromDatabaseValue(value).map(ColumnValue.integer)
+            case .real: Double.fromDatabaseValue(value).map(ColumnValue.real)
+            case .bytes: Data.fromDatabaseValue(value).map { ColumnValue.bytes([UInt8]($0)) }
+            case .boolean: Bool.fromDatabaseValue(value).map(ColumnValue.boolean)
             }
+        guard let converted else {
+            throw RegistrationError.storeUnreadable(
+                table: table, column: column, reason: "it holds a value of another type than \(type)")
         }
-        for (position, power) in registration.powersOfAttorney.enumerated() {
-            let authority = String(decoding: try JSONEncoder().encode(power.authority), as: UTF8.self)
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO power_of_attorney (id, business_id, agent_id, position, principal, agent, authority,
-                            valid_from, valid_until, provider, reference, is_superseded)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        power.id.rawValue, id, power.agentID.rawValue, position, power.principal, power.agent,
-                        authority,
-                        time(power.validFrom), time(power.validUntil), power.provider, power.reference,
-                        power.isSuperseded,
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure("power of attorney \(power.id) belongs to another registration")
-            }
+        return converted
+    }
+
+    /// Values as SQLite arguments.
+    private static func arguments(_ values: [ColumnValue]) -> StatementArguments {
+        StatementArguments(
+            values.map { value -> DatabaseValue in
+                switch value {
+                case .null: .null
+                case .text(let text): text.databaseValue
+                case .integer(let integer): integer.databaseValue
+                case .real(let real): real.databaseValue
+                case .bytes(let bytes): Data(bytes).databaseValue
+                case .boolean(let boolean): boolean.databaseValue
+                }
+            })
+    }
+
+    /// Runs one write of a commit, turning a violated key or unique rule into the error it means.
+    private static func execute(_ write: RowWrite, _ db: Database) throws {
+        do {
+            try db.cachedStatement(sql: write.sql).execute(arguments: arguments(write.arguments))
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw write.primaryKeyError ?? error
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw write.uniqueError ?? error
         }
     }
 

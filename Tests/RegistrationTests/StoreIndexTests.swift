@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+
+@testable import Registration
+@testable import RegistrationPostgres
+
+/// The lists an operator reads at a prefecture's scale use indexes, on both SQL stores; the schema versions that
+/// brought the indexes migrate older databases.
+@Suite("Store indexes: pages, 法人番号 and expiring certificates read through indexes; migrations to them")
+struct StoreIndexTests {
+    typealias Sample = StoreTestData
+
+    /// How many businesses the plans are asked at: enough for both planners to prefer an index to reading the table
+    /// (each business has a representative and two certificate bindings, as the benchmark's have three users).
+    static let businesses = 5_000
+
+    /// `count` registrations made from one template (one certificate, decoded once), each with identifiers, a
+    /// 法人番号 and fingerprints of its own; business i's active card ends i hours after the epoch, its older one
+    /// is superseded.
+    static func many(_ count: Int) throws -> [BusinessRegistration] {
+        var template = try Sample.simpleRegistration()
+        template.bindings.append(template.bindings[0])
+        template.bindings[1].recordedStatus = .superseded
+        return try (0..<count).map { index in
+            var registration = template
+            registration.id = BusinessID.random()
+            registration.business = try Sample.businessInformation("索引の商事\(index)")
+            registration.registeredAt = Sample.at(Double(index))
+            registration.users[0].id = UserID.random()
+            for position in registration.bindings.indices {
+                registration.bindings[position].id = BindingID.random()
+                registration.bindings[position].userID = registration.users[0].id
+                registration.bindings[position].fingerprint = String(format: "%060d%04d", index, position)
+                registration.bindings[position].notValidAfter = Sample.at(Double(index) * 3_600)
+            }
+            return registration
+        }
+    }
+
+    /// The pages whose plans are checked: a page in order of registration (after a business), by 法人番号, and by
+    /// certificates expiring within 3 days (72 of the 5,000 businesses: a renewal list is a small part of them).
+    static func pages(_ registrations: [BusinessRegistration]) -> [(label: String, page: RegistrationPage)] {
+        let middle = registrations[registrations.count / 2]
+        return [
+            ("page", RegistrationPage(limit: 100, after: middle.id)),
+            ("法人番号", RegistrationPage(limit: 100, corporateNumber: middle.business.corporateNumber)),
+            (
+                "expiring",
+                RegistrationPage(
+                    limit: 100, certificateExpiry: RegistrationPage.expiry(withinDays: 3, from: Sample.at(86_400)))
+            ),
+        ]
+    }
+
+    @Test("SQLite: EXPLAIN QUERY PLAN of each filter searches an index, never scans the business table")
+    func sqlitePlans() async throws {
+        let store = try SQLiteRegistrationStore(path: try StoreTests.temporaryPath())
+        let registrations = try Self.many(Self.businesses)
+        try await store.seed(registrations)
+        try await store.execute(sql: "ANALYZE")
+        for (label, page) in Self.pages(registrations) {
+            let plan = try await store.plan(of: page)
+            // A bare "SCAN business" reads the whole table; "SCAN business USING INDEX business_by_registration"
+            // reads the index in order and stops at the page's limit.
+            #expect(!plan.contains { $0 == "SCAN business" }, "\(label): \(plan)")
+            #expect(!plan.contains { $0.contains("USE TEMP B-TREE FOR ORDER BY") } || label != "page", "\(plan)")
+            switch label {
+            case "page": #expect(plan.contains { $0.contains("business_by_registration") }, "\(plan)")
+            case "法人番号": #expect(plan.contains { $0.contains("business_corporate_number") }, "\(plan)")
+            default: #expect(plan.contains { $0.contains("binding_active_expiry") }, "\(plan)")
+            }
+            let expected = registrations.filter(page.matches)
+            let read = try await store.registrations(page)
+            if label == "page" {
+                #expect(read.count == 100)
+            } else {
+                #expect(read == Array(expected.prefix(100)), "\(label)")
+            }
+        }
+    }
+
+    @Test("PostgreSQL: EXPLAIN (FORMAT JSON) of each filter uses an index, no sequential scan of business")
+    func postgresPlans() async throws {
+        let store = try await PostgresTestDatabase.store()
+        let registrations = try Self.many(Self.businesses)
+        try await store.seed(registrations)
+        try await store.execute(sql: "ANALYZE business", "ANALYZE binding")
+        // At 5,000 businesses the planner chooses the indexes by itself for the page and the 法人番号. For the expiry
+        // it finds the 72 businesses' rows through binding_active_expiry by itself too, but then (measured on the
+        // test bench) joins them by hashing against a sequential scan of business, which costs less than 72 index
+        // look-ups in a table this small: so that filter is asked with enable_seqscan off, to check that an index
+        // plan exists and is the one taken when reading business is dear, as it is at 100,000 businesses.
+        for (label, page) in Self.pages(registrations) {
+            let plan = try await store.plan(
+                of: page, settings: label == "expiring" ? ["SET LOCAL enable_seqscan = off"] : [])
+            let nodes = try Self.nodes(ofPlan: plan)
+            #expect(
+                !nodes.contains {
+                    $0["Node Type"] as? String == "Seq Scan" && $0["Relation Name"] as? String == "business"
+                },
+                "\(label): \(plan)")
+            let indexes = Set(nodes.compactMap { $0["Index Name"] as? String })
+            switch label {
+            case "page": #expect(indexes.contains("business_by_registration"), "\(plan)")
+            case "法人番号": #expect(indexes.contains("business_corporate_number"), "\(plan)")
+            default: #expect(indexes.contains("binding_active_expiry"), "\(plan)")
+            }
+            let read = try await store.registrations(page)
+            if label == "page" {
+                #expect(read.count == 100)
+            } else {
+                #expect(read == Array(registrations.filter(page.matches).prefix(100)), "\(label)")
+            }
+        }
+        await store.close()
+    }
+
+    /// Every node of a plan in `EXPLAIN (FORMAT JSON)`.
+    static func nodes(ofPlan json: String) throws -> [[String: Any]] {
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        var nodes: [[String: Any]] = []
+        var pending = top.compactMap { $0["Plan"] as? [String: Any] }
+        while let node = pending.popLast() {
+            nodes.append(node)
+            pending += node["Plans"] as? [[String: Any]] ?? []
+        }
+        return nodes
+    }
+
+    @Test("SQLite: a database of version 2 migrates to version 3 with the new indexes, its rows kept")
+    func sqliteFromVersion2() async throws {
+        let path = try StoreTests.temporaryPath()
+        let store = try SQLiteRegistrationStore(path: path)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        // Back to version 2, as the previous release wrote it.
+        try await store.execute(sql: "DROP INDEX business_by_registration")
+        try await store.execute(sql: "DROP INDEX binding_active_expiry")
+        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v3'")
+        try await store.execute(sql: "PRAGMA user_version = 2")
+
+        let migrated = try SQLiteRegistrationStore(path: path)
+        #expect(try await migrated.text(sql: "PRAGMA user_version") == "3")
+        #expect(
+            try await migrated.text(
+                sql: """
+                    SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index'
+                    AND name IN ('business_by_registration', 'binding_active_expiry') ORDER BY name)
+                    """) == "binding_active_expiry,business_by_registration")
+        #expect(try await migrated.registration(registration.id) == registration)
+        // A version above 3 is still refused.
+        try await migrated.execute(sql: "PRAGMA user_version = 4")
+        let error = #expect(throws: RegistrationError.self) { try SQLiteRegistrationStore(path: path) }
+        #expect(StoreTests.failureSentence(error)?.contains("newer version") == true, "\(String(describing: error))")
+    }
+
+    @Test("PostgreSQL: a schema of version 1 migrates to version 2 with the new indexes; version 3 is refused")
+    func postgresFromVersion1() async throws {
+        let schema = PostgresTestDatabase.newSchema()
+        let store = try await PostgresTestDatabase.store(schema: schema)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        try await store.execute(
+            sql: "DROP INDEX business_by_registration", "DROP INDEX binding_active_expiry",
+            "DELETE FROM registration_schema WHERE version = 2")
+        await store.close()
+
+        let migrated = try await PostgresTestDatabase.store(schema: schema)
+        #expect(
+            try await migrated.text(
+                sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
+                == "1,2")
+        #expect(
+            try await migrated.text(
+                sql: """
+                    SELECT string_agg(indexname::text, ',' ORDER BY indexname) AS value FROM pg_indexes
+                    WHERE schemaname = '\(schema)' AND indexname IN ('business_by_registration', 'binding_active_expiry')
+                    """) == "binding_active_expiry,business_by_registration")
+        #expect(try await migrated.registration(registration.id) == registration)
+        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (3)")
+        await migrated.close()
+        let error = await #expect(throws: RegistrationError.self) {
+            _ = try await PostgresTestDatabase.store(schema: schema)
+        }
+        #expect(StoreTests.failureSentence(error)?.contains("newer version") == true, "\(String(describing: error))")
+    }
+}
