@@ -1,6 +1,6 @@
 // What the example tools share: reader choice, error reporting with exit codes, PEM text, aligned tables.
 
-public import ArgumentParser
+import ArgumentParser
 import Foundation
 public import PCSC
 public import X509
