@@ -584,7 +584,8 @@ enum JPKITerminal {
             if !typed, let text = try? String(contentsOf: outURL, encoding: .utf8), text.contains(prompt) {
                 // Echo is off once the prompt is written; give the terminal a moment to settle, then type.
                 try await Task.sleep(for: .milliseconds(100))
-                input.fileHandleForWriting.write(Data(keys.utf8))
+                _ = Tools.brokenPipesIgnored
+                try? input.fileHandleForWriting.write(contentsOf: Data(keys.utf8))
                 typed = true
             }
             try await Task.sleep(for: .milliseconds(20))

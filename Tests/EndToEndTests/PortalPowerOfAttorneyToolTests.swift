@@ -266,7 +266,8 @@ enum Terminal {
                 let tail = String(text.unicodeScalars.dropFirst(searchedFrom))
                 if tail.contains(next.prompt) {
                     searchedFrom = text.unicodeScalars.count
-                    stdin.fileHandleForWriting.write(Data((next.reply + "\n").utf8))
+                    _ = Tools.brokenPipesIgnored
+                    try? stdin.fileHandleForWriting.write(contentsOf: Data((next.reply + "\n").utf8))
                     pending = pending.dropFirst()
                 }
             }

@@ -27,6 +27,11 @@ enum Tools {
         return try await run(executable: url, arguments, input: input, environment: environment, timeout: timeout)
     }
 
+    /// Writing to a child that has exited must not end the test run. With SIGPIPE's default action such a write
+    /// kills the whole test process without a word (the run stops mid-line); with SIGPIPE ignored the write fails
+    /// with EPIPE, which the writers here take with `try?` (FileHandle's `write(_:)` would trap on it).
+    static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     /// Runs any executable.
     static func run(
         executable: URL, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
@@ -42,8 +47,10 @@ enum Tools {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = stdin
+        _ = Self.brokenPipesIgnored
         try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        // A tool that exits before reading all its input (a usage error) closes the pipe: the write fails, quietly.
+        if let input { try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
         try? stdin.fileHandleForWriting.close()
         async let out = readToEnd(stdout.fileHandleForReading)
         async let err = readToEnd(stderr.fileHandleForReading)
