@@ -743,7 +743,8 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 .text(message.kind.rawValue), .text(message.idempotencyKey), .bytes(message.payload),
                 message.after.map { .text($0.rawValue) } ?? .null, .text(message.state.rawValue),
                 .integer(message.attempts), .real(time(message.createdAt)), .real(time(message.nextAttemptAt)),
-                message.leasedUntil.map { .real(time($0)) } ?? .null, message.deliveredAt.map { .real(time($0)) } ?? .null,
+                message.leasedUntil.map { .real(time($0)) } ?? .null,
+                message.deliveredAt.map { .real(time($0)) } ?? .null,
                 message.receipt.map(ColumnValue.text) ?? .null, message.lastError.map(ColumnValue.text) ?? .null,
             ]
             rows.append(placeholders(values.count))
