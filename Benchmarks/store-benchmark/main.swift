@@ -216,7 +216,14 @@ struct Population: Sendable {
         for binding in registration.bindings.indices {
             registration.bindings[binding].id = BindingID.random()
             registration.bindings[binding].userID = registration.users[0].id
-            registration.bindings[binding].fingerprint = String(format: "%056x%08x", index, binding)
+            // A DER of its own: the template's with the last bytes of its signature changed (a certificate that
+            // still decodes, with a fingerprint that is its SHA-256, as a bound certificate's is).
+            var der = registration.bindings[binding].certificateDER
+            let serial = index * 2 + binding
+            for byte in 0..<3 { der[der.count - 1 - byte] = UInt8(truncatingIfNeeded: serial >> (8 * byte)) }
+            if index < templates.count { _ = try Certificate(untrustedDER: der) }
+            registration.bindings[binding].certificateDER = der
+            registration.bindings[binding].fingerprint = CertificateBinding.fingerprint(of: der)
             registration.bindings[binding].notValidAfter = start.addingTimeInterval(
                 Double((index * 7_919) % 365 + 1) * 86_400)
         }

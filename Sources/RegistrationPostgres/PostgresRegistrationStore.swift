@@ -279,8 +279,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
             for write in try RegistrationRows.writes(from: stored, to: registration, placeholder: { "$\($0)" }) {
                 try await Self.execute(write, connection, logger)
             }
-            try await Self.insert(commit.record, connection, logger)
-            for message in commit.outbox { try await Self.insert(message, connection, logger) }
+            try await Self.insert(commit.record, commit.outbox, connection, logger)
         }
     }
 
@@ -603,11 +602,10 @@ public final class PostgresRegistrationStore: RegistrationStore {
             try UserInformation(
                 title: title, name: name, postalCode: postalCode, address: address, phone: phone, fax: fax, mail: mail)
         }
-        var user = User(role: try row.enumeration("role"), information: information, at: try row.date("registered_at"))
-        user.id = UserID(rawValue: try row.value("id"))
-        user.status = try row.enumeration("status")
-        user.deletedAt = try row.optionalDate("deleted_at")
-        return user
+        return User(
+            stored: UserID(rawValue: try row.value("id")), role: try row.enumeration("role"), information: information,
+            status: try row.enumeration("status"), registeredAt: try row.date("registered_at"),
+            deletedAt: try row.optionalDate("deleted_at"))
     }
 
     private static func binding(_ row: StoredRecord) throws -> CertificateBinding {
@@ -615,16 +613,18 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
-        // The DER must still decode (a damaged one is an error now, not at login); the values stored when the
-        // certificate was bound stand, nothing is derived from it again.
-        do { _ = try Certificate(untrustedDER: der) } catch {
+        let fingerprint: String = try row.value("fingerprint")
+        // The DER must still decode (a damaged one is an error now, not at login); one whose SHA-256 is the stored
+        // fingerprint is the certificate that decoded when it was bound, and is not decoded again. The values stored
+        // when the certificate was bound stand, nothing is derived from it again.
+        guard CertificateBinding.storedDERIsCertificate(der, fingerprint: fingerprint) else {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
         return CertificateBinding(
             stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
             issuer: try row.value("issuer"), subject: try row.value("subject"),
-            serialNumber: try row.value("serial_number"), fingerprint: try row.value("fingerprint"),
+            serialNumber: try row.value("serial_number"), fingerprint: fingerprint,
             notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
             certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
             endedAt: try row.optionalDate("ended_at"),
@@ -720,6 +720,51 @@ public final class PostgresRegistrationStore: RegistrationStore {
             default: throw error
             }
         }
+    }
+
+    /// Inserts a commit's history entry and its outbox messages in one statement (one round trip, not one per row).
+    private static func insert(
+        _ record: ChangeRecord, _ messages: [OutboxMessage], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        guard !messages.isEmpty else { return try await insert(record, connection, logger) }
+        var arguments: [ColumnValue] = [
+            .text(record.id.rawValue), .text(record.businessID.rawValue),
+            record.actor.map { .text($0.rawValue) } ?? .null, .text(record.kind), .text(record.summary),
+            .integer(record.version), .real(time(record.committedAt)),
+        ]
+        func placeholders(_ count: Int) -> String {
+            let first = arguments.count + 1
+            return "(" + (first..<first + count).map { "$\($0)" }.joined(separator: ", ") + ")"
+        }
+        var rows: [String] = []
+        for message in messages {
+            let values: [ColumnValue] = [
+                .text(message.id.rawValue), .text(message.changeID.rawValue), .text(message.businessID.rawValue),
+                .text(message.kind.rawValue), .text(message.idempotencyKey), .bytes(message.payload),
+                message.after.map { .text($0.rawValue) } ?? .null, .text(message.state.rawValue),
+                .integer(message.attempts), .real(time(message.createdAt)), .real(time(message.nextAttemptAt)),
+                message.leasedUntil.map { .real(time($0)) } ?? .null,
+                message.deliveredAt.map { .real(time($0)) } ?? .null,
+                message.receipt.map(ColumnValue.text) ?? .null, message.lastError.map(ColumnValue.text) ?? .null,
+            ]
+            rows.append(placeholders(values.count))
+            arguments += values
+        }
+        let sql = """
+            WITH history AS (
+                INSERT INTO change_record (id, business_id, actor, kind, summary, version, committed_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+            )
+            INSERT INTO outbox (id, change_id, business_id, kind, idempotency_key, payload, after_id, state, attempts,
+                created_at, next_attempt_at, leased_until, delivered_at, receipt, last_error)
+            VALUES \(rows.joined(separator: ", "))
+            """
+        _ = try await count(
+            PostgresQuery(unsafeSQL: sql, binds: try bindings(arguments)),
+            [
+                "change_record_id_key": .storeFailure("change \(record.id) is already in the history"),
+                "outbox_id_key": .storeFailure("an outbox message of change \(record.id) is already in the outbox"),
+            ], connection, logger)
     }
 
     private static func insert(_ record: ChangeRecord, _ connection: PostgresConnection, _ logger: Logger)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Registration
@@ -133,5 +134,24 @@ struct FieldsTests {
         #expect(a.rawValue.hasPrefix("U-") && a.rawValue.count == 12)
         #expect(a != b)
         #expect(BusinessID.random().rawValue.hasPrefix("B-"))
+    }
+
+    @Test("the NFC quick check passes only text that normalizing leaves as it is")
+    func plainlyNFC() throws {
+        let samples = [
+            "ABC商事", "株式会社　調達", "ｶﾌﾞｼｷｶﾞｲｼｬ", "ＡＢＣ", "がぎぐ", "ゞヾ", "Café", "東京都千代田区霞が関1-1-1",
+            "か\u{3099}", "e\u{301}", "\u{F900}", "\u{212B}", "\u{AC00}", "\u{302A}x",
+        ]
+        for text in samples where Field.isPlainlyNFC(text) {
+            let normalized = text.precomposedStringWithCanonicalMapping
+            #expect(Array(normalized.unicodeScalars) == Array(text.unicodeScalars), "\(text)")
+        }
+        #expect(Field.isPlainlyNFC("株式会社ｶﾌﾞｼｷ ABC"))
+        for decomposed in ["か\u{3099}", "e\u{301}", "\u{F900}", "\u{212B}"] {
+            #expect(!Field.isPlainlyNFC(decomposed))
+            let checked = try Field.text(decomposed, field: "氏名", maximum: 50)
+            let expected = decomposed.precomposedStringWithCanonicalMapping
+            #expect(Array(checked.unicodeScalars) == Array(expected.unicodeScalars))
+        }
     }
 }

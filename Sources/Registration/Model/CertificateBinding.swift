@@ -134,6 +134,29 @@ public struct CertificateBinding: Sendable, Hashable, Codable, Identifiable {
         SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Whether `der` is the certificate whose ``fingerprint`` was recorded: its SHA-256 is `fingerprint` (lower-case
+    /// hexadecimal). What a store checks on reading a binding instead of decoding the DER: a DER altered after it was
+    /// bound (and it decoded when it was bound) no longer matches.
+    package static func der(_ der: [UInt8], hasFingerprint fingerprint: String) -> Bool {
+        let digits = Array("0123456789abcdef".utf8)
+        var expected = fingerprint.utf8.makeIterator()
+        for byte in SHA256.hash(data: der) {
+            guard expected.next() == digits[Int(byte >> 4)], expected.next() == digits[Int(byte & 0x0F)] else {
+                return false
+            }
+        }
+        return expected.next() == nil
+    }
+
+    /// Whether a stored DER is still a certificate, as a store checks it on reading a binding: a DER whose SHA-256 is
+    /// the stored fingerprint is the one that was bound (and decoded then), and is not decoded again (decoding it on
+    /// every read cost more than the rest of the row; ``certificate()`` decodes it when it is used); any other DER
+    /// (a fingerprint recorded otherwise, or a DER altered after it was bound) must decode.
+    package static func storedDERIsCertificate(_ der: [UInt8], fingerprint: String) -> Bool {
+        if self.der(der, hasFingerprint: fingerprint) { return true }
+        return (try? Certificate(untrustedDER: der)) != nil
+    }
+
     /// The SHA-256 fingerprint of a certificate.
     public static func fingerprint(of certificate: Certificate) throws(RegistrationError) -> String {
         do {

@@ -147,11 +147,27 @@ enum Field {
             return ""
         }
         try requirePrintable(trimmed, field: field)
-        let normalized = trimmed.precomposedStringWithCanonicalMapping
+        let normalized = isPlainlyNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping
         guard normalized.count <= maximum else {
             throw .invalidField(field: field, reason: "it has \(normalized.count) characters; at most \(maximum)")
         }
         return normalized
+    }
+
+    /// Whether `text` is in normalization form C by a quick check that needs no normalizing: every scalar is one
+    /// whose NFC quick check is Yes and whose canonical combining class is 0 (printable ASCII, Latin-1, the CJK
+    /// symbols, kana without the combining sound marks U+3099 and U+309A, the unified ideographs and the half-width
+    /// and full-width forms: what Japanese names and addresses are made of). Text with any other scalar is
+    /// normalized as before.
+    static func isPlainlyNFC(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x20...0x7E, 0xA0...0xFF, 0x3000...0x3029, 0x3030...0x3098, 0x309B...0x30FF, 0x3400...0x4DBF,
+                0x4E00...0x9FFF, 0xFF01...0xFFEE:
+                true
+            default: false
+            }
+        }
     }
 
     /// Refuses what a person cannot see or what shows differently from what was typed.
@@ -159,7 +175,9 @@ enum Field {
         var previous: Unicode.Scalar?
         for scalar in text.unicodeScalars {
             defer { previous = scalar }
-            let code = "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+            // Printable ASCII passes every rule below; skip the lookup of its properties.
+            if (0x21...0x7E).contains(scalar.value) || scalar == " " { continue }
+            var code: String { "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) }
             if scalar == "\u{FFFD}" {
                 throw .invalidField(
                     field: field,

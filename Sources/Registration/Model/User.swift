@@ -31,4 +31,17 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
         status = .active
         registeredAt = date
     }
+
+    /// A user as a store read it back, with its stored identifier (no new one is drawn).
+    package init(
+        stored id: UserID, role: Role, information: UserInformation, status: Status, registeredAt: Date,
+        deletedAt: Date?
+    ) {
+        self.id = id
+        self.role = role
+        self.information = information
+        self.status = status
+        self.registeredAt = registeredAt
+        self.deletedAt = deletedAt
+    }
 }

@@ -585,11 +585,10 @@ public final class SQLiteRegistrationStore: RegistrationStore {
             try UserInformation(
                 title: title, name: name, postalCode: postalCode, address: address, phone: phone, fax: fax, mail: mail)
         }
-        var user = User(role: try row.enumeration("role"), information: information, at: try row.date("registered_at"))
-        user.id = UserID(rawValue: try row.value("id"))
-        user.status = try row.enumeration("status")
-        user.deletedAt = try row.optionalDate("deleted_at")
-        return user
+        return User(
+            stored: UserID(rawValue: try row.value("id")), role: try row.enumeration("role"), information: information,
+            status: try row.enumeration("status"), registeredAt: try row.date("registered_at"),
+            deletedAt: try row.optionalDate("deleted_at"))
     }
 
     private static func binding(_ row: StoredRow) throws -> CertificateBinding {
@@ -597,16 +596,18 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
         let boundAt = try row.date("bound_at")
-        // The DER must still decode (a damaged one is an error now, not at login); the values stored when the
-        // certificate was bound stand, nothing is derived from it again.
-        do { _ = try Certificate(untrustedDER: der) } catch {
+        let fingerprint: String = try row.value("fingerprint")
+        // The DER must still decode (a damaged one is an error now, not at login); one whose SHA-256 is the stored
+        // fingerprint is the certificate that decoded when it was bound, and is not decoded again. The values stored
+        // when the certificate was bound stand, nothing is derived from it again.
+        guard CertificateBinding.storedDERIsCertificate(der, fingerprint: fingerprint) else {
             throw RegistrationError.storeUnreadable(
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
         return CertificateBinding(
             stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
             issuer: try row.value("issuer"), subject: try row.value("subject"),
-            serialNumber: try row.value("serial_number"), fingerprint: try row.value("fingerprint"),
+            serialNumber: try row.value("serial_number"), fingerprint: fingerprint,
             notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
             certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
             endedAt: try row.optionalDate("ended_at"),
