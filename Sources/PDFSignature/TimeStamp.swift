@@ -45,17 +45,8 @@ public struct TimeStampAuthority: Sendable {
         request.httpBody = Data(body)
         let answer: Data
         let response: URLResponse
-        // A session of its own for each request, invalidated after it: the shared session of FoundationNetworking
-        // keeps libcurl handles (and their timers) alive after a failed request, past the caller's interest.
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCache = nil
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
         do {
-            (answer, response) = try await session.data(for: request)
+            (answer, response) = try await URLSession.shared.data(for: request)
         } catch {
             throw PDFSignatureError(
                 .timeStampFailed, "\(url.absoluteString) could not be reached: \(error.localizedDescription)")
