@@ -21,7 +21,6 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzCertificateSummary", [library("CardCredentials"), x509]),
     ("FuzzCRL", [library("CardCredentials"), x509, crypto]),
     ("FuzzCMS", [library("CardCredentials"), x509]),
-    ("FuzzPDF", [library("PDFSignature"), library("CardCredentials")]),
     ("FuzzPKCS12", [library("CardCredentials")]),
     ("FuzzGEPSAnswer", [library("Registration")]),
     ("FuzzSQLiteStore", [library("Registration")]),
@@ -52,7 +51,7 @@ let package = Package(
                 name: "MakeCorpus",
                 dependencies: [
                     "FuzzSupport", library("ISO7816"), library("CardCredentials"), library("CardSimulator"),
-                    library("Registration"), library("PDFSignature"), x509,
+                    library("Registration"), x509,
                 ]
             )
         ]
