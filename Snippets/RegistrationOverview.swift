@@ -58,7 +58,7 @@ func agentSession() async throws -> LoginSession {
             to: registered.registration.id, by: .user(representativeID, binding: nil)))
     let login = CertificateLogin(
         store: store, validator: CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)]))
-    return try await login.login(try await login.issueChallenge().answer(with: agent))
+    return try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: agent))
 }
 let session = try await agentSession()
 // snippet.show

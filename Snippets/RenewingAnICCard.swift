@@ -50,7 +50,7 @@ func representativeSession(service: RegistrationService) async throws -> LoginSe
     let key = try await client.signingKey(pin: try SecretPIN(typed, policy: policy))
     let login = CertificateLogin(
         store: service.store, validator: CertificateValidator(trustAnchors: acceptedCARoots))
-    return try await login.login(try await login.issueChallenge().answer(with: key))
+    return try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: key))
 }
 let service = RegistrationService(
     store: InMemoryRegistrationStore(),

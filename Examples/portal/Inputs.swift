@@ -124,18 +124,20 @@ struct CertificateSource: ParsableArguments {
         }
     }
 
-    /// Signs `bytes` with the key (asking for the PIN or password) and returns the answer to a login challenge.
-    func answer(_ challenge: LoginChallenge) async throws -> LoginAnswer {
+    /// Signs a challenge with the key (asking for the PIN or password) and returns the evidence, in process.
+    func answer(_ challenge: EvidenceChallenge) async throws -> CardEvidence {
         if pem != nil { throw ValidationError("A PEM certificate cannot sign; use --pkcs12, --card or --my-number.") }
-        if pkcs12 != nil { return try await challenge.answer(with: try fileCredential()) }
+        if pkcs12 != nil { return try await challenge.sign(for: .inProcess, with: try fileCredential()) }
         let pin = try readPIN()
         return try await withCard { card in
             switch card {
             case .icCard(let card):
-                return try await challenge.answer(with: try await card.signingKey(pin: pin, allowLastTry: allowLastTry))
+                return try await challenge.sign(
+                    for: .inProcess, with: try await card.signingKey(pin: pin, allowLastTry: allowLastTry))
             case .myNumber(let card):
                 // The CA certificate goes with the answer as before (the login keeps it as an intermediate).
-                return try await challenge.answer(
+                return try await challenge.sign(
+                    for: .inProcess,
                     with: try await card.signingKey(
                         .signing, pin: pin, allowLastTry: allowLastTry, includeCACertificate: true))
             }

@@ -111,7 +111,7 @@ struct ReissueRequest: AsyncParsableCommand {
         let flow = CertificateReissue(desk: desk)
         let answer = try await source.answer(try await flow.challenge())
         try await flow.logOn(
-            contractID: contract, answer: answer, password: try options.password("ご契約先暗証番号: "),
+            contractID: contract, evidence: answer, password: try options.password("ご契約先暗証番号: "),
             confirmation: try options.password("ご契約先確認暗証番号: "))
         try await flow.choose(loginID: loginID)
         guard case .confirm(let confirmation) = await flow.step else { return }

@@ -1,4 +1,4 @@
-import CardCredentials
+public import CardCredentials
 public import Foundation
 
 /// What can go wrong in the registration domain; each description says what to do next.
@@ -60,12 +60,11 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
     case certificateNotActive(BindingStatus)
     /// The certificate did not pass validation (chain, validity period or revocation).
     case certificateUntrusted(String)
-    /// The login challenge is unknown or was already used.
-    case challengeUnknown
-    /// The login challenge expired before its answer came back.
-    case challengeExpired
-    /// The signature over the challenge does not verify with the certificate's public key.
-    case signatureInvalid
+    /// Card evidence (a signature over a challenge) was refused; the error's code says why (unknown or used
+    /// challenge, expired, foreign origin, wrong step, invalid signature, untrusted certificate).
+    case evidenceRefused(EvidenceError)
+    /// A stored flow (or session) was saved by another request or server since it was read, or removed.
+    case flowChanged(String)
 
     // MARK: Storage
 
@@ -159,13 +158,11 @@ public enum RegistrationError: Error, Sendable, Hashable, CustomStringConvertibl
                 + "if none works, use certificate update (電子証明書更新) or register anew."
         case .certificateUntrusted(let reason):
             return "The certificate is not trusted: \(reason)."
-        case .challengeUnknown:
-            return "The login challenge is unknown or was already used; ask for a new challenge and sign it."
-        case .challengeExpired:
-            return "The login challenge expired; ask for a new challenge and sign it at once."
-        case .signatureInvalid:
-            return "The signature over the login challenge does not match the certificate; sign with the key of "
-                + "the certificate presented."
+        case .evidenceRefused(let error):
+            return "The card's signature was refused: \(error.description)."
+        case .flowChanged(let id):
+            return "The flow \(id) was continued elsewhere (another tab or server) or ended since it was read; "
+                + "read its state again and continue from there."
         case .storeFailure(let reason):
             return "The registration store failed (\(reason)); nothing was changed. Check the database file and "
                 + "try again."

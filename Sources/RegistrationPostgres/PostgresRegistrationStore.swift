@@ -283,37 +283,88 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
-    public func insert(_ challenge: LoginChallenge) async throws(RegistrationError) {
-        try await transaction("keeping a login challenge") { connection, logger in
+    public func insert(_ challenge: IssuedChallenge) async throws(RegistrationError) {
+        let purpose = challenge.challenge.purpose
+        try await transaction("keeping a card challenge") { connection, logger in
             _ = try await Self.count(
                 """
-                INSERT INTO login_challenge (id, nonce, issued_at, expires_at)
-                VALUES (\(challenge.id), \(Data(challenge.nonce)), \(Self.time(challenge.issuedAt)),
-                    \(Self.time(challenge.expiresAt)))
+                INSERT INTO card_challenge (id, nonce, flow, step, owner, issued_at, expires_at)
+                VALUES (\(challenge.id), \(Data(challenge.challenge.nonce)), \(purpose.flow), \(purpose.step),
+                    \(challenge.owner), \(Self.time(challenge.issuedAt)), \(Self.time(challenge.expiresAt)))
                 """,
-                ["login_challenge_pkey": .storeFailure("a login challenge \(challenge.id) exists already")], connection,
+                ["card_challenge_pkey": .storeFailure("a card challenge \(challenge.id) exists already")], connection,
                 logger)
         }
     }
 
-    public func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge? {
+    public func takeChallenge(_ id: String) async throws(RegistrationError) -> IssuedChallenge? {
         // One statement: of two servers taking the same challenge at once, the second finds no row to delete.
-        try await transaction("taking a login challenge") { connection, logger in
+        try await transaction("taking a card challenge") { connection, logger in
             try await Self.rows(
-                "DELETE FROM login_challenge WHERE id = \(id) RETURNING *", table: "login_challenge", connection, logger
+                "DELETE FROM card_challenge WHERE id = \(id) RETURNING *", table: "card_challenge", connection, logger
             ).first.map { (row: StoredRecord) throws(RegistrationError) in
-                LoginChallenge(
-                    id: try row.value("id"), nonce: try row.bytes("nonce"), issuedAt: try row.date("issued_at"),
+                try IssuedChallenge(
+                    stored: try row.value("id"), nonce: try row.bytes("nonce"), flow: try row.value("flow"),
+                    step: try row.value("step"), owner: try row.optional("owner"), issuedAt: try row.date("issued_at"),
                     expiresAt: try row.date("expires_at"))
             }
         }
     }
 
     public func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int {
-        try await transaction("purging expired login challenges") { connection, logger in
+        try await transaction("purging expired card challenges") { connection, logger in
             try await Self.count(
-                "DELETE FROM login_challenge WHERE expires_at < \(Self.time(date)) RETURNING 1", [:], connection, logger
+                "DELETE FROM card_challenge WHERE expires_at < \(Self.time(date)) RETURNING 1", [:], connection, logger
             )
+        }
+    }
+
+    public func flow(_ id: String) async throws(RegistrationError) -> StoredFlow? {
+        try await transaction("reading a flow") { connection, logger in
+            try await Self.rows("SELECT * FROM flow_state WHERE id = \(id)", table: "flow_state", connection, logger)
+                .first.map { (row: StoredRecord) throws(RegistrationError) in
+                    StoredFlow(
+                        id: try row.value("id"), kind: try row.value("kind"), owner: try row.value("owner"),
+                        version: try row.value("version"), state: Data(try row.bytes("state")),
+                        updatedAt: try row.date("updated_at"), expiresAt: try row.date("expires_at"))
+                }
+        }
+    }
+
+    public func save(_ flow: StoredFlow) async throws(RegistrationError) {
+        guard flow.version >= 1 else { throw .flowChanged(flow.id) }
+        let changed = try await transaction("saving a flow") { connection, logger in
+            if flow.version == 1 {
+                return try await Self.count(
+                    """
+                    INSERT INTO flow_state (id, kind, owner, version, state, updated_at, expires_at)
+                    VALUES (\(flow.id), \(flow.kind), \(flow.owner), 1, \(flow.state), \(Self.time(flow.updatedAt)),
+                        \(Self.time(flow.expiresAt)))
+                    ON CONFLICT (id) DO NOTHING RETURNING 1
+                    """, [:], connection, logger)
+            }
+            return try await Self.count(
+                """
+                UPDATE flow_state SET version = \(Int32(flow.version)), state = \(flow.state),
+                    updated_at = \(Self.time(flow.updatedAt)), expires_at = \(Self.time(flow.expiresAt))
+                WHERE id = \(flow.id) AND version = \(Int32(flow.version - 1)) AND kind = \(flow.kind)
+                    AND owner = \(flow.owner)
+                RETURNING 1
+                """, [:], connection, logger)
+        }
+        guard changed == 1 else { throw .flowChanged(flow.id) }
+    }
+
+    public func removeFlow(_ id: String) async throws(RegistrationError) -> Bool {
+        try await transaction("removing a flow") { connection, logger in
+            try await Self.count("DELETE FROM flow_state WHERE id = \(id) RETURNING 1", [:], connection, logger) == 1
+        }
+    }
+
+    public func purgeFlows(expiredBefore date: Date) async throws(RegistrationError) -> Int {
+        try await transaction("purging expired flows") { connection, logger in
+            try await Self.count(
+                "DELETE FROM flow_state WHERE expires_at < \(Self.time(date)) RETURNING 1", [:], connection, logger)
         }
     }
 

@@ -12,13 +12,13 @@ import Foundation
 /// transaction under an advisory lock, so that two servers starting at once apply each migration once.
 enum PostgresSchema {
     /// The newest version this store knows; a database at a higher one was written by a newer store and is refused.
-    static let latestVersion = 2
+    static let latestVersion = 3
 
     /// The advisory lock's first key (its second is the schema's name hashed by the server): "PI" and 14.
     static let lockKey = 0x5049_0014
 
     /// The statements of each migration, by version. A migration, once released, never changes.
-    static let migrations: [Int: [String]] = [1: version1, 2: version2]
+    static let migrations: [Int: [String]] = [1: version1, 2: version2, 3: version3]
 
     /// Version 1: what the SQLite store's versions 1 and 2 hold, with the same names for tables, columns and
     /// indexes.
@@ -190,6 +190,39 @@ enum PostgresSchema {
     static let version2 = [
         "CREATE INDEX business_by_registration ON business (registered_at, number)",
         "CREATE INDEX binding_active_expiry ON binding (not_valid_after, business_id) WHERE status = 'active'",
+    ]
+
+    /// Version 3, as the SQLite store's version 4: `card_challenge` (a challenge for any card step, with its flow,
+    /// step and owner) replaces `login_challenge`, whose pending challenges are dropped; `flow_state` keeps a
+    /// flow's or a session's state between requests, versioned, with an expiry.
+    static let version3 = [
+        "DROP TABLE login_challenge",
+        """
+        CREATE TABLE card_challenge (
+            id text NOT NULL,
+            nonce bytea NOT NULL,
+            flow text NOT NULL,
+            step text NOT NULL,
+            owner text,
+            issued_at double precision NOT NULL,
+            expires_at double precision NOT NULL,
+            CONSTRAINT card_challenge_pkey PRIMARY KEY (id)
+        )
+        """,
+        "CREATE INDEX card_challenge_by_expiry ON card_challenge (expires_at)",
+        """
+        CREATE TABLE flow_state (
+            id text NOT NULL,
+            kind text NOT NULL,
+            owner text NOT NULL,
+            version integer NOT NULL CHECK (version >= 1),
+            state bytea NOT NULL,
+            updated_at double precision NOT NULL,
+            expires_at double precision NOT NULL,
+            CONSTRAINT flow_state_pkey PRIMARY KEY (id)
+        )
+        """,
+        "CREATE INDEX flow_state_by_expiry ON flow_state (expires_at)",
     ]
 
     /// A name quoted as an SQL identifier (`"a""b"` for `a"b`).

@@ -208,7 +208,7 @@ struct ReissueBench {
 
     /// Logs in with a credential; the session or the login's error.
     func logIn(with credential: FileCredential) async throws -> LoginSession {
-        try await login.login(try await login.issueChallenge().answer(with: credential))
+        try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: credential))
     }
 
     /// The administrator's 管理者ログオン in `flow`, with `credential` (the administrator's by default).
@@ -216,9 +216,9 @@ struct ReissueBench {
         _ flow: CertificateReissue, credential: FileCredential? = nil, password: String = adminPassword,
         contract: String = contract
     ) async throws {
-        let answer = try await flow.challenge().answer(with: credential ?? admin)
+        let evidence = try await flow.challenge().sign(for: .inProcess, with: credential ?? admin)
         try await flow.logOn(
-            contractID: contract, answer: answer, password: try Self.secret(password),
+            contractID: contract, evidence: evidence, password: try Self.secret(password),
             confirmation: try Self.secret(Self.adminConfirmation))
     }
 

@@ -134,7 +134,7 @@ struct RenewalBench {
             store: store,
             validator: CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)]),
             now: { clock.now })
-        return try await login.login(try await login.issueChallenge().answer(with: key))
+        return try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: key))
     }
 
     static func certificate(of card: PrivateCAICCard) throws -> Certificate {

@@ -55,7 +55,7 @@ extension EndToEnd {
                 let key = try await ICCard.connect(transport: connection, profile: .procurementIdentitySimulator)
                     .signingKey(pin: try SecretPIN(Self.newPIN, policy: policy))
                 let login = CertificateLogin(store: portal.store, validator: portal.validator)
-                let session = try await login.login(try await login.issueChallenge().answer(with: key))
+                let session = try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: key))
                 #expect(session.bindingID == done.newBindingID)
                 await connection.disconnect()
                 await server.remove()

@@ -78,7 +78,8 @@ extension EndToEnd {
                 // Login through pcscd: the new card is accepted, the old one refused.
                 let login = CertificateLogin(store: store, validator: validator)
                 let newKey = try await Self.key(in: context, reader: reader, pin: Self.newPIN)
-                let session = try await login.login(try await login.issueChallenge().answer(with: newKey))
+                let session = try await login.login(
+                    try await login.issueChallenge().sign(for: .inProcess, with: newKey))
                 #expect(session.bindingID == completion.newBindingID)
                 await server.remove()
                 try await TestBench.waitUntil(context: context, reader: reader, present: false)
@@ -86,7 +87,7 @@ extension EndToEnd {
                 try await TestBench.waitUntil(context: context, reader: reader, present: true)
                 let oldKey = try await Self.key(in: context, reader: reader, pin: Self.currentPIN)
                 await #expect(throws: RegistrationError.certificateNotActive(.superseded)) {
-                    try await login.login(try await login.issueChallenge().answer(with: oldKey))
+                    try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: oldKey))
                 }
                 await server.remove()
                 try await TestBench.waitUntil(context: context, reader: reader, present: false)

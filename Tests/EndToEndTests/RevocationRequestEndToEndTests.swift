@@ -124,7 +124,7 @@ extension EndToEnd {
                     .signingKey(pin: try SecretPIN(Self.pin, policy: policy))
                 let login = CertificateLogin(store: store, validator: CertificateValidator(trustAnchors: [root]))
                 await #expect(throws: RegistrationError.certificateNotActive(.revoked)) {
-                    try await login.login(try await login.issueChallenge().answer(with: key))
+                    try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: key))
                 }
                 let crlOnly = CertificateValidator(trustAnchors: [root], crls: [crl], revocation: .required)
                 let result = await crlOnly.validate(certificate, for: .signing)

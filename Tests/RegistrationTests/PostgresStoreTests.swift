@@ -91,7 +91,7 @@ struct PostgresStoreTests {
         #expect(
             try await reopened.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2")
+                == "1,2,3")
         #expect(try await reopened.registration(registration.id) == registration)
         for store in stores { await store.close() }
     }
@@ -276,12 +276,11 @@ struct PostgresStoreTests {
         var stores: [PostgresRegistrationStore] = []
         for _ in 0..<10 { stores.append(try await PostgresTestDatabase.store(schema: schema, maximumConnections: 1)) }
         for round in 0..<5 {
-            let challenge = LoginChallenge(
-                id: "race-\(round)", nonce: [UInt8(round)], issuedAt: Sample.epoch, expiresAt: Sample.at(60))
+            let challenge = try Sample.challenge(round, expiresAt: Sample.at(60))
             try await stores[0].insert(challenge)
-            let taken = try await withThrowingTaskGroup(of: LoginChallenge?.self) { group in
+            let taken = try await withThrowingTaskGroup(of: IssuedChallenge?.self) { group in
                 for store in stores { group.addTask { try await store.takeChallenge(challenge.id) } }
-                return try await group.reduce(into: [LoginChallenge]()) { if let taken = $1 { $0.append(taken) } }
+                return try await group.reduce(into: [IssuedChallenge]()) { if let taken = $1 { $0.append(taken) } }
             }
             #expect(taken == [challenge], "round \(round)")
         }
@@ -368,9 +367,9 @@ struct PostgresStoreTests {
         let schema = PostgresTestDatabase.newSchema()
         let store = try await PostgresTestDatabase.store(schema: schema)
         for round in 0..<3 {
-            let id = "two-processes-\(round)"
-            try await store.insert(
-                LoginChallenge(id: id, nonce: [1, 2, 3], issuedAt: Sample.epoch, expiresAt: Sample.at(60)))
+            let challenge = try Sample.challenge(0x2000 + round, expiresAt: Sample.at(60))
+            let id = challenge.id
+            try await store.insert(challenge)
             // Both connect first, then act at one instant, a second and a half from now.
             let at = String(Date().timeIntervalSince1970 + 1.5)
             let arguments = ["take-challenge", "--db", Self.url(schema: schema), "--id", id, "--at", at]

@@ -236,7 +236,7 @@ struct RegistrationRightsTests {
         let login = bench.login()
         let challenge = try await login.issueChallenge()
         await #expect(throws: RegistrationError.certificateNotActive(.removed)) {
-            try await login.login(try await challenge.answer(with: agentCredential))
+            try await login.login(try await challenge.sign(for: .inProcess, with: agentCredential))
         }
     }
 
@@ -319,16 +319,83 @@ struct CertificateLoginTests {
         let login = bench.login()
         let challenge = try await login.issueChallenge()
         #expect(challenge.nonce.count == 32)
-        let answer = try await challenge.answer(with: representative)
+        let answer = try await challenge.sign(for: .inProcess, with: representative)
         let session = try await login.login(answer)
         #expect(session.userID == registration.representative?.id)
         #expect(session.role == .representative)
-        await #expect(throws: RegistrationError.challengeUnknown) { try await login.login(answer) }
+        #expect(await Self.refusal { try await login.login(answer) } == .challengeUnknown)
 
         let late = try await login.issueChallenge()
-        let lateAnswer = try await late.answer(with: representative)
+        let lateAnswer = try await late.sign(for: .inProcess, with: representative)
         bench.clock.advance(by: 121)
-        await #expect(throws: RegistrationError.challengeExpired) { try await login.login(lateAnswer) }
+        #expect(await Self.refusal { try await login.login(lateAnswer) } == .challengeExpired)
+    }
+
+    /// The code of the evidence refusal `body` throws, or nil (recording an issue) for any other outcome.
+    static func refusal(_ body: () async throws -> Any) async -> EvidenceError.Code? {
+        do {
+            _ = try await body()
+            Issue.record("no error")
+        } catch RegistrationError.evidenceRefused(let error) {
+            return error.code
+        } catch {
+            Issue.record("got \(error)")
+        }
+        return nil
+    }
+
+    @Test("evidence made for another origin, another step or another owner is refused, and each is used up")
+    func foreignEvidence() async throws {
+        let bench = try ServiceTestBench()
+        defer { bench.remove() }
+        let (_, representative, _) = try await bench.registered()
+        let clock = bench.clock
+        let portal = try PortalOrigin("https://portal.example.jp")
+        let desk = EvidenceDesk(
+            store: bench.store, validator: bench.validator(), origin: portal, now: { clock.now })
+
+        // A page of another site had the card sign the portal's challenge: the origin names it, and the
+        // signature (over the other origin) would not verify for this portal's either.
+        let challenge = try await desk.issue(for: .login)
+        let foreign = try await challenge.sign(for: try PortalOrigin("https://evil.example"), with: representative)
+        #expect(await Self.refusal { try await desk.verify(foreign, for: .login) } == .foreignOrigin)
+        // The challenge was used up by the refusal: the same challenge signed for the right origin is a replay.
+        let late = try await challenge.sign(for: portal, with: representative)
+        #expect(await Self.refusal { try await desk.verify(late, for: .login) } == .challengeUnknown)
+
+        // Lying about the origin does not help: the signature binds the origin signed for.
+        let second = try await desk.issue(for: .login)
+        var relabelled = try await second.sign(for: try PortalOrigin("https://evil.example"), with: representative)
+        relabelled.origin = portal
+        #expect(await Self.refusal { try await desk.verify(relabelled, for: .login) } == .signatureInvalid)
+
+        // Out of order: evidence for the renewal's current card sent to its new-card step.
+        let current = try EvidencePurpose(flow: "ic-card-renewal", step: "current-card")
+        let new = try EvidencePurpose(flow: "ic-card-renewal", step: "new-card")
+        let third = try await desk.issue(for: current, owner: "flow-1")
+        let forCurrent = try await third.sign(for: portal, with: representative)
+        #expect(
+            await Self.refusal { try await desk.verify(forCurrent, for: new, owner: "flow-1") } == .wrongStep)
+
+        // Issued to one flow, sent in another.
+        let fourth = try await desk.issue(for: current, owner: "flow-1")
+        let elsewhere = try await fourth.sign(for: portal, with: representative)
+        #expect(
+            await Self.refusal { try await desk.verify(elsewhere, for: current, owner: "flow-2") }
+                == .challengeNotYours)
+
+        // And the right one passes, once.
+        let fifth = try await desk.issue(for: current, owner: "flow-1")
+        let good = try await fifth.sign(for: portal, with: representative)
+        let verified = try await desk.verify(good, for: current, owner: "flow-1")
+        #expect(verified.purpose == current)
+        #expect(verified.fingerprint == (try CertificateBinding.fingerprint(of: representative.certificate)))
+        #expect(await Self.refusal { try await desk.verify(good, for: current, owner: "flow-1") } == .challengeUnknown)
+
+        // A portal that serves the web refuses evidence made for a program in one process, and the reverse.
+        let sixth = try await desk.issue(for: .login)
+        let inProcess = try await sixth.sign(for: .inProcess, with: representative)
+        #expect(await Self.refusal { try await desk.verify(inProcess, for: .login) } == .foreignOrigin)
     }
 
     @Test("a wrong signature, an unregistered or an untrusted certificate is refused")
@@ -339,14 +406,14 @@ struct CertificateLoginTests {
         let login = bench.login()
 
         let challenge = try await login.issueChallenge()
-        var forged = try await challenge.answer(with: representative)
+        var forged = try await challenge.sign(for: .inProcess, with: representative)
         forged.signature[10] ^= 0x01
-        await #expect(throws: RegistrationError.signatureInvalid) { try await login.login(forged) }
+        #expect(await Self.refusal { try await login.login(forged) } == .signatureInvalid)
 
         let stranger = try bench.credential(name: "未登録 四郎")
         let second = try await login.issueChallenge()
         await #expect(throws: RegistrationError.certificateNotRegistered) {
-            try await login.login(try await second.answer(with: stranger))
+            try await login.login(try await second.sign(for: .inProcess, with: stranger))
         }
 
         // The same registered certificate, checked against another CA's root: untrusted.
@@ -354,12 +421,11 @@ struct CertificateLoginTests {
         defer { elsewhere.remove() }
         let strictLogin = CertificateLogin(store: bench.store, validator: elsewhere.validator())
         let third = try await strictLogin.issueChallenge()
-        let untrusted = await #expect(throws: RegistrationError.self) {
-            try await strictLogin.login(try await third.answer(with: representative))
-        }
-        guard case .certificateUntrusted = untrusted else {
-            Issue.record("got \(String(describing: untrusted))"); return
-        }
+        #expect(
+            await Self.refusal {
+                try await strictLogin.login(try await third.sign(for: .inProcess, with: representative))
+            }
+                == .certificateUntrusted)
     }
 
     @Test("after a renewal the old certificate is refused and the new one accepted; a revoked one is refused")
@@ -376,9 +442,9 @@ struct CertificateLoginTests {
                 by: .user(representativeID, binding: old.id)))
         let login = bench.login()
         await #expect(throws: RegistrationError.certificateNotActive(.superseded)) {
-            try await login.login(try await login.issueChallenge().answer(with: representative))
+            try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: representative))
         }
-        let session = try await login.login(try await login.issueChallenge().answer(with: renewed))
+        let session = try await login.login(try await login.issueChallenge().sign(for: .inProcess, with: renewed))
         #expect(session.userID == representativeID)
 
         // The CA revokes the agent's certificate: with the CA's CRL, the login is refused.
@@ -389,12 +455,12 @@ struct CertificateLoginTests {
         let clock = bench.clock
         let checked = CertificateLogin(store: bench.store, validator: bench.validator(crls: [crl]), now: { clock.now })
         let revoked = await #expect(throws: RegistrationError.self) {
-            try await checked.login(try await checked.issueChallenge().answer(with: agentCredential))
+            try await checked.login(try await checked.issueChallenge().sign(for: .inProcess, with: agentCredential))
         }
-        guard case .certificateUntrusted(let reason) = revoked else {
+        guard case .evidenceRefused(let refusal) = revoked, refusal.code == .certificateUntrusted else {
             Issue.record("got \(String(describing: revoked))")
             return
         }
-        #expect(reason.contains("revoked") || reason.contains("失効"))
+        #expect(refusal.description.contains("revoked") || refusal.description.contains("失効"))
     }
 }

@@ -127,7 +127,7 @@ struct StoreIndexTests {
         return nodes
     }
 
-    @Test("SQLite: a database of version 2 migrates to version 3 with the new indexes, its rows kept")
+    @Test("SQLite: a database of version 2 migrates to version 4 (indexes, card challenges, flow state), its rows kept")
     func sqliteFromVersion2() async throws {
         let path = try StoreTests.temporaryPath()
         let store = try SQLiteRegistrationStore(path: path)
@@ -136,11 +136,24 @@ struct StoreIndexTests {
         // Back to version 2, as the previous release wrote it.
         try await store.execute(sql: "DROP INDEX business_by_registration")
         try await store.execute(sql: "DROP INDEX binding_active_expiry")
-        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v3'")
+        try await store.execute(sql: "DROP TABLE card_challenge")
+        try await store.execute(sql: "DROP TABLE flow_state")
+        try await store.execute(
+            sql: """
+                CREATE TABLE login_challenge (id TEXT PRIMARY KEY NOT NULL, nonce BLOB NOT NULL, issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL)
+                """)
+        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v3', 'v4')")
         try await store.execute(sql: "PRAGMA user_version = 2")
 
         let migrated = try SQLiteRegistrationStore(path: path)
-        #expect(try await migrated.text(sql: "PRAGMA user_version") == "3")
+        #expect(try await migrated.text(sql: "PRAGMA user_version") == "4")
+        #expect(
+            try await migrated.text(
+                sql: """
+                    SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table'
+                    AND name IN ('login_challenge', 'card_challenge', 'flow_state') ORDER BY name)
+                    """) == "card_challenge,flow_state")
         #expect(
             try await migrated.text(
                 sql: """
@@ -148,28 +161,41 @@ struct StoreIndexTests {
                     AND name IN ('business_by_registration', 'binding_active_expiry') ORDER BY name)
                     """) == "binding_active_expiry,business_by_registration")
         #expect(try await migrated.registration(registration.id) == registration)
-        // A version above 3 is still refused.
-        try await migrated.execute(sql: "PRAGMA user_version = 4")
+        // A version above 4 is still refused.
+        try await migrated.execute(sql: "PRAGMA user_version = 5")
         let error = #expect(throws: RegistrationError.self) { try SQLiteRegistrationStore(path: path) }
         #expect(StoreTests.failureSentence(error)?.contains("newer version") == true, "\(String(describing: error))")
     }
 
-    @Test("PostgreSQL: a schema of version 1 migrates to version 2 with the new indexes; version 3 is refused")
+    @Test(
+        "PostgreSQL: a schema of version 1 migrates to version 3 (indexes, card challenges, flow state); 4 is refused")
     func postgresFromVersion1() async throws {
         let schema = PostgresTestDatabase.newSchema()
         let store = try await PostgresTestDatabase.store(schema: schema)
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
         try await store.execute(
-            sql: "DROP INDEX business_by_registration", "DROP INDEX binding_active_expiry",
-            "DELETE FROM registration_schema WHERE version = 2")
+            sql: "DROP INDEX business_by_registration", "DROP INDEX binding_active_expiry", "DROP TABLE card_challenge",
+            "DROP TABLE flow_state",
+            """
+            CREATE TABLE login_challenge (id text NOT NULL, nonce bytea NOT NULL, issued_at double precision NOT NULL,
+                expires_at double precision NOT NULL, CONSTRAINT login_challenge_pkey PRIMARY KEY (id))
+            """,
+            "DELETE FROM registration_schema WHERE version >= 2")
         await store.close()
 
         let migrated = try await PostgresTestDatabase.store(schema: schema)
         #expect(
             try await migrated.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2")
+                == "1,2,3")
+        #expect(
+            try await migrated.text(
+                sql: """
+                    SELECT string_agg(table_name::text, ',' ORDER BY table_name) AS value FROM information_schema.tables
+                    WHERE table_schema = '\(schema)'
+                        AND table_name IN ('login_challenge', 'card_challenge', 'flow_state')
+                    """) == "card_challenge,flow_state")
         #expect(
             try await migrated.text(
                 sql: """
@@ -177,7 +203,7 @@ struct StoreIndexTests {
                     WHERE schemaname = '\(schema)' AND indexname IN ('business_by_registration', 'binding_active_expiry')
                     """) == "binding_active_expiry,business_by_registration")
         #expect(try await migrated.registration(registration.id) == registration)
-        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (3)")
+        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (4)")
         await migrated.close()
         let error = await #expect(throws: RegistrationError.self) {
             _ = try await PostgresTestDatabase.store(schema: schema)

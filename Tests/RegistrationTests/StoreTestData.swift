@@ -1,3 +1,4 @@
+import CardCredentials
 import Crypto
 import Foundation
 import Registration
@@ -11,6 +12,16 @@ enum StoreTestData {
 
     /// `epoch` plus `seconds`.
     static func at(_ seconds: Double) -> Date { epoch.addingTimeInterval(seconds) }
+
+    /// A login challenge as a store keeps it, with an identifier made of `number` (32 hexadecimal digits).
+    static func challenge(
+        _ number: Int, nonce: [UInt8] = Array(repeating: 7, count: 32), expiresAt: Date, owner: String? = nil
+    ) throws -> IssuedChallenge {
+        IssuedChallenge(
+            try EvidenceChallenge(
+                id: String(format: "%032x", number), nonce: nonce, purpose: .login, expiresAt: expiresAt),
+            owner: owner, issuedAt: epoch)
+    }
 
     /// A self-signed certificate with a fresh P-256 key: every call gives another fingerprint.
     static func certificate(_ commonName: String, company: String = "株式会社テスト商事") throws -> Certificate {

@@ -427,27 +427,26 @@ struct StoreTests {
     @Test("a login challenge is taken once; expired ones are purged", arguments: StoreUnderTest.allCases)
     func challenges(_ kind: StoreUnderTest) async throws {
         let store = try await kind.make()
-        let challenge = LoginChallenge(
-            id: "a1b2", nonce: (0..<32).map { UInt8($0 * 7 & 0xFF) }, issuedAt: Sample.epoch, expiresAt: Sample.at(300))
+        let challenge = try Sample.challenge(
+            0xa1b2, nonce: (0..<32).map { UInt8($0 * 7 & 0xFF) }, expiresAt: Sample.at(300), owner: "flow-1")
         try await store.insert(challenge)
         let error = await #expect(throws: RegistrationError.self) { try await store.insert(challenge) }
         #expect(Self.failureSentence(error)?.contains("exists already") == true)
-        #expect(try await store.takeChallenge("a1b2") == challenge)
-        #expect(try await store.takeChallenge("a1b2") == nil)
+        // Read back whole: the nonce, the flow and step, the owner and both times.
+        #expect(try await store.takeChallenge(challenge.id) == challenge)
+        #expect(try await store.takeChallenge(challenge.id) == nil)
         #expect(try await store.takeChallenge("unknown") == nil)
 
         let expiries: [Double] = [100, 200, 300]
-        for (index, expiry) in expiries.enumerated() {
-            try await store.insert(
-                LoginChallenge(
-                    id: "c\(index)", nonce: [UInt8(index)], issuedAt: Sample.epoch, expiresAt: Sample.at(expiry)))
-        }
-        // Expired before 200: only the first; the one expiring at 200 itself stays.
-        #expect(try await store.purgeChallenges(expiredBefore: Sample.at(200)) == 1)
-        #expect(try await store.takeChallenge("c0") == nil)
+        let issued = try expiries.enumerated().map { try Sample.challenge($0.offset, expiresAt: Sample.at($0.element)) }
+        for challenge in issued { try await store.insert(challenge) }
+        // Expired before 200: only the first (its expiry is cut to whole seconds, as it is signed); the one
+        // expiring at 200 itself stays.
+        #expect(try await store.purgeChallenges(expiredBefore: Sample.at(200).addingTimeInterval(-1)) == 1)
+        #expect(try await store.takeChallenge(issued[0].id) == nil)
         #expect(try await store.purgeChallenges(expiredBefore: Sample.at(1_000)) == 2)
-        #expect(try await store.takeChallenge("c1") == nil)
-        #expect(try await store.takeChallenge("c2") == nil)
+        #expect(try await store.takeChallenge(issued[1].id) == nil)
+        #expect(try await store.takeChallenge(issued[2].id) == nil)
         #expect(try await store.purgeChallenges(expiredBefore: Sample.at(1_000)) == 0)
     }
 
@@ -540,6 +539,58 @@ struct StoreTests {
         }
     }
 
+    // MARK: Flow state
+
+    @Test(
+        "a flow's state is saved at version 1, then only at the next version; expired flows are purged",
+        arguments: StoreUnderTest.allCases)
+    func flows(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        var flow = StoredFlow(
+            id: "flow-a", kind: "ic-card-renewal", owner: "user-1", state: Data("{\"step\":1}".utf8),
+            updatedAt: Sample.epoch, expiresAt: Sample.at(600))
+        try await store.save(flow)
+        #expect(try await store.flow("flow-a") == flow)
+        await #expect(throws: RegistrationError.flowChanged("flow-a")) { try await store.save(flow) }
+
+        // Two servers read version 1 and both save version 2: the second is refused, the first's state stays.
+        var first = flow
+        first.version = 2
+        first.state = Data("{\"step\":2}".utf8)
+        var second = flow
+        second.version = 2
+        second.state = Data("{\"step\":\"other\"}".utf8)
+        try await store.save(first)
+        await #expect(throws: RegistrationError.flowChanged("flow-a")) { try await store.save(second) }
+        #expect(try await store.flow("flow-a") == first)
+
+        // Another owner or kind cannot write over it, at any version.
+        var stranger = first
+        stranger.version = 3
+        stranger.owner = "user-2"
+        await #expect(throws: RegistrationError.flowChanged("flow-a")) { try await store.save(stranger) }
+        stranger.owner = "user-1"
+        stranger.kind = "session"
+        await #expect(throws: RegistrationError.flowChanged("flow-a")) { try await store.save(stranger) }
+        #expect(try await store.flow("flow-a")?.version == 2)
+
+        flow = first
+        flow.version = 3
+        flow.expiresAt = Sample.at(100)
+        try await store.save(flow)
+        try await store.save(
+            StoredFlow(
+                id: "flow-b", kind: "session", owner: "user-1", state: Data(), updatedAt: Sample.epoch,
+                expiresAt: Sample.at(900)))
+        #expect(try await store.purgeFlows(expiredBefore: Sample.at(200)) == 1)
+        #expect(try await store.flow("flow-a") == nil)
+        #expect(try await store.removeFlow("flow-b"))
+        #expect(try await !store.removeFlow("flow-b"))
+        var gone = flow
+        gone.version = 4
+        await #expect(throws: RegistrationError.flowChanged("flow-a")) { try await store.save(gone) }
+    }
+
     // MARK: SQLite only
 
     @Test("the SQLite file reopens with everything in it")
@@ -547,7 +598,7 @@ struct StoreTests {
         let path = try Self.temporaryPath()
         let registration = try Sample.fullRegistration()
         let commit = Sample.newRegistrationCommit(registration)
-        let challenge = LoginChallenge(id: "ff", nonce: [1, 2, 3], issuedAt: Sample.epoch, expiresAt: Sample.at(60))
+        let challenge = try Sample.challenge(0xff, expiresAt: Sample.at(60))
         do {
             let store = try SQLiteRegistrationStore(path: path)
             try await store.commit(commit)
@@ -557,7 +608,7 @@ struct StoreTests {
         #expect(try await reopened.registration(registration.id) == registration)
         #expect(try await reopened.history(of: registration.id) == [commit.record])
         #expect(try await reopened.outbox(state: nil) == commit.outbox)
-        #expect(try await reopened.takeChallenge("ff") == challenge)
+        #expect(try await reopened.takeChallenge(challenge.id) == challenge)
     }
 
     @Test("the SQLite file is in WAL mode, with foreign keys enforced")
@@ -607,8 +658,8 @@ struct StoreTests {
         try await SQLiteRegistrationStore(path: path).commit(Sample.newRegistrationCommit(registration))
         _ = try SQLiteRegistrationStore(path: path)
         let third = try SQLiteRegistrationStore(path: path)
-        #expect(try await third.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3")
-        #expect(try await third.text(sql: "PRAGMA user_version") == "3")
+        #expect(try await third.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4")
+        #expect(try await third.text(sql: "PRAGMA user_version") == "4")
         #expect(try await third.registrations() == [registration])
     }
 

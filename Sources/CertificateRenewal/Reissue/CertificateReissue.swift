@@ -6,7 +6,7 @@ import X509
 /// Where the administrator's reissue (利用者電子証明書の再発行) stands.
 public enum CertificateReissueStep: Sendable, Hashable, CustomStringConvertible {
     /// 管理者ログオン: sign a challenge from ``CertificateReissue/challenge()`` with the administrator's
-    /// certificate, then ``CertificateReissue/logOn(contractID:answer:password:confirmation:)``.
+    /// certificate, then ``CertificateReissue/logOn(contractID:evidence:password:confirmation:)``.
     case logOn
     /// 利用者情報選択: choose the user with ``CertificateReissue/choose(loginID:)``.
     case chooseUser([ReissueCandidate])
@@ -98,7 +98,7 @@ public actor CertificateReissue {
     }
 
     /// A login challenge for the administrator's certificate to sign (管理者の電子証明書を選択).
-    public func challenge() async throws(LifecycleError) -> LoginChallenge {
+    public func challenge() async throws(LifecycleError) -> EvidenceChallenge {
         try require("logOn")
         do { return try await login.issueChallenge() } catch { throw .registration(error) }
     }
@@ -108,7 +108,7 @@ public actor CertificateReissue {
     ///
     /// The certificate is checked first, so a stolen password alone never counts against the contract; a wrong
     /// password counts toward the lock-out.
-    public func logOn(contractID: String, answer: LoginAnswer, password: SecretPIN, confirmation: SecretPIN)
+    public func logOn(contractID: String, evidence: CardEvidence, password: SecretPIN, confirmation: SecretPIN)
         async throws(LifecycleError)
     {
         try require("logOn")
@@ -118,7 +118,7 @@ public actor CertificateReissue {
         let account = try await desk.account(contract)
         guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }
         let session: LoginSession
-        do { session = try await login.login(answer) } catch { throw .administratorCertificateRefused(error) }
+        do { session = try await login.login(evidence) } catch { throw .administratorCertificateRefused(error) }
         guard session.role == .representative, session.userID == account.administrator,
             session.businessID == account.businessID
         else { throw .notTheAdministrator }

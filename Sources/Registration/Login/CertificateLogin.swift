@@ -1,57 +1,6 @@
 public import CardCredentials
 public import Foundation
-public import X509
-
-extension LoginChallenge {
-    /// The bytes the user signs: a fixed label, the challenge's identifier, its nonce and its expiry, so that a
-    /// signature made for a login can never pass for the signature of a document.
-    public var signedBytes: [UInt8] {
-        let text =
-            "ProcurementIdentity certificate login\nchallenge: \(id)\nnonce: "
-            + nonce.map { String(format: "%02x", $0) }.joined()
-            + "\nexpires: \(Int(expiresAt.timeIntervalSince1970))\n"
-        return Array(text.utf8)
-    }
-
-    /// Signs the challenge with a card or file key and returns the answer to send to the portal.
-    ///
-    /// - Parameters:
-    ///   - signer: The key (`CardKey` after its PIN was verified, or `FileCredential`).
-    ///   - algorithm: The algorithm; the signer's preferred one by default.
-    public func answer(with signer: any Signer, algorithm: SigningAlgorithm? = nil) async throws -> LoginAnswer {
-        let algorithm = algorithm ?? signer.defaultAlgorithm
-        let signature = try await signer.sign(signedBytes, algorithm: algorithm)
-        return LoginAnswer(
-            challengeID: id, certificate: signer.certificate, intermediates: signer.chain, signature: signature,
-            algorithm: algorithm)
-    }
-}
-
-/// The answer to a login challenge: the certificate, and the signature over ``LoginChallenge/signedBytes``.
-public struct LoginAnswer: Sendable, Hashable {
-    /// The challenge answered.
-    public var challengeID: String
-    /// The certificate whose key signed.
-    public var certificate: Certificate
-    /// Intermediate CA certificates the client has (may be empty).
-    public var intermediates: [Certificate]
-    /// The signature.
-    public var signature: [UInt8]
-    /// The algorithm of the signature.
-    public var algorithm: SigningAlgorithm
-
-    /// An answer.
-    public init(
-        challengeID: String, certificate: Certificate, intermediates: [Certificate] = [], signature: [UInt8],
-        algorithm: SigningAlgorithm
-    ) {
-        self.challengeID = challengeID
-        self.certificate = certificate
-        self.intermediates = intermediates
-        self.signature = signature
-        self.algorithm = algorithm
-    }
-}
+import X509
 
 /// A user logged in with a certificate.
 public struct LoginSession: Sendable, Hashable {
@@ -74,80 +23,84 @@ public struct LoginSession: Sendable, Hashable {
     public var actor: RegistrationActor { .user(userID, binding: bindingID) }
 }
 
-/// Certificate login: the portal issues a single-use challenge that expires; the user signs it with the card or
-/// file key; the portal checks the signature, that the certificate is bound to an active user and is the
-/// current one (a superseded, revoked, removed or expired certificate is refused), and its chain and revocation.
+/// Certificate login: the portal issues a single-use challenge that expires; the user's card (or file key) signs
+/// it for the portal's origin; the portal checks the evidence (``EvidenceDesk``), then that the certificate is
+/// bound to an active user and is the current one (a superseded, revoked, removed or expired certificate is
+/// refused).
 ///
 /// ```swift
-/// let login = CertificateLogin(store: store, validator: validator)
+/// let login = CertificateLogin(store: store, validator: validator)      // origin: .inProcess
 /// let challenge = try await login.issueChallenge()
-/// let answer = try await challenge.answer(with: cardKey)     // on the user's side
-/// let session = try await login.login(answer)
+/// let evidence = try await challenge.sign(for: login.origin, with: cardKey)   // on the user's side
+/// let session = try await login.login(evidence)
 /// ```
 public struct CertificateLogin: Sendable {
+    /// The desk that issues and checks the challenges.
+    public var desk: EvidenceDesk
+
     /// The store of registrations and challenges.
-    public let store: any RegistrationStore
-    /// Checks chains and revocation.
-    public var validator: CertificateValidator
-    /// How long a challenge is accepted.
-    public var challengeLifetime: TimeInterval
-    /// The key usage the certificate must allow.
-    public var purpose: CertificatePurpose
-    /// The clock.
-    public var now: @Sendable () -> Date
+    public var store: any RegistrationStore { desk.store }
+    /// The portal's origin.
+    public var origin: PortalOrigin { desk.origin }
 
     /// A login desk.
+    ///
+    /// - Parameters:
+    ///   - store: The registrations and the challenges.
+    ///   - validator: Chains, validity and revocation.
+    ///   - origin: The portal's origin; ``PortalOrigin/inProcess`` for a program that reads the card itself.
+    ///   - challengeLifetime: How long a challenge is accepted.
+    ///   - purpose: The key usage the certificate must allow.
+    ///   - now: The clock.
     public init(
-        store: any RegistrationStore, validator: CertificateValidator, challengeLifetime: TimeInterval = 120,
-        purpose: CertificatePurpose = .any, now: @escaping @Sendable () -> Date = { Date() }
+        store: any RegistrationStore, validator: CertificateValidator, origin: PortalOrigin = .inProcess,
+        challengeLifetime: TimeInterval = 120, purpose: CertificatePurpose = .authentication,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.store = store
-        self.validator = validator
-        self.challengeLifetime = challengeLifetime
-        self.purpose = purpose
-        self.now = now
+        desk = EvidenceDesk(
+            store: store, validator: validator, origin: origin, challengeLifetime: challengeLifetime,
+            keyPurpose: purpose, now: now)
     }
 
-    /// Issues a new challenge (32 random bytes), kept by the store until it is answered or expires.
-    public func issueChallenge() async throws(RegistrationError) -> LoginChallenge {
-        var generator = SystemRandomNumberGenerator()
-        let nonce = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let date = now()
-        let challenge = LoginChallenge(
-            id: id, nonce: nonce, issuedAt: date, expiresAt: date.addingTimeInterval(challengeLifetime))
-        _ = try await store.purgeChallenges(expiredBefore: date)
-        try await store.insert(challenge)
-        return challenge
+    /// Issues a new login challenge (``EvidencePurpose/login``), kept by the store until it is answered or
+    /// expires.
+    public func issueChallenge() async throws(RegistrationError) -> EvidenceChallenge {
+        try await desk.issue(for: .login)
     }
 
-    /// Checks an answer and opens a session. The challenge is used up whether the login succeeds or not.
-    public func login(_ answer: LoginAnswer) async throws(RegistrationError) -> LoginSession {
-        guard let challenge = try await store.takeChallenge(answer.challengeID) else { throw .challengeUnknown }
-        let date = now()
-        guard date <= challenge.expiresAt else { throw .challengeExpired }
-        guard
-            answer.certificate.publicKey.isValidSignature(
-                answer.signature, for: challenge.signedBytes,
-                signatureAlgorithm: answer.algorithm.certificateSignatureAlgorithm)
-        else { throw .signatureInvalid }
-
-        let fingerprint = try CertificateBinding.fingerprint(of: answer.certificate)
-        guard let registration = try await store.registration(boundTo: fingerprint),
-            let binding = registration.binding(fingerprint: fingerprint)
+    /// Checks the evidence and opens a session. The challenge is used up whether the login succeeds or not.
+    public func login(_ evidence: CardEvidence) async throws(RegistrationError) -> LoginSession {
+        let verified: VerifiedEvidence
+        do {
+            verified = try await desk.verify(evidence, for: .login)
+        } catch .evidenceRefused(let refusal) where refusal.code == .certificateUntrusted {
+            // The signature was good (it is checked before the certificate): a certificate that expired or was
+            // superseded since it was registered gets the registration's own, more useful, answer.
+            throw try await Self.bindingRefusal(evidence.certificate, in: store, at: desk.now())
+                ?? .evidenceRefused(refusal)
+        }
+        let date = verified.verifiedAt
+        guard let registration = try await store.registration(boundTo: verified.fingerprint),
+            let binding = registration.binding(fingerprint: verified.fingerprint)
         else { throw .certificateNotRegistered }
         let status = binding.status(at: date)
         guard status == .active else { throw .certificateNotActive(status) }
         let user = try registration.user(binding.userID)
         guard user.status == .active else { throw .userDeleted(user.id) }
-
-        var validator = self.validator
-        validator.intermediates += answer.intermediates
-        let result = await validator.validate(answer.certificate, for: purpose, at: date)
-        guard result.isValid else { throw .certificateUntrusted(result.description) }
-
         return LoginSession(
             businessID: registration.id, businessName: registration.business.name, userID: user.id,
             userName: user.information.name, role: user.role, bindingID: binding.id, authenticatedAt: date)
+    }
+
+    /// ``RegistrationError/certificateNotActive(_:)`` when the certificate is registered but its binding is no
+    /// longer active; nil otherwise.
+    private static func bindingRefusal(_ certificate: Certificate, in store: any RegistrationStore, at date: Date)
+        async throws(RegistrationError) -> RegistrationError?
+    {
+        let fingerprint = try CertificateBinding.fingerprint(of: certificate)
+        guard let binding = try await store.registration(boundTo: fingerprint)?.binding(fingerprint: fingerprint)
+        else { return nil }
+        let status = binding.status(at: date)
+        return status == .active ? nil : .certificateNotActive(status)
     }
 }

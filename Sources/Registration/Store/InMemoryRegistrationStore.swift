@@ -10,7 +10,8 @@ public actor InMemoryRegistrationStore: RegistrationStore {
     /// Business identifiers in the order they were first stored.
     private var registrationOrder: [BusinessID] = []
     private var historyByID: [BusinessID: [ChangeRecord]] = [:]
-    private var challenges: [String: LoginChallenge] = [:]
+    private var challenges: [String: IssuedChallenge] = [:]
+    private var flows: [String: StoredFlow] = [:]
     /// Every outbox message in the order it was written.
     private var messages: [OutboxMessage] = []
 
@@ -112,20 +113,46 @@ public actor InMemoryRegistrationStore: RegistrationStore {
         historyByID[id] ?? []
     }
 
-    public func insert(_ challenge: LoginChallenge) throws(RegistrationError) {
+    public func insert(_ challenge: IssuedChallenge) throws(RegistrationError) {
         guard challenges[challenge.id] == nil else {
-            throw .storeFailure("a login challenge \(challenge.id) exists already")
+            throw .storeFailure("a card challenge \(challenge.id) exists already")
         }
         challenges[challenge.id] = challenge
     }
 
-    public func takeChallenge(_ id: String) -> LoginChallenge? {
+    public func takeChallenge(_ id: String) -> IssuedChallenge? {
         challenges.removeValue(forKey: id)
     }
 
     public func purgeChallenges(expiredBefore date: Date) -> Int {
         let expired = challenges.values.filter { $0.expiresAt < date }.map(\.id)
         for id in expired { challenges.removeValue(forKey: id) }
+        return expired.count
+    }
+
+    public func flow(_ id: String) -> StoredFlow? {
+        flows[id]
+    }
+
+    public func save(_ flow: StoredFlow) throws(RegistrationError) {
+        let stored = flows[flow.id]
+        if flow.version == 1 {
+            guard stored == nil else { throw .flowChanged(flow.id) }
+        } else {
+            guard let stored, stored.version == flow.version - 1, stored.kind == flow.kind, stored.owner == flow.owner
+            else { throw .flowChanged(flow.id) }
+        }
+        guard flow.version >= 1 else { throw .flowChanged(flow.id) }
+        flows[flow.id] = flow
+    }
+
+    public func removeFlow(_ id: String) -> Bool {
+        flows.removeValue(forKey: id) != nil
+    }
+
+    public func purgeFlows(expiredBefore date: Date) -> Int {
+        let expired = flows.values.filter { $0.expiresAt < date }.map(\.id)
+        for id in expired { flows.removeValue(forKey: id) }
         return expired.count
     }
 

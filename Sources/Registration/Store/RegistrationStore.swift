@@ -1,3 +1,4 @@
+public import CardCredentials
 public import Foundation
 
 /// One committed change, as a store writes it atomically.
@@ -58,22 +59,74 @@ public struct ChangeRecord: Sendable, Hashable, Codable, Identifiable {
     }
 }
 
-/// A login challenge issued by the portal: random bytes the user signs with the card or file key.
-public struct LoginChallenge: Sendable, Hashable, Codable, Identifiable {
-    /// The challenge's identifier (hexadecimal).
-    public var id: String
-    /// 32 random bytes.
-    public var nonce: [UInt8]
+/// A challenge for a card step as the portal's store keeps it: the challenge, whom it was issued to, and when.
+public struct IssuedChallenge: Sendable, Hashable, Identifiable {
+    /// The challenge (identifier, nonce, flow and step, expiry).
+    public var challenge: EvidenceChallenge
+    /// The session or flow the challenge was issued to (evidence for it is accepted there only), or nil for a
+    /// challenge anyone may answer (a login).
+    public var owner: String?
     /// When it was issued.
     public var issuedAt: Date
+
+    /// The challenge's identifier.
+    public var id: String { challenge.id }
     /// When it stops being accepted.
+    public var expiresAt: Date { challenge.expiresAt }
+
+    /// A challenge as issued.
+    public init(_ challenge: EvidenceChallenge, owner: String? = nil, issuedAt: Date) {
+        self.challenge = challenge
+        self.owner = owner
+        self.issuedAt = issuedAt
+    }
+
+    /// A challenge read back from a store's row; parts that no longer pass the challenge's checks are an
+    /// unreadable row.
+    package init(
+        stored id: String, nonce: [UInt8], flow: String, step: String, owner: String?, issuedAt: Date, expiresAt: Date
+    ) throws(RegistrationError) {
+        do {
+            let purpose = try EvidencePurpose(flow: flow, step: step)
+            challenge = try EvidenceChallenge(id: id, nonce: nonce, purpose: purpose, expiresAt: expiresAt)
+        } catch {
+            throw .storeUnreadable(table: "card_challenge", column: "id", reason: error.description)
+        }
+        self.owner = owner
+        self.issuedAt = issuedAt
+    }
+}
+
+/// The stored state of something a server continues across requests, and across its instances: a flow (an IC
+/// card renewal between its steps) or a session. The store keeps it as bytes (the caller's JSON) with a version,
+/// so two instances that continue one flow at once cannot both write: the second's ``RegistrationStore/save(_:)``
+/// fails with ``RegistrationError/flowChanged(_:)``.
+public struct StoredFlow: Sendable, Hashable, Identifiable {
+    /// The identifier (random, chosen by the caller).
+    public var id: String
+    /// What it is (`ic-card-renewal`, `session`).
+    public var kind: String
+    /// Whose it is (a user's identifier): a flow is continued by its owner only.
+    public var owner: String
+    /// 1 when first saved, one more with each save.
+    public var version: Int
+    /// The state, as the caller encoded it.
+    public var state: Data
+    /// When it was last saved.
+    public var updatedAt: Date
+    /// When it stops being continued.
     public var expiresAt: Date
 
-    /// A challenge from its parts (a store reading it back).
-    public init(id: String, nonce: [UInt8], issuedAt: Date, expiresAt: Date) {
+    /// A flow's state.
+    public init(
+        id: String, kind: String, owner: String, version: Int = 1, state: Data, updatedAt: Date, expiresAt: Date
+    ) {
         self.id = id
-        self.nonce = nonce
-        self.issuedAt = issuedAt
+        self.kind = kind
+        self.owner = owner
+        self.version = version
+        self.state = state
+        self.updatedAt = updatedAt
         self.expiresAt = expiresAt
     }
 }
@@ -112,12 +165,23 @@ public protocol RegistrationStore: Sendable {
     /// The history of a registration, oldest first.
     func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord]
 
-    /// Keeps a new login challenge.
-    func insert(_ challenge: LoginChallenge) async throws(RegistrationError)
-    /// Removes and returns a challenge, atomically: a challenge can be taken once.
-    func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge?
+    /// Keeps a new challenge for a card step.
+    func insert(_ challenge: IssuedChallenge) async throws(RegistrationError)
+    /// Removes and returns a challenge, atomically: a challenge can be taken once, by one of several servers.
+    func takeChallenge(_ id: String) async throws(RegistrationError) -> IssuedChallenge?
     /// Removes challenges that expired before `date`; returns how many.
     func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int
+
+    /// The stored flow with this identifier, expired or not, or nil.
+    func flow(_ id: String) async throws(RegistrationError) -> StoredFlow?
+    /// Saves a flow: version 1 is a new flow; a higher version replaces the stored one at the version before.
+    /// - Throws: ``RegistrationError/flowChanged(_:)`` when the stored flow is not at `version - 1` (another
+    ///   request or server saved it meanwhile, or it was removed), or version 1 exists already.
+    func save(_ flow: StoredFlow) async throws(RegistrationError)
+    /// Removes a flow; returns whether it was there.
+    func removeFlow(_ id: String) async throws(RegistrationError) -> Bool
+    /// Removes flows that expired before `date`; returns how many.
+    func purgeFlows(expiredBefore date: Date) async throws(RegistrationError) -> Int
 
     /// Outbox messages, newest last; only those in `state` when given.
     func outbox(state: OutboxMessage.State?) async throws(RegistrationError) -> [OutboxMessage]

@@ -269,37 +269,98 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
-    public func insert(_ challenge: LoginChallenge) async throws(RegistrationError) {
-        try await write("keeping a login challenge") { db in
+    public func insert(_ challenge: IssuedChallenge) async throws(RegistrationError) {
+        try await write("keeping a card challenge") { db in
             do {
                 try db.execute(
-                    sql: "INSERT INTO login_challenge (id, nonce, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO card_challenge (id, nonce, flow, step, owner, issued_at, expires_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
                     arguments: [
-                        challenge.id, Data(challenge.nonce), Self.time(challenge.issuedAt),
+                        challenge.id, Data(challenge.challenge.nonce), challenge.challenge.purpose.flow,
+                        challenge.challenge.purpose.step, challenge.owner, Self.time(challenge.issuedAt),
                         Self.time(challenge.expiresAt),
                     ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw RegistrationError.storeFailure("a login challenge \(challenge.id) exists already")
+                throw RegistrationError.storeFailure("a card challenge \(challenge.id) exists already")
             }
         }
     }
 
-    public func takeChallenge(_ id: String) async throws(RegistrationError) -> LoginChallenge? {
-        try await write("taking a login challenge") { db in
+    public func takeChallenge(_ id: String) async throws(RegistrationError) -> IssuedChallenge? {
+        try await write("taking a card challenge") { db in
             guard
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM login_challenge WHERE id = ?", arguments: [id])
-                    .map({ StoredRow($0, table: "login_challenge") })
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM card_challenge WHERE id = ?", arguments: [id])
+                    .map({ StoredRow($0, table: "card_challenge") })
             else { return nil }
-            try db.execute(sql: "DELETE FROM login_challenge WHERE id = ?", arguments: [id])
-            return LoginChallenge(
-                id: try row.value("id"), nonce: [UInt8](try row.value("nonce") as Data),
-                issuedAt: try row.date("issued_at"), expiresAt: try row.date("expires_at"))
+            try db.execute(sql: "DELETE FROM card_challenge WHERE id = ?", arguments: [id])
+            return try IssuedChallenge(
+                stored: try row.value("id"), nonce: [UInt8](try row.value("nonce") as Data),
+                flow: try row.value("flow"),
+                step: try row.value("step"), owner: try row.optional("owner"), issuedAt: try row.date("issued_at"),
+                expiresAt: try row.date("expires_at"))
         }
     }
 
     public func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int {
-        try await write("purging expired login challenges") { db in
-            try db.execute(sql: "DELETE FROM login_challenge WHERE expires_at < ?", arguments: [Self.time(date)])
+        try await write("purging expired card challenges") { db in
+            try db.execute(sql: "DELETE FROM card_challenge WHERE expires_at < ?", arguments: [Self.time(date)])
+            return db.changesCount
+        }
+    }
+
+    public func flow(_ id: String) async throws(RegistrationError) -> StoredFlow? {
+        try await read("reading a flow") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM flow_state WHERE id = ?", arguments: [id])
+                .map { StoredRow($0, table: "flow_state") }
+                .map { row in
+                    StoredFlow(
+                        id: try row.value("id"), kind: try row.value("kind"), owner: try row.value("owner"),
+                        version: try row.value("version"), state: try row.value("state"),
+                        updatedAt: try row.date("updated_at"), expiresAt: try row.date("expires_at"))
+                }
+        }
+    }
+
+    public func save(_ flow: StoredFlow) async throws(RegistrationError) {
+        guard flow.version >= 1 else { throw .flowChanged(flow.id) }
+        try await write("saving a flow") { db in
+            if flow.version == 1 {
+                try db.execute(
+                    sql: """
+                        INSERT INTO flow_state (id, kind, owner, version, state, updated_at, expires_at)
+                        VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                        """,
+                    arguments: [
+                        flow.id, flow.kind, flow.owner, flow.state, Self.time(flow.updatedAt),
+                        Self.time(flow.expiresAt),
+                    ])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE flow_state SET version = ?, state = ?, updated_at = ?, expires_at = ?
+                        WHERE id = ? AND version = ? AND kind = ? AND owner = ?
+                        """,
+                    arguments: [
+                        flow.version, flow.state, Self.time(flow.updatedAt), Self.time(flow.expiresAt), flow.id,
+                        flow.version - 1, flow.kind, flow.owner,
+                    ])
+            }
+            guard db.changesCount == 1 else { throw RegistrationError.flowChanged(flow.id) }
+        }
+    }
+
+    public func removeFlow(_ id: String) async throws(RegistrationError) -> Bool {
+        try await write("removing a flow") { db in
+            try db.execute(sql: "DELETE FROM flow_state WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func purgeFlows(expiredBefore date: Date) async throws(RegistrationError) -> Int {
+        try await write("purging expired flows") { db in
+            try db.execute(sql: "DELETE FROM flow_state WHERE expires_at < ?", arguments: [Self.time(date)])
             return db.changesCount
         }
     }

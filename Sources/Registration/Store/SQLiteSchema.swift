@@ -13,13 +13,14 @@ enum SQLiteSchema {
         migrator.registerMigration("v1", migrate: version1)
         migrator.registerMigration("v2", migrate: version2)
         migrator.registerMigration("v3", migrate: version3)
+        migrator.registerMigration("v4", migrate: version4)
         return migrator
     }
 
     /// The schema version the newest migration writes into `PRAGMA user_version`; a database whose `user_version`
     /// is higher was written by a newer version of this store, and one whose value is neither 0 (a database
     /// before version 2, or a new file) nor a version of ours was written by another program.
-    static let latestVersion = 3
+    static let latestVersion = 4
 
     /// The first schema: businesses with their qualifications, users, certificate bindings and powers of attorney;
     /// the history; the outbox; the login challenges.
@@ -204,6 +205,40 @@ enum SQLiteSchema {
                 CREATE INDEX business_by_registration ON business(registered_at, number);
                 CREATE INDEX binding_active_expiry ON binding(not_valid_after, business_id) WHERE status = 'active';
                 PRAGMA user_version = 3;
+                """)
+    }
+
+    /// The state a server keeps between requests, for any of its instances:
+    ///
+    /// - `card_challenge` replaces `login_challenge`: a challenge is for any card step now (its flow and step), and
+    ///   may be issued to one session or flow (`owner`). Challenges live for minutes; those pending when the
+    ///   database is migrated are dropped (their logins ask for a new one).
+    /// - `flow_state`: a flow's (or session's) state between requests, versioned, with an expiry.
+    @Sendable static func version4(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                DROP TABLE login_challenge;
+                CREATE TABLE card_challenge (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    nonce BLOB NOT NULL,
+                    flow TEXT NOT NULL,
+                    step TEXT NOT NULL,
+                    owner TEXT,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE INDEX card_challenge_by_expiry ON card_challenge(expires_at);
+                CREATE TABLE flow_state (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    state BLOB NOT NULL,
+                    updated_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE INDEX flow_state_by_expiry ON flow_state(expires_at);
+                PRAGMA user_version = 4;
                 """)
     }
 }
