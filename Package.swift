@@ -282,7 +282,8 @@ let package = Package(
         .testTarget(
             name: "CertificateRenewalTests",
             dependencies: [
-                "CertificateRenewal", "Registration", "CardCredentials", "CardSimulator", "ISO7816", "JPKI",
+                "CertificateRenewal", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
+                "ISO7816", "JPKI",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict

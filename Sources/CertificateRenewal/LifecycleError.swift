@@ -112,6 +112,11 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     case confirmationExpired
     /// The registration desk refused or failed; `reason` is its error.
     case registration(RegistrationError)
+    /// No stored flow has this identifier (a server's flow: it was never started, completed long ago, or
+    /// belongs to another user).
+    case flowNotFound(String)
+    /// The stored flow's time ran out; nothing was stored, start again.
+    case flowExpired(String)
 
     // MARK: Certificate update, power-of-attorney renewal and agent deletion (電子証明書更新, 電子委任状更新, 利用者情報削除)
 
@@ -316,6 +321,11 @@ public enum LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "the flow shows, or go back (戻る) and start over."
         case .stepInProgress:
             return "The previous action of this flow is still running. Wait for it to finish, then continue."
+        case .flowNotFound(let id):
+            return "There is no flow \(id) of yours (it was never started, ended, or is another user's); start the "
+                + "flow again."
+        case .flowExpired(let id):
+            return "The flow \(id) waited too long and ended; nothing was changed. Start it again."
         case .flowRestarted:
             return "The flow went back to its start (戻る) while this action ran; nothing was changed. Start again "
                 + "from the first step."

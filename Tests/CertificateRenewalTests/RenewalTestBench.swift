@@ -41,16 +41,19 @@ struct RenewalBench {
     /// - Parameters:
     ///   - currentValidity: The current card's validity (expiring in 20 days by default).
     ///   - sqlite: Whether the store is a SQLite file in the bench's directory (``databasePath``), else in memory.
+    ///   - given: A store to use instead (a PostgreSQL store).
     init(
-        currentValidity: CertificateValidity? = nil, currentHolder: EBiddingHolder = Self.holder, sqlite: Bool = false
+        currentValidity: CertificateValidity? = nil, currentHolder: EBiddingHolder = Self.holder, sqlite: Bool = false,
+        store given: (any RegistrationStore)? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "renewal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         authority = try TestCertificateAuthority(directory: directory)
         store =
-            sqlite
-            ? try SQLiteRegistrationStore(path: directory.appending(path: "portal.sqlite").path)
-            : InMemoryRegistrationStore()
+            try given
+            ?? (sqlite
+                ? try SQLiteRegistrationStore(path: directory.appending(path: "portal.sqlite").path)
+                : InMemoryRegistrationStore())
         let clock = TestClock()
         self.clock = clock
         service = RegistrationService(

@@ -56,6 +56,9 @@ public actor ICCardRenewal {
     private var new: SlotCard?
     private var prepared: PreparedChange?
     private var gate = FlowGate()
+    private var rules: ICCardRenewalRules {
+        ICCardRenewalRules(userID: userID, businessID: businessID, environment: environment, wording: wording)
+    }
 
     /// A renewal of `user`'s IC card in `business`, with both cards going into `slot`.
     ///
@@ -106,17 +109,7 @@ public actor ICCardRenewal {
         guard present else { throw .noCardInserted(reader: slot.name) }
         let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .current)
         do throws(LifecycleError) {
-            let registration = try await registration()
-            let now = environment.service.now()
-            guard let binding = registration.binding(fingerprint: card.fingerprint), binding.userID == userID else {
-                throw .currentCardNotRegistered
-            }
-            switch binding.status(at: now) {
-            case .active: break
-            case .expired: throw .currentCardExpired(notAfter: binding.notValidAfter)
-            case let status: throw .currentCardNotActive(status)
-            }
-            try await validate(card, as: .current, at: now)
+            let binding = try await rules.checkCurrent(card.renewalCard, at: environment.service.now())
             let tries = try await triesLeft(card, as: .current)
             try gate.check(token)
             current = card
@@ -183,7 +176,7 @@ public actor ICCardRenewal {
         }
         let card = try await waitForNewCard(replacing: old)
         do throws(LifecycleError) {
-            try await checkNewCard(card, replacing: old)
+            try await rules.checkNew(card.renewalCard, replacing: old.renewalCard, at: environment.service.now())
             let tries = try await triesLeft(card, as: .new)
             try gate.check(token)
             new = card
@@ -222,26 +215,17 @@ public actor ICCardRenewal {
             }
             throw error
         }
-        let change = RegistrationChange.replaceCertificate(binding.id, with: card.certificate, .icCard)
         let prepared: PreparedChange
-        do {
-            prepared = try await environment.service.prepare(
-                change, to: businessID, by: .user(userID, binding: binding.id))
+        let confirmation: RenewalConfirmation
+        do throws(LifecycleError) {
+            (prepared, confirmation) = try await rules.prepare(
+                new: card.renewalCard, replacing: old.renewalCard, binding: binding)
         } catch {
             try gate.check(token)
             await restart()
-            throw Self.mapped(error)
+            throw error
         }
         try gate.check(token)
-        let business = prepared.before?.business ?? prepared.after.business
-        let confirmation = RenewalConfirmation(
-            current: RenewalCardDetails(
-                role: .current, business: business, certificate: old.summary, fingerprint: old.fingerprint,
-                wording: wording),
-            new: RenewalCardDetails(
-                role: .new, business: business, certificate: card.summary, fingerprint: card.fingerprint,
-                wording: wording),
-            wording: wording)
         self.prepared = prepared
         step = .confirm(confirmation)
     }
@@ -267,19 +251,13 @@ public actor ICCardRenewal {
         }
         gate.isCommitting = true
         defer { gate.isCommitting = false }
-        let committed: CommittedChange
-        do {
-            committed = try await environment.service.commit(prepared)
+        let completion: RenewalCompletion
+        do throws(LifecycleError) {
+            completion = try await rules.commit(prepared, confirmation, binding: binding)
         } catch {
-            let failure = Self.mapped(error)
-            if !failure.isStoreFailure { await restart() }
-            throw failure
+            if !error.isStoreFailure { await restart() }
+            throw error
         }
-        let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
-        let completion = RenewalCompletion(
-            changeID: committed.changeID, supersededBindingID: binding.id,
-            newBindingID: newBinding?.id ?? binding.id, registration: committed.registration,
-            confirmation: confirmation, outbox: committed.outbox)
         if let card = new { await card.connection.disconnect() }
         current = nil
         new = nil
@@ -413,81 +391,5 @@ public actor ICCardRenewal {
         case .triesLeft(let tries): return tries
         case .verified: return nil
         }
-    }
-
-    /// Checks the new card's certificate against the rules of the type's documentation.
-    private func checkNewCard(_ card: SlotCard, replacing old: SlotCard) async throws(LifecycleError) {
-        let registration = try await registration()
-        try await validate(card, as: .new, at: environment.service.now())
-        let registered = registration.business.name
-        guard let company = card.summary.companyName, Self.same(company, registered) else {
-            throw .companyNameMismatch(registered: registered, card: card.summary.companyName)
-        }
-        let holderName = old.summary.holderName ?? ""
-        let newHolderName = card.summary.holderName ?? ""
-        guard Self.same(holderName, newHolderName) else {
-            throw .holderMismatch(field: "ICカード取得者氏名", current: holderName, new: newHolderName)
-        }
-        if let address = old.summary.holderAddress {
-            let newAddress = card.summary.holderAddress ?? ""
-            guard Self.same(address, newAddress) else {
-                throw .holderMismatch(field: "ICカード取得者所在地", current: address, new: newAddress)
-            }
-        }
-        do {
-            if try await environment.service.store.registration(boundTo: card.fingerprint) != nil {
-                throw LifecycleError.newCardAlreadyRegistered
-            }
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
-    /// Validates a card's certificate with the environment's validator (its CA certificate as an intermediate).
-    private func validate(_ card: SlotCard, as role: RenewalCardRole, at date: Date) async throws(LifecycleError) {
-        var validator = environment.validator
-        validator.intermediates += card.chain
-        switch await validator.validate(card.certificate, for: .any, at: date) {
-        case .valid:
-            return
-        case .expired(let notAfter, _):
-            throw role == .current ? .currentCardExpired(notAfter: notAfter) : .newCardExpired(notAfter: notAfter)
-        case .revoked(_, let date, _):
-            throw role == .current ? .currentCardRevoked(date: date) : .newCardRevoked(date: date)
-        case .notYetValid(let notBefore, _) where role == .new:
-            throw .newCardNotYetValid(notBefore: notBefore)
-        case let failure:
-            throw .certificateUntrusted(role, reason: failure.description)
-        }
-    }
-
-    // MARK: - Registration
-
-    /// The user's registration, checking the user is there and not deleted.
-    private func registration() async throws(LifecycleError) -> BusinessRegistration {
-        do {
-            guard let registration = try await environment.service.store.registration(businessID) else {
-                throw RegistrationError.businessNotFound(businessID)
-            }
-            let user = try registration.user(userID)
-            guard user.status == .active else { throw RegistrationError.userDeleted(userID) }
-            return registration
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
-    /// The lifecycle error for an error of the registration desk: the shared mapping, and a certificate that may
-    /// no longer act is the current card's.
-    private static func mapped(_ error: any Error) -> LifecycleError {
-        if case .certificateNotActive(let status)? = error as? RegistrationError {
-            return .currentCardNotActive(status)
-        }
-        return .desk(error)
-    }
-
-    /// Names compare exactly, ignoring only spaces at the ends (as the registration desk compares them).
-    private static func same(_ a: String, _ b: String) -> Bool {
-        a.trimmingCharacters(in: .whitespaces) == b.trimmingCharacters(in: .whitespaces)
     }
 }

@@ -15,6 +15,9 @@ struct SlotCard: Sendable {
     var summary: CertificateSummary
     var isConnected = true
 
+    /// The certificate as the renewal's rules see it.
+    var renewalCard: RenewalCard { RenewalCard(certificate: certificate, chain: chain, fingerprint: fingerprint) }
+
     /// Connects to the card in `slot`, recognises it by the first profile whose application it has, and reads
     /// its certificates.
     static func read(from slot: any CardSlot, profiles: [ICCardProfile], as role: RenewalCardRole)

@@ -1,0 +1,370 @@
+public import CardCredentials
+public import Foundation
+public import Registration
+import SwiftASN1
+import X509
+
+/// Where a server's IC card renewal stands, as a plain value: kept in the store between requests
+/// (`StoredFlow`), so any instance of the server continues it, and two that continue it at once cannot both
+/// write.
+public struct ICCardRenewalState: Sendable, Hashable, Codable {
+    /// The steps of the manuals (seeds 000 and 001), as a server sees them.
+    public enum Step: String, Sendable, Hashable, Codable {
+        /// 古いICカードの確認: evidence from the current card.
+        case currentCard = "current-card"
+        /// 新しいICカードの確認: evidence from the new card, after the swap.
+        case newCard = "new-card"
+        /// 電子証明書更新確認: the confirmation screen; 更新 or 戻る.
+        case confirm
+        /// 電子証明書更新結果: committed.
+        case completed
+    }
+
+    /// The flow's identifier.
+    public let flowID: String
+    /// The user whose card is renewed.
+    public let userID: UserID
+    /// The user's business.
+    public let businessID: BusinessID
+    /// The step the flow is at.
+    public internal(set) var step: Step
+    /// When the flow ends if it is not continued.
+    public internal(set) var expiresAt: Date
+    /// The change committed, once ``step`` is ``Step/completed``.
+    public internal(set) var changeID: ChangeID?
+    var current: StoredCard?
+    var new: StoredCard?
+    var registrationVersion: Int?
+
+    /// The evidence the step needs: `ic-card-renewal`/`current-card` or `ic-card-renewal`/`new-card`; nil at the
+    /// other steps.
+    public var evidencePurpose: EvidencePurpose? {
+        switch step {
+        case .currentCard, .newCard: try? EvidencePurpose(flow: RemoteICCardRenewal.flow, step: step.rawValue)
+        case .confirm, .completed: nil
+        }
+    }
+
+    /// A card's certificate and CA certificates, in DER, as the state keeps them.
+    struct StoredCard: Sendable, Hashable, Codable {
+        var certificate: Data
+        var chain: [Data]
+        var fingerprint: String
+
+        init(_ card: RenewalCard) throws {
+            certificate = Data(try card.certificate.derBytes())
+            chain = try card.chain.map { Data(try $0.derBytes()) }
+            fingerprint = card.fingerprint
+        }
+
+        func card() throws -> RenewalCard {
+            RenewalCard(
+                certificate: try Certificate(derEncoded: [UInt8](certificate)),
+                chain: try chain.map { try Certificate(derEncoded: [UInt8]($0)) }, fingerprint: fingerprint)
+        }
+    }
+}
+
+/// The IC card renewal (ICカード更新) driven by evidence: a portal's server runs it for a person whose cards
+/// stay on their own computer, behind a card agent. The rules are ``ICCardRenewal``'s — the same code — and
+/// each card step is satisfied by ``CardEvidence`` made for the step's challenge instead of by reading the card.
+///
+/// ```swift
+/// let renewal = RemoteICCardRenewal(environment: environment, origin: try PortalOrigin("https://portal.example.jp"))
+/// var state = try await renewal.start(for: session)
+/// let first = try await renewal.challenge(for: state.flowID, session: session)   // the agent signs it
+/// state = try await renewal.presentCurrentCard(currentEvidence, flow: state.flowID, session: session)
+/// let second = try await renewal.challenge(for: state.flowID, session: session)  // after the swap
+/// state = try await renewal.presentNewCard(newEvidence, flow: state.flowID, session: session)
+/// let screen = try await renewal.confirmation(flow: state.flowID, session: session)   // 電子証明書更新確認
+/// let done = try await renewal.update(flow: state.flowID, session: session)           // 更新
+/// ```
+///
+/// Each call reads the state from the store and saves the next one at the next version: a flow is continued on
+/// any instance of the server, and of two calls that continue it at once the second is refused with
+/// ``LifecycleError/registration(_:)`` holding `flowChanged`. A challenge is issued to the flow and its step, and
+/// used once. Nothing is stored in the registration before ``update(flow:session:)``.
+public struct RemoteICCardRenewal: Sendable {
+    /// The flow's name in evidence and in the store: `ic-card-renewal`.
+    public static let flow = "ic-card-renewal"
+
+    /// The registration desk, the certificate checks.
+    public let environment: LifecycleEnvironment
+    /// Issues and checks the challenges, for the portal's origin.
+    public let desk: EvidenceDesk
+    /// How long a flow waits between steps.
+    public var lifetime: TimeInterval
+    /// The confirmation screen's labels.
+    public var wording: RenewalWording
+
+    /// A renewal desk for the portal at `origin`.
+    public init(
+        environment: LifecycleEnvironment, origin: PortalOrigin, lifetime: TimeInterval = 900,
+        wording: RenewalWording = .businessName
+    ) {
+        self.environment = environment
+        desk = EvidenceDesk(
+            store: environment.service.store, validator: environment.validator, origin: origin,
+            now: environment.service.now)
+        self.lifetime = lifetime
+        self.wording = wording
+    }
+
+    private var store: any RegistrationStore { environment.service.store }
+    private var now: Date { environment.service.now() }
+
+    private func rules(_ state: ICCardRenewalState) -> ICCardRenewalRules {
+        ICCardRenewalRules(
+            userID: state.userID, businessID: state.businessID, environment: environment, wording: wording)
+    }
+
+    // MARK: Steps
+
+    /// Starts a renewal for the user of `session`, at ``ICCardRenewalState/Step/currentCard``.
+    public func start(for session: LoginSession) async throws(LifecycleError) -> ICCardRenewalState {
+        var generator = SystemRandomNumberGenerator()
+        let id =
+            "R"
+            + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
+            .joined()
+        let state = ICCardRenewalState(
+            flowID: id, userID: session.userID, businessID: session.businessID, step: .currentCard,
+            expiresAt: now.addingTimeInterval(lifetime))
+        _ = try await rules(state).registration()
+        try await save(state, version: 1)
+        return state
+    }
+
+    /// The flow's state.
+    public func state(of flowID: String, session: LoginSession) async throws(LifecycleError) -> ICCardRenewalState {
+        try await load(flowID, session).state
+    }
+
+    /// A challenge for the flow's card step, issued to this flow; the card agent signs it with the card.
+    ///
+    /// - Throws: ``LifecycleError/notAtStep(expected:current:)`` when the flow is not at a card step.
+    public func challenge(for flowID: String, session: LoginSession) async throws(LifecycleError)
+        -> EvidenceChallenge
+    {
+        let (state, _) = try await load(flowID, session)
+        guard let purpose = state.evidencePurpose else {
+            throw .notAtStep(expected: "current-card or new-card", current: state.step.rawValue)
+        }
+        do { return try await desk.issue(for: purpose, owner: flowID) } catch { throw .registration(error) }
+    }
+
+    /// 古いICカードの確認: the current card's evidence. Its certificate must be the user's active registered
+    /// certificate, neither expired nor revoked. Next: ``ICCardRenewalState/Step/newCard``.
+    public func presentCurrentCard(_ evidence: CardEvidence, flow flowID: String, session: LoginSession)
+        async throws(LifecycleError) -> ICCardRenewalState
+    {
+        var (state, version) = try await load(flowID, session)
+        try require(.currentCard, state)
+        let card = try await verify(evidence, state, as: .current)
+        _ = try await rules(state).checkCurrent(card, at: now)
+        state.current = try Self.stored(card)
+        state.registrationVersion = nil
+        state.step = .newCard
+        try await save(state, version: version + 1)
+        return state
+    }
+
+    /// 新しいICカードの確認: the new card's evidence, after the swap. The new card is checked (see
+    /// ``ICCardRenewal``'s rules) and the change prepared, nothing stored. Next:
+    /// ``ICCardRenewalState/Step/confirm``.
+    public func presentNewCard(_ evidence: CardEvidence, flow flowID: String, session: LoginSession)
+        async throws(LifecycleError) -> ICCardRenewalState
+    {
+        var (state, version) = try await load(flowID, session)
+        try require(.newCard, state)
+        let card = try await verify(evidence, state, as: .new)
+        let old = try Self.card(state.current)
+        let rules = rules(state)
+        try await rules.checkNew(card, replacing: old, at: now)
+        let binding = try await currentBinding(state, old)
+        let (prepared, _) = try await rules.prepare(new: card, replacing: old, binding: binding)
+        state.new = try Self.stored(card)
+        state.registrationVersion = prepared.expectedVersion
+        state.step = .confirm
+        try await save(state, version: version + 1)
+        return state
+    }
+
+    /// 電子証明書更新確認: the confirmation screen, prepared again from the stored state. When the registration
+    /// changed since the new card was presented, the flow starts over and this throws
+    /// ``LifecycleError/registrationChanged``.
+    public func confirmation(flow flowID: String, session: LoginSession) async throws(LifecycleError)
+        -> RenewalConfirmation
+    {
+        let (state, version) = try await load(flowID, session)
+        try require(.confirm, state)
+        return try await prepared(state, version).1
+    }
+
+    /// 更新: commits the renewal in one transaction (the current binding superseded, the new one active, the GEPS
+    /// hand-over and the mail). Next: ``ICCardRenewalState/Step/completed``.
+    ///
+    /// - Throws: ``LifecycleError/registrationChanged`` (the flow starts over), ``LifecycleError/registration(_:)``.
+    public func update(flow flowID: String, session: LoginSession) async throws(LifecycleError)
+        -> RenewalCompletion
+    {
+        var (state, version) = try await load(flowID, session)
+        try require(.confirm, state)
+        let (prepared, confirmation, binding) = try await prepared(state, version)
+        let completion: RenewalCompletion
+        do throws(LifecycleError) {
+            completion = try await rules(state).commit(prepared, confirmation, binding: binding)
+        } catch {
+            if !error.isStoreFailure { try await restart(state, version) }
+            throw error
+        }
+        state.step = .completed
+        state.changeID = completion.changeID
+        try await save(state, version: version + 1)
+        return completion
+    }
+
+    /// 戻る: back to ``ICCardRenewalState/Step/currentCard``; nothing was stored in the registration.
+    public func back(flow flowID: String, session: LoginSession) async throws(LifecycleError) -> ICCardRenewalState {
+        let (state, version) = try await load(flowID, session)
+        guard state.step != .completed else {
+            throw .notAtStep(expected: "current-card, new-card or confirm", current: state.step.rawValue)
+        }
+        return try await restart(state, version)
+    }
+
+    // MARK: State
+
+    private func require(_ step: ICCardRenewalState.Step, _ state: ICCardRenewalState) throws(LifecycleError) {
+        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+    }
+
+    /// Checks the evidence for the flow's step; a certificate the desk does not accept is said in the
+    /// renewal's words (expired, revoked) where they apply.
+    private func verify(_ evidence: CardEvidence, _ state: ICCardRenewalState, as role: RenewalCardRole)
+        async throws(LifecycleError) -> RenewalCard
+    {
+        guard let purpose = state.evidencePurpose else {
+            throw .notAtStep(expected: "current-card or new-card", current: state.step.rawValue)
+        }
+        do {
+            let verified = try await desk.verify(evidence, for: purpose, owner: state.flowID)
+            return RenewalCard(
+                certificate: verified.certificate, chain: verified.chain, fingerprint: verified.fingerprint)
+        } catch .evidenceRefused(let refusal) where refusal.code == .certificateUntrusted {
+            let card = RenewalCard(
+                certificate: evidence.certificate, chain: evidence.chain,
+                fingerprint: (try? CertificateBinding.fingerprint(of: evidence.certificate)) ?? "")
+            try await rules(state).validate(card, as: role, at: now)
+            throw .registration(.evidenceRefused(refusal))
+        } catch {
+            throw .registration(error)
+        }
+    }
+
+    /// The prepared change and the confirmation for the stored state, refusing (and restarting) when the
+    /// registration changed since the new card was presented.
+    private func prepared(_ state: ICCardRenewalState, _ version: Int) async throws(LifecycleError)
+        -> (PreparedChange, RenewalConfirmation, CertificateBinding)
+    {
+        let old = try Self.card(state.current)
+        let new = try Self.card(state.new)
+        do throws(LifecycleError) {
+            let binding = try await currentBinding(state, old)
+            let (prepared, confirmation) = try await rules(state).prepare(new: new, replacing: old, binding: binding)
+            guard prepared.expectedVersion == state.registrationVersion else { throw .registrationChanged }
+            return (prepared, confirmation, binding)
+        } catch {
+            if !error.isStoreFailure { try await restart(state, version) }
+            throw error
+        }
+    }
+
+    private func currentBinding(_ state: ICCardRenewalState, _ old: RenewalCard) async throws(LifecycleError)
+        -> CertificateBinding
+    {
+        let registration = try await rules(state).registration()
+        guard let binding = registration.binding(fingerprint: old.fingerprint), binding.userID == state.userID else {
+            throw .currentCardNotRegistered
+        }
+        return binding
+    }
+
+    @discardableResult
+    private func restart(_ state: ICCardRenewalState, _ version: Int) async throws(LifecycleError)
+        -> ICCardRenewalState
+    {
+        var state = state
+        state.step = .currentCard
+        state.current = nil
+        state.new = nil
+        state.registrationVersion = nil
+        state.expiresAt = now.addingTimeInterval(lifetime)
+        try await save(state, version: version + 1)
+        return state
+    }
+
+    private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)
+        -> (state: ICCardRenewalState, version: Int)
+    {
+        let stored: StoredFlow?
+        do { stored = try await store.flow(flowID) } catch { throw .registration(error) }
+        guard let stored, stored.kind == Self.flow, stored.owner == session.userID.rawValue else {
+            throw .flowNotFound(flowID)
+        }
+        guard now <= stored.expiresAt else {
+            _ = try? await store.removeFlow(flowID)
+            throw .flowExpired(flowID)
+        }
+        let state: ICCardRenewalState
+        do { state = try JSONDecoder().decode(ICCardRenewalState.self, from: stored.state) } catch {
+            throw .registration(
+                .storeUnreadable(table: "flow_state", column: "state", reason: "an IC card renewal's state: \(error)"))
+        }
+        guard state.flowID == flowID, state.userID == session.userID, state.businessID == session.businessID else {
+            throw .flowNotFound(flowID)
+        }
+        return (state, stored.version)
+    }
+
+    private func save(_ state: ICCardRenewalState, version: Int) async throws(LifecycleError) {
+        var state = state
+        if state.step != .completed { state.expiresAt = max(state.expiresAt, now.addingTimeInterval(lifetime)) }
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let data = try encoder.encode(state)
+            try await store.save(
+                StoredFlow(
+                    id: state.flowID, kind: Self.flow, owner: state.userID.rawValue, version: version, state: data,
+                    updatedAt: now, expiresAt: state.expiresAt))
+        } catch let error as RegistrationError {
+            throw .registration(error)
+        } catch {
+            throw .registration(.storeFailure("the state of flow \(state.flowID) could not be encoded: \(error)"))
+        }
+    }
+
+    private static func stored(_ card: RenewalCard) throws(LifecycleError) -> ICCardRenewalState.StoredCard {
+        do { return try ICCardRenewalState.StoredCard(card) } catch {
+            throw .registration(.storeFailure("a certificate could not be encoded: \(error)"))
+        }
+    }
+
+    private static func card(_ stored: ICCardRenewalState.StoredCard?) throws(LifecycleError) -> RenewalCard {
+        guard let stored else { throw .notAtStep(expected: "current-card", current: "none") }
+        do { return try stored.card() } catch {
+            throw .registration(
+                .storeUnreadable(table: "flow_state", column: "state", reason: "a stored certificate: \(error)"))
+        }
+    }
+}
+
+extension Certificate {
+    /// The certificate's DER encoding.
+    func derBytes() throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(self)
+        return serializer.serializedBytes
+    }
+}
