@@ -27,6 +27,11 @@ struct TestTSA: Sendable {
         let input = Pipe()
         process.standardOutput = output
         process.standardInput = input
+        // Not our standard error: `swift test` reads it to its end, and a server that outlived this process would
+        // hold it open and stall the run.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: directory.appending(path: "server.log").path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: directory.appending(path: "server.log"))
         try process.run()
         Self.keepAlive = (process, input)
         var line: [UInt8] = []
