@@ -44,7 +44,8 @@ struct TestTSA: Sendable {
 
     nonisolated(unsafe) private static var keepAlive: (Process, Pipe)?
 
-    /// The URL of one of the server's behaviours: ok, reject, garbage, wrong-imprint, http-error.
+    /// The URL of one of the server's behaviours: ok, reject, garbage, wrong-imprint, wrong-nonce,
+    /// http-error.
     func url(_ mode: String) -> URL { URL(string: "http://127.0.0.1:\(port)/\(mode)")! }
 
     var root: Certificate {
@@ -116,6 +117,7 @@ func closedPort() -> Int {
         ("reject", "refused the request (status 2, rejection: request refused (test))"),
         ("garbage", "not an RFC 3161 TimeStampResp"),
         ("wrong-imprint", "message imprint is not the hash of the signature value"),
+        ("wrong-nonce", "does not echo the request's nonce"),
         ("http-error", "answered HTTP 500"),
     ])
     func aFailingTSAIsAClearError(mode: String, reason: String) async throws {
