@@ -108,6 +108,7 @@ let package = Package(
             dependencies: [
                 "CardCredentials", "CZlib",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),
@@ -277,6 +278,7 @@ let package = Package(
                 "PDFSignature", "JPKI", "CardSimulator", "CardCredentials",
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -21,6 +21,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzCertificateSummary", [library("CardCredentials"), x509]),
     ("FuzzCRL", [library("CardCredentials"), x509, crypto]),
     ("FuzzCMS", [library("CardCredentials"), x509]),
+    ("FuzzPDF", [library("PDFSignature"), library("CardCredentials")]),
     ("FuzzPKCS12", [library("CardCredentials")]),
     ("FuzzGEPSAnswer", [library("Registration")]),
     ("FuzzSQLiteStore", [library("Registration")]),
@@ -51,7 +52,7 @@ let package = Package(
                 name: "MakeCorpus",
                 dependencies: [
                     "FuzzSupport", library("ISO7816"), library("CardCredentials"), library("CardSimulator"),
-                    library("Registration"), x509,
+                    library("Registration"), library("PDFSignature"), x509,
                 ]
             )
         ]

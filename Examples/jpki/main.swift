@@ -275,11 +275,12 @@ struct PINChange: AsyncParsableCommand {
             let new = try Self.newPIN(wiping: &newBytes, pin)
             return (current, new)
         }
-        var currentBytes = try PINInput.prompt("Enter the current \(pin): ")
+        let name = pin.unqualifiedName
+        var currentBytes = try PINInput.prompt("Enter the current \(name): ")
         let current = try SecretPIN(wiping: &currentBytes, policy: pin.policy)
-        var newBytes = try PINInput.prompt("Enter the new \(pin): ")
+        var newBytes = try PINInput.prompt("Enter the new \(name): ")
         let new = try Self.newPIN(wiping: &newBytes, pin)
-        var againBytes = try PINInput.prompt("Enter the new \(pin) again: ")
+        var againBytes = try PINInput.prompt("Enter the new \(name) again: ")
         let again = try Self.newPIN(wiping: &againBytes, pin)
         guard new.isEqual(to: again) else { throw PINChangeError.newPINsDiffer(pin) }
         return (current, new)
@@ -305,8 +306,16 @@ enum PINChangeError: Error, CustomStringConvertible {
         case .newPINFormat(let pin, let problem):
             "The new value of \(pin) was not sent to the card: \(problem); nothing was changed, enter it again."
         case .newPINsDiffer(let pin):
-            "The two entries of the new \(pin) differ; nothing was sent to the card, try again."
+            "The two entries of the new \(pin.unqualifiedName) differ; nothing was sent to the card, try again."
         }
+    }
+}
+
+extension JPKIPIN {
+    /// The PIN's name without its article ("signing PIN (…)"), for "the current …" and "the new …".
+    var unqualifiedName: String {
+        let text = description
+        return text.hasPrefix("the ") ? String(text.dropFirst(4)) : text
     }
 }
 
@@ -384,10 +393,13 @@ struct Verify: AsyncParsableCommand {
 struct SignPDF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-pdf",
-        abstract: "Sign a PDF with the signing key: PAdES baseline B-B, an invisible signature field.",
+        abstract: "Sign a PDF with the signing key: PAdES baseline B-B, or B-T with --tsa.",
         discussion: """
             The signature is appended as an incremental update: the original bytes stay as they were. Encrypted \
-            PDFs are refused. Time-stamps (B-T) and visible signatures are not made yet.
+            PDFs are refused. With --tsa, an RFC 3161 time-stamp of the signature is added (B-T); when the \
+            time-stamp authority fails, nothing is written. The field is invisible unless --visible places it: \
+            PAGE:x,y,w,h in points from the page's lower-left corner; it shows the signer's name (Latin letters \
+            only: a Japanese name is replaced by the certificate's serial number) and the time.
             """)
 
     @OptionGroup var card: CardOptions
@@ -408,13 +420,30 @@ struct SignPDF: AsyncParsableCommand {
     @Flag(name: .long, help: "Also read the signing CA certificate from the card and put it in the signature.")
     var includeCA = false
 
+    @Option(name: .long, help: "An RFC 3161 time-stamp authority's URL: the signature gets its time-stamp (B-T).")
+    var tsa: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A visible signature: PAGE:x,y,w,h (page from 1; points from the lower-left corner).",
+            valueName: "PAGE:x,y,w,h"))
+    var visible: String?
+
     func run() async throws {
         let pdf = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
         var settings = PAdES.Options()
         settings.fieldName = field
         settings.reason = reason
+        if let tsa {
+            guard let url = URL(string: tsa), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+                throw ValidationError("--tsa \(tsa) is not an http:// or https:// URL; give the TSA's address.")
+            }
+            settings.timeStampAuthority = TimeStampAuthority(url: url)
+        }
+        if let visible { settings.appearance = try Self.appearance(visible) }
         let options = settings
-        try PAdES.checkSignable(pdf)  // an encrypted or unreadable PDF is refused before the PIN
+        try PAdES.checkSignable(pdf, options: options)  // refused before the PIN: encrypted, unreadable, no page
         let secret = try pin.read(.signing)
         let allowLastTry = pin.allowLastTry
         let includeCA = includeCA
@@ -425,6 +454,18 @@ struct SignPDF: AsyncParsableCommand {
         }
         try Data(signed).write(to: URL(fileURLWithPath: out))
         print("signed \(file) as \(DirectoryStringText.subject(of: certificate)); signed PDF written to \(out)")
+    }
+
+    /// Reads `PAGE:x,y,w,h`.
+    static func appearance(_ text: String) throws -> PAdES.Appearance {
+        let halves = text.split(separator: ":", omittingEmptySubsequences: false)
+        let numbers = halves.count == 2 ? halves[1].split(separator: ",").compactMap { Double($0) } : []
+        guard halves.count == 2, let page = Int(halves[0]), page >= 1, numbers.count == 4 else {
+            throw ValidationError(
+                "--visible \(text) is not PAGE:x,y,w,h (for example 1:360,50,200,60); give the page from 1 and the "
+                    + "rectangle in points.")
+        }
+        return PAdES.Appearance(page: page, x: numbers[0], y: numbers[1], width: numbers[2], height: numbers[3])
     }
 }
 
@@ -459,6 +500,12 @@ struct VerifyPDF: AsyncParsableCommand {
             print(
                 "\(report.fieldName): signature valid (\(report.subFilter)), signed by "
                     + "\(DirectoryStringText.subject(of: report.signer)); \(extent)")
+            if let stamp = report.timeStamp {
+                let trust = report.timeStampTrusted ? "trusted" : "its authority not among the trusted certificates"
+                print(
+                    "  time-stamp: \(stamp.time.formatted(.iso8601)) by "
+                        + "\(DirectoryStringText.subject(of: stamp.authority)) (\(trust))")
+            }
         }
     }
 }
@@ -582,7 +629,7 @@ func isRefusal(_ error: any Error) -> Bool {
     case is PINChangeError:
         return true
     case let error as PDFSignatureError:
-        return error.code == .encryptedPDF || error.code == .noSignature || error.code == .unsupportedSignature
+        return [.encryptedPDF, .noSignature, .unsupportedSignature, .timeStampInvalid].contains(error.code)
     case let error as CardCredentialsError:
         switch error {
         case .pinFormat, .wrongPIN, .pinBlocked, .lastTryRefused, .cmsContentMismatch, .cmsSignatureInvalid,

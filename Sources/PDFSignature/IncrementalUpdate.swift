@@ -1,4 +1,6 @@
+import CardCredentials
 import Foundation
+import X509
 
 /// The incremental update that carries a signature (ISO 32000-1 §7.5.6): the changed catalog or /AcroForm and
 /// page, the new field and signature dictionary, and a cross-reference section whose /Prev is the file's last.
@@ -9,12 +11,25 @@ struct IncrementalUpdate {
     private let byteRangePlaceholder: Range<Int>
     private let reservedSize: Int
 
-    init(pdf: [UInt8], options: PAdES.Options) throws(PDFSignatureError) {
+    /// Prepares the update; `signer` names the signer in a visible signature's appearance (`nil` when only
+    /// checking that the PDF can be signed).
+    init(pdf: [UInt8], options: PAdES.Options, signer: Certificate?) throws(PDFSignatureError) {
         var file = try PDFFile(bytes: pdf)
         guard let rootReference = file.trailer["Root"]?.reference,
             case .dictionary(var catalog)? = try file.resolve(.reference(rootReference))
         else { throw PDFSignatureError(.malformedPDF, "the document catalog (/Root) is not a dictionary") }
-        let (pageReference, pageDictionary) = try Self.firstPage(of: catalog, in: &file)
+        let (pageReference, pageDictionary): (PDFReference, PDFDictionary)
+        if let appearance = options.appearance {
+            let edges = [appearance.x, appearance.y, appearance.width, appearance.height]
+            guard appearance.width > 0, appearance.height > 0, edges.allSatisfy({ $0.isFinite && abs($0) < 1e6 })
+            else {
+                throw PDFSignatureError(
+                    .invalidAppearance, "the rectangle is \(appearance.width) by \(appearance.height) points")
+            }
+            (pageReference, pageDictionary) = try Self.page(appearance.page, of: catalog, in: &file)
+        } else {
+            (pageReference, pageDictionary) = try Self.firstPage(of: catalog, in: &file)
+        }
 
         var next = file.size
         let fieldReference = PDFReference(number: next, generation: 0)
@@ -65,13 +80,45 @@ struct IncrementalUpdate {
         page["Annots"] = .array(annotations + [.reference(fieldReference)])
         changed.append((pageReference, .dictionary(page)))
 
-        // The field and its widget, merged (ISO 32000-1 §12.5.6.19, §12.7.4.5): invisible, printable, locked.
-        let field = PDFDictionary([
+        // The field and its widget, merged (ISO 32000-1 §12.5.6.19, §12.7.4.5): invisible (an empty rectangle)
+        // or visible with an appearance stream; printable, locked.
+        var field = PDFDictionary([
             ("Type", .name("Annot")), ("Subtype", .name("Widget")), ("FT", .name("Sig")),
             ("T", .literal(fieldName)), ("V", .reference(signatureReference)),
             ("Rect", .array([.integer(0), .integer(0), .integer(0), .integer(0)])), ("F", .integer(132)),
             ("P", .reference(pageReference)),
         ])
+        if let appearance = options.appearance {
+            let fontReference = PDFReference(number: next, generation: 0)
+            let formReference = PDFReference(number: next + 1, generation: 0)
+            next += 2
+            field["Rect"] = .array(
+                [appearance.x, appearance.y, appearance.x + appearance.width, appearance.y + appearance.height].map {
+                    PDFObject.real(Self.number($0))
+                })
+            field["AP"] = .dictionary(PDFDictionary([("N", .reference(formReference))]))
+            changed.append(
+                (
+                    fontReference,
+                    .dictionary(
+                        PDFDictionary([
+                            ("Type", .name("Font")), ("Subtype", .name("Type1")), ("BaseFont", .name("Helvetica")),
+                            ("Encoding", .name("WinAnsiEncoding")),
+                        ]))
+                ))
+            let form = PDFDictionary([
+                ("Type", .name("XObject")), ("Subtype", .name("Form")),
+                ("BBox", .array([0, 0, appearance.width, appearance.height].map { PDFObject.real(Self.number($0)) })),
+                (
+                    "Resources",
+                    .dictionary(
+                        PDFDictionary([("Font", .dictionary(PDFDictionary([("Helv", .reference(fontReference))])))]))
+                ),
+            ])
+            let content = Self.appearanceContent(
+                width: appearance.width, height: appearance.height, signer: signer, time: options.signingTime)
+            changed.append((formReference, .stream(form, content)))
+        }
         changed.append((fieldReference, .dictionary(field)))
 
         var out = pdf
@@ -103,7 +150,7 @@ struct IncrementalUpdate {
         out += Array("/Contents ".utf8)
         let contentsStart = out.count
         out.append(0x3C)
-        out += [UInt8](repeating: 0x30, count: options.reservedSize * 2)
+        out += [UInt8](repeating: 0x30, count: options.totalReservedSize * 2)
         out.append(0x3E)
         contentsRange = contentsStart..<out.count
         out += Array(">>\nendobj\n".utf8)
@@ -168,7 +215,7 @@ struct IncrementalUpdate {
         text += [UInt8](repeating: 0x20, count: byteRangePlaceholder.count - text.count - 1) + [0x5D]
         out.replaceSubrange(byteRangePlaceholder, with: text)
         bytes = out
-        reservedSize = options.reservedSize
+        reservedSize = options.totalReservedSize
     }
 
     /// The bytes the signature covers: all but the `/Contents` string.
@@ -211,6 +258,90 @@ struct IncrementalUpdate {
             reference = kid
         }
         throw PDFSignatureError(.malformedPDF, "the page tree is too deep")
+    }
+
+    /// Page `number` (from 1) in document order, and its reference.
+    static func page(_ number: Int, of catalog: PDFDictionary, in file: inout PDFFile) throws(PDFSignatureError)
+        -> (PDFReference, PDFDictionary)
+    {
+        guard let root = catalog["Pages"]?.reference else {
+            throw PDFSignatureError(.malformedPDF, "the catalog has no /Pages")
+        }
+        var pending: [(reference: PDFReference, depth: Int)] = [(root, 0)]
+        var seen = 0
+        var visited = 0
+        while let next = pending.popLast() {
+            let (reference, depth) = (next.reference, next.depth)
+            visited += 1
+            guard depth < 64, visited < 1_000_000 else {
+                throw PDFSignatureError(.malformedPDF, "the page tree is too deep or loops")
+            }
+            guard let node = try file.object(reference).dictionary else {
+                throw PDFSignatureError(.malformedPDF, "page tree node \(reference) is not a dictionary")
+            }
+            if node["Type"]?.name == "Page" {
+                seen += 1
+                if seen == number { return (reference, node) }
+                continue
+            }
+            let kids = try file.resolve(node["Kids"])?.array?.compactMap(\.reference) ?? []
+            pending += kids.reversed().map { ($0, depth + 1) }
+        }
+        throw PDFSignatureError(
+            .invalidAppearance, "page \(number) was asked for, but the document has \(seen) page\(seen == 1 ? "" : "s")"
+        )
+    }
+
+    /// The appearance stream's content: a thin frame, "Digitally signed by" the signer, and the time (UTC), in
+    /// Helvetica sized to fit the rectangle.
+    static func appearanceContent(width: Double, height: Double, signer: Certificate?, time: Date) -> [UInt8] {
+        var name = "(signer)"
+        if let signer {
+            // A JPKI signing certificate's subject is an identifier: the holder's name is in its subjectAltName.
+            let commonName = signer.subject.flatMap { $0 }.first { $0.type == .RDNAttributeType.commonName }
+            name =
+                JPKIPersonalAttributes(certificate: signer)?.name
+                ?? commonName.flatMap { DirectoryString.text(of: $0.value) } ?? ""
+            if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value <= 0x7E }) {
+                // Helvetica's WinAnsi encoding has no kanji: the certificate's serial number names the signer.
+                let serial = signer.serialNumber.bytes.map { String($0, radix: 16, uppercase: true) }
+                    .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+                name = "certificate serial " + serial
+            }
+        }
+        let stamp = pdfDate(time)
+        let parts = [stamp.dropFirst(2).prefix(4), stamp.dropFirst(6).prefix(2), stamp.dropFirst(8).prefix(2)]
+        let clock = [stamp.dropFirst(10).prefix(2), stamp.dropFirst(12).prefix(2), stamp.dropFirst(14).prefix(2)]
+        let lines = [
+            "Digitally signed by", name,
+            "Date: " + parts.joined(separator: "-") + " " + clock.joined(separator: ":")
+                + " UTC",
+        ]
+        let longest = Double(lines.map(\.count).max() ?? 1)
+        let size = max(1, min(height / (Double(lines.count) * 1.25 + 0.5), (width - 4) / (longest * 0.56), 12))
+        var text = "q 0.2 0.2 0.6 RG 0.5 w 0.25 0.25 \(number(width - 0.5)) \(number(height - 0.5)) re S Q\n"
+        text += "BT /Helv \(number(size)) Tf 0 0 0.4 rg \(number(size * 1.25)) TL "
+        text += "2 \(number(height - size - 1)) Td\n"
+        for line in lines {
+            var escaped = ""
+            for character in line.unicodeScalars {
+                if character == "(" || character == ")" || character == "\\" { escaped += "\\" }
+                escaped.unicodeScalars.append(character)
+            }
+            text += "(\(escaped)) Tj T*\n"
+        }
+        text += "ET"
+        return Array(text.utf8)
+    }
+
+    /// A number as PDF writes a real: at most two decimals, no exponent.
+    static func number(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let sign = hundredths < 0 ? "-" : ""
+        let magnitude = abs(hundredths)
+        let fraction = magnitude % 100
+        let decimals = fraction == 0 ? "" : fraction % 10 == 0 ? "." + String(fraction / 10) : "." + padded(fraction, 2)
+        return sign + String(magnitude / 100) + decimals
     }
 
     /// Consecutive runs of sorted numbers.

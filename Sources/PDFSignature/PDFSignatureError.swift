@@ -17,6 +17,13 @@ public struct PDFSignatureError: Error, Sendable, Hashable, CustomStringConverti
         public static let noSignature = Code(name: "noSignature")
         /// A signature dictionary is not one this module checks (its `/SubFilter`, or a damaged `/ByteRange`).
         public static let unsupportedSignature = Code(name: "unsupportedSignature")
+        /// The time-stamp authority could not be reached, refused the request, or sent a token that does not
+        /// match it (signing with a TSA).
+        public static let timeStampFailed = Code(name: "timeStampFailed")
+        /// A signature's time-stamp token does not verify or does not cover the signature (verification).
+        public static let timeStampInvalid = Code(name: "timeStampInvalid")
+        /// A visible signature's page or rectangle is not in the document.
+        public static let invalidAppearance = Code(name: "invalidAppearance")
 
         /// The code's name.
         public var description: String { name }
@@ -43,6 +50,14 @@ public struct PDFSignatureError: Error, Sendable, Hashable, CustomStringConverti
             "The PDF could not be read (\(reason)); check the file, or open and save it again with a PDF tool."
         case .signatureTooLarge:
             "The signature does not fit the space reserved for it (\(reason)); sign again with a larger reserve."
+        case .timeStampFailed:
+            "No time-stamp was obtained (\(reason)); nothing was written: check the time-stamp authority's URL and "
+                + "the network and sign again, or sign without a time-stamp."
+        case .timeStampInvalid:
+            "A signature's time-stamp is not valid (\(reason)); do not rely on its time."
+        case .invalidAppearance:
+            "The visible signature cannot be placed (\(reason)); give a page that exists and a rectangle with a "
+                + "positive width and height."
         case .noSignature:
             "The PDF holds no signature (\(reason))."
         default:

@@ -17,6 +17,7 @@ enum OpenSCTools {
     }
 
     static func path(of tool: String) -> String? {
+        if tool.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil }
         let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return (directories + ["/usr/bin", "/usr/local/bin"]).map { "\($0)/\(tool)" }.first {
             FileManager.default.isExecutableFile(atPath: $0)

@@ -10,6 +10,7 @@ import CardSimulator
 import Foundation
 import FuzzSupport
 import ISO7816
+import PDFSignature
 import Registration
 import Synchronization
 import X509
@@ -145,6 +146,48 @@ func makeSeeds(corpus: URL, work: URL) async throws {
     // A small database written by the store: a registration with its representative (a certificate from the
     // simulator's CA), its history and the notifications in the outbox.
     try await makeDatabase(corpus: corpus, work: work, authority: authority)
+
+    // PDFs signed with the simulator's signing key (small reserves: the seeds stay small), once and twice, one of
+    // them visible; make-corpus adds qpdf's object streams and the LibreOffice test PDF.
+    let key = try FileCredential(privateKeyPEM: jpki.snapshot.signingKeyPEM, certificate: signing)
+    var options = PAdES.Options()
+    options.reservedSize = 3072
+    options.includeChain = false
+    options.signingTime = Date(timeIntervalSince1970: 1_767_225_600)
+    let plain = samplePDF()
+    try seed(corpus, "FuzzPDF", "plain.pdf", plain)
+    try Data(plain).write(to: work.appending(path: "plain.pdf"))
+    let once = try await PAdES.sign(plain, with: key, options: options)
+    try seed(corpus, "FuzzPDF", "signed.pdf", once)
+    options.appearance = PAdES.Appearance(page: 1, x: 300, y: 40, width: 200, height: 50)
+    try seed(corpus, "FuzzPDF", "signed-twice-visible.pdf", try await PAdES.sign(once, with: key, options: options))
+}
+
+/// A one-page PDF with a classic cross-reference table (as PDFSignatureTests' SamplePDF).
+func samplePDF() -> [UInt8] {
+    let content = "BT /F1 24 Tf 72 720 Td (Nyusatsu 2026) Tj ET"
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+            + "/Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Length \(content.utf8.count) >>\nstream\n\(content)\nendstream",
+    ]
+    var out = Array("%PDF-1.7\n".utf8)
+    var offsets: [Int] = []
+    for (index, body) in objects.enumerated() {
+        offsets.append(out.count)
+        out += Array("\(index + 1) 0 obj\n\(body)\nendobj\n".utf8)
+    }
+    let xref = out.count
+    out += Array("xref\n0 \(objects.count + 1)\n0000000000 65535 f\r\n".utf8)
+    for offset in offsets {
+        let text = String(offset)
+        out += Array((String(repeating: "0", count: 10 - text.count) + text + " 00000 n\r\n").utf8)
+    }
+    out += Array("trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n".utf8)
+    return out
 }
 
 func makeDatabase(
