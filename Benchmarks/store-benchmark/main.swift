@@ -468,38 +468,42 @@ FileHandle.standardError.write(
         ("store-benchmark (\(build)): \(smallSize) then \(largeSize) businesses, 3 users and 2 certificate bindings "
             + "each\n").utf8))
 
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-benchmark-\(UUID().uuidString)")
-try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-do {
-    let sqlite = try SQLiteRegistrationStore(path: folder.appendingPathComponent("bench.sqlite").path)
-    _ = try await measure("SQLite", sqlite)
-}
-try? FileManager.default.removeItem(at: folder)
-
-let postgresURL = postgresBase + (postgresBase.contains("?") ? "&" : "?") + "schema=\(benchSchema)"
-let postgres = try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: postgresURL))
-let registrations = try await measure("PostgreSQL", postgres)
-let pgbenchSchema = benchSchema + "_pgbench"
-if runPgbench {
-    try await postgres.execute(sql: "CREATE SCHEMA \(pgbenchSchema)")
-}
-let environment = try pgbenchEnvironment(postgresBase, schema: pgbenchSchema)
-if runPgbench { _ = try pgbench(["-i", "-s", "1", "-q"], environment: environment) }
-for writers in writerCounts {
-    let ours = try await throughput(postgresURL, writers: writers, registrations)
-    var line = Line(
-        store: "PostgreSQL", measure: "commits/s, \(writers) writer\(writers == 1 ? "" : "s")",
-        value: String(format: "%.0f", ours))
-    if runPgbench {
-        let theirs = try pgbenchRate(clients: writers, environment: environment)
-        line.yardstick = String(format: "pgbench simple-update %.0f tps", theirs)
-        line.ratio = String(format: "%.2f× (goal ≥ 0.5×)", ours / theirs)
+/// The measurements; an error (a server that is down, a failed query) ends the run with its sentence and exit 1.
+@MainActor func runMeasurements() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-benchmark-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    do {
+        let sqlite = try SQLiteRegistrationStore(path: folder.appendingPathComponent("bench.sqlite").path)
+        _ = try await measure("SQLite", sqlite)
     }
-    report(line)
+    try? FileManager.default.removeItem(at: folder)
+
+    let postgresURL = postgresBase + (postgresBase.contains("?") ? "&" : "?") + "schema=\(benchSchema)"
+    let postgres = try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: postgresURL))
+    let registrations = try await measure("PostgreSQL", postgres)
+    let pgbenchSchema = benchSchema + "_pgbench"
+    if runPgbench {
+        try await postgres.execute(sql: "CREATE SCHEMA \(pgbenchSchema)")
+    }
+    let environment = try pgbenchEnvironment(postgresBase, schema: pgbenchSchema)
+    if runPgbench { _ = try pgbench(["-i", "-s", "1", "-q"], environment: environment) }
+    for writers in writerCounts {
+        let ours = try await throughput(postgresURL, writers: writers, registrations)
+        var line = Line(
+            store: "PostgreSQL", measure: "commits/s, \(writers) writer\(writers == 1 ? "" : "s")",
+            value: String(format: "%.0f", ours))
+        if runPgbench {
+            let theirs = try pgbenchRate(clients: writers, environment: environment)
+            line.yardstick = String(format: "pgbench simple-update %.0f tps", theirs)
+            line.ratio = String(format: "%.2f× (goal ≥ 0.5×)", ours / theirs)
+        }
+        report(line)
+    }
+    try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
+    await postgres.close()
+    report(Line(store: "process", measure: "resident memory", value: memory()))
 }
-try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
-await postgres.close()
-report(Line(store: "process", measure: "resident memory", value: memory()))
+do { try await runMeasurements() } catch { fail("\(error)") }
 
 // The table, as pcsc-benchmark prints its: the figure, the yardstick beside it and the ratio.
 let headers = ["store", "measure", "value", "yardstick", "ratio"]
