@@ -499,7 +499,8 @@ FileHandle.standardError.write(
         }
         report(line)
     }
-    try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
+    try await postgres.execute(
+        sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
     await postgres.close()
     report(Line(store: "process", measure: "resident memory", value: memory()))
 }
