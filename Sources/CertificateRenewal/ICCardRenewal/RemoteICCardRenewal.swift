@@ -67,7 +67,7 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable {
 
 /// The IC card renewal (ICカード更新) driven by evidence: a portal's server runs it for a person whose cards
 /// stay on their own computer, behind a card agent. The rules are ``ICCardRenewal``'s — the same code — and
-/// each card step is satisfied by ``CardEvidence`` made for the step's challenge instead of by reading the card.
+/// each card step is satisfied by `CardEvidence` made for the step's challenge instead of by reading the card.
 ///
 /// ```swift
 /// let renewal = RemoteICCardRenewal(environment: environment, origin: try PortalOrigin("https://portal.example.jp"))

@@ -3,7 +3,7 @@ public import Foundation
 import X509
 
 /// A user logged in with a certificate.
-public struct LoginSession: Sendable, Hashable {
+public struct LoginSession: Sendable, Hashable, Codable {
     /// The business.
     public var businessID: BusinessID
     /// 商号又は名称.
@@ -48,7 +48,7 @@ public struct CertificateLogin: Sendable {
     /// - Parameters:
     ///   - store: The registrations and the challenges.
     ///   - validator: Chains, validity and revocation.
-    ///   - origin: The portal's origin; ``PortalOrigin/inProcess`` for a program that reads the card itself.
+    ///   - origin: The portal's origin; `PortalOrigin.inProcess` for a program that reads the card itself.
     ///   - challengeLifetime: How long a challenge is accepted.
     ///   - purpose: The key usage the certificate must allow.
     ///   - now: The clock.
@@ -62,7 +62,7 @@ public struct CertificateLogin: Sendable {
             keyPurpose: purpose, now: now)
     }
 
-    /// Issues a new login challenge (``EvidencePurpose/login``), kept by the store until it is answered or
+    /// Issues a new login challenge (`EvidencePurpose.login`), kept by the store until it is answered or
     /// expires.
     public func issueChallenge() async throws(RegistrationError) -> EvidenceChallenge {
         try await desk.issue(for: .login)

@@ -5,7 +5,7 @@ public import Foundation
 /// takes the challenge out of the store (once: a replay finds nothing) and checks the evidence for the portal's
 /// own origin, the step, the owner, the expiry, the signature and the certificate.
 ///
-/// The same desk serves a program that reads the card itself (its origin is ``PortalOrigin/inProcess``) and a
+/// The same desk serves a program that reads the card itself (its origin is `PortalOrigin.inProcess`) and a
 /// server that receives evidence from a page and its card agent (its origin is the one it serves, from its
 /// configuration):
 ///
@@ -23,7 +23,7 @@ public struct EvidenceDesk: Sendable {
     public var origin: PortalOrigin
     /// How long a challenge is accepted.
     public var challengeLifetime: TimeInterval
-    /// The key usage certificates must allow (``CertificatePurpose/authentication``: digitalSignature).
+    /// The key usage certificates must allow (`CertificatePurpose.authentication`: digitalSignature).
     public var keyPurpose: CertificatePurpose
     /// The clock.
     public var now: @Sendable () -> Date
@@ -45,8 +45,10 @@ public struct EvidenceDesk: Sendable {
     /// Issues a challenge for `purpose`, kept by the store until it is answered or expires. Expired challenges
     /// are purged on the way.
     ///
-    /// - Parameter owner: The session or flow that alone may answer it; nil for a challenge anyone may answer (a
-    ///   login, before there is a session).
+    /// - Parameters:
+    ///   - purpose: The flow and step the challenge is for.
+    ///   - owner: The session or flow that alone may answer it; nil for a challenge anyone may answer (a login,
+    ///     before there is a session).
     public func issue(for purpose: EvidencePurpose, owner: String? = nil) async throws(RegistrationError)
         -> EvidenceChallenge
     {
@@ -58,7 +60,7 @@ public struct EvidenceDesk: Sendable {
     }
 
     /// Takes the evidence's challenge out of the store and checks the evidence (see
-    /// ``CardEvidence/verify(_:origin:purpose:at:validator:keyPurpose:)`` for the order of the checks). The
+    /// `CardEvidence.verify(_:origin:purpose:at:validator:keyPurpose:)` for the order of the checks). The
     /// challenge is used up whether the evidence passes or not.
     ///
     /// - Parameters:
