@@ -53,21 +53,26 @@ final class RawConnection {
     }
 }
 
-@Suite("Graceful shutdown of the portal-server executable")
-struct ShutdownTests {
+/// The portal-server executable over an empty SQLite database, started on a free port.
+final class ServerProcess {
     static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("portal-server")
     }
 
-    @Test("SIGTERM lets a slow request in flight finish, then the server exits 0")
-    func slowRequestSurvivesSIGTERM() async throws {
+    let directory: URL
+    let process = Process()
+    let port: Int
+    let scheme: String
+
+    /// Starts it with `arguments` besides the database, the address and the roots; `prepare` may write files into
+    /// the directory first and return more arguments.
+    init(_ arguments: [String], prepare: (URL) throws -> [String] = { _ in [] }) throws {
         try #require(
             FileManager.default.isExecutableFile(atPath: Self.binary.path),
             "\(Self.binary.path) is missing: build first (swift build --build-tests)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portal-server-\(UUID())")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portal-server-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let authority = try TestCertificateAuthority(directory: directory.appendingPathComponent("ca"))
         let root = directory.appendingPathComponent("root.pem")
         try authority.rootCertificate(.eBidding).serializeAsPEM().pemString.write(
@@ -75,17 +80,14 @@ struct ShutdownTests {
         let database = directory.appendingPathComponent("portal.sqlite").path
         _ = try SQLiteRegistrationStore(path: database)
 
-        let process = Process()
         process.executableURL = Self.binary
-        process.arguments = [
-            "--db", database, "--listen", "127.0.0.1:0", "--origin", "http://127.0.0.1:8080", "--trust", root.path,
-            "--log-level", "warning",
-        ]
+        process.arguments =
+            ["--db", database, "--listen", "127.0.0.1:0", "--trust", root.path, "--log-level", "warning"] + arguments
+            + (try prepare(directory))
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
 
         // "portal-server: listening on http://127.0.0.1:PORT (store …)"
         var line = ""
@@ -94,10 +96,24 @@ struct ShutdownTests {
             if chunk.isEmpty { break }
             line += String(decoding: chunk, as: UTF8.self)
         }
-        let port = try #require(
-            line.split(separator: " ").first { $0.hasPrefix("http://") }.flatMap {
-                Int($0.split(separator: ":").last ?? "")
-            })
+        let url = try #require(line.split(separator: " ").first { $0.contains("://") }, "\(line)")
+        scheme = String(url.prefix { $0 != ":" })
+        port = try #require(Int(url.split(separator: ":").last ?? ""))
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("The portal-server executable")
+struct ExecutableTests {
+    @Test("SIGTERM lets a slow request in flight finish, then the server exits 0")
+    func slowRequestSurvivesSIGTERM() async throws {
+        let server = try ServerProcess(["--origin", "http://127.0.0.1:8080"])
+        let process = server.process
+        let port = server.port
 
         let body = #"{"challengeID":"0","certificate":"AA==","signature":"AA==","algorithm":"RS256"}"#
         let connection = try RawConnection(port: port)
@@ -118,5 +134,41 @@ struct ShutdownTests {
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
         #expect(throws: RawConnection.ConnectionRefused.self) { try RawConnection(port: port) }
+    }
+}
+
+extension ExecutableTests {
+    @Test("with --tls-cert and --tls-key it serves HTTPS, and the session cookie is Secure")
+    func tls() async throws {
+        let server = try ServerProcess(["--origin", "https://portal.example.jp"]) { directory in
+            let key = directory.appendingPathComponent("tls-key.pem").path
+            let certificate = directory.appendingPathComponent("tls-cert.pem").path
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate, "-subj", "/CN=127.0.0.1", "-days", "1",
+            ]
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            return ["--tls-cert", certificate, "--tls-key", key]
+        }
+        #expect(server.scheme == "https")
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-sk", "-i", "-X", "POST", "-H", "Origin: https://portal.example.jp",
+            "https://127.0.0.1:\(server.port)/api/v1/logout",
+        ]
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        #expect(answer.hasPrefix("HTTP/1.1 204"), "\(answer)")
+        let cookie = try #require(answer.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") })
+        #expect(cookie.contains("__Host-pi_session=;"))
+        #expect(cookie.hasSuffix("; Secure"))
     }
 }
