@@ -134,3 +134,34 @@ struct ErrorPathTests {
         }
     }
 }
+
+@Suite("Concurrent changes")
+struct ConcurrencyTests {
+    @Test(
+        "of changes made at once against one version, one commits; the others are stale (409 or 412)",
+        arguments: StoreKind.allCases)
+    func concurrentChanges(_ kind: StoreKind) async throws {
+        let bench = try await ServerTestBench(kind)
+        let registered = try await bench.registered()
+        try await bench.application().test(.router) { client in
+            let cookie = try await client.login(registered.representative)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        let response = try await client.send(
+                            "/api/v1/registration/business", .patch, cookie: cookie,
+                            json: #"{"phone":"03-1111-000\#(index)"}"#, headers: [.ifMatch: "\"2\""])
+                        if response.status != .ok {
+                            #expect(["staleChange", "staleVersion"].contains(try response.problem().rule))
+                        }
+                        return response.status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 1)
+            #expect(statuses.allSatisfy { [.ok, .conflict, .preconditionFailed].contains($0) })
+        }
+        #expect(try await bench.state(registered.businessID) == [3, 3])
+    }
+}
