@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
         .executable(name: "portal", targets: ["portal"]),
+        .executable(name: "portal-server", targets: ["portal-server"]),
         .executable(name: "store-benchmark", targets: ["store-benchmark"]),
     ],
     // Traits, both on by default: a program that needs neither the PostgreSQL store nor the example tools depends
@@ -47,6 +48,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // portal-server only (the Tools trait): the HTTP server, its lifecycle and its metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries.
@@ -208,12 +215,43 @@ let package = Package(
             name: "portal",
             dependencies: [
                 "Registration", "RegistrationPostgres", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC",
-                "ISO7816", "ToolSupport", "CardSimulator",
+                "ISO7816", "ToolSupport", "CardSimulator", "PortalDocuments",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
             ],
             path: "Examples/portal",
+            swiftSettings: strict
+        ),
+        // The JSON documents of a registration, shared by `portal --json` and portal-server.
+        .target(
+            name: "PortalDocuments",
+            dependencies: ["Registration"],
+            path: "Examples/PortalDocuments",
+            swiftSettings: strict
+        ),
+        // portal-server: the portal over HTTP (routes, sessions, JSON); the rules stay in the library.
+        .executableTarget(
+            name: "portal-server",
+            dependencies: [
+                "Registration", "RegistrationPostgres", "CardCredentials", "PortalDocuments", "ToolSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(name: "HummingbirdCore", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(name: "HummingbirdTLS", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Tools"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Tools"])),
+                .product(name: "Metrics", package: "swift-metrics", condition: .when(traits: ["Tools"])),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["Tools"])),
+            ],
+            path: "Examples/portal-server",
+            exclude: ["schemathesis.toml"],
+            resources: [.copy("openapi.yaml")],
             swiftSettings: strict
         ),
 
@@ -287,6 +325,20 @@ let package = Package(
                 "CertificateRenewal", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
                 "ISO7816", "JPKI",
                 .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PortalServerTests",
+            dependencies: [
+                "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Tools"])),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["Tools"])),
             ],
             swiftSettings: strict
         ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CardCredentials
 import CertificateRenewal
 import Foundation
+import PortalDocuments
 import Registration
 import ToolSupport
 import X509

@@ -19,6 +19,20 @@ public struct LoginSession: Sendable, Hashable, Codable {
     /// When the login happened.
     public var authenticatedAt: Date
 
+    /// A session from its parts (a server reading one back, a test).
+    public init(
+        businessID: BusinessID, businessName: String, userID: UserID, userName: String, role: Role,
+        bindingID: BindingID, authenticatedAt: Date
+    ) {
+        self.businessID = businessID
+        self.businessName = businessName
+        self.userID = userID
+        self.userName = userName
+        self.role = role
+        self.bindingID = bindingID
+        self.authenticatedAt = authenticatedAt
+    }
+
     /// The actor for changes made in this session.
     public var actor: RegistrationActor { .user(userID, binding: bindingID) }
 }

@@ -8,7 +8,7 @@ public import Foundation
 /// ```swift
 /// let sessions = SessionDesk(store: store)
 /// let opened = try await sessions.open(try await login.login(evidence))   // Set-Cookie: opened.token
-/// let session = try await sessions.session(for: token)                    // nil: log in again
+/// let active = try await sessions.session(for: token)                     // nil: log in again
 /// try await sessions.close(token)                                         // logout
 /// ```
 public struct SessionDesk: Sendable {
@@ -35,8 +35,9 @@ public struct SessionDesk: Sendable {
         self.now = now
     }
 
-    /// A session as the desk opened it: the token for the browser (shown once, never stored), and the session.
-    public struct Opened: Sendable {
+    /// A session and its token: the token for the browser (never stored), who logged in, and when it ends unless
+    /// used.
+    public struct ActiveSession: Sendable, Hashable {
         /// 32 random bytes, base64url: the cookie's value.
         public let token: String
         /// Who logged in.
@@ -51,7 +52,7 @@ public struct SessionDesk: Sendable {
     }
 
     /// Opens a session for a login and keeps it in the store.
-    public func open(_ session: LoginSession) async throws(RegistrationError) -> Opened {
+    public func open(_ session: LoginSession) async throws(RegistrationError) -> ActiveSession {
         var generator = SystemRandomNumberGenerator()
         let token = Self.base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let date = now()
@@ -62,13 +63,13 @@ public struct SessionDesk: Sendable {
             StoredFlow(
                 id: Self.key(token), kind: Self.kind, owner: session.userID.rawValue,
                 state: try Self.encode(Stored(session: session, ends: ends)), updatedAt: date, expiresAt: expires))
-        return Opened(token: token, session: session, expiresAt: expires)
+        return ActiveSession(token: token, session: session, expiresAt: expires)
     }
 
     /// The session of a token, or nil when there is none, it ended, or the token is malformed. A session in use
     /// is extended by ``idleLifetime`` (never beyond ``absoluteLifetime``); of two servers extending it at once,
     /// one extension is enough.
-    public func session(for token: String) async throws(RegistrationError) -> LoginSession? {
+    public func session(for token: String) async throws(RegistrationError) -> ActiveSession? {
         guard Self.isWellFormed(token) else { return nil }
         let date = now()
         guard let flow = try await store.flow(Self.key(token)), flow.kind == Self.kind, date <= flow.expiresAt,
@@ -80,9 +81,14 @@ public struct SessionDesk: Sendable {
             next.version += 1
             next.updatedAt = date
             next.expiresAt = extended
-            do { try await store.save(next) } catch .flowChanged { /* another server extended it, or a logout */ }
+            do {
+                try await store.save(next)
+                return ActiveSession(token: token, session: stored.session, expiresAt: extended)
+            } catch .flowChanged {
+                // Another server extended it, or a logout came between.
+            }
         }
-        return stored.session
+        return ActiveSession(token: token, session: stored.session, expiresAt: flow.expiresAt)
     }
 
     /// Ends a session (logout); returns whether there was one.

@@ -1,35 +1,34 @@
-import Foundation
-import Registration
-import ToolSupport
+package import Foundation
+package import Registration
 
 /// The JSON that `portal list|show|outbox list --json` print: explicit keys, sorted; dates ISO 8601 (UTC); a value
 /// that is absent is `null`, never left out. Documented in each command's `--help` and in Documentation/Tools.md.
-enum PortalJSON {
+package enum PortalJSON {
     /// `portal list --json`.
-    struct List: Encodable {
-        struct Business: Encodable {
-            var id: String
-            var name: String
-            var users: [ListUser]
+    package struct List: Encodable {
+        package struct Business: Encodable {
+            package var id: String
+            package var name: String
+            package var users: [ListUser]
         }
-        struct ListUser: Encodable {
-            var id: String
-            var role: String
-            var name: String
-            var status: String
+        package struct ListUser: Encodable {
+            package var id: String
+            package var role: String
+            package var name: String
+            package var status: String
         }
-        var businesses: [Business]
+        package var businesses: [Business]
         /// The business to give to `--after` for the next page; null on the last page.
-        var nextAfter: String?
+        package var nextAfter: String?
 
-        func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(businesses, forKey: .businesses)
             try container.encode(nextAfter, forKey: .nextAfter)
         }
         enum CodingKeys: String, CodingKey { case businesses, nextAfter }
 
-        init(_ registrations: [BusinessRegistration], nextAfter: BusinessID?) {
+        package init(_ registrations: [BusinessRegistration], nextAfter: BusinessID?) {
             businesses = registrations.map { registration in
                 Business(
                     id: registration.id.rawValue, name: registration.business.name,
@@ -44,17 +43,17 @@ enum PortalJSON {
     }
 
     /// `portal show --json`.
-    struct Show: Encodable {
-        struct Business: Encodable {
-            var name: String
-            var postalCode: String
-            var address: String
-            var representativeTitle: String
-            var representativeName: String
-            var corporateNumber: String?
-            var phone: String
+    package struct Show: Encodable {
+        package struct Business: Encodable {
+            package var name: String
+            package var postalCode: String
+            package var address: String
+            package var representativeTitle: String
+            package var representativeName: String
+            package var corporateNumber: String?
+            package var phone: String
 
-            func encode(to encoder: any Encoder) throws {
+            package func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(name, forKey: .name)
                 try container.encode(postalCode, forKey: .postalCode)
@@ -68,20 +67,20 @@ enum PortalJSON {
                 case name, postalCode, address, representativeTitle, representativeName, corporateNumber, phone
             }
         }
-        struct ShowUser: Encodable {
-            var id: String
-            var role: String
-            var status: String
-            var title: String
-            var name: String
-            var postalCode: String
-            var address: String
-            var phone: String
-            var fax: String?
-            var mail: String
-            var certificates: [Certificate]
+        package struct ShowUser: Encodable {
+            package var id: String
+            package var role: String
+            package var status: String
+            package var title: String
+            package var name: String
+            package var postalCode: String
+            package var address: String
+            package var phone: String
+            package var fax: String?
+            package var mail: String
+            package var certificates: [Certificate]
 
-            func encode(to encoder: any Encoder) throws {
+            package func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(id, forKey: .id)
                 try container.encode(role, forKey: .role)
@@ -99,25 +98,25 @@ enum PortalJSON {
                 case id, role, status, title, name, postalCode, address, phone, fax, mail, certificates
             }
         }
-        struct Certificate: Encodable {
-            var id: String
-            var kind: String
-            var status: String
-            var serialNumber: String
-            var issuer: String
-            var subject: String
-            var notValidBefore: Date
-            var notValidAfter: Date
-            var fingerprint: String
+        package struct Certificate: Encodable {
+            package var id: String
+            package var kind: String
+            package var status: String
+            package var serialNumber: String
+            package var issuer: String
+            package var subject: String
+            package var notValidBefore: Date
+            package var notValidAfter: Date
+            package var fingerprint: String
         }
-        struct HistoryEntry: Encodable {
-            var id: String
-            var version: Int
-            var committedAt: Date
-            var summary: String
-            var actor: String?
+        package struct HistoryEntry: Encodable {
+            package var id: String
+            package var version: Int
+            package var committedAt: Date
+            package var summary: String
+            package var actor: String?
 
-            func encode(to encoder: any Encoder) throws {
+            package func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(id, forKey: .id)
                 try container.encode(version, forKey: .version)
@@ -127,15 +126,15 @@ enum PortalJSON {
             }
             enum CodingKeys: String, CodingKey { case id, version, committedAt, summary, actor }
         }
-        var id: String
-        var version: Int
-        var registeredAt: Date
-        var business: Business
-        var qualifications: [String]
-        var users: [ShowUser]
-        var history: [HistoryEntry]
+        package var id: String
+        package var version: Int
+        package var registeredAt: Date
+        package var business: Business
+        package var qualifications: [String]
+        package var users: [ShowUser]
+        package var history: [HistoryEntry]
 
-        init(_ registration: BusinessRegistration, history: [ChangeRecord], at date: Date) {
+        package init(_ registration: BusinessRegistration, history: [ChangeRecord], at date: Date) {
             id = registration.id.rawValue
             version = registration.version
             registeredAt = registration.registeredAt
@@ -169,22 +168,22 @@ enum PortalJSON {
     }
 
     /// `portal outbox list --json`.
-    struct Outbox: Encodable {
-        struct Message: Encodable {
-            var id: String
-            var kind: String
-            var state: String
-            var attempts: Int
-            var idempotencyKey: String
-            var changeID: String
-            var businessID: String
-            var createdAt: Date
-            var nextAttemptAt: Date
-            var deliveredAt: Date?
-            var receipt: String?
-            var lastError: String?
+    package struct Outbox: Encodable {
+        package struct Message: Encodable {
+            package var id: String
+            package var kind: String
+            package var state: String
+            package var attempts: Int
+            package var idempotencyKey: String
+            package var changeID: String
+            package var businessID: String
+            package var createdAt: Date
+            package var nextAttemptAt: Date
+            package var deliveredAt: Date?
+            package var receipt: String?
+            package var lastError: String?
 
-            func encode(to encoder: any Encoder) throws {
+            package func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(id, forKey: .id)
                 try container.encode(kind, forKey: .kind)
@@ -204,9 +203,9 @@ enum PortalJSON {
                 case deliveredAt, receipt, lastError
             }
         }
-        var messages: [Message]
+        package var messages: [Message]
 
-        init(_ messages: [OutboxMessage]) {
+        package init(_ messages: [OutboxMessage]) {
             self.messages = messages.map {
                 Message(
                     id: $0.id.rawValue, kind: $0.kind.rawValue, state: $0.state.rawValue, attempts: $0.attempts,

@@ -1,0 +1,219 @@
+// portal-server: the portal's registrations over HTTP — certificate login, sessions, and the registration changes
+// of the rights matrix — as a thin Hummingbird 2 front over the Registration library. Documentation/PortalServer.md
+// describes running it, the security model and the endpoints; openapi.yaml beside this file is the API.
+
+import ArgumentParser
+import CardCredentials
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import Metrics
+import Prometheus
+import Registration
+import RegistrationPostgres
+import ServiceLifecycle
+import ToolSupport
+import X509
+
+@main
+struct PortalServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portal-server",
+        abstract: "The portal's registrations over HTTP: certificate login, sessions, changes under the rights matrix.",
+        discussion: """
+            Serves the JSON API of openapi.yaml under /api/v1, with /healthz, /readyz, /metrics (Prometheus) and \
+            /openapi.yaml. SIGTERM or SIGINT stops it gracefully: requests in flight are finished first. See \
+            Documentation/PortalServer.md.
+
+            Environment:
+              DATABASE_URL      the database when --db is not given
+              PORTAL_NAME       the portal's name in the completion mails (default: 調達ポータル)
+              PORTAL_MAIL_FROM  the mails' sender address (default: noreply@portal.example.jp)
+              PORTAL_LOG_LEVEL  the log level when --log-level is not given (default: info)
+            """,
+        version: ToolVersion.current)
+
+    @Option(
+        help: ArgumentHelp(
+            "The database: an SQLite file (or sqlite:PATH) that `portal register` made, or a PostgreSQL URL "
+                + "postgres://USER@HOST[:PORT]/DATABASE (the password best in PGPASSWORD). Default: $DATABASE_URL.",
+            valueName: "path-or-url"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("Where to listen, HOST:PORT (port 0: any free port).", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(
+        help: ArgumentHelp(
+            "The origin the portal is served at, scheme://host[:port], exactly as browsers send it in Origin.",
+            valueName: "origin"))
+    var origin: String
+
+    @Option(help: "Trusted root certificates (PEM) for certificate login. Repeat for several files.")
+    var trust: [String] = []
+
+    @Option(help: "Certificate revocation lists (DER or PEM) to check at login. Repeat for several.")
+    var crl: [String] = []
+
+    @Option(help: ArgumentHelp("The server's certificate chain (PEM) for HTTPS; needs --tls-key.", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The server's private key (PEM) for HTTPS.", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(help: "How long a session lasts after login, in minutes.") var sessionMinutes = 30
+
+    @Option(help: "Login attempts allowed at once per client address and per certificate (the bucket's size).")
+    var loginBurst = 10
+
+    @Option(help: "Login attempts that come back a minute, per client address and per certificate.")
+    var loginPerMinute = 6.0
+
+    @Option(help: "The largest request body taken, in bytes.") var bodyLimit = 64 * 1024
+
+    @Option(
+        help: ArgumentHelp(
+            "A reverse proxy's address whose X-Forwarded-For is believed. Repeat for several; none by default.",
+            valueName: "address"))
+    var trustedProxy: [String] = []
+
+    func validate() throws {
+        guard PortalServerSettings.normalizedOrigin(origin) != nil else {
+            throw ValidationError(
+                "--origin is scheme://host[:port] with http or https and no path, as https://portal.example.jp.")
+        }
+        guard !trust.isEmpty else {
+            throw ValidationError("Give --trust: the roots (PEM) login certificates chain to.")
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together.")
+        }
+        _ = try bindAddress()
+        guard sessionMinutes > 0 else { throw ValidationError("--session-minutes is 1 or more.") }
+        guard loginBurst > 0, loginPerMinute >= 0 else {
+            throw ValidationError("--login-burst is 1 or more and --login-per-minute 0 or more.")
+        }
+        guard bodyLimit >= 1024 else { throw ValidationError("--body-limit is 1024 bytes or more.") }
+    }
+
+    func bindAddress() throws -> BindAddress {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw ValidationError("--listen is HOST:PORT, as 127.0.0.1:8080.") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--listen is HOST:PORT, as 127.0.0.1:8080.") }
+        return .hostname(host, port: port)
+    }
+
+    var address: String {
+        db ?? ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "portal.sqlite"
+    }
+
+    /// The database as it may be printed: a PostgreSQL URL without its password.
+    var displayAddress: String {
+        guard PostgresStoreConfiguration.isPostgresURL(address) else { return address }
+        return (try? PostgresStoreConfiguration(url: address).description) ?? "the PostgreSQL database"
+    }
+
+    func store() async throws -> any RegistrationStore {
+        let address = address
+        if PostgresStoreConfiguration.isPostgresURL(address) {
+            return try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: address))
+        }
+        let path = address.hasPrefix("sqlite:") ? String(address.dropFirst("sqlite:".count)) : address
+        return try SQLiteRegistrationStore(path: path, mode: .existingOnly)
+    }
+
+    func validator() throws -> CertificateValidator {
+        var anchors: [Certificate] = []
+        for path in trust {
+            anchors += try PEMText.certificates(in: String(contentsOfFile: path, encoding: .utf8), source: path)
+        }
+        let crls = try crl.map {
+            try CertificateRevocationList(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))))
+        }
+        return CertificateValidator(trustAnchors: anchors, crls: crls, revocation: .whenAvailable)
+    }
+
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        let chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
+        let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
+    func run() async throws {
+        guard !OpenAPIDocument.text.isEmpty else {
+            throw ToolFailure("the OpenAPI document (openapi.yaml) is missing beside the executable; rebuild it.")
+        }
+        let logger = Logger(label: "portal-server")
+        let environment = ProcessInfo.processInfo.environment
+        let store = try await store()
+        let portal = PortalProfile(
+            name: environment["PORTAL_NAME"] ?? "調達ポータル",
+            mailFrom: try MailAddress(environment["PORTAL_MAIL_FROM"] ?? "noreply@portal.example.jp"))
+        let registry = PrometheusCollectorRegistry()
+        // Libraries that report through swift-metrics (Hummingbird among them) land in the same registry.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let tls = try tlsConfiguration()
+        let normalizedOrigin = PortalServerSettings.normalizedOrigin(origin) ?? origin
+        let settings = PortalServerSettings(
+            origin: normalizedOrigin, secureCookies: tls != nil || normalizedOrigin.hasPrefix("https:"),
+            sessionLifetime: TimeInterval(sessionMinutes * 60), bodyLimit: bodyLimit, loginBurst: loginBurst,
+            loginPerMinute: loginPerMinute, trustedProxies: Set(trustedProxy))
+        let dependencies = PortalServerDependencies(
+            store: store, service: RegistrationService(store: store, portal: portal),
+            login: CertificateLogin(
+                store: store, validator: try validator(), origin: try PortalOrigin(normalizedOrigin)),
+            sessions: SessionDesk(store: store, idleLifetime: TimeInterval(sessionMinutes * 60)),
+            registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
+        let display = displayAddress
+        let host = listenHost
+        let app = try buildApplication(
+            settings: settings, dependencies: dependencies, address: try bindAddress(), tls: tls, logger: logger
+        ) { channel in
+            // One line on standard output when listening, for scripts (the port when --listen asked for any).
+            let port = channel.localAddress?.port ?? 0
+            let scheme = tls == nil ? "http" : "https"
+            FileHandle.standardOutput.write(
+                Data("portal-server: listening on \(scheme)://\(host):\(port) (store \(display))\n".utf8))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+        if let postgres = store as? PostgresRegistrationStore { await postgres.close() }
+    }
+
+    var listenHost: String { String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)]) }
+
+    /// Logs at info unless told otherwise; no Ctrl-C handler of the tools' own: the service group's handles
+    /// SIGTERM and SIGINT gracefully.
+    static func main() async {
+        let arguments: [String]
+        do {
+            arguments = try LogOptions.bootstrap(
+                Array(CommandLine.arguments.dropFirst()),
+                environmentLevel: ProcessInfo.processInfo.environment["PORTAL_LOG_LEVEL"] ?? "info")
+        } catch {
+            FileHandle.standardError.write(Data("portal-server: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        let parsed: any ParsableCommand
+        do {
+            parsed = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        guard let command = parsed as? PortalServerCommand else { exit(withError: nil) }
+        do {
+            try await command.run()
+        } catch {
+            ToolMain.report(error, tool: "portal-server", command: Self.self) { _ in .failed }
+        }
+        Foundation.exit(ExitStatus.success.rawValue)
+    }
+}
