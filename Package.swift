@@ -234,7 +234,8 @@ let package = Package(
         .executableTarget(
             name: "portal-server",
             dependencies: [
-                "Registration", "RegistrationPostgres", "CardCredentials", "PortalDocuments", "ToolSupport",
+                "Registration", "RegistrationPostgres", "CardCredentials", "CertificateRenewal", "PortalDocuments",
+                "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -331,7 +332,7 @@ let package = Package(
         .testTarget(
             name: "PortalServerTests",
             dependencies: [
-                "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
+                "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator", "CertificateRenewal",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import CardCredentials
+import CertificateRenewal
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -164,11 +165,15 @@ struct PortalServerCommand: AsyncParsableCommand {
             origin: normalizedOrigin, secureCookies: tls != nil || normalizedOrigin.hasPrefix("https:"),
             sessionLifetime: TimeInterval(sessionMinutes * 60), bodyLimit: bodyLimit, loginBurst: loginBurst,
             loginPerMinute: loginPerMinute, trustedProxies: Set(trustedProxy))
+        let service = RegistrationService(store: store, portal: portal)
+        let portalOrigin = try PortalOrigin(normalizedOrigin)
         let dependencies = PortalServerDependencies(
-            store: store, service: RegistrationService(store: store, portal: portal),
+            store: store, service: service,
             login: CertificateLogin(
                 store: store, validator: try validator(), origin: try PortalOrigin(normalizedOrigin)),
             sessions: SessionDesk(store: store, idleLifetime: TimeInterval(sessionMinutes * 60)),
+            renewal: RemoteICCardRenewal(
+                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
             registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
         let display = displayAddress
         let host = listenHost

@@ -91,6 +91,7 @@ struct PortalRoutes: Sendable {
         authenticated.get("registration/history") { _, context in
             try await history(context.requireSession().session)
         }
+        addFlowRoutes(to: authenticated)
         // Each change: If-Match present and well-formed, then the body (its syntax and the values the schema
         // names), then the version, then what only the library can judge.
         let limit = settings.bodyLimit
@@ -262,6 +263,14 @@ enum RouteTable {
         (["api", "v1", "registration", "qualifications", "*"], ["DELETE"]),
         (["api", "v1", "registration", "certificates"], ["POST"]),
         (["api", "v1", "registration", "certificates", "*"], ["DELETE"]),
+        (["api", "v1", "flows", "ic-card-renewal"], ["POST"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*"], ["GET"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "challenge"], ["POST"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "current-card"], ["POST"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "new-card"], ["POST"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "confirmation"], ["GET"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "update"], ["POST"]),
+        (["api", "v1", "flows", "ic-card-renewal", "*", "back"], ["POST"]),
     ]
 
     /// The methods `path` takes; empty when no route has it.

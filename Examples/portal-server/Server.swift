@@ -1,4 +1,5 @@
 import CardCredentials
+import CertificateRenewal
 import Foundation
 import Hummingbird
 import Logging
@@ -49,6 +50,8 @@ struct PortalServerDependencies: Sendable {
     var login: CertificateLogin
     /// Sessions in the registration store: every instance of the server knows them.
     var sessions: SessionDesk
+    /// The IC card renewal across the network (its state in the store).
+    var renewal: RemoteICCardRenewal
     var registry: PrometheusCollectorRegistry
     var now: @Sendable () -> Date
     /// Where the audit lines go: one for every change and every refused login, with identifiers only.

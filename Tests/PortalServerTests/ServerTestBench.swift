@@ -1,5 +1,6 @@
 import CardCredentials
 import CardSimulator
+import CertificateRenewal
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -109,13 +110,21 @@ final class ServerTestBench: Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    var dependencies: PortalServerDependencies {
+    var dependencies: PortalServerDependencies { dependencies(over: store) }
+
+    /// The dependencies of an instance over `store` (a second instance: its own store object on the same database).
+    func dependencies(over store: any RegistrationStore) -> PortalServerDependencies {
         let clock = clock
+        let service = RegistrationService(store: store, portal: service.portal, now: { clock.now })
+        let sessions = SessionDesk(store: store, idleLifetime: settings.sessionLifetime, now: { clock.now })
         return PortalServerDependencies(
             store: store, service: service,
             login: CertificateLogin(
                 store: store, validator: validator, origin: try! PortalOrigin(settings.origin), now: { clock.now }),
             sessions: sessions,
+            renewal: RemoteICCardRenewal(
+                environment: LifecycleEnvironment(service: service, validator: validator),
+                origin: try! PortalOrigin(settings.origin)),
             registry: registry, now: { clock.now }, audit: audit.logger)
     }
 
@@ -123,9 +132,10 @@ final class ServerTestBench: Sendable {
         CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)], revocation: .whenAvailable)
     }
 
-    func application() throws -> some ApplicationProtocol {
+    func application(over store: (any RegistrationStore)? = nil) throws -> some ApplicationProtocol {
         try buildApplication(
-            settings: settings, dependencies: dependencies, address: .hostname("127.0.0.1", port: 0),
+            settings: settings, dependencies: dependencies(over: store ?? self.store),
+            address: .hostname("127.0.0.1", port: 0),
             logger: Logger(label: "portal-server-test"))
     }
 

@@ -1,0 +1,155 @@
+import CardCredentials
+import CertificateRenewal
+import Foundation
+import Hummingbird
+import Registration
+
+// The IC card renewal (ICカード更新) across the network: the library's RemoteICCardRenewal does the work (the same
+// rules as the `portal renew ic-card` tool); these routes only carry its state, its challenges and the card
+// evidence as JSON. Any instance continues a flow: its state lives in the registration database.
+
+extension PortalRoutes {
+    struct FlowDocument: Encodable {
+        var flowID: String
+        /// current-card, new-card, confirm or completed.
+        var step: String
+        var expiresAt: Date
+        /// The change committed, once completed.
+        var changeID: String?
+
+        init(_ state: ICCardRenewalState) {
+            flowID = state.flowID
+            step = state.step.rawValue
+            expiresAt = state.expiresAt
+            changeID = state.changeID?.rawValue
+        }
+    }
+
+    struct ConfirmationDocument: Encodable {
+        struct Block: Encodable {
+            var heading: String
+            var fingerprint: String
+            var rows: [ScreenRow]
+        }
+        /// 電子証明書更新確認.
+        var title: String
+        var blocks: [Block]
+        var notes: [String]
+    }
+
+    struct CompletionDocument: Encodable {
+        var message: String
+        var changeID: String
+        var version: Int
+        var supersededBindingID: String
+        var newBindingID: String
+    }
+
+    func addFlowRoutes(to authenticated: RouterGroup<PortalRequestContext>) {
+        let renewal = dependencies.renewal
+        let limit = settings.bodyLimit
+        let flows = authenticated.group("flows/ic-card-renewal")
+        flows.post { _, context in
+            let state = try await lifecycle { try await renewal.start(for: context.requireSession().session) }
+            return try Self.json(FlowDocument(state), status: .created)
+        }
+        flows.get(":flowID") { _, context in
+            let id = try context.parameters.require("flowID")
+            return try Self.json(
+                FlowDocument(
+                    try await lifecycle { try await renewal.state(of: id, session: context.requireSession().session) }))
+        }
+        flows.post(":flowID/challenge") { _, context in
+            let id = try context.parameters.require("flowID")
+            let challenge = try await lifecycle {
+                try await renewal.challenge(for: id, session: context.requireSession().session)
+            }
+            return try Self.json(challenge, status: .created)
+        }
+        flows.post(":flowID/current-card") { request, context in
+            let id = try context.parameters.require("flowID")
+            let evidence = try await request.decodeStrictly(LoginAnswerBody.self, limit: limit).evidence()
+            let state = try await lifecycle {
+                try await renewal.presentCurrentCard(evidence, flow: id, session: context.requireSession().session)
+            }
+            return try Self.json(FlowDocument(state))
+        }
+        flows.post(":flowID/new-card") { request, context in
+            let id = try context.parameters.require("flowID")
+            let evidence = try await request.decodeStrictly(LoginAnswerBody.self, limit: limit).evidence()
+            let state = try await lifecycle {
+                try await renewal.presentNewCard(evidence, flow: id, session: context.requireSession().session)
+            }
+            return try Self.json(FlowDocument(state))
+        }
+        flows.get(":flowID/confirmation") { _, context in
+            let id = try context.parameters.require("flowID")
+            let confirmation = try await lifecycle {
+                try await renewal.confirmation(flow: id, session: context.requireSession().session)
+            }
+            return try Self.json(
+                ConfirmationDocument(
+                    title: RenewalConfirmation.title,
+                    blocks: confirmation.blocks.map {
+                        ConfirmationDocument.Block(heading: $0.heading, fingerprint: $0.fingerprint, rows: $0.rows)
+                    }, notes: confirmation.notes))
+        }
+        flows.post(":flowID/update") { _, context in
+            let id = try context.parameters.require("flowID")
+            let session = try context.requireSession().session
+            let completion = try await lifecycle { try await renewal.update(flow: id, session: session) }
+            metrics.change("replaceCertificate")
+            audit.info(
+                "change",
+                metadata: [
+                    "event": "change", "kind": "replaceCertificate", "flow": "ic-card-renewal", "flowID": "\(id)",
+                    "userID": "\(session.userID)", "businessID": "\(session.businessID)",
+                    "changeID": "\(completion.changeID)", "version": "\(completion.registration.version)",
+                ])
+            return try Self.json(
+                CompletionDocument(
+                    message: RenewalCompletion.message, changeID: completion.changeID.rawValue,
+                    version: completion.registration.version,
+                    supersededBindingID: completion.supersededBindingID.rawValue,
+                    newBindingID: completion.newBindingID.rawValue))
+        }
+        flows.post(":flowID/back") { _, context in
+            let id = try context.parameters.require("flowID")
+            let state = try await lifecycle {
+                try await renewal.back(flow: id, session: context.requireSession().session)
+            }
+            return try Self.json(FlowDocument(state))
+        }
+    }
+
+    /// Runs a step of a flow, its `LifecycleError` as a problem document.
+    func lifecycle<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as LifecycleError { throw Problem(error) }
+    }
+}
+
+extension Problem {
+    /// A flow's refusal: the rule is the case's name; the status says whose move it is.
+    init(_ error: LifecycleError) {
+        let detail = error.description
+        switch error {
+        case .registration(let inner):
+            self.init(inner)
+        case .notAtStep:
+            self.init(.conflict, rule: "notAtStep", title: "手順が違います", detail: detail)
+        case .flowNotFound:
+            self.init(.notFound, rule: "flowNotFound", title: "手続が見つかりません", detail: detail)
+        case .flowExpired:
+            self.init(.gone, rule: "flowExpired", title: "手続の有効期限が切れました", detail: detail)
+        case .registrationChanged:
+            self.init(.conflict, rule: "registrationChanged", title: "登録情報が更新されています", detail: detail)
+        case .confirmationExpired:
+            self.init(.conflict, rule: "confirmationExpired", title: "確認画面の有効期限が切れました", detail: detail)
+        default:
+            // The rules of the flow refused the card (expired, revoked, another company's, the same card, …):
+            // the person acts on the sentence; the rule is the case's name.
+            let name = String(describing: error).prefix { $0.isLetter || $0.isNumber }
+            self.init(.unprocessableContent, rule: String(name), title: "ICカードを使用できません", detail: detail)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import CardCredentials
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Registration
+import Testing
+
+@testable import portal_server
+
+/// The IC card renewal over HTTP, on two instances of the server over one database: each step on the other
+/// instance, card evidence made by file keys (the card-style signature; the card-through-pcscd client is the
+/// reference client's test).
+@Suite("IC card renewal over HTTP, continued by either instance")
+struct FlowTests {
+    struct FlowReply: Decodable {
+        var flowID: String
+        var step: String
+        var changeID: String?
+    }
+
+    struct ConfirmationReply: Decodable {
+        struct Block: Decodable {
+            var heading: String
+            var rows: [Row]
+        }
+        struct Row: Decodable {
+            var label: String
+            var value: String
+        }
+        var title: String
+        var blocks: [Block]
+    }
+
+    @Test(
+        "a whole renewal alternating between two instances; refused evidence changes nothing; the old card is refused")
+    func twoInstances() async throws {
+        let bench = try await ServerTestBench()
+        let registered = try await bench.registered()
+        let renewed = try bench.credential()
+        let second = try SQLiteRegistrationStore(path: bench.directory.appendingPathComponent("portal.sqlite").path)
+        try await bench.application().test(.router) { a in
+            try await bench.application(over: second).test(.router) { b in
+                let cookie = try await a.login(registered.representative)
+                let started = try await b.send("/api/v1/flows/ic-card-renewal", .post, cookie: cookie)
+                #expect(started.status == .created, "\(String(buffer: started.body))")
+                let flow = try started.json(FlowReply.self).flowID
+                let base = "/api/v1/flows/ic-card-renewal/\(flow)"
+
+                func challenge(_ client: some TestClientProtocol) async throws -> EvidenceChallenge {
+                    let response = try await client.send(base + "/challenge", .post, cookie: cookie)
+                    #expect(response.status == .created, "\(String(buffer: response.body))")
+                    return try response.json(EvidenceChallenge.self)
+                }
+                let before = try await bench.state(registered.businessID)
+
+                // A page of another site had the card sign: refused, the flow stays, nothing changes.
+                let foreign = try await a.answer(
+                    try await challenge(a), with: registered.representative, origin: "https://evil.example")
+                let refused = try await b.send(base + "/current-card", .post, cookie: cookie, json: foreign)
+                #expect(refused.status == .forbidden)
+                #expect(try refused.problem().rule == "foreignOrigin")
+                // Out of order: the new card's step now.
+                let early = try await a.answer(try await challenge(a), with: renewed)
+                let outOfOrder = try await a.send(base + "/new-card", .post, cookie: cookie, json: early)
+                #expect(outOfOrder.status == .conflict)
+                #expect(try outOfOrder.problem().rule == "notAtStep")
+
+                let current = try await b.answer(try await challenge(b), with: registered.representative)
+                let afterCurrent = try await a.send(base + "/current-card", .post, cookie: cookie, json: current)
+                #expect(afterCurrent.status == .ok, "\(String(buffer: afterCurrent.body))")
+                #expect(try afterCurrent.json(FlowReply.self).step == "new-card")
+                // The same evidence again: a replay.
+                let replay = try await b.send(base + "/new-card", .post, cookie: cookie, json: current)
+                #expect(try replay.problem().rule == "challengeUnknown")
+
+                let new = try await a.answer(try await challenge(a), with: renewed)
+                let afterNew = try await b.send(base + "/new-card", .post, cookie: cookie, json: new)
+                #expect(try afterNew.json(FlowReply.self).step == "confirm", "\(String(buffer: afterNew.body))")
+                #expect(try await bench.state(registered.businessID) == before, "nothing stored before 更新")
+
+                let screen = try await a.send(base + "/confirmation", .get, cookie: cookie)
+                let confirmation = try screen.json(ConfirmationReply.self)
+                #expect(confirmation.title == "電子証明書更新確認")
+                #expect(confirmation.blocks.map(\.heading) == ["現在使用しているICカード", "新規に使用するICカード"])
+
+                let updated = try await b.send(base + "/update", .post, cookie: cookie)
+                #expect(updated.status == .ok, "\(String(buffer: updated.body))")
+                // The session was the old certificate's: it ended with it.
+                #expect(try await a.send(base, .get, cookie: cookie).status == .unauthorized)
+
+                // The old certificate no longer logs in, on either instance; the new one does.
+                let old = try await b.send(
+                    "/api/v1/login", .post,
+                    json: try await b.answer(try await b.challenge(), with: registered.representative))
+                #expect(try old.problem().rule == "certificateNotActive")
+                let renewedCookie = try await a.login(renewed)
+                let final = try await b.send(base, .get, cookie: renewedCookie)
+                #expect(try final.json(FlowReply.self).step == "completed", "\(String(buffer: final.body))")
+            }
+        }
+    }
+
+    @Test("another user's flow is not found; a flow needs a session")
+    func ownership() async throws {
+        let bench = try await ServerTestBench()
+        let registered = try await bench.registered()
+        try await bench.application().test(.router) { client in
+            let representative = try await client.login(registered.representative)
+            let agent = try await client.login(registered.agent)
+            let flow = try await client.send("/api/v1/flows/ic-card-renewal", .post, cookie: representative)
+                .json(FlowReply.self).flowID
+            let stolen = try await client.send("/api/v1/flows/ic-card-renewal/\(flow)", .get, cookie: agent)
+            #expect(stolen.status == .notFound)
+            #expect(try stolen.problem().rule == "flowNotFound")
+            let anonymous = try await client.send("/api/v1/flows/ic-card-renewal/\(flow)/challenge", .post)
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+}
