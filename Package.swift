@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RegistrationPostgres", targets: ["RegistrationPostgres"]),
         .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
+        .library(name: "CardAgent", targets: ["CardAgent"]),
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
@@ -161,6 +162,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The card agent's protocol and rules (origin checks, pinentry, evidence); its HTTP server is a thin
+        // executable over it, so the module needs no HTTP package.
+        .target(
+            name: "CardAgent",
+            dependencies: [
+                "CardCredentials", "JPKI", "PCSC", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
 
         // Examples: thin command-line tools.
         .executableTarget(
@@ -288,6 +299,15 @@ let package = Package(
                 "ISO7816", "JPKI",
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CardAgentTests",
+            dependencies: [
+                "CardAgent", "CardCredentials", "CardSimulator", "JPKI", "PCSC", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
