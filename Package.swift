@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RegistrationPostgres", targets: ["RegistrationPostgres"]),
         .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
+        .library(name: "CardAgent", targets: ["CardAgent"]),
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
@@ -165,6 +166,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The card agent's protocol and rules (origin checks, pinentry, evidence); its HTTP server is a thin
+        // executable over it, so the module needs no HTTP package.
+        .target(
+            name: "CardAgent",
+            dependencies: [
+                "CardCredentials", "JPKI", "PCSC", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -332,7 +343,8 @@ let package = Package(
         .testTarget(
             name: "PortalServerTests",
             dependencies: [
-                "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator", "CertificateRenewal",
+                "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
+                "CertificateRenewal",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),
@@ -341,6 +353,15 @@ let package = Package(
                     name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Tools"])),
                 .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["Tools"])),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CardAgentTests",
+            dependencies: [
+                "CardAgent", "CardCredentials", "CardSimulator", "JPKI", "PCSC", "ISO7816",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
