@@ -358,19 +358,20 @@ let package = Package(
         .testTarget(
             name: "CardAgentTests",
             dependencies: [
-                "CardAgent", "CardCredentials", "CardSimulator", "JPKI", "PCSC", "ISO7816",
+                "CardAgent", "CardCredentials",
                 .product(name: "X509", package: "swift-certificates"),
             ],
-            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
-                "PDFSignature",
+                "PDFSignature", "CardAgent",
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            // The scripted pinentry of the card agent's tests.
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
     ]
