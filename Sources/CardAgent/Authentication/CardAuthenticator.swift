@@ -10,7 +10,7 @@ import Synchronization
 /// In order: the first reader holding a card the agent knows is chosen; the PIN's tries left are read before
 /// anything is asked (a blocked PIN fails at once, without a dialog; with one try left the person must allow
 /// the last try in a consent dialog); the PIN is asked through the dialogs, naming the origin, the operation and
-/// the tries left; the card verifies it and signs ``EvidenceChallenge/signedBytes(origin:certificate:)``. One
+/// the tries left; the card verifies it and signs `EvidenceChallenge.signedBytes(origin:certificate:)`. One
 /// request at a time per reader.
 ///
 /// ```swift

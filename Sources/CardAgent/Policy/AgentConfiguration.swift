@@ -48,7 +48,9 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     /// Reads the configuration file's text (the format above).
     ///
-    /// - Parameter source: The file's name, for the error messages.
+    /// - Parameters:
+    ///   - text: The file's text.
+    ///   - source: The file's name, for the error messages.
     /// - Throws: ``AgentConfigurationError`` naming the first bad line.
     public init(parsing text: String, source: String = "the configuration") throws(AgentConfigurationError) {
         var origins: Set<PortalOrigin> = []
