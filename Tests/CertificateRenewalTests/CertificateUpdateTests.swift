@@ -98,7 +98,9 @@ struct UpdateBench {
     let agentCard: JPKICard
     let linkage: SimulatedJPKILinkage
 
-    init() async throws {
+    /// A bench over `store`, or over a SQLite file in its directory (`sqlite`, see ``databasePath``), else in
+    /// memory.
+    init(store given: (any RegistrationStore)? = nil, sqlite: Bool = false) async throws {
         let now = Date()
         let start = now.addingTimeInterval(-30 * Self.day)
         directory = FileManager.default.temporaryDirectory.appending(path: "update-\(UUID().uuidString)")
@@ -109,7 +111,13 @@ struct UpdateBench {
                 notValidBefore: now.addingTimeInterval(-1000 * Self.day),
                 notValidAfter: now.addingTimeInterval(3650 * Self.day)))
         linkage = SimulatedJPKILinkage(authority: authority)
-        store = InMemoryRegistrationStore()
+        if let given {
+            store = given
+        } else if sqlite {
+            store = try SQLiteRegistrationStore(path: directory.appending(path: "portal.sqlite").path)
+        } else {
+            store = InMemoryRegistrationStore()
+        }
         let clock = TestClock(start)
         self.clock = clock
         service = RegistrationService(
@@ -165,6 +173,9 @@ struct UpdateBench {
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// The SQLite file of a bench made with `sqlite: true`.
+    var databasePath: String { directory.appending(path: "portal.sqlite").path }
 
     static func secret(_ text: String, policy: PINPolicy = .password()) throws -> SecretPIN {
         try SecretPIN(text, policy: policy)

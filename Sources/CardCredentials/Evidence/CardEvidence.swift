@@ -66,6 +66,35 @@ public struct CardEvidence: Sendable, Hashable {
         _ challenge: EvidenceChallenge, origin: PortalOrigin, purpose: EvidencePurpose, at date: Date,
         validator: CertificateValidator, keyPurpose: CertificatePurpose = .authentication
     ) async throws(EvidenceError) -> VerifiedEvidence {
+        let possession = try verifyPossession(challenge, origin: origin, purpose: purpose, at: date)
+        var validator = validator
+        validator.intermediates += chain
+        let result = await validator.validate(certificate, for: keyPurpose, at: date)
+        guard result.isValid else {
+            throw EvidenceError(.certificateUntrusted, "the certificate is not accepted: \(result.description)")
+        }
+        return VerifiedEvidence(
+            certificate: certificate, chain: chain, fingerprint: possession.fingerprint, purpose: purpose,
+            verifiedAt: date)
+    }
+
+    /// Checks everything ``verify(_:origin:purpose:at:validator:keyPurpose:)`` checks except the certificate
+    /// itself: the challenge's identifier, the origin, the flow and step, the expiry and the signature. The
+    /// result proves that the holder of the certificate's key answered this challenge for this portal and step;
+    /// it says nothing about the certificate.
+    ///
+    /// For a flow whose rules judge the certificate in their own words: a certificate update accepts an expired
+    /// registered certificate, and a renewal names an expired or revoked new card as such. Such a flow must check
+    /// the certificate itself (chain, validity, revocation) before it trusts anything in it.
+    ///
+    /// - Parameters:
+    ///   - challenge: The challenge as the portal issued it.
+    ///   - origin: The portal's own origin, from its configuration — never from the request.
+    ///   - purpose: The flow and step the portal is at.
+    ///   - date: Now.
+    public func verifyPossession(
+        _ challenge: EvidenceChallenge, origin: PortalOrigin, purpose: EvidencePurpose, at date: Date
+    ) throws(EvidenceError) -> EvidencePossession {
         guard challengeID == challenge.id else {
             throw EvidenceError(
                 .malformedEvidence, "the evidence answers another challenge than the one it was checked against")
@@ -101,13 +130,7 @@ public struct CardEvidence: Sendable, Hashable {
                 .signatureInvalid,
                 "the signature was not made by the certificate's key over this challenge for \(origin)")
         }
-        var validator = validator
-        validator.intermediates += chain
-        let result = await validator.validate(certificate, for: keyPurpose, at: date)
-        guard result.isValid else {
-            throw EvidenceError(.certificateUntrusted, "the certificate is not accepted: \(result.description)")
-        }
-        return VerifiedEvidence(
+        return EvidencePossession(
             certificate: certificate, chain: chain, fingerprint: fingerprint, purpose: purpose, verifiedAt: date)
     }
 }
@@ -124,6 +147,22 @@ public struct VerifiedEvidence: Sendable, Hashable {
     /// The flow and step.
     public let purpose: EvidencePurpose
     /// When it was checked.
+    public let verifiedAt: Date
+}
+
+/// Evidence whose signature passed ``CardEvidence/verifyPossession(_:origin:purpose:at:)``: the holder of the
+/// certificate's key answered the challenge for the portal and step. The certificate itself was **not** checked
+/// (chain, validity, revocation, key usage): the flow that asked for this must check it before trusting it.
+public struct EvidencePossession: Sendable, Hashable {
+    /// The certificate whose key signed (not checked).
+    public let certificate: Certificate
+    /// The CA certificates the client sent.
+    public let chain: [Certificate]
+    /// The SHA-256 fingerprint of the certificate (lower-case hexadecimal), as registrations name certificates.
+    public let fingerprint: String
+    /// The flow and step.
+    public let purpose: EvidencePurpose
+    /// When the signature was checked.
     public let verifiedAt: Date
 }
 

@@ -151,7 +151,7 @@ public actor CertificateUpdate {
         let token = try begin(.myNumberCard)
         defer { gate.end(token) }
         guard consent else { throw .jpkiConsentRequired }
-        guard let linkage else {
+        guard linkage != nil else {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
         }
         let slot = try await waitForCard()
@@ -160,17 +160,7 @@ public actor CertificateUpdate {
         let credential = try await UpdateCredential.myNumberSigning(
             from: connection, pin: signingPIN, allowLastTry: allowLastTry)
         let binding = try await registeredBinding(of: credential, type: .myNumberCard)
-        let successor: JPKILinkage?
-        do {
-            successor = try await linkage.successor(
-                ofSigningCertificate: credential.certificate.serialNumber, issuer: credential.certificate.issuer)
-        } catch {
-            throw .jpkiLinkageUnavailable(reason: String(describing: error))
-        }
-        guard let successor else { throw .jpkiCertificateNotRenewed }
-        guard successor.cause == .superseded else { throw .jpkiDetailsChanged }
-        let new = try UpdateCredential(kind: .myNumberCard, certificate: successor.newCertificate, chain: [])
-        try await check(new, replacing: credential)
+        let new = try await rules.successor(of: credential)
         try gate.check(token)
         try await prepare(new, replacing: credential, binding: binding, token: token)
     }
@@ -247,18 +237,13 @@ public actor CertificateUpdate {
             gate.isCommitting = false
             gate.end(token)
         }
-        let committed: CommittedChange
-        do {
-            committed = try await environment.service.commit(prepared)
+        let completion: CertificateUpdateCompletion
+        do throws(LifecycleError) {
+            completion = try await rules.commit(prepared, confirmation, binding: binding)
         } catch {
-            let failure = LifecycleError.desk(error)
-            if !failure.isStoreFailure { restart() }
-            throw failure
+            if !error.isStoreFailure { restart() }
+            throw error
         }
-        let newBinding = committed.registration.binding(fingerprint: confirmation.new.fingerprint)
-        let completion = CertificateUpdateCompletion(
-            changeID: committed.changeID, supersededBindingID: binding.id, newBindingID: newBinding?.id ?? binding.id,
-            registration: committed.registration, confirmation: confirmation, outbox: committed.outbox)
         current = nil
         self.prepared = nil
         step = .completed(completion)
@@ -357,123 +342,33 @@ public actor CertificateUpdate {
         return card.fingerprint
     }
 
-    // MARK: - Checks
+    // MARK: - Rules
 
-    /// The registered binding of a certificate read, refusing what may not be updated.
+    private var rules: CertificateUpdateRules {
+        CertificateUpdateRules(environment: environment, linkage: linkage, operatorName: operatorName)
+    }
+
     private func registeredBinding(of credential: UpdateCredential, type: CertificateUpdateType)
         async throws(LifecycleError) -> CertificateBinding
     {
-        let now = environment.service.now()
-        let found: BusinessRegistration?
-        do { found = try await environment.service.store.registration(boundTo: credential.fingerprint) } catch {
-            throw LifecycleError.desk(error)
-        }
-        guard let registration = found, let binding = registration.binding(fingerprint: credential.fingerprint)
-        else { throw .certificateNotRegistered }
-        let user: User
-        do { user = try registration.user(binding.userID) } catch { throw .registration(error) }
-        guard user.status == .active else { throw .registration(.userDeleted(user.id)) }
-        switch binding.status(at: now) {
-        case .active, .expired: break
-        case let status: throw .registeredCertificateNotActive(status)
-        }
-        guard (binding.kind == .myNumberCard) == (type == .myNumberCard) else {
-            throw .certificateTypeMismatch(registered: binding.kind)
-        }
-        // The chain is checked at the last moment the certificate was valid, so an expired one is still checked.
-        let moment = min(now, credential.certificate.notValidAfter)
-        switch await environment.validation(of: credential, at: moment) {
-        case .valid: break
-        case .revoked(_, let date, _):
-            // A My Number certificate is revoked by its renewal; the JPKI linkage decides about it.
-            if type == .privateCertificate { throw .registeredCertificateRevoked(date: date) }
-        case let failure:
-            throw .certificateUntrusted(.current, reason: failure.description)
-        }
-        return binding
+        try await rules.registeredBinding(of: credential, type: type)
     }
 
-    /// Checks the new certificate against the old one and the registration.
     private func check(_ new: UpdateCredential, replacing old: UpdateCredential) async throws(LifecycleError) {
-        guard new.fingerprint != old.fingerprint else { throw .sameCard }
-        do {
-            if try await environment.service.store.registration(boundTo: new.fingerprint) != nil {
-                throw LifecycleError.newCardAlreadyRegistered
-            }
-        } catch {
-            throw LifecycleError.desk(error)
-        }
-        switch await environment.validation(of: new, at: environment.service.now()) {
-        case .valid: break
-        case .expired(let notAfter, _): throw .newCardExpired(notAfter: notAfter)
-        case .revoked(_, let date, _): throw .newCardRevoked(date: date)
-        case .notYetValid(let notBefore, _): throw .newCardNotYetValid(notBefore: notBefore)
-        case let failure: throw .certificateUntrusted(.new, reason: failure.description)
-        }
-        let registration: BusinessRegistration?
-        do { registration = try await environment.service.store.registration(boundTo: old.fingerprint) } catch {
-            throw LifecycleError.desk(error)
-        }
-        guard let registration else { throw .certificateNotRegistered }
-        if new.kind == .myNumberCard {
-            let oldPerson = old.summary.jpkiPersonalAttributes
-            let newPerson = new.summary.jpkiPersonalAttributes
-            try Self.requireSame("氏名", oldPerson?.name, newPerson?.name)
-            try Self.requireSame("生年月日", oldPerson?.dateOfBirthText, newPerson?.dateOfBirthText)
-        } else {
-            let registered = registration.business.name
-            guard let company = new.summary.companyName, Self.same(company, registered) else {
-                throw .companyNameMismatch(registered: registered, card: new.summary.companyName)
-            }
-            try Self.requireSame("氏名", old.summary.holderName, new.summary.holderName)
-            if old.summary.holderAddress != nil {
-                try Self.requireSame("所在地", old.summary.holderAddress, new.summary.holderAddress)
-            }
-        }
+        try await rules.check(new, replacing: old)
     }
 
     private func prepare(
         _ new: UpdateCredential, replacing old: UpdateCredential, binding: CertificateBinding, token: Int
     ) async throws(LifecycleError) {
-        let registration: BusinessRegistration
-        let prepared: PreparedChange
-        do {
-            prepared = try await environment.service.prepare(
-                .replaceCertificate(binding.id, with: new.certificate, new.kind),
-                to: try await businessID(of: old), by: .portal(operator: operatorName))
-            registration = prepared.before ?? prepared.after
-        } catch {
-            throw LifecycleError.desk(error)
-        }
+        let (prepared, confirmation) = try await rules.prepare(new, replacing: old, binding: binding)
         try gate.check(token)
-        let user: User
-        do { user = try registration.user(binding.userID) } catch { throw .registration(error) }
-        let confirmation = CertificateUpdateConfirmation(
-            registration: registration, user: user,
-            current: CertificateUpdateDetails(
-                heading: "更新元電子証明書情報", kind: binding.kind, certificate: old.summary, fingerprint: old.fingerprint),
-            new: CertificateUpdateDetails(
-                heading: "更新先電子証明書情報", kind: new.kind, certificate: new.summary, fingerprint: new.fingerprint))
         current = old
         self.binding = binding
         self.prepared = prepared
         step = .confirm(confirmation)
     }
 
-    private func businessID(of credential: UpdateCredential) async throws -> BusinessID {
-        guard let registration = try await environment.service.store.registration(boundTo: credential.fingerprint)
-        else { throw LifecycleError.certificateNotRegistered }
-        return registration.id
-    }
-
-    private static func requireSame(_ field: String, _ old: String?, _ new: String?) throws(LifecycleError) {
-        guard Self.same(old ?? "", new ?? "") else {
-            throw .holderMismatch(field: field, current: old ?? "", new: new ?? "")
-        }
-    }
-
-    /// Names compare exactly, ignoring only spaces at the ends.
-    static func same(_ a: String, _ b: String) -> Bool {
-        a.trimmingCharacters(in: .whitespaces) == b.trimmingCharacters(in: .whitespaces)
-    }
+    /// Whether two names are the same (exactly, ignoring only spaces at the ends).
+    static func same(_ a: String, _ b: String) -> Bool { CertificateUpdateRules.same(a, b) }
 }

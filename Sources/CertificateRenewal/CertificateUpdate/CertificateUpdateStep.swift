@@ -2,7 +2,7 @@ public import CardCredentials
 public import Registration
 
 /// The certificate type chosen on 更新する電子証明書の種別選択 (seed 002).
-public enum CertificateUpdateType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum CertificateUpdateType: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// 民間電子証明書(ICカード・ファイルタイプ): a private CA's IC card or PKCS#12 file; the new certificate is read
     /// too.
     case privateCertificate

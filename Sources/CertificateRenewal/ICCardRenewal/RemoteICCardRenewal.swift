@@ -7,7 +7,7 @@ import X509
 /// Where a server's IC card renewal stands, as a plain value: kept in the store between requests
 /// (`StoredFlow`), so any instance of the server continues it, and two that continue it at once cannot both
 /// write.
-public struct ICCardRenewalState: Sendable, Hashable, Codable {
+public struct ICCardRenewalState: Sendable, Hashable, Codable, RemoteFlowState {
     /// The steps of the manuals (seeds 000 and 001), as a server sees them.
     public enum Step: String, Sendable, Hashable, Codable {
         /// 古いICカードの確認: evidence from the current card.
@@ -32,9 +32,11 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable {
     public internal(set) var expiresAt: Date
     /// The change committed, once ``step`` is ``Step/completed``.
     public internal(set) var changeID: ChangeID?
-    var current: StoredCard?
-    var new: StoredCard?
+    var current: StoredCertificate?
+    var new: StoredCertificate?
     var registrationVersion: Int?
+
+    var isCompleted: Bool { step == .completed }
 
     /// The evidence the step needs: `ic-card-renewal`/`current-card` or `ic-card-renewal`/`new-card`; nil at the
     /// other steps.
@@ -42,25 +44,6 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable {
         switch step {
         case .currentCard, .newCard: try? EvidencePurpose(flow: RemoteICCardRenewal.flow, step: step.rawValue)
         case .confirm, .completed: nil
-        }
-    }
-
-    /// A card's certificate and CA certificates, in DER, as the state keeps them.
-    struct StoredCard: Sendable, Hashable, Codable {
-        var certificate: Data
-        var chain: [Data]
-        var fingerprint: String
-
-        init(_ card: RenewalCard) throws {
-            certificate = Data(try card.certificate.derBytes())
-            chain = try card.chain.map { Data(try $0.derBytes()) }
-            fingerprint = card.fingerprint
-        }
-
-        func card() throws -> RenewalCard {
-            RenewalCard(
-                certificate: try Certificate(derEncoded: [UInt8](certificate)),
-                chain: try chain.map { try Certificate(derEncoded: [UInt8]($0)) }, fingerprint: fingerprint)
         }
     }
 }
@@ -110,7 +93,10 @@ public struct RemoteICCardRenewal: Sendable {
         self.wording = wording
     }
 
-    private var store: any RegistrationStore { environment.service.store }
+    private typealias Records = RemoteFlowRecords<ICCardRenewalState>
+    private var records: Records {
+        Records(kind: Self.flow, store: environment.service.store, now: environment.service.now, lifetime: lifetime)
+    }
     private var now: Date { environment.service.now() }
 
     private func rules(_ state: ICCardRenewalState) -> ICCardRenewalRules {
@@ -122,11 +108,7 @@ public struct RemoteICCardRenewal: Sendable {
 
     /// Starts a renewal for the user of `session`, at ``ICCardRenewalState/Step/currentCard``.
     public func start(for session: LoginSession) async throws(LifecycleError) -> ICCardRenewalState {
-        var generator = SystemRandomNumberGenerator()
-        let id =
-            "R"
-            + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
-            .joined()
+        let id = Records.newFlowID(prefix: "R")
         let state = ICCardRenewalState(
             flowID: id, userID: session.userID, businessID: session.businessID, step: .currentCard,
             expiresAt: now.addingTimeInterval(lifetime))
@@ -307,56 +289,25 @@ public struct RemoteICCardRenewal: Sendable {
     private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)
         -> (state: ICCardRenewalState, version: Int)
     {
-        let stored: StoredFlow?
-        do { stored = try await store.flow(flowID) } catch { throw .registration(error) }
-        guard let stored, stored.kind == Self.flow, stored.owner == session.userID.rawValue else {
+        let loaded = try await records.load(flowID, owner: session.userID.rawValue)
+        guard loaded.state.userID == session.userID, loaded.state.businessID == session.businessID else {
             throw .flowNotFound(flowID)
         }
-        guard now <= stored.expiresAt else {
-            _ = try? await store.removeFlow(flowID)
-            throw .flowExpired(flowID)
-        }
-        let state: ICCardRenewalState
-        do { state = try JSONDecoder().decode(ICCardRenewalState.self, from: stored.state) } catch {
-            throw .registration(
-                .storeUnreadable(table: "flow_state", column: "state", reason: "an IC card renewal's state: \(error)"))
-        }
-        guard state.flowID == flowID, state.userID == session.userID, state.businessID == session.businessID else {
-            throw .flowNotFound(flowID)
-        }
-        return (state, stored.version)
+        return loaded
     }
 
     private func save(_ state: ICCardRenewalState, version: Int) async throws(LifecycleError) {
-        var state = state
-        if state.step != .completed { state.expiresAt = max(state.expiresAt, now.addingTimeInterval(lifetime)) }
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let data = try encoder.encode(state)
-            try await store.save(
-                StoredFlow(
-                    id: state.flowID, kind: Self.flow, owner: state.userID.rawValue, version: version, state: data,
-                    updatedAt: now, expiresAt: state.expiresAt))
-        } catch let error as RegistrationError {
-            throw .registration(error)
-        } catch {
-            throw .registration(.storeFailure("the state of flow \(state.flowID) could not be encoded: \(error)"))
-        }
+        try await records.save(state, owner: state.userID.rawValue, version: version)
     }
 
-    private static func stored(_ card: RenewalCard) throws(LifecycleError) -> ICCardRenewalState.StoredCard {
-        do { return try ICCardRenewalState.StoredCard(card) } catch {
-            throw .registration(.storeFailure("a certificate could not be encoded: \(error)"))
-        }
+    private static func stored(_ card: RenewalCard) throws(LifecycleError) -> StoredCertificate {
+        try StoredCertificate(certificate: card.certificate, chain: card.chain, fingerprint: card.fingerprint)
     }
 
-    private static func card(_ stored: ICCardRenewalState.StoredCard?) throws(LifecycleError) -> RenewalCard {
+    private static func card(_ stored: StoredCertificate?) throws(LifecycleError) -> RenewalCard {
         guard let stored else { throw .notAtStep(expected: "current-card", current: "none") }
-        do { return try stored.card() } catch {
-            throw .registration(
-                .storeUnreadable(table: "flow_state", column: "state", reason: "a stored certificate: \(error)"))
-        }
+        let (certificate, chain) = try stored.decoded()
+        return RenewalCard(certificate: certificate, chain: chain, fingerprint: stored.fingerprint)
     }
 }
 

@@ -71,6 +71,39 @@ public struct EvidenceDesk: Sendable {
     public func verify(_ evidence: CardEvidence, for purpose: EvidencePurpose, owner: String? = nil)
         async throws(RegistrationError) -> VerifiedEvidence
     {
+        let issued = try await take(evidence, owner: owner)
+        do {
+            return try await evidence.verify(
+                issued.challenge, origin: origin, purpose: purpose, at: now(), validator: validator,
+                keyPurpose: keyPurpose)
+        } catch {
+            throw .evidenceRefused(error)
+        }
+    }
+
+    /// Takes the evidence's challenge out of the store and checks everything but the certificate (see
+    /// `CardEvidence.verifyPossession(_:origin:purpose:at:)`): for a flow whose rules judge the certificate
+    /// themselves, in their own words (an expired registered certificate that a certificate update accepts, a
+    /// revoked new card that a renewal names as such). The caller must check the certificate before trusting it.
+    ///
+    /// - Parameters:
+    ///   - evidence: What the client sent.
+    ///   - purpose: The flow and step the portal is at (never taken from the evidence).
+    ///   - owner: The session or flow the evidence arrives in; it must be the one the challenge was issued to.
+    /// - Throws: ``RegistrationError/evidenceRefused(_:)`` with the reason's code; a store's failure.
+    public func verifyPossession(_ evidence: CardEvidence, for purpose: EvidencePurpose, owner: String? = nil)
+        async throws(RegistrationError) -> EvidencePossession
+    {
+        let issued = try await take(evidence, owner: owner)
+        do {
+            return try evidence.verifyPossession(issued.challenge, origin: origin, purpose: purpose, at: now())
+        } catch {
+            throw .evidenceRefused(error)
+        }
+    }
+
+    /// The evidence's challenge, taken out of the store: unknown or used, or issued to another owner, refused.
+    private func take(_ evidence: CardEvidence, owner: String?) async throws(RegistrationError) -> IssuedChallenge {
         guard let issued = try await store.takeChallenge(evidence.challengeID) else {
             throw .evidenceRefused(
                 EvidenceError(
@@ -83,12 +116,6 @@ public struct EvidenceDesk: Sendable {
                 EvidenceError(
                     .challengeNotYours, "the challenge was issued to another session or flow; ask for one in this one"))
         }
-        do {
-            return try await evidence.verify(
-                issued.challenge, origin: origin, purpose: purpose, at: now(), validator: validator,
-                keyPurpose: keyPurpose)
-        } catch {
-            throw .evidenceRefused(error)
-        }
+        return issued
     }
 }
