@@ -174,6 +174,8 @@ struct PortalServerCommand: AsyncParsableCommand {
             sessions: SessionDesk(store: store, idleLifetime: TimeInterval(sessionMinutes * 60)),
             renewal: RemoteICCardRenewal(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
+            certificateUpdate: RemoteCertificateUpdate(
+                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
             registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
         let display = displayAddress
         let host = listenHost

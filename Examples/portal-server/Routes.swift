@@ -84,6 +84,8 @@ struct PortalRoutes: Sendable {
         api.post("login") { request, context in try await login(request, context: context) }
         api.post("logout") { request, _ in try await logout(request) }
 
+        addCertificateUpdateRoutes(to: api)
+
         let authenticated = api.group().add(
             middleware: SessionMiddleware(settings: settings, dependencies: dependencies))
         authenticated.get("session") { _, context in try await session(context.requireSession()) }
@@ -271,6 +273,14 @@ enum RouteTable {
         (["api", "v1", "flows", "ic-card-renewal", "*", "confirmation"], ["GET"]),
         (["api", "v1", "flows", "ic-card-renewal", "*", "update"], ["POST"]),
         (["api", "v1", "flows", "ic-card-renewal", "*", "back"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update", "*"], ["GET"]),
+        (["api", "v1", "flows", "certificate-update", "*", "challenge"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update", "*", "current-certificate"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update", "*", "new-certificate"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update", "*", "confirmation"], ["GET"]),
+        (["api", "v1", "flows", "certificate-update", "*", "update"], ["POST"]),
+        (["api", "v1", "flows", "certificate-update", "*", "back"], ["POST"]),
     ]
 
     /// The methods `path` takes; empty when no route has it.

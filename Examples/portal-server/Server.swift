@@ -52,6 +52,8 @@ struct PortalServerDependencies: Sendable {
     var sessions: SessionDesk
     /// The IC card renewal across the network (its state in the store).
     var renewal: RemoteICCardRenewal
+    /// The certificate update without login across the network (its state in the store).
+    var certificateUpdate: RemoteCertificateUpdate
     var registry: PrometheusCollectorRegistry
     var now: @Sendable () -> Date
     /// Where the audit lines go: one for every change and every refused login, with identifiers only.

@@ -117,3 +117,123 @@ struct FlowTests {
         }
     }
 }
+
+/// The certificate update without login over HTTP: no session, the flow's identifier continues it, on two
+/// instances over one database.
+@Suite("Certificate update over HTTP, without a session, continued by either instance")
+struct CertificateUpdateFlowTests {
+    struct FlowReply: Decodable {
+        var flowID: String
+        var type: String
+        var step: String
+        var businessID: String?
+    }
+
+    struct ConfirmationReply: Decodable {
+        struct Details: Decodable {
+            var heading: String
+            var kind: String
+        }
+        var title: String
+        var current: Details
+        var new: Details
+    }
+
+    /// The body of an evidence step: the evidence and what the certificate is on.
+    static func body(_ evidence: String, kind: String = "fileCertificate", extra: String = "") -> String {
+        #"{"evidence":\#(evidence),"kind":"\#(kind)"\#(extra)}"#
+    }
+
+    @Test("a whole update alternating between two instances; bad bodies and refused evidence change nothing")
+    func twoInstances() async throws {
+        let bench = try await ServerTestBench()
+        let registered = try await bench.registered()
+        let renewed = try bench.credential()
+        let second = try SQLiteRegistrationStore(path: bench.directory.appendingPathComponent("portal.sqlite").path)
+        try await bench.application().test(.router) { a in
+            try await bench.application(over: second).test(.router) { b in
+                let unknownType = try await a.send(
+                    "/api/v1/flows/certificate-update", .post, json: #"{"type":"passport"}"#)
+                #expect(try unknownType.problem().field == "type")
+                let started = try await b.send(
+                    "/api/v1/flows/certificate-update", .post, json: #"{"type":"privateCertificate"}"#)
+                #expect(started.status == .created, "\(String(buffer: started.body))")
+                let flow = try started.json(FlowReply.self).flowID
+                let base = "/api/v1/flows/certificate-update/\(flow)"
+
+                func challenge(_ client: some TestClientProtocol) async throws -> EvidenceChallenge {
+                    let response = try await client.send(base + "/challenge", .post)
+                    #expect(response.status == .created, "\(String(buffer: response.body))")
+                    return try response.json(EvidenceChallenge.self)
+                }
+                let before = try await bench.state(registered.businessID)
+
+                // An unknown field inside the evidence, a wrong kind, a foreign origin: refused, nothing changes.
+                let evidence = try await a.answer(try await challenge(a), with: registered.representative)
+                let unknown = try await a.send(
+                    base + "/current-certificate", .post,
+                    json: Self.body(String(evidence.dropLast()) + #","pin":"1234"}"#))
+                #expect(unknown.status == .badRequest)
+                #expect(try unknown.problem().rule == "unknownField")
+                let wrongKind = try await a.send(
+                    base + "/current-certificate", .post, json: Self.body(evidence, kind: "myNumberCard"))
+                #expect(try wrongKind.problem().field == "kind")
+                let foreign = try await b.answer(
+                    try await challenge(b), with: registered.representative, origin: "https://evil.example")
+                let refused = try await a.send(base + "/current-certificate", .post, json: Self.body(foreign))
+                #expect(refused.status == .forbidden)
+                #expect(try refused.problem().rule == "foreignOrigin")
+
+                let current = try await b.send(base + "/current-certificate", .post, json: Self.body(evidence))
+                #expect(current.status == .ok, "\(String(buffer: current.body))")
+                let afterCurrent = try current.json(FlowReply.self)
+                #expect(afterCurrent.step == "new-certificate")
+                #expect(afterCurrent.businessID == registered.businessID.rawValue)
+                // Consent belongs to the registered certificate's step only; the same evidence again is a replay.
+                let consent = try await a.send(
+                    base + "/new-certificate", .post, json: Self.body(evidence, extra: #","consent":true"#))
+                #expect(try consent.problem().field == "consent")
+                let replay = try await a.send(base + "/new-certificate", .post, json: Self.body(evidence))
+                #expect(try replay.problem().rule == "challengeUnknown")
+
+                let new = try await a.answer(try await challenge(a), with: renewed)
+                let afterNew = try await b.send(base + "/new-certificate", .post, json: Self.body(new))
+                #expect(try afterNew.json(FlowReply.self).step == "confirm", "\(String(buffer: afterNew.body))")
+                #expect(try await bench.state(registered.businessID) == before, "nothing stored before 更新実行")
+
+                let screen = try await a.send(base + "/confirmation", .get).json(ConfirmationReply.self)
+                #expect(screen.title == "電子証明書の更新確認")
+                #expect(screen.current.heading == "更新元電子証明書情報")
+                #expect(screen.new.heading == "更新先電子証明書情報")
+                #expect(screen.new.kind == "fileCertificate")
+
+                let updated = try await b.send(base + "/update", .post)
+                #expect(updated.status == .ok, "\(String(buffer: updated.body))")
+                #expect(try await a.send(base, .get).json(FlowReply.self).step == "completed")
+                #expect(try await a.send(base + "/back", .post).problem().rule == "notAtStep")
+
+                // The old certificate no longer logs in; the new one does.
+                let old = try await b.send(
+                    "/api/v1/login", .post,
+                    json: try await b.answer(try await b.challenge(), with: registered.representative))
+                #expect(try old.problem().rule == "certificateNotActive")
+                _ = try await a.login(renewed)
+            }
+        }
+    }
+
+    @Test("an unknown flow is not found; a page of another site cannot start one")
+    func unknownAndForeign() async throws {
+        let bench = try await ServerTestBench()
+        try await bench.application().test(.router) { client in
+            let unknown = try await client.send(
+                "/api/v1/flows/certificate-update/U" + String(repeating: "0", count: 32), .get)
+            #expect(unknown.status == .notFound)
+            #expect(try unknown.problem().rule == "flowNotFound")
+            let foreign = try await client.send(
+                "/api/v1/flows/certificate-update", .post, json: #"{"type":"privateCertificate"}"#,
+                origin: "https://evil.example")
+            #expect(foreign.status == .forbidden)
+        }
+    }
+}

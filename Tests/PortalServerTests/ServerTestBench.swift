@@ -125,6 +125,9 @@ final class ServerTestBench: Sendable {
             renewal: RemoteICCardRenewal(
                 environment: LifecycleEnvironment(service: service, validator: validator),
                 origin: try! PortalOrigin(settings.origin)),
+            certificateUpdate: RemoteCertificateUpdate(
+                environment: LifecycleEnvironment(service: service, validator: validator),
+                origin: try! PortalOrigin(settings.origin)),
             registry: registry, now: { clock.now }, audit: audit.logger)
     }
 
