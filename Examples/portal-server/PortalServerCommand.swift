@@ -176,6 +176,9 @@ struct PortalServerCommand: AsyncParsableCommand {
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
             certificateUpdate: RemoteCertificateUpdate(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
+            powerOfAttorney: RemotePowerOfAttorney(
+                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                provider: NoPowerOfAttorneyProvider(), linkage: nil),
             registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
         let display = displayAddress
         let host = listenHost

@@ -94,6 +94,7 @@ struct PortalRoutes: Sendable {
             try await history(context.requireSession().session)
         }
         addFlowRoutes(to: authenticated)
+        addPowerOfAttorneyRoutes(to: authenticated)
         // Each change: If-Match present and well-formed, then the body (its syntax and the values the schema
         // names), then the version, then what only the library can judge.
         let limit = settings.bodyLimit
@@ -273,6 +274,18 @@ enum RouteTable {
         (["api", "v1", "flows", "ic-card-renewal", "*", "confirmation"], ["GET"]),
         (["api", "v1", "flows", "ic-card-renewal", "*", "update"], ["POST"]),
         (["api", "v1", "flows", "ic-card-renewal", "*", "back"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*"], ["GET"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "notice"], ["GET"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "renewal"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "deletion"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "challenge"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "card"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "request"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "confirmation"], ["GET"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "renew"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "delete"], ["POST"]),
+        (["api", "v1", "flows", "power-of-attorney", "*", "back"], ["POST"]),
         (["api", "v1", "flows", "certificate-update"], ["POST"]),
         (["api", "v1", "flows", "certificate-update", "*"], ["GET"]),
         (["api", "v1", "flows", "certificate-update", "*", "challenge"], ["POST"]),

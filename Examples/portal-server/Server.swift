@@ -54,6 +54,8 @@ struct PortalServerDependencies: Sendable {
     var renewal: RemoteICCardRenewal
     /// The certificate update without login across the network (its state in the store).
     var certificateUpdate: RemoteCertificateUpdate
+    /// The expired power of attorney across the network (its state in the store).
+    var powerOfAttorney: RemotePowerOfAttorney
     var registry: PrometheusCollectorRegistry
     var now: @Sendable () -> Date
     /// Where the audit lines go: one for every change and every refused login, with identifiers only.

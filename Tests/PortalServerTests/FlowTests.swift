@@ -237,3 +237,22 @@ struct CertificateUpdateFlowTests {
         }
     }
 }
+
+/// The expired power of attorney over HTTP (the whole flow with a My Number card is RemotePowerOfAttorneyTests'):
+/// only for an agent whose power of attorney expired, and only with a session.
+@Suite("Expired power of attorney over HTTP")
+struct PowerOfAttorneyFlowHTTPTests {
+    @Test("a representative has no power of attorney to renew; no session, no flow")
+    func refusals() async throws {
+        let bench = try await ServerTestBench()
+        let registered = try await bench.registered()
+        try await bench.application().test(.router) { client in
+            let representative = try await client.login(registered.representative)
+            let refused = try await client.send("/api/v1/flows/power-of-attorney", .post, cookie: representative)
+            #expect(refused.status == .unprocessableContent, "\(String(buffer: refused.body))")
+            #expect(try refused.problem().detail.contains("agent"))
+            let anonymous = try await client.send("/api/v1/flows/power-of-attorney", .post)
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+}

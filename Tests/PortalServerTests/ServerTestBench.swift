@@ -128,6 +128,9 @@ final class ServerTestBench: Sendable {
             certificateUpdate: RemoteCertificateUpdate(
                 environment: LifecycleEnvironment(service: service, validator: validator),
                 origin: try! PortalOrigin(settings.origin)),
+            powerOfAttorney: RemotePowerOfAttorney(
+                environment: LifecycleEnvironment(service: service, validator: validator),
+                origin: try! PortalOrigin(settings.origin), provider: NoPowerOfAttorneyProvider(), linkage: nil),
             registry: registry, now: { clock.now }, audit: audit.logger)
     }
 

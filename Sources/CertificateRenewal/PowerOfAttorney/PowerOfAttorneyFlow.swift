@@ -105,26 +105,8 @@ public actor PowerOfAttorneyFlow {
     public func open() async throws(LifecycleError) {
         let token = try begin("start") { if case .start = $0 { true } else { false } }
         defer { gate.end(token) }
-        let registration = try await registration()
-        let now = environment.service.now()
-        let user: User
-        do { user = try registration.user(userID) } catch { throw .registration(error) }
-        guard user.status == .active else { throw .registration(.userDeleted(userID)) }
-        guard user.role == .agent, let attorney = registration.currentPowerOfAttorney(of: userID) else {
-            throw .notAnAgentWithPowerOfAttorney
-        }
-        guard
-            let binding = registration.activeBindings(of: userID, at: now).first(where: { $0.kind == .myNumberCard })
-        else {
-            // The agent's My Number certificate, if it has one, is no longer active: say what it is.
-            let latest = registration.bindings.last { $0.userID == userID && $0.kind == .myNumberCard }
-            guard let latest else { throw .notAnAgentWithPowerOfAttorney }
-            throw .agentCertificateNotActive(latest.status(at: now))
-        }
-        guard !attorney.isValid(at: now) else { throw .powerOfAttorneyStillValid(validUntil: attorney.validUntil) }
+        let (notice, binding) = try await rules.expiredNotice()
         try gate.check(token)
-        let notice = PowerOfAttorneyExpiredNotice(
-            agentID: userID, agentName: user.information.name, powerOfAttorney: attorney)
         self.notice = notice
         self.binding = binding
         step = .expired(notice)
@@ -157,11 +139,7 @@ public actor PowerOfAttorneyFlow {
         let connection = try await connectCard()
         let credential = try await UpdateCredential.myNumberSigning(
             from: connection, pin: signingPIN, allowLastTry: allowLastTry)
-        guard credential.fingerprint == binding.fingerprint else { throw .agentCardMismatch }
-        switch await environment.validation(of: credential, at: environment.service.now()) {
-        case .valid: break
-        case let failure: throw .agentCertificateInvalid(.signing, reason: failure.description)
-        }
+        try await rules.checkRenewalCard(credential, binding: binding)
         try gate.check(token)
         card = credential
         step = .requestPowerOfAttorney
@@ -183,61 +161,11 @@ public actor PowerOfAttorneyFlow {
         guard let card, let binding, let notice else {
             throw .notAtStep(expected: "readCardForRenewal", current: step.name)
         }
-        let number = applicationNumber.trimmingCharacters(in: .whitespaces)
-        guard !number.isEmpty else { throw .powerOfAttorneyRequestInvalid(field: "申込番号", reason: "it is empty") }
-        guard number.count <= 64,
-            number.unicodeScalars.allSatisfy({
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
-            })
-        else {
-            throw .powerOfAttorneyRequestInvalid(
-                field: "申込番号", reason: "it takes up to 64 half-width letters, digits and hyphens")
-        }
-        let registration = try await registration()
-        let user: User
-        do { user = try registration.user(userID) } catch { throw .registration(error) }
-        let business = registration.business
-        let request = PowerOfAttorneyRequest(
-            principal: "\(business.name) \(business.representativeTitle) \(business.representativeName)",
-            corporateNumber: business.corporateNumber?.digits, agent: user.information.name,
-            agentCertificate: card.certificate, applicationNumber: number,
-            previousReference: notice.powerOfAttorney.reference)
-        let issued: IssuedPowerOfAttorney
-        do { issued = try await provider.requestPowerOfAttorney(request) } catch {
-            throw .powerOfAttorneyRequestFailed(reason: String(describing: error))
-        }
-        try gate.check(token)
-        let now = environment.service.now()
-        guard Self.compact(issued.principal).contains(Self.compact(business.name)) else {
-            throw .powerOfAttorneyMismatch(field: "委任者", reason: "it does not name \(business.name)")
-        }
-        guard Self.compact(issued.agent) == Self.compact(user.information.name) else {
-            throw .powerOfAttorneyMismatch(
-                field: "受任者", reason: "it names \(issued.agent), not \(user.information.name)")
-        }
-        guard issued.validFrom <= now, now <= issued.validUntil else {
-            throw .powerOfAttorneyMismatch(
-                field: "有効期間",
-                reason: "it is in force from \(CertificateSummary.japanDate(issued.validFrom)) to "
-                    + "\(CertificateSummary.japanDate(issued.validUntil)), not today")
-        }
-        let attorney: PowerOfAttorney
-        let prepared: PreparedChange
-        do {
-            attorney = try PowerOfAttorney(
-                agentID: userID, principal: issued.principal, agent: issued.agent, authority: issued.authority,
-                validFrom: issued.validFrom, validUntil: issued.validUntil, provider: provider.name,
-                reference: issued.reference)
-            prepared = try await environment.service.prepare(
-                .renewPowerOfAttorney(userID, attorney), to: businessID, by: .user(userID, binding: binding.id))
-        } catch {
-            throw LifecycleError.desk(error)
-        }
+        let (prepared, confirmation) = try await rules.requestPowerOfAttorney(
+            applicationNumber: applicationNumber, card: card, binding: binding, notice: notice)
         try gate.check(token)
         self.prepared = prepared
-        step = .confirmRenewal(
-            PowerOfAttorneyConfirmation(
-                powerOfAttorney: attorney, business: business, agent: user, review: prepared.review))
+        step = .confirmRenewal(confirmation)
     }
 
     /// 電子委任状更新: commits the fresh power of attorney (the expired one superseded), with the GEPS hand-over.
@@ -268,45 +196,16 @@ public actor PowerOfAttorneyFlow {
         let token = try begin("readCardForDeletion") { if case .readCardForDeletion = $0 { true } else { false } }
         defer { gate.end(token) }
         guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
-        guard let linkage else {
+        guard linkage != nil else {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
         }
         let connection = try await connectCard()
         let credential = try await UpdateCredential.myNumberAuthentication(
             from: connection, pin: authenticationPIN, allowLastTry: allowLastTry)
-        switch await environment.validation(of: credential, at: environment.service.now()) {
-        case .valid: break
-        case let failure: throw .agentCertificateInvalid(.authentication, reason: failure.description)
-        }
-        let paired: (serialNumber: Certificate.SerialNumber, issuer: DistinguishedName)?
-        do {
-            paired = try await linkage.signingCertificate(
-                pairedWithAuthenticationCertificate: credential.certificate.serialNumber,
-                issuer: credential.certificate.issuer)
-        } catch {
-            throw .jpkiLinkageUnavailable(reason: String(describing: error))
-        }
-        let registered: Certificate
-        do { registered = try binding.certificate() } catch { throw .registration(error) }
-        guard let paired, paired.serialNumber == registered.serialNumber, paired.issuer == registered.issuer else {
-            throw .agentCardMismatch
-        }
-        let registration = try await registration()
-        let prepared: PreparedChange
-        do {
-            prepared = try await environment.service.prepare(
-                .deleteUser(userID), to: businessID, by: .user(userID, binding: binding.id))
-        } catch {
-            throw LifecycleError.desk(error)
-        }
+        let (prepared, confirmation) = try await rules.prepareDeletion(card: credential, binding: binding)
         try gate.check(token)
-        let user: User
-        do { user = try registration.user(userID) } catch { throw .registration(error) }
         self.prepared = prepared
-        step = .confirmDeletion(
-            AgentDeletionConfirmation(
-                user: user, bindings: registration.activeBindings(of: userID, at: environment.service.now()),
-                attorney: registration.currentPowerOfAttorney(of: userID), review: prepared.review))
+        step = .confirmDeletion(confirmation)
     }
 
     /// 削除: deletes the agent — irreversible; its certificates end as removed; handed to GEPS.
@@ -360,14 +259,13 @@ public actor PowerOfAttorneyFlow {
             gate.isCommitting = false
             gate.end(token)
         }
-        do {
-            let committed = try await environment.service.commit(prepared)
+        do throws(LifecycleError) {
+            let completion = try await rules.commit(prepared)
             self.prepared = nil
             card = nil
-            return PowerOfAttorneyCompletion(
-                changeID: committed.changeID, registration: committed.registration, outbox: committed.outbox)
+            return completion
         } catch {
-            let failure = LifecycleError.desk(error)
+            let failure = error
             // The store failed and changed nothing: the confirmation stays and may be committed again.
             if failure.isStoreFailure { throw failure }
             gate.restart()
@@ -389,19 +287,8 @@ public actor PowerOfAttorneyFlow {
         do { return try await slot.connect() } catch { throw LifecycleError.myNumber(error) }
     }
 
-    private func registration() async throws(LifecycleError) -> BusinessRegistration {
-        do {
-            guard let registration = try await environment.service.store.registration(businessID) else {
-                throw RegistrationError.businessNotFound(businessID)
-            }
-            return registration
-        } catch {
-            throw LifecycleError.desk(error)
-        }
-    }
-
-    /// A name without any spaces (half- or full-width), for comparing names across documents.
-    private static func compact(_ text: String) -> String {
-        String(text.unicodeScalars.filter { !$0.properties.isWhitespace })
+    private var rules: PowerOfAttorneyRules {
+        PowerOfAttorneyRules(
+            userID: userID, businessID: businessID, environment: environment, provider: provider, linkage: linkage)
     }
 }
