@@ -111,7 +111,7 @@ public struct PortalRegistration: Sendable, Hashable, Codable {
     public var qualifications: [String]
     /// The users.
     public var users: [User]
-    /// The changes, oldest first.
+    /// The committed changes.
     public var history: [HistoryEntry]
 
     /// The certificate binding `id`, whoever holds it.
