@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CertificateRenewal", targets: ["CertificateRenewal"]),
         .library(name: "CardSimulator", targets: ["CardSimulator"]),
         .library(name: "CardAgent", targets: ["CardAgent"]),
+        .library(name: "PortalClient", targets: ["PortalClient"]),
         .executable(name: "cardtool", targets: ["cardtool"]),
         .executable(name: "card-simulator", targets: ["card-simulator"]),
         .executable(name: "jpki", targets: ["jpki"]),
@@ -179,6 +180,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The reference client of portal-server's API (Foundation's URLSession; no HTTP package).
+        .target(name: "PortalClient", dependencies: ["CardCredentials", "CardAgent"], swiftSettings: strict),
 
         // Examples: thin command-line tools.
         .executableTarget(
@@ -367,7 +370,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
-                "PDFSignature", "CardAgent",
+                "PDFSignature", "CardAgent", "PortalClient",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             // The scripted pinentry of the card agent's tests.

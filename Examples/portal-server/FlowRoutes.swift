@@ -148,8 +148,21 @@ extension Problem {
         default:
             // The rules of the flow refused the card (expired, revoked, another company's, the same card, …):
             // the person acts on the sentence; the rule is the case's name.
-            let name = String(describing: error).prefix { $0.isLetter || $0.isNumber }
-            self.init(.unprocessableContent, rule: String(name), title: "ICカードを使用できません", detail: detail)
+            self.init(
+                .unprocessableContent, rule: Self.caseName(error), title: "ICカードを使用できません", detail: detail)
         }
+    }
+
+    /// The case's name (`companyNameMismatch`, `sameCard`). Not `String(describing:)`: that is the error's
+    /// sentence ("The company name …"). A case with values is named by its mirror's label.
+    static func caseName(_ error: LifecycleError) -> String {
+        if let label = Mirror(reflecting: error).children.first?.label { return label }
+        let plain: [LifecycleError: String] = [
+            .currentCardNotRegistered: "currentCardNotRegistered", .sameCard: "sameCard",
+            .newCardAlreadyRegistered: "newCardAlreadyRegistered", .stepInProgress: "stepInProgress",
+            .flowRestarted: "flowRestarted", .cancelled: "cancelled", .registrationChanged: "registrationChanged",
+            .confirmationExpired: "confirmationExpired", .certificateNotRegistered: "certificateNotRegistered",
+        ]
+        return plain[error] ?? "lifecycleRefused"
     }
 }

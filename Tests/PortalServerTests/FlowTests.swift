@@ -1,4 +1,5 @@
 import CardCredentials
+import CertificateRenewal
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -98,6 +99,17 @@ struct FlowTests {
                 #expect(try final.json(FlowReply.self).step == "completed", "\(String(buffer: final.body))")
             }
         }
+    }
+
+    @Test("a card the rules refuse is 422 with the case's name as the rule, with values or without")
+    func refusalRules() {
+        let mismatch = Problem(LifecycleError.companyNameMismatch(registered: "株式会社試験建設", card: "株式会社試験建設工業"))
+        #expect(mismatch.rule == "companyNameMismatch")
+        #expect(mismatch.status == .unprocessableContent)
+        #expect(mismatch.detail.contains("株式会社試験建設工業"))
+        #expect(Problem(LifecycleError.sameCard).rule == "sameCard")
+        #expect(Problem(LifecycleError.newCardAlreadyRegistered).rule == "newCardAlreadyRegistered")
+        #expect(Problem(LifecycleError.newCardExpired(notAfter: Date())).rule == "newCardExpired")
     }
 
     @Test("another user's flow is not found; a flow needs a session")

@@ -1,0 +1,230 @@
+import CardCredentials
+import CardSimulator
+import Foundation
+import PCSC
+import PortalClient
+import Registration
+import Testing
+import X509
+
+extension EndToEnd {
+    /// The reference client against the real thing: two `portal-server` processes over one SQLite file, and the
+    /// cards simulated in a vpcd reader of pcscd (`PCSCLITE_CSOCK_NAME`, `PI_VPCD_PORT`), read by the client's
+    /// `CardEvidenceSigner` (the card agent's `CardAuthenticator`).
+    @Suite("PortalClient: IC card renewal against portal-server through pcscd")
+    struct PortalClientEndToEndTests {
+        static let slot = 1
+        static let currentPIN = "OLD-PIN-1234"
+        static let newPIN = "NEW-PIN-5678"
+
+        static func card(pin: String) -> CardEvidenceSigner {
+            CardEvidenceSigner { try SecretPIN(pin, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy) }
+        }
+
+        @Test("log in with the current card, renew across two instances (swap in the reader), the old card refused")
+        func renewAcrossTwoInstances() async throws {
+            let bench = try await ClientBench()
+            defer { bench.stop() }
+            let new = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+            let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let b = a.sharingSession(with: bench.servers[1].url)
+            let (currentCard, newCard) = (Self.card(pin: Self.currentPIN), Self.card(pin: Self.newPIN))
+
+            try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                let session = try await a.logIn(with: currentCard)
+                #expect(session.role == "representative")
+                #expect(session.businessID == bench.registered.id.rawValue)
+                let before = try await b.registration()
+                #expect(before.certificate(session.bindingID)?.status == "active")
+
+                // Started on A, the current card on B, the new card on A, the confirmation on B, 更新 on A.
+                let renewal = try await a.startICCardRenewal()
+                let onB = try await b.resume(ICCardRenewalFlow.self, flowID: renewal.flowID)
+                #expect(try await onB.state().step == .currentCard)
+                #expect(try await onB.presentCurrentCard(with: currentCard).step == .newCard)
+
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(new)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+
+                #expect(try await renewal.presentNewCard(with: newCard).step == .confirm)
+                let confirmation = try await onB.confirmation()
+                #expect(confirmation.title == "電子証明書更新確認")
+                #expect(confirmation.blocks.map(\.heading) == ["現在使用しているICカード", "新規に使用するICカード"])
+                #expect(confirmation.blocks.last?.value(of: "ICカード取得者氏名") == bench.holder.name)
+                #expect(try await b.registration() == before, "nothing stored before 更新")
+
+                let completion = try await renewal.update()
+                #expect(completion.supersededBindingID == session.bindingID)
+                #expect(completion.version == before.version + 1)
+
+                // The session was the current card's: it ended with it, on both instances.
+                let ended = await #expect(throws: PortalClientError.self) { try await b.registration() }
+                #expect(ended?.rule == "noSession")
+                #expect(!a.hasSession)
+
+                // The new card (in the reader) logs in; the registration shows the swap.
+                let renewed = try await b.logIn(with: newCard)
+                #expect(renewed.bindingID == completion.newBindingID)
+                let after = try await a.registration()
+                #expect(after.version == completion.version)
+                #expect(after.certificate(completion.newBindingID)?.status == "active")
+                #expect(after.certificate(completion.supersededBindingID)?.status == "superseded")
+                #expect(after.history.contains { $0.id == completion.changeID && $0.version == completion.version })
+                let finished = try await a.resume(ICCardRenewalFlow.self, flowID: renewal.flowID).state()
+                #expect(finished.step == .completed)
+                #expect(finished.changeID == completion.changeID)
+                try await a.logOut()
+
+                // The old card, back in the reader, no longer logs in.
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(bench.current)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                let refused = await #expect(throws: PortalClientError.self) { try await a.logIn(with: currentCard) }
+                #expect(refused?.code == .refused)
+                #expect(refused?.rule == "certificateNotActive", "\(String(describing: refused))")
+                #expect(refused?.status == 403)
+                #expect(!a.hasSession)
+            }
+        }
+
+        @Test("another company's card at new-card: the problem's rule reaches the caller, the registration unchanged")
+        func wrongNewCard() async throws {
+            let bench = try await ClientBench()
+            defer { bench.stop() }
+            var otherCompany = bench.holder
+            otherCompany.companyName = "株式会社試験建設工業"
+            let wrong = try PrivateCAICCard.issue(by: bench.authority, holder: otherCompany, pin: Self.newPIN)
+            let client = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let currentCard = Self.card(pin: Self.currentPIN)
+
+            try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                try await client.logIn(with: currentCard)
+                let before = try await client.registration()
+                var reviewed = false
+                let error = await #expect(throws: PortalClientError.self) {
+                    try await client.renewICCard(current: currentCard, new: Self.card(pin: Self.newPIN)) {
+                        await server.remove()
+                        try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                        try await server.insert(wrong)
+                        try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                    } review: { _ in
+                        reviewed = true
+                    }
+                }
+                #expect(error?.code == .refused)
+                #expect(error?.rule == "companyNameMismatch", "\(String(describing: error))")
+                #expect(error?.status == 422)
+                #expect(error?.problem?.type == "urn:procurement-identity:problem:companyNameMismatch")
+                #expect(error?.problem?.detail.contains("株式会社試験建設工業") == true)
+                #expect(!reviewed)
+                #expect(wrong.triesLeft == 10, "the wrong card's evidence was made; its PIN counter is whole")
+                // Still logged in with the current card; nothing changed.
+                #expect(try await client.registration() == before)
+            }
+        }
+    }
+}
+
+/// Two `portal-server` processes over one SQLite file holding a business registered with its representative's
+/// current IC card (close to expiry), and the test CA.
+private final class ClientBench {
+    let directory: URL
+    let authority: TestCertificateAuthority
+    let holder = EBiddingHolder.example
+    let current: PrivateCAICCard
+    let registered: BusinessRegistration
+    let origin: PortalOrigin
+    let servers: [ServerProcess]
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appending(path: "e2e-client-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        authority = try TestCertificateAuthority(directory: directory.appending(path: "ca"))
+        current = try PrivateCAICCard.issue(
+            by: authority, holder: holder, pin: EndToEnd.PortalClientEndToEndTests.currentPIN,
+            validity: .expiring(inDays: 25))
+        let database = directory.appending(path: "portal.sqlite").path
+        let service = RegistrationService(
+            store: try SQLiteRegistrationStore(path: database),
+            portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
+        registered = try await service.commit(
+            try await service.prepareRegistration(
+                of: try BusinessInformation(
+                    name: holder.companyName, postalCode: "500-8570", address: "岐阜県岐阜市司町４０番地１",
+                    representativeTitle: "代表取締役", representativeName: "入札 太郎", corporateNumber: nil,
+                    phone: "058-123-4567"),
+                representative: try UserInformation(
+                    title: "代表取締役", name: "入札 太郎", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
+                    phone: "058-123-4567", fax: nil, mail: "taro@example.co.jp"),
+                certificate: try Certificate(derEncoded: current.snapshot.holderCertificate), kind: .icCard,
+                by: .portal(operator: "e2e"))
+        ).registration
+        let root = directory.appending(path: "root.pem")
+        try authority.rootCertificatePEM(.eBidding).write(to: root, atomically: true, encoding: .utf8)
+        // The origin browsers would see; each instance is reached on its own port, as behind a load balancer.
+        origin = try PortalOrigin("http://127.0.0.1:8080")
+        var servers: [ServerProcess] = []
+        for _ in 0..<2 {
+            servers.append(try await ServerProcess(database: database, root: root.path, origin: origin.description))
+        }
+        self.servers = servers
+    }
+
+    func stop() {
+        for server in servers { server.stop() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A `portal-server` process listening on a free port of 127.0.0.1.
+private final class ServerProcess {
+    let process: Process
+    let url: URL
+
+    init(database: String, root: String, origin: String) async throws {
+        let binary = Tools.binDirectory.appending(path: "portal-server")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary.path),
+            "\(binary.path) is missing: build first (swift build --build-tests)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "--db", database, "--listen", "127.0.0.1:0", "--trust", root, "--origin", origin, "--log-level", "warning",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // "portal-server: listening on http://127.0.0.1:PORT (store …)", read off the cooperative pool.
+        let line = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = ""
+                while !line.contains("\n") {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    line += String(decoding: chunk, as: UTF8.self)
+                }
+                continuation.resume(returning: line)
+            }
+        }
+        guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+            let url = URL(string: String(address))
+        else {
+            process.terminate()
+            Issue.record("portal-server did not say where it listens: \(line)")
+            throw CancellationError()
+        }
+        self.url = url
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
