@@ -165,17 +165,53 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// Runs a program, returns its standard output (standard error goes to ours).
+/// Starts a program with posix_spawn, its standard output and error to `outputPath`, every signal unblocked and at
+/// its default: Foundation's `Process` spawns from a thread that blocks signals, and the child inherits that mask
+/// (`openssl speed` then waits forever for its SIGALRM, a server for its SIGTERM).
+func spawn(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String]? = nil)
+    throws -> pid_t
+{
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for number in [SIGPIPE, SIGINT, SIGTERM, SIGALRM] { sigaddset(&defaults, number) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let envp =
+        (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { envp.forEach { free($0) } }
+    var pid = pid_t()
+    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    guard result == 0 else { throw LoadError("could not start \(executable): \(String(cString: strerror(result)))") }
+    return pid
+}
+
+/// Waits for a child; its exit status, or 128 + the signal that ended it.
+func waitFor(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let signalNumber = status & 0x7f
+    return signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber
+}
+
+/// Runs a program to its end; its exit status and its output (standard output and error together).
 func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("server-load-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let status = waitFor(try spawn(executable, arguments, outputPath: path))
+    return (status, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
 }
 
 func which(_ name: String) -> String? {
@@ -507,10 +543,6 @@ do {
     let port = freePort()
     let origin = "http://127.0.0.1:\(port)"
     let logPath = work.appendingPathComponent("server.log").path
-    guard FileManager.default.createFile(atPath: logPath, contents: nil) else { fail("cannot write \(logPath)") }
-    let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: options.serverBinary)
     var arguments = [
         "--listen", "127.0.0.1:\(port)", "--origin", origin, "--trust", rootPath,
         // The per-address limit would refuse 64 clients from one address at once: out of the way.
@@ -523,13 +555,8 @@ do {
         // In the environment, not on the command line (which `ps` shows), as the URL may hold a password.
         environment["DATABASE_URL"] = storeAddress
     }
-    server.arguments = arguments
-    server.environment = environment
-    server.standardOutput = log
-    server.standardError = log
-    try server.run()
-    ServerProcess.pid.store(server.processIdentifier, ordering: .relaxed)
-    let pid = server.processIdentifier
+    let pid = try spawn(options.serverBinary, arguments, outputPath: logPath, environment: environment)
+    ServerProcess.pid.store(pid, ordering: .relaxed)
     defer { stopServer() }
     var listening = false
     for _ in 0..<300 {
@@ -537,7 +564,7 @@ do {
             listening = true
             break
         }
-        guard server.isRunning else { break }
+        guard waitpid(pid, nil, WNOHANG) == 0 else { break }
         try await Task.sleep(for: .milliseconds(100))
     }
     guard listening else {
@@ -624,8 +651,8 @@ do {
 
     // Stop the server; a crash shows in its status.
     ServerProcess.pid.store(0, ordering: .relaxed)
-    server.terminate()
-    server.waitUntilExit()
+    kill(pid, SIGTERM)
+    let serverStatus = waitFor(pid)
     let serverLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     let serverErrors = serverLog.split(separator: "\n").filter { $0.contains(" error ") || $0.contains("error:") }
         .count
@@ -674,12 +701,12 @@ do {
     print("| server memory at the end | VmHWM \(kB(memoryAtEnd.0)), VmRSS \(kB(memoryAtEnd.1)) | | |")
     print("")
     print(
-        "server exit status \(server.terminationStatus) (\(server.terminationReason == .exit ? "exit" : "signal")); "
+        "server exit status \(serverStatus); "
             + "\(serverErrors) error lines in its log")
     if let problem = runs.compactMap(\.firstProblem).first ?? warm.compactMap(\.firstProblem).first {
         print("first refused: \(problem)")
     }
-    if errorCount > 0 || serverErrors > 0 || server.terminationStatus != 0 { exit(1) }
+    if errorCount > 0 || serverErrors > 0 || serverStatus != 0 { exit(1) }
     // A clean run leaves nothing behind (a PostgreSQL schema t_…_load… is dropped by the test bench's clean-up).
     try? FileManager.default.removeItem(at: work)
 } catch {
