@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "portal", targets: ["portal"]),
         .executable(name: "portal-server", targets: ["portal-server"]),
         .executable(name: "store-benchmark", targets: ["store-benchmark"]),
+        .executable(name: "server-load", targets: ["server-load"]),
     ],
     // Traits, both on by default: a program that needs neither the PostgreSQL store nor the example tools depends
     // on the package with `traits: []` and then resolves neither postgres-nio (and the swift-nio packages under it)
@@ -281,6 +282,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/store-benchmark",
+            swiftSettings: strict
+        ),
+        // server-load drives the release portal-server (a child process) with certificate logins and wrk. It is here,
+        // not in the package Benchmarks/, so that it shares the release build of portal-server's dependencies (one
+        // build of swift-nio, BoringSSL, postgres-nio and Hummingbird instead of two on the build machine).
+        .executableTarget(
+            name: "server-load",
+            dependencies: [
+                "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Tools"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["Tools"])),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["Tools"])),
+            ],
+            path: "Benchmarks/server-load",
             swiftSettings: strict
         ),
 
