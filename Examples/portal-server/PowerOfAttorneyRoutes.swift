@@ -122,11 +122,19 @@ extension PortalRoutes {
             }
             return try Self.json(challenge, status: .created)
         }
-        flows.post(":flowID/card") { request, context in
+        flows.post(":flowID/renewal-card") { request, context in
             let id = try context.parameters.require("flowID")
             let evidence = try await request.decodeStrictly(LoginAnswerBody.self, limit: limit).evidence()
             let state = try await lifecycle {
-                try await desk.presentCard(evidence, flow: id, session: context.requireSession().session)
+                try await desk.presentRenewalCard(evidence, flow: id, session: context.requireSession().session)
+            }
+            return try Self.json(PowerOfAttorneyFlowDocument(state))
+        }
+        flows.post(":flowID/deletion-card") { request, context in
+            let id = try context.parameters.require("flowID")
+            let evidence = try await request.decodeStrictly(LoginAnswerBody.self, limit: limit).evidence()
+            let state = try await lifecycle {
+                try await desk.presentDeletionCard(evidence, flow: id, session: context.requireSession().session)
             }
             return try Self.json(PowerOfAttorneyFlowDocument(state))
         }

@@ -68,7 +68,7 @@ struct RemotePowerOfAttorneyTests {
         state = try await b.chooseRenewal(flow: flow, session: session)
         let challenge = try await a.challenge(for: flow, session: session)
         #expect(challenge.purpose == (try EvidencePurpose(flow: "power-of-attorney", step: "renewal-card")))
-        state = try await b.presentCard(
+        state = try await b.presentRenewalCard(
             try await Self.evidence(bench.agentCard, pin: Bench.signingPIN, for: challenge), flow: flow,
             session: session)
         #expect(state.step == .request)
@@ -97,7 +97,7 @@ struct RemotePowerOfAttorneyTests {
         var state = try await desk.start(for: session)
         let flow = state.flowID
         state = try await desk.chooseDeletion(flow: flow, session: session)
-        state = try await desk.presentCard(
+        state = try await desk.presentDeletionCard(
             try await Self.evidence(
                 bench.agentCard, key: .authentication, pin: Bench.authenticationPIN,
                 for: try await desk.challenge(for: flow, session: session)), flow: flow, session: session)
@@ -130,16 +130,16 @@ struct RemotePowerOfAttorneyTests {
         let wrongCard = try await Self.evidence(
             stranger, pin: Bench.signingPIN, for: try await desk.challenge(for: flow, session: session))
         #expect(
-            await outcome { _ = try await desk.presentCard(wrongCard, flow: flow, session: session) }
+            await outcome { _ = try await desk.presentRenewalCard(wrongCard, flow: flow, session: session) }
                 == .agentCardMismatch)
 
         // Accepted once, then replayed.
         let good = try await Self.evidence(
             bench.agentCard, pin: Bench.signingPIN, for: try await desk.challenge(for: flow, session: session))
-        _ = try await desk.presentCard(good, flow: flow, session: session)
+        _ = try await desk.presentRenewalCard(good, flow: flow, session: session)
         _ = try await desk.back(flow: flow, session: session)
         _ = try await desk.chooseRenewal(flow: flow, session: session)
-        let replay = await outcome { _ = try await desk.presentCard(good, flow: flow, session: session) }
+        let replay = await outcome { _ = try await desk.presentRenewalCard(good, flow: flow, session: session) }
         guard case .registration(.evidenceRefused(let refusal))? = replay, refusal.code == .challengeUnknown else {
             Issue.record("a replay was not refused as such: \(String(describing: replay))")
             return

@@ -90,6 +90,43 @@ extension EndToEnd {
             }
         }
 
+        @Test("certificate update without login across two instances: the registered card, the swap, 更新実行")
+        func certificateUpdateWithoutLogin() async throws {
+            let bench = try await ClientBench()
+            defer { bench.stop() }
+            let new = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+            let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let b = PortalClient(server: bench.servers[1].url, origin: bench.origin)
+            let (currentCard, newCard) = (Self.card(pin: Self.currentPIN), Self.card(pin: Self.newPIN))
+
+            try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                // No one logs in: the flow's identifier continues it, on either instance.
+                let update = try await a.startCertificateUpdate(.privateCertificate)
+                let onB = try await b.resume(CertificateUpdateFlow.self, flowID: update.flowID)
+                #expect(try await onB.presentCurrentCertificate(with: currentCard).step == .newCertificate)
+
+                await server.remove()
+                try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                try await server.insert(new)
+                try await TestBench.waitUntil(context: context, reader: reader, present: true)
+
+                #expect(try await update.presentNewCertificate(with: newCard).step == .confirm)
+                let confirmation = try await onB.confirmation()
+                #expect(confirmation.title == "電子証明書の更新確認")
+                #expect(confirmation.current.heading == "更新元電子証明書情報")
+                #expect(confirmation.new.kind == "icCard")
+                let completion = try await update.update()
+                #expect(try await onB.state().step == .completed)
+
+                // The new card (in the reader) logs in and sees the update in its registration.
+                let session = try await b.logIn(with: newCard)
+                #expect(session.bindingID == completion.newBindingID)
+                let after = try await b.registration()
+                #expect(after.certificate(completion.supersededBindingID)?.status == "superseded")
+                #expect(after.certificate(completion.newBindingID)?.status == "active")
+            }
+        }
+
         @Test("another company's card at new-card: the problem's rule reaches the caller, the registration unchanged")
         func wrongNewCard() async throws {
             let bench = try await ClientBench()

@@ -62,14 +62,14 @@ public struct PowerOfAttorneyState: Sendable, Hashable, Codable, RemoteFlowState
 /// var state = try await flow.start(for: session)                          // 失効画面 (notice(flow:session:))
 /// state = try await flow.chooseRenewal(flow: state.flowID, session: session)
 /// let challenge = try await flow.challenge(for: state.flowID, session: session)   // signed with the signing key
-/// state = try await flow.presentCard(evidence, flow: state.flowID, session: session)
+/// state = try await flow.presentRenewalCard(evidence, flow: state.flowID, session: session)
 /// state = try await flow.request(applicationNumber: "POA-2026-0001", flow: state.flowID, session: session)
 /// let screen = try await flow.renewalConfirmation(flow: state.flowID, session: session)
 /// let done = try await flow.renew(flow: state.flowID, session: session)
 /// ```
 ///
 /// The deletion: ``chooseDeletion(flow:session:)``, evidence from the user-authentication key to
-/// ``presentCard(_:flow:session:)`` (JPKI pairs it with the registered signing certificate), then
+/// ``presentDeletionCard(_:flow:session:)`` (JPKI pairs it with the registered signing certificate), then
 /// ``delete(acknowledgingIrreversible:flow:session:)``. Nothing is stored before the commit; the provider is asked
 /// once, at 取得依頼, and the power of attorney it issued is kept in the flow's state.
 public struct RemotePowerOfAttorney: Sendable {
@@ -164,16 +164,30 @@ public struct RemotePowerOfAttorney: Sendable {
         do { return try await desk.issue(for: purpose, owner: flowID) } catch { throw .registration(error) }
     }
 
-    /// マイナンバーカード読込: the card's evidence. For a renewal, signed with the signing key: the certificate
-    /// must be the agent's registered one, valid now; next ``PowerOfAttorneyState/Step/request``. For a deletion,
-    /// signed with the user-authentication key: valid, and paired by JPKI with the registered signing certificate;
-    /// the deletion is prepared, next ``PowerOfAttorneyState/Step/confirmDeletion``.
-    public func presentCard(_ evidence: CardEvidence, flow flowID: String, session: LoginSession)
+    /// マイナンバーカード読込 for a renewal: evidence signed with the agent's signing key. The certificate must be
+    /// the agent's registered one, valid now. Next: ``PowerOfAttorneyState/Step/request``.
+    public func presentRenewalCard(_ evidence: CardEvidence, flow flowID: String, session: LoginSession)
         async throws(LifecycleError) -> PowerOfAttorneyState
     {
+        try await presentCard(evidence, at: .renewalCard, flowID, session)
+    }
+
+    /// マイナンバーカード読込 for a deletion: evidence signed with the agent's user-authentication key. Its
+    /// certificate must be valid and paired by JPKI with the registered signing certificate; the deletion is
+    /// prepared. Next: ``PowerOfAttorneyState/Step/confirmDeletion``.
+    public func presentDeletionCard(_ evidence: CardEvidence, flow flowID: String, session: LoginSession)
+        async throws(LifecycleError) -> PowerOfAttorneyState
+    {
+        try await presentCard(evidence, at: .deletionCard, flowID, session)
+    }
+
+    private func presentCard(
+        _ evidence: CardEvidence, at step: PowerOfAttorneyState.Step, _ flowID: String, _ session: LoginSession
+    ) async throws(LifecycleError) -> PowerOfAttorneyState {
         var (state, version) = try await load(flowID, session)
+        try require(step, state)
         guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "renewal-card or deletion-card", current: state.step.rawValue)
+            throw .notAtStep(expected: step.rawValue, current: state.step.rawValue)
         }
         let possession: EvidencePossession
         do { possession = try await desk.verifyPossession(evidence, for: purpose, owner: flowID) } catch {

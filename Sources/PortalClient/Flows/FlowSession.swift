@@ -118,6 +118,14 @@ public struct FlowSession<Flow: PortalFlow>: Sendable {
         try await client.send("POST", path + "/" + step.rawValue, json: evidence, as: FlowState.self)
     }
 
+    /// Sends `body` to the step (`POST …/<step>`): for a step that takes more than the evidence (what the
+    /// certificate is on, a consent) or no evidence at all (an application number).
+    public func post(_ body: some Encodable & Sendable, to step: FlowStep) async throws(PortalClientError)
+        -> FlowState
+    {
+        try await client.send("POST", path + "/" + step.rawValue, json: body, as: FlowState.self)
+    }
+
     /// A card step whole: a challenge for `step`, evidence from `signer` for the client's origin, and the
     /// evidence sent to the step.
     ///
