@@ -115,9 +115,9 @@ struct StoreIndexTests {
         await store.close()
     }
 
-    @Test(
-        "SQLite: an expiry range that many businesses fall in is asked business by business, in order, from "
-            + "binding_active_business_expiry; the page is the same")
+    /// An expiry range that many businesses fall in is asked business by business, in order of registration, from
+    /// binding_active_business_expiry; the page is the same as the one the other form reads.
+    @Test("SQLite: a wide expiry range is asked business by business through binding_active_business_expiry")
     func sqliteProbingPlan() async throws {
         let store = try SQLiteRegistrationStore(path: try StoreTests.temporaryPath())
         let registrations = try Self.many(Self.businesses)
