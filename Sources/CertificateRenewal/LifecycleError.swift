@@ -807,8 +807,9 @@ public struct LifecycleError: Error, Sendable, Hashable, CustomStringConvertible
         if case .notAtStep(let expected, _) = details { expected } else { nil }
     }
 
-    /// The step the flow is at, for ``Code-swift.struct/notAtStep``: the flow's name of the step (as
-    /// `ICCardRenewalStep`'s, or an ``ICCardRenewalState/Step``'s raw value), comparable with ``expectedStep``.
+    /// The step the flow is at, for ``Code-swift.struct/notAtStep``: the flow's name of the step (an
+    /// ``ICCardRenewalStep``'s `name`, an ``ICCardRenewalState/Step``'s raw value), comparable with
+    /// ``expectedStep`` and with the name of the step the front end shows.
     public var currentStep: String? {
         if case .notAtStep(_, let current) = details { current } else { nil }
     }
