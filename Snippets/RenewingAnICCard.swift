@@ -88,8 +88,8 @@ if CommandLine.arguments.contains("--vpcd") {
     let pin = try SecretPIN(typed, policy: policy)
     do {
         try await renewal.verifyCurrentPIN(pin)
-    } catch .wrongPIN(_, let triesLeft) {
-        print("\(triesLeft) tries left")  // the step stays enterCurrentPIN: ask again
+    } catch let error where error.code == .wrongPIN {
+        print("\(error.triesLeft ?? 0) tries left")  // the step stays enterCurrentPIN: ask again
     } catch {
         throw error  // anything else: show error.description; 戻る starts over
     }

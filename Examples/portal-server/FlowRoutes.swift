@@ -129,40 +129,24 @@ extension PortalRoutes {
 }
 
 extension Problem {
-    /// A flow's refusal: the rule is the case's name; the status says whose move it is.
+    /// A flow's refusal, by its code: the one table of the flows' HTTP statuses. The rule is the code's name
+    /// (`LifecycleError.Code.rawValue`); the status says whose move it is. The registration desk's own refusals
+    /// go through `RegistrationError`'s table; any other code — the rules of the flow refused the card (expired,
+    /// revoked, another company's, the same card, …) — is 422, and the person acts on the sentence.
     init(_ error: LifecycleError) {
-        let detail = error.description
-        switch error {
-        case .registration(let inner):
+        if error.code == .registration, let inner = error.registrationError {
             self.init(inner)
-        case .notAtStep:
-            self.init(.conflict, rule: "notAtStep", title: "手順が違います", detail: detail)
-        case .flowNotFound:
-            self.init(.notFound, rule: "flowNotFound", title: "手続が見つかりません", detail: detail)
-        case .flowExpired:
-            self.init(.gone, rule: "flowExpired", title: "手続の有効期限が切れました", detail: detail)
-        case .registrationChanged:
-            self.init(.conflict, rule: "registrationChanged", title: "登録情報が更新されています", detail: detail)
-        case .confirmationExpired:
-            self.init(.conflict, rule: "confirmationExpired", title: "確認画面の有効期限が切れました", detail: detail)
-        default:
-            // The rules of the flow refused the card (expired, revoked, another company's, the same card, …):
-            // the person acts on the sentence; the rule is the case's name.
-            self.init(
-                .unprocessableContent, rule: Self.caseName(error), title: "ICカードを使用できません", detail: detail)
+            return
         }
-    }
-
-    /// The case's name (`companyNameMismatch`, `sameCard`). Not `String(describing:)`: that is the error's
-    /// sentence ("The company name …"). A case with values is named by its mirror's label.
-    static func caseName(_ error: LifecycleError) -> String {
-        if let label = Mirror(reflecting: error).children.first?.label { return label }
-        let plain: [LifecycleError: String] = [
-            .currentCardNotRegistered: "currentCardNotRegistered", .sameCard: "sameCard",
-            .newCardAlreadyRegistered: "newCardAlreadyRegistered", .stepInProgress: "stepInProgress",
-            .flowRestarted: "flowRestarted", .cancelled: "cancelled", .registrationChanged: "registrationChanged",
-            .confirmationExpired: "confirmationExpired", .certificateNotRegistered: "certificateNotRegistered",
-        ]
-        return plain[error] ?? "lifecycleRefused"
+        let (status, title): (HTTPResponse.Status, String) =
+            switch error.code {
+            case .notAtStep: (.conflict, "手順が違います")
+            case .flowNotFound: (.notFound, "手続が見つかりません")
+            case .flowExpired: (.gone, "手続の有効期限が切れました")
+            case .registrationChanged: (.conflict, "登録情報が更新されています")
+            case .confirmationExpired: (.conflict, "確認画面の有効期限が切れました")
+            default: (.unprocessableContent, "ICカードを使用できません")
+            }
+        self.init(status, rule: error.code.rawValue, title: title, detail: error.description)
     }
 }

@@ -18,8 +18,8 @@ func isRefusal(_ error: any Error) -> Bool {
     case let error as LifecycleError:
         // The flows' refusals (a wrong PIN, a card the rules refuse, 戻る, a stale confirmation) exit 1; a card
         // that cannot be read, or the store failing, are other errors.
-        switch error {
-        case .registration(let inner): return isRefusal(inner)
+        switch error.code {
+        case .registration: return error.registrationError.map { isRefusal($0) } ?? true
         case .cardUnreadable, .noCardInserted, .cancelled: return false
         default: return true
         }

@@ -147,7 +147,7 @@ struct ICCardRenewalCommand: AsyncParsableCommand {
         do {
             try await verify()
         } catch let error as LifecycleError {
-            guard !pinStdin, case .wrongPIN = error else { throw error }
+            guard !pinStdin, error.code == .wrongPIN else { throw error }
             FileHandle.standardError.write(Data("portal: \(error)\n".utf8))
         }
     }

@@ -125,7 +125,7 @@ struct RevokeRequestCommand: AsyncParsableCommand {
                 do {
                     try await request.verifyPIN(pin, allowLastTry: lastTry.allowLastTry)
                 } catch {
-                    guard !pinStdin, case .wrongPIN = error else { throw error }
+                    guard !pinStdin, error.code == .wrongPIN else { throw error }
                     FileHandle.standardError.write(Data("portal: \(error)\n".utf8))
                 }
             case .reviewCard(let contents):
@@ -169,9 +169,11 @@ struct RevokeRequestCommand: AsyncParsableCommand {
     private func send(_ request: RevocationRequest, unanswered: inout Int) async throws {
         do {
             try await request.submit()
-        } catch LifecycleError.revocationNotAnswered(let reason) {
+        } catch {
+            guard error.code == .revocationNotAnswered else { throw error }
             unanswered += 1
-            guard unanswered < 3 else { throw LifecycleError.revocationNotAnswered(reason: reason) }
+            guard unanswered < 3 else { throw error }
+            let reason = error.reason ?? ""
             FileHandle.standardError.write(Data("portal: no answer (\(reason)); sending the same request again\n".utf8))
         }
     }

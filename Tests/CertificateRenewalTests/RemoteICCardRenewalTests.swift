@@ -105,7 +105,9 @@ struct RemoteICCardRenewalTests {
     }
 
     static func refusal(_ error: LifecycleError?) -> EvidenceError.Code? {
-        guard case .registration(.evidenceRefused(let refusal))? = error else { return nil }
+        guard error?.code == .registration, case .evidenceRefused(let refusal)? = error?.registrationError else {
+            return nil
+        }
         return refusal.code
     }
 

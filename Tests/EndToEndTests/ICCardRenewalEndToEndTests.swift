@@ -291,10 +291,11 @@ extension LifecycleError {
     /// Whether the error says the current card left the reader (pcscd reports a pulled card as removed, or as
     /// a reset when it was back before the next command).
     fileprivate var losesCardForTest: Bool {
-        switch self {
-        case .cardRemoved(.current): true
-        case .cardUnreadable(.current, let reason): reason == .cardReset || reason == .cardRemoved
-        default: false
+        guard cardRole == .current else { return false }
+        switch code {
+        case .cardRemoved: return true
+        case .cardUnreadable: return cardError == .cardReset || cardError == .cardRemoved
+        default: return false
         }
     }
 }

@@ -270,7 +270,9 @@ extension EndToEnd {
                     try await flow.readCardForRenewal(
                         signingPIN: try ExpiredAgentPortal.signing(ExpiredAgentPortal.signingPIN))
                 }
-                guard case .agentCertificateInvalid(.signing, let reason) = refused else {
+                guard refused?.code == .agentCertificateInvalid, refused?.certificateKind == .signing,
+                    let reason = refused?.reason
+                else {
                     Issue.record("expected agentCertificateInvalid(.signing), got \(String(describing: refused))")
                     return
                 }
@@ -300,7 +302,9 @@ extension EndToEnd {
                     try await flow.readCardForDeletion(
                         authenticationPIN: try ExpiredAgentPortal.authentication(ExpiredAgentPortal.authenticationPIN))
                 }
-                guard case .agentCertificateInvalid(.authentication, let reason) = refused else {
+                guard refused?.code == .agentCertificateInvalid, refused?.certificateKind == .authentication,
+                    let reason = refused?.reason
+                else {
                     Issue.record(
                         "expected agentCertificateInvalid(.authentication), got \(String(describing: refused))")
                     return

@@ -335,7 +335,7 @@ public actor CertificateUpdate {
         do {
             card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
         } catch {
-            if case .cardRemoved = error { return nil }
+            if error.code == .cardRemoved { return nil }
             throw error
         }
         await card.connection.disconnect()

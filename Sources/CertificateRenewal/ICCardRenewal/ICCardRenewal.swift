@@ -143,8 +143,8 @@ public actor ICCardRenewal {
             step = .swapCards
         } catch {
             try gate.check(token)
-            switch error {
-            case .wrongPIN(_, let triesLeft): step = .enterCurrentPIN(triesLeft: triesLeft)
+            switch error.code {
+            case .wrongPIN: step = .enterCurrentPIN(triesLeft: error.triesLeft)
             case .pinBlocked: await restart()
             default: if error.losesConnection { current?.isConnected = false }
             }
@@ -205,8 +205,8 @@ public actor ICCardRenewal {
             try await card.verifyPINAndProveKey(pin, allowLastTry: allowLastTry, as: .new)
         } catch {
             try gate.check(token)
-            switch error {
-            case .wrongPIN(_, let triesLeft): step = .enterNewPIN(triesLeft: triesLeft)
+            switch error.code {
+            case .wrongPIN: step = .enterNewPIN(triesLeft: error.triesLeft)
             case .pinBlocked:
                 await card.connection.disconnect()
                 new = nil
@@ -336,7 +336,7 @@ public actor ICCardRenewal {
             case .current:
                 if removalSeen { throw .sameCard }
             case .inMotion(let failure):
-                if case .cardRemoved = failure { pulled = true }
+                if failure.code == .cardRemoved { pulled = true }
                 lastFailure = failure
                 guard ContinuousClock.now < deadline else { throw failure }
                 do { try await Task.sleep(for: .milliseconds(200)) } catch { throw .cancelled }
@@ -365,7 +365,7 @@ public actor ICCardRenewal {
             await card.connection.disconnect()
             return .current
         } catch {
-            if error.losesConnection && error != .cancelled { return .inMotion(error) }
+            if error.losesConnection && error.code != .cancelled { return .inMotion(error) }
             throw error
         }
     }

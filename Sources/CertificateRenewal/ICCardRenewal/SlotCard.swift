@@ -102,10 +102,10 @@ extension LifecycleError {
 
     /// Whether the error means the card's connection cannot be used any more (pulled, reset, link gone).
     var losesConnection: Bool {
-        switch self {
+        switch code {
         case .cardRemoved, .cancelled: true
-        case .cardUnreadable(_, let reason):
-            switch reason {
+        case .cardUnreadable:
+            switch cardError {
             case .cardRemoved, .cardReset, .cardUnavailable, .malformedCardAnswer: true
             default: false
             }

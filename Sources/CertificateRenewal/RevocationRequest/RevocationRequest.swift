@@ -177,8 +177,8 @@ public actor RevocationRequest {
         } catch {
             try gate.check(token)
             let error = Self.cardError(error)
-            switch error {
-            case .wrongPIN(_, let triesLeft): step = .enterPIN(triesLeft: triesLeft)
+            switch error.code {
+            case .wrongPIN: step = .enterPIN(triesLeft: error.triesLeft)
             case .paperProcedureRequired:
                 await connected.connection.disconnect()
                 card = nil
@@ -285,9 +285,9 @@ public actor RevocationRequest {
         let receipt: RevocationReceipt
         do {
             receipt = try await authority.submit(request)
-        } catch LifecycleError.revocationRefused(let reason) {
+        } catch let error as LifecycleError where error.code == .revocationRefused {
             await restart()
-            throw .revocationRefused(reason: reason)
+            throw error
         } catch let error as LifecycleError {
             throw .revocationNotAnswered(reason: error.description)
         } catch {
@@ -386,7 +386,7 @@ public actor RevocationRequest {
     /// A card error in this flow's terms: a blocked PIN means the paper procedure.
     private static func cardError(_ error: any Error) -> LifecycleError {
         let mapped = LifecycleError.card(error, .current)
-        if case .pinBlocked = mapped { return .paperProcedureRequired(.pinBlocked) }
+        if mapped.code == .pinBlocked { return .paperProcedureRequired(.pinBlocked) }
         return mapped
     }
 
