@@ -162,7 +162,9 @@ struct RemoteCertificateUpdateTests {
     }
 
     static func refusal(_ error: LifecycleError?) -> EvidenceError.Code? {
-        guard case .registration(.evidenceRefused(let refusal))? = error else { return nil }
+        guard error?.code == .registration, case .evidenceRefused(let refusal)? = error?.registrationError else {
+            return nil
+        }
         return refusal.code
     }
 
@@ -221,7 +223,8 @@ struct RemoteCertificateUpdateTests {
                 notValidAfter: bench.clock.now.addingTimeInterval(-Bench.day)))
         let expired = try await Self.evidence(
             expiredCard, pin: Bench.newPIN, for: try await update.challenge(for: flow))
-        guard case .newCardExpired? = await outcome({ _ = try await update.presentNewCertificate(expired, flow: flow) })
+        guard
+            await outcome({ _ = try await update.presentNewCertificate(expired, flow: flow) })?.code == .newCardExpired
         else {
             Issue.record("an expired new card was not refused as expired")
             return

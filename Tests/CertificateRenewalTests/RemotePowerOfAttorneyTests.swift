@@ -140,7 +140,7 @@ struct RemotePowerOfAttorneyTests {
         _ = try await desk.back(flow: flow, session: session)
         _ = try await desk.chooseRenewal(flow: flow, session: session)
         let replay = await outcome { _ = try await desk.presentRenewalCard(good, flow: flow, session: session) }
-        guard case .registration(.evidenceRefused(let refusal))? = replay, refusal.code == .challengeUnknown else {
+        guard case .evidenceRefused(let refusal)? = replay?.registrationError, refusal.code == .challengeUnknown else {
             Issue.record("a replay was not refused as such: \(String(describing: replay))")
             return
         }
