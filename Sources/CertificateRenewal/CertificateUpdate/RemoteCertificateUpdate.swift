@@ -176,6 +176,7 @@ public struct RemoteCertificateUpdate: Sendable {
     ///   - kind: What the certificate is on, for a private certificate: `.icCard` or `.fileCertificate` (the
     ///     client knows; the key's possession is proved either way). Ignored for the My Number card.
     ///   - consent: The person's consent to ask JPKI about their certificate (My Number card only).
+    ///   - flowID: The flow.
     /// - Throws: The refusals of ``CertificateUpdate/readCurrentICCard(pin:allowLastTry:)`` and
     ///   ``CertificateUpdate/readMyNumberCard(signingPIN:consent:allowLastTry:)``; ``LifecycleError/registration(_:)``
     ///   with `evidenceRefused` for evidence that is replayed, foreign, expired, for another step or flow, or
@@ -214,6 +215,7 @@ public struct RemoteCertificateUpdate: Sendable {
     /// - Parameters:
     ///   - evidence: The evidence, signed with the new certificate's key for this flow's challenge.
     ///   - kind: `.icCard` or `.fileCertificate`.
+    ///   - flowID: The flow.
     public func presentNewCertificate(
         _ evidence: CardEvidence, kind: CredentialKind = .icCard, flow flowID: String
     ) async throws(LifecycleError) -> CertificateUpdateState {
