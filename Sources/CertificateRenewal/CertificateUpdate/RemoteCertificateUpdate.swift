@@ -37,6 +37,7 @@ public struct CertificateUpdateState: Sendable, Hashable, Codable, RemoteFlowSta
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
+    static let cardSteps = "current-certificate or new-certificate"
 
     /// The evidence the step needs: `certificate-update`/`current-certificate` or
     /// `certificate-update`/`new-certificate`; nil at the other steps.
@@ -158,11 +159,7 @@ public struct RemoteCertificateUpdate: Sendable {
     /// - Throws: ``LifecycleError/notAtStep(expected:current:)`` when the flow is not at a step that reads a
     ///   certificate.
     public func challenge(for flowID: String) async throws(LifecycleError) -> EvidenceChallenge {
-        let (state, _) = try await records.load(flowID, owner: Self.owner)
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "current-certificate or new-certificate", current: state.step.rawValue)
-        }
-        do { return try await desk.issue(for: purpose, owner: flowID) } catch { throw .registration(error) }
+        try await records.challenge(for: try await records.load(flowID, owner: Self.owner).state, desk: desk)
     }
 
     /// 更新元電子証明書の読込: evidence from the registered certificate. It must be registered to an active user
@@ -280,19 +277,14 @@ public struct RemoteCertificateUpdate: Sendable {
     private func require(_ step: CertificateUpdateState.Step, _ state: CertificateUpdateState)
         throws(LifecycleError)
     {
-        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+        try records.require(step, state)
     }
 
     /// The evidence's signature checked for the flow's step (the certificate is the rules' to judge).
     private func possession(_ evidence: CardEvidence, _ state: CertificateUpdateState) async throws(LifecycleError)
         -> EvidencePossession
     {
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "current-certificate or new-certificate", current: state.step.rawValue)
-        }
-        do { return try await desk.verifyPossession(evidence, for: purpose, owner: state.flowID) } catch {
-            throw .registration(error)
-        }
+        try await records.possession(evidence, for: state, desk: desk)
     }
 
     private static func privateKind(_ kind: CredentialKind) throws(LifecycleError) -> CredentialKind {

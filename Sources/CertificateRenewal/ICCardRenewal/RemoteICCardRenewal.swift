@@ -7,7 +7,7 @@ import X509
 /// Where a server's IC card renewal stands, as a plain value: kept in the store between requests
 /// (`StoredFlow`), so any instance of the server continues it, and two that continue it at once cannot both
 /// write.
-public struct ICCardRenewalState: Sendable, Hashable, Codable, RemoteFlowState {
+public struct ICCardRenewalState: Sendable, Hashable, Codable, SessionFlowState {
     /// The steps of the manuals (seeds 000 and 001), as a server sees them.
     public enum Step: String, Sendable, Hashable, Codable {
         /// 古いICカードの確認: evidence from the current card.
@@ -37,6 +37,7 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable, RemoteFlowState {
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
+    static let cardSteps = "current-card or new-card"
 
     /// The evidence the step needs: `ic-card-renewal`/`current-card` or `ic-card-renewal`/`new-card`; nil at the
     /// other steps.
@@ -128,11 +129,7 @@ public struct RemoteICCardRenewal: Sendable {
     public func challenge(for flowID: String, session: LoginSession) async throws(LifecycleError)
         -> EvidenceChallenge
     {
-        let (state, _) = try await load(flowID, session)
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "current-card or new-card", current: state.step.rawValue)
-        }
-        do { return try await desk.issue(for: purpose, owner: flowID) } catch { throw .registration(error) }
+        try await records.challenge(for: try await load(flowID, session).state, desk: desk)
     }
 
     /// 古いICカードの確認: the current card's evidence. Its certificate must be the user's active registered
@@ -218,7 +215,7 @@ public struct RemoteICCardRenewal: Sendable {
     // MARK: State
 
     private func require(_ step: ICCardRenewalState.Step, _ state: ICCardRenewalState) throws(LifecycleError) {
-        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+        try records.require(step, state)
     }
 
     /// Checks the evidence for the flow's step; a certificate the desk does not accept is said in the
@@ -226,9 +223,7 @@ public struct RemoteICCardRenewal: Sendable {
     private func verify(_ evidence: CardEvidence, _ state: ICCardRenewalState, as role: RenewalCardRole)
         async throws(LifecycleError) -> RenewalCard
     {
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "current-card or new-card", current: state.step.rawValue)
-        }
+        let purpose = try records.purpose(of: state)
         do {
             let verified = try await desk.verify(evidence, for: purpose, owner: state.flowID)
             return RenewalCard(
@@ -289,11 +284,7 @@ public struct RemoteICCardRenewal: Sendable {
     private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)
         -> (state: ICCardRenewalState, version: Int)
     {
-        let loaded = try await records.load(flowID, owner: session.userID.rawValue)
-        guard loaded.state.userID == session.userID, loaded.state.businessID == session.businessID else {
-            throw .flowNotFound(flowID)
-        }
-        return loaded
+        try await records.load(flowID, session: session)
     }
 
     private func save(_ state: ICCardRenewalState, version: Int) async throws(LifecycleError) {

@@ -4,7 +4,7 @@ public import Registration
 import X509
 
 /// Where a server's flow for an expired power of attorney stands, as a plain value kept in the store.
-public struct PowerOfAttorneyState: Sendable, Hashable, Codable, RemoteFlowState {
+public struct PowerOfAttorneyState: Sendable, Hashable, Codable, SessionFlowState {
     /// The steps of the manual (seed 002), as a server sees them.
     public enum Step: String, Sendable, Hashable, Codable {
         /// 電子委任状失効画面: renew (``RemotePowerOfAttorney/chooseRenewal(flow:session:)``) or delete.
@@ -42,6 +42,7 @@ public struct PowerOfAttorneyState: Sendable, Hashable, Codable, RemoteFlowState
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .renewed || step == .deleted }
+    static let cardSteps = "renewal-card or deletion-card"
 
     /// The evidence the step needs: `power-of-attorney`/`renewal-card` (the signing key) or
     /// `power-of-attorney`/`deletion-card` (the user-authentication key); nil at the other steps.
@@ -157,11 +158,7 @@ public struct RemotePowerOfAttorney: Sendable {
     public func challenge(for flowID: String, session: LoginSession) async throws(LifecycleError)
         -> EvidenceChallenge
     {
-        let (state, _) = try await load(flowID, session)
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: "renewal-card or deletion-card", current: state.step.rawValue)
-        }
-        do { return try await desk.issue(for: purpose, owner: flowID) } catch { throw .registration(error) }
+        try await records.challenge(for: try await load(flowID, session).state, desk: desk)
     }
 
     /// マイナンバーカード読込 for a renewal: evidence signed with the agent's signing key. The certificate must be
@@ -186,13 +183,7 @@ public struct RemotePowerOfAttorney: Sendable {
     ) async throws(LifecycleError) -> PowerOfAttorneyState {
         var (state, version) = try await load(flowID, session)
         try require(step, state)
-        guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: step.rawValue, current: state.step.rawValue)
-        }
-        let possession: EvidencePossession
-        do { possession = try await desk.verifyPossession(evidence, for: purpose, owner: flowID) } catch {
-            throw .registration(error)
-        }
+        let possession = try await records.possession(evidence, for: state, desk: desk)
         let credential = try UpdateCredential(
             kind: .myNumberCard, certificate: possession.certificate, chain: possession.chain)
         let rules = rules(state)
@@ -302,7 +293,7 @@ public struct RemotePowerOfAttorney: Sendable {
     }
 
     private func require(_ step: PowerOfAttorneyState.Step, _ state: PowerOfAttorneyState) throws(LifecycleError) {
-        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+        try records.require(step, state)
     }
 
     private func preparedRenewal(_ state: PowerOfAttorneyState, _ version: Int) async throws(LifecycleError)
@@ -363,11 +354,7 @@ public struct RemotePowerOfAttorney: Sendable {
     private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)
         -> (state: PowerOfAttorneyState, version: Int)
     {
-        let loaded = try await records.load(flowID, owner: session.userID.rawValue)
-        guard loaded.state.userID == session.userID, loaded.state.businessID == session.businessID else {
-            throw .flowNotFound(flowID)
-        }
-        return loaded
+        try await records.load(flowID, session: session)
     }
 
     private static func credential(_ stored: StoredCertificate?) throws(LifecycleError) -> UpdateCredential {

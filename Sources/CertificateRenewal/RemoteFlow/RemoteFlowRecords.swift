@@ -1,11 +1,20 @@
+import CardCredentials
 import Foundation
 import Registration
 import X509
 
 /// The state of a flow that a server drives, as a plain value kept in the store between requests.
 protocol RemoteFlowState: Codable, Sendable {
+    /// The flow's steps, named as in evidence and on the wire.
+    associatedtype Step: RawRepresentable, Equatable where Step.RawValue == String
+    /// The names of the steps that take card evidence, for the refusal when the flow is at another.
+    static var cardSteps: String { get }
     /// The flow's identifier.
     var flowID: String { get }
+    /// The step the flow is at.
+    var step: Step { get }
+    /// The flow and step a card's evidence must be made for now; nil at a step that takes none.
+    var evidencePurpose: EvidencePurpose? { get }
     /// When the flow ends if it is not continued.
     var expiresAt: Date { get set }
     /// Whether the flow ended (its expiry is then no longer pushed back).
@@ -79,6 +88,57 @@ struct RemoteFlowRecords<State: RemoteFlowState>: Sendable {
             throw .registration(.storeFailure("the state of flow \(state.flowID) could not be encoded: \(error)"))
         }
         return state
+    }
+}
+
+/// The state of a flow that belongs to a logged-in user: only that user's session continues it.
+protocol SessionFlowState: RemoteFlowState {
+    var userID: UserID { get }
+    var businessID: BusinessID { get }
+}
+
+// MARK: The step guard every remote flow shares
+
+extension RemoteFlowRecords {
+    /// Refuses a call for `step` when the flow is at another.
+    func require(_ step: State.Step, _ state: State) throws(LifecycleError) {
+        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+    }
+
+    /// The flow and step evidence must be made for now; refused when the flow is not at a card step.
+    func purpose(of state: State) throws(LifecycleError) -> EvidencePurpose {
+        guard let purpose = state.evidencePurpose else {
+            throw .notAtStep(expected: State.cardSteps, current: state.step.rawValue)
+        }
+        return purpose
+    }
+
+    /// A challenge for the card step `state` is at, issued to its flow alone.
+    func challenge(for state: State, desk: EvidenceDesk) async throws(LifecycleError) -> EvidenceChallenge {
+        let purpose = try purpose(of: state)
+        do { return try await desk.issue(for: purpose, owner: state.flowID) } catch { throw .registration(error) }
+    }
+
+    /// Takes the evidence's challenge and checks the evidence for the flow's card step, all but the certificate
+    /// (the flow's rules judge it in their own words).
+    func possession(_ evidence: CardEvidence, for state: State, desk: EvidenceDesk) async throws(LifecycleError)
+        -> EvidencePossession
+    {
+        let purpose = try purpose(of: state)
+        do { return try await desk.verifyPossession(evidence, for: purpose, owner: state.flowID) } catch {
+            throw .registration(error)
+        }
+    }
+}
+
+extension RemoteFlowRecords where State: SessionFlowState {
+    /// The state of `flowID` if it is the flow of `session`'s user and business, else not found.
+    func load(_ flowID: String, session: LoginSession) async throws(LifecycleError) -> (state: State, version: Int) {
+        let loaded = try await load(flowID, owner: session.userID.rawValue)
+        guard loaded.state.userID == session.userID, loaded.state.businessID == session.businessID else {
+            throw .flowNotFound(flowID)
+        }
+        return loaded
     }
 }
 
