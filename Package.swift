@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "jpki", targets: ["jpki"]),
         .executable(name: "portal", targets: ["portal"]),
         .executable(name: "portal-server", targets: ["portal-server"]),
+        .executable(name: "card-agent", targets: ["card-agent"]),
         .executable(name: "store-benchmark", targets: ["store-benchmark"]),
         .executable(name: "server-load", targets: ["server-load"]),
     ],
@@ -268,6 +269,22 @@ let package = Package(
             path: "Examples/portal-server",
             exclude: ["schemathesis.toml"],
             resources: [.copy("openapi.yaml")],
+            swiftSettings: strict
+        ),
+
+        // card-agent: the bidder's local helper over HTTP on loopback; the protocol and the rules are CardAgent's.
+        .executableTarget(
+            name: "card-agent",
+            dependencies: [
+                "CardAgent", "CardCredentials", "ToolSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Tools"])),
+                .product(
+                    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Tools"])),
+            ],
+            path: "Examples/card-agent",
             swiftSettings: strict
         ),
 

@@ -23,6 +23,19 @@ public final class CardAuthenticator: Sendable {
     public let icCardProfile: ICCardProfile
     private let locks = Mutex<[String: AsyncLock]>([:])
 
+    /// Runs `body` holding the reader's lock: one operation at a time per reader (and so per card).
+    func withReader<T>(_ reader: String, _ body: () async throws -> T) async throws -> T {
+        let lock = locks.withLock { locks in
+            if let lock = locks[reader] { return lock }
+            let lock = AsyncLock()
+            locks[reader] = lock
+            return lock
+        }
+        try await lock.lock()
+        defer { lock.unlock() }
+        return try await body()
+    }
+
     /// An authenticator that asks through `dialogs`.
     public init(dialogs: any PINDialogs, icCardProfile: ICCardProfile = .procurementIdentitySimulator) {
         self.dialogs = dialogs
@@ -44,17 +57,10 @@ public final class CardAuthenticator: Sendable {
             let readers = try await context.readerStatuses().filter(\.isCardPresent).map(\.name).sorted()
             guard !readers.isEmpty else { throw Self.noCard }
             for reader in readers {
-                let lock = locks.withLock { locks in
-                    if let lock = locks[reader] { return lock }
-                    let lock = AsyncLock()
-                    locks[reader] = lock
-                    return lock
+                let evidence = try await withReader(reader) {
+                    try await authenticate(challenge, for: origin, context: context, reader: reader)
                 }
-                try await lock.lock()
-                defer { lock.unlock() }
-                if let evidence = try await authenticate(challenge, for: origin, context: context, reader: reader) {
-                    return evidence
-                }
+                if let evidence { return evidence }
             }
             throw Self.noCard
         } catch {
@@ -86,7 +92,7 @@ public final class CardAuthenticator: Sendable {
             let pin = JPKIPIN.authentication
             let status = try await card.pinStatus(pin)
             let secret = try await askPIN(
-                status: status, origin: origin, purpose: purpose, pinName: pin.description,
+                status: status, origin: origin, operation: DialogText.operation(purpose), pinName: pin.description,
                 card: "My Number card (マイナンバーカード)", policy: pin.policy)
             let key = try await card.signingKey(.authentication, pin: secret.pin, allowLastTry: secret.lastTry)
             return try await challenge.sign(for: origin, with: key)
@@ -94,15 +100,16 @@ public final class CardAuthenticator: Sendable {
         guard let card = try? await ICCard.connect(transport: connection, profile: icCardProfile) else { return nil }
         let status = try await card.pinStatus()
         let secret = try await askPIN(
-            status: status, origin: origin, purpose: purpose, pinName: "the IC card's PIN (PIN番号)",
+            status: status, origin: origin, operation: DialogText.operation(purpose),
+            pinName: "the IC card's PIN (PIN番号)",
             card: "IC card (\(icCardProfile.name))", policy: icCardProfile.pinPolicy)
         let key = try await card.signingKey(pin: secret.pin, allowLastTry: secret.lastTry)
         return try await challenge.sign(for: origin, with: key)
     }
 
     /// Reads the status first: blocked → an error without a dialog; one try left → the consent dialog first.
-    private func askPIN(
-        status: PINStatus, origin: PortalOrigin, purpose: EvidencePurpose, pinName: String, card: String,
+    func askPIN(
+        status: PINStatus, origin: PortalOrigin, operation: String, pinName: String, card: String,
         policy: PINPolicy
     ) async throws(AgentError) -> (pin: SecretPIN, lastTry: Bool) {
         var triesLeft: Int?
@@ -119,7 +126,7 @@ public final class CardAuthenticator: Sendable {
         if lastTry {
             do {
                 try await dialogs.confirm(
-                    DialogText.lastTry(origin: origin, purpose: purpose, pinName: pinName, card: card))
+                    DialogText.lastTry(origin: origin, operation: operation, pinName: pinName, card: card))
             } catch  where error.code == .cancelled {
                 throw AgentError(
                     .lastTryRefused,
@@ -129,11 +136,12 @@ public final class CardAuthenticator: Sendable {
         }
         let pin = try await dialogs.askPIN(
             DialogText.pin(
-                origin: origin, purpose: purpose, pinName: pinName, card: card, triesLeft: triesLeft, policy: policy))
+                origin: origin, operation: operation, pinName: pinName, card: card, triesLeft: triesLeft,
+                policy: policy))
         return (pin, lastTry)
     }
 
-    private static let noCard = AgentError(
+    static let noCard = AgentError(
         .noCard, "No reader holds a My Number card or an IC card the agent knows; insert the card and try again.",
         status: 404)
 

@@ -29,10 +29,18 @@ enum DialogText {
         origin: PortalOrigin, purpose: EvidencePurpose, pinName: String, card: String, triesLeft: Int?,
         policy: PINPolicy
     ) -> PINDialog {
+        pin(
+            origin: origin, operation: operation(purpose), pinName: pinName, card: card, triesLeft: triesLeft,
+            policy: policy)
+    }
+
+    static func pin(
+        origin: PortalOrigin, operation: String, pinName: String, card: String, triesLeft: Int?, policy: PINPolicy
+    ) -> PINDialog {
         PINDialog(
             title: title,
             description: """
-                \(origin) asks to \(operation(purpose)).
+                \(origin) asks to \(operation).
 
                 Card: \(card)
                 Enter \(pinName). \(tries(triesLeft, pin: pinName))
@@ -43,15 +51,41 @@ enum DialogText {
     static func lastTry(origin: PortalOrigin, purpose: EvidencePurpose, pinName: String, card: String)
         -> ConsentDialog
     {
+        lastTry(origin: origin, operation: operation(purpose), pinName: pinName, card: card)
+    }
+
+    static func lastTry(origin: PortalOrigin, operation: String, pinName: String, card: String) -> ConsentDialog {
         ConsentDialog(
             title: title,
             description: """
-                \(origin) asks to \(operation(purpose)).
+                \(origin) asks to \(operation).
 
                 Card: \(card)
                 Only one try is left for \(pinName), so it is not sent unless you allow the last try: a wrong PIN \
                 then blocks it (閉塞). Make sure of the PIN before you go on.
                 """,
             ok: "Allow the last try", cancel: "Cancel")
+    }
+
+    /// The consent to a document signature, shown before any PIN: the document's name, size and SHA-256 digest,
+    /// so the person can compare it with what the portal's page shows.
+    static func document(origin: PortalOrigin, name: String, size: Int, digest: String, card: String)
+        -> ConsentDialog
+    {
+        let grouped = stride(from: 0, to: digest.count, by: 8).map { offset -> String in
+            let start = digest.index(digest.startIndex, offsetBy: offset)
+            return String(digest[start..<digest.index(start, offsetBy: min(8, digest.count - offset))])
+        }
+        return ConsentDialog(
+            title: title,
+            description: """
+                \(origin) asks to sign a document with your signing key (電子署名).
+
+                Document: \(name) (\(size) bytes)
+                SHA-256: \(grouped.joined(separator: " "))
+                Card: \(card)
+                Sign only if this is the document you mean to sign: compare the digest with the one the page shows.
+                """,
+            ok: "Sign", cancel: "Do not sign")
     }
 }

@@ -236,9 +236,10 @@ enum Base64URL {
     }
 }
 
-/// Lower-case hexadecimal.
-enum LowerHex {
-    static func string(_ bytes: [UInt8]) -> String {
+/// Lower-case hexadecimal (for the package's modules: fingerprints, digests).
+package enum LowerHex {
+    /// The bytes as lower-case hexadecimal digits, two per byte.
+    package static func string(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -251,8 +252,8 @@ enum LowerHex {
 }
 
 extension Certificate {
-    /// The certificate's DER encoding.
-    func derBytes() throws -> [UInt8] {
+    /// The certificate's DER encoding (for the package's modules).
+    package func derBytes() throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.serialize(self)
         return serializer.serializedBytes

@@ -301,12 +301,3 @@ public struct RemoteICCardRenewal: Sendable {
         return RenewalCard(certificate: certificate, chain: chain, fingerprint: stored.fingerprint)
     }
 }
-
-extension Certificate {
-    /// The certificate's DER encoding.
-    func derBytes() throws -> [UInt8] {
-        var serializer = DER.Serializer()
-        try serializer.serialize(self)
-        return serializer.serializedBytes
-    }
-}
