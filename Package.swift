@@ -268,7 +268,7 @@ let package = Package(
             ],
             path: "Examples/portal-server",
             exclude: ["schemathesis.toml"],
-            resources: [.copy("openapi.yaml")],
+            resources: [.copy("openapi.yaml"), .copy("Pages")],
             swiftSettings: strict
         ),
 

@@ -79,6 +79,13 @@ struct PortalServerCommand: AsyncParsableCommand {
             valueName: "address"))
     var trustedProxy: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "The card agent the pages talk to, http://127.0.0.1:PORT or http://[::1]:PORT (the bidders' agents "
+                + "must allow this portal's --origin).",
+            valueName: "url"))
+    var cardAgent = "http://127.0.0.1:24780"
+
     func validate() throws {
         guard PortalServerSettings.normalizedOrigin(origin) != nil else {
             throw ValidationError(
@@ -96,6 +103,12 @@ struct PortalServerCommand: AsyncParsableCommand {
             throw ValidationError("--login-burst is 1 or more and --login-per-minute 0 or more.")
         }
         guard bodyLimit >= 1024 else { throw ValidationError("--body-limit is 1024 bytes or more.") }
+        guard let agent = PortalServerSettings.normalizedOrigin(cardAgent),
+            agent.hasPrefix("http://127.0.0.1:") || agent.hasPrefix("http://[::1]:")
+        else {
+            throw ValidationError(
+                "--card-agent is http://127.0.0.1:PORT or http://[::1]:PORT: the agent is on loopback.")
+        }
     }
 
     func bindAddress() throws -> BindAddress {
@@ -164,7 +177,8 @@ struct PortalServerCommand: AsyncParsableCommand {
         let settings = PortalServerSettings(
             origin: normalizedOrigin, secureCookies: tls != nil || normalizedOrigin.hasPrefix("https:"),
             sessionLifetime: TimeInterval(sessionMinutes * 60), bodyLimit: bodyLimit, loginBurst: loginBurst,
-            loginPerMinute: loginPerMinute, trustedProxies: Set(trustedProxy))
+            loginPerMinute: loginPerMinute, trustedProxies: Set(trustedProxy),
+            cardAgent: PortalServerSettings.normalizedOrigin(cardAgent) ?? cardAgent)
         let service = RegistrationService(store: store, portal: portal)
         let portalOrigin = try PortalOrigin(normalizedOrigin)
         let dependencies = PortalServerDependencies(

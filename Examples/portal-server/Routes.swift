@@ -78,6 +78,7 @@ struct PortalRoutes: Sendable {
         router.get("/readyz") { _, _ in try await ready() }
         router.get("/metrics") { _, _ in metricsText() }
         router.get("/openapi.yaml") { _, _ in try openAPI() }
+        addPages(to: router)
 
         let api = router.group(RouterPath(apiPrefix))
         api.post("login/challenge") { _, _ in try await challenge() }
@@ -255,6 +256,7 @@ struct PortalRoutes: Sendable {
 /// with `Allow` (Hummingbird's router says 404 for both). `*` is a path parameter.
 enum RouteTable {
     static let routes: [(path: [String], methods: [String])] = [
+        ([], ["GET"]), (["pages", "*"], ["GET"]),
         (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]), (["openapi.yaml"], ["GET"]),
         (["api", "v1", "login", "challenge"], ["POST"]), (["api", "v1", "login"], ["POST"]),
         (["api", "v1", "logout"], ["POST"]), (["api", "v1", "session"], ["GET"]),

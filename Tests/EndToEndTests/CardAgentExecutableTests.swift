@@ -38,7 +38,7 @@ extension EndToEnd {
                 #expect(foreign.errorCode == "originNotAllowed")
                 #expect(foreign.header("Access-Control-Allow-Origin") == nil)
 
-                let missing = try await agent.send("GET", "/v1/cards", origin: nil)
+                let missing = try await agent.send("GET", "/v1/cards", withoutOrigin: true)
                 #expect(missing.errorCode == "originMissing")
 
                 let preflight = try await agent.send(
@@ -62,6 +62,25 @@ extension EndToEnd {
                 let unknown = try await agent.send("GET", "/v1/keys")
                 #expect(unknown.status == 404)
             }
+        }
+
+        @Test("the command line: --version, usage errors exit 64, no origin and a non-loopback address refused")
+        func commandLine() async throws {
+            let version = try await Tools.run("card-agent", ["--version"])
+            #expect(version.output == "0.2.0-dev\n")
+            let unknown = try await Tools.run("card-agent", ["--no-such-option"])
+            #expect(unknown.status == 64)
+            let environment = ["XDG_CONFIG_HOME": "/nonexistent"]
+            let noOrigin = try await Tools.run("card-agent", [], environment: environment)
+            #expect(noOrigin.status == 64)
+            #expect(noOrigin.error.contains("No origin is allowed"), "\(noOrigin.error)")
+            let everywhere = try await Tools.run(
+                "card-agent", ["--allow-origin", Self.origin, "--listen", "0.0.0.0:24780"], environment: environment)
+            #expect(everywhere.status == 64)
+            #expect(everywhere.error.contains("loopback interface only"), "\(everywhere.error)")
+            let pathOrigin = try await Tools.run(
+                "card-agent", ["--allow-origin", Self.origin + "/login"], environment: environment)
+            #expect(pathOrigin.status == 64)
         }
 
         @Test("the cards: a My Number card's kind and certificates, its fingerprint the SHA-256 of its certificate")
@@ -174,19 +193,23 @@ extension EndToEnd {
     }
 }
 
-/// A `card-agent` process on a free loopback port, allowing ``EndToEnd/CardAgentExecutableTests/origin``.
-private struct AgentProcess {
+/// A `card-agent` process on a free loopback port, allowing `origin` (by default
+/// ``EndToEnd/CardAgentExecutableTests/origin``).
+struct AgentProcess {
     let port: Int
+    let origin: String
 
-    static func with(_ script: ScriptedPinentry? = nil, _ body: (AgentProcess) async throws -> Void) async throws {
+    static func with(
+        _ script: ScriptedPinentry? = nil, origin: String = EndToEnd.CardAgentExecutableTests.origin,
+        log: URL? = nil, _ body: (AgentProcess) async throws -> Void
+    ) async throws {
         let binary = Tools.binDirectory.appending(path: "card-agent")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build card-agent first")
         let port = try freePort()
         let process = Process()
         process.executableURL = binary
         process.arguments = [
-            "--allow-origin", EndToEnd.CardAgentExecutableTests.origin, "--listen", "127.0.0.1:\(port)",
-            "--log-level", "warning",
+            "--allow-origin", origin, "--listen", "127.0.0.1:\(port)", "--log-level", log == nil ? "warning" : "info",
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = "/nonexistent"
@@ -197,7 +220,12 @@ private struct AgentProcess {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         defer {
             process.terminate()
@@ -217,7 +245,7 @@ private struct AgentProcess {
             }
         }
         try #require(line.contains("listening on http://127.0.0.1:\(port)"), "card-agent said: \(line)")
-        try await body(AgentProcess(port: port))
+        try await body(AgentProcess(port: port, origin: origin))
     }
 
     /// A port the kernel just gave out and took back: free now, and very likely in a moment.
@@ -253,10 +281,10 @@ private struct AgentProcess {
     /// One HTTP/1.1 request on a connection of its own, written byte for byte (a browser's Host and Origin, or
     /// an attacker's), and its answer read to the connection's close.
     func send(
-        _ method: String, _ path: String, host: String? = nil,
-        origin: String? = EndToEnd.CardAgentExecutableTests.origin, extra: [(String, String)] = [],
-        body: [UInt8] = []
+        _ method: String, _ path: String, host: String? = nil, origin: String? = nil, withoutOrigin: Bool = false,
+        extra: [(String, String)] = [], body: [UInt8] = []
     ) async throws -> Answer {
+        let origin = withoutOrigin ? nil : origin ?? self.origin
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         if let origin { head += "Origin: \(origin)\r\n" }
         if !body.isEmpty || method == "POST" {

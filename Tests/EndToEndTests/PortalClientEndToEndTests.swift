@@ -167,7 +167,7 @@ extension EndToEnd {
 
 /// Two `portal-server` processes over one SQLite file holding a business registered with its representative's
 /// current IC card (close to expiry), and the test CA.
-private final class ClientBench {
+final class ClientBench {
     let directory: URL
     let authority: TestCertificateAuthority
     let holder = EBiddingHolder.example
@@ -176,7 +176,12 @@ private final class ClientBench {
     let origin: PortalOrigin
     let servers: [ServerProcess]
 
-    init() async throws {
+    /// `servers` instances with the `origin` browsers see, each on `listen` (port 0: any free port), with
+    /// `arguments` besides the store, the roots and the origin.
+    init(
+        servers count: Int = 2, origin: String = "http://127.0.0.1:8080", listen: String = "127.0.0.1:0",
+        arguments: [String] = []
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "e2e-client-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         authority = try TestCertificateAuthority(directory: directory.appending(path: "ca"))
@@ -202,10 +207,12 @@ private final class ClientBench {
         let root = directory.appending(path: "root.pem")
         try authority.rootCertificatePEM(.eBidding).write(to: root, atomically: true, encoding: .utf8)
         // The origin browsers would see; each instance is reached on its own port, as behind a load balancer.
-        origin = try PortalOrigin("http://127.0.0.1:8080")
+        self.origin = try PortalOrigin(origin)
         var servers: [ServerProcess] = []
-        for _ in 0..<2 {
-            servers.append(try await ServerProcess(database: database, root: root.path, origin: origin.description))
+        for _ in 0..<count {
+            servers.append(
+                try await ServerProcess(
+                    database: database, root: root.path, origin: origin, listen: listen, arguments: arguments))
         }
         self.servers = servers
     }
@@ -217,20 +224,23 @@ private final class ClientBench {
 }
 
 /// A `portal-server` process listening on a free port of 127.0.0.1.
-private final class ServerProcess {
+final class ServerProcess {
     let process: Process
     let url: URL
 
-    init(database: String, root: String, origin: String) async throws {
+    init(database: String, root: String, origin: String, listen: String = "127.0.0.1:0", arguments: [String] = [])
+        async throws
+    {
         let binary = Tools.binDirectory.appending(path: "portal-server")
         try #require(
             FileManager.default.isExecutableFile(atPath: binary.path),
             "\(binary.path) is missing: build first (swift build --build-tests)")
         let process = Process()
         process.executableURL = binary
-        process.arguments = [
-            "--db", database, "--listen", "127.0.0.1:0", "--trust", root, "--origin", origin, "--log-level", "warning",
-        ]
+        process.arguments =
+            [
+                "--db", database, "--listen", listen, "--trust", root, "--origin", origin, "--log-level", "warning",
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -174,7 +174,14 @@ public final class CardAuthenticator: Sendable {
             default: break
             }
         }
-        switch (error as? JPKIError)?.failure ?? error.cardTransportFailure {
+        let credentialsFailure: CardTransportFailure? =
+            switch error as? CardCredentialsError {
+            case .cardRemoved?: .cardRemoved
+            case .cardReset?: .cardReset
+            case .cardUnavailable(let failure)?: failure
+            default: nil
+            }
+        switch (error as? JPKIError)?.failure ?? credentialsFailure ?? error.cardTransportFailure {
         case .cardRemoved?, .cardReset?:
             return AgentError(
                 .cardRemoved, "The card was removed from the reader during the operation; insert it and try again.")

@@ -1,0 +1,308 @@
+// The portal's pages: certificate login, the registration, and the IC card renewal (ICカード更新) with the card swap.
+// The card stays on the person's computer: this module asks the card agent on loopback for evidence over the
+// server's challenges; PINs are typed into the agent's own dialog (pinentry), never into this page. No framework
+// and no build step: an ES module the browser loads as it is.
+
+const agentURL = document.querySelector('meta[name="card-agent"]').content;
+const api = "/api/v1";
+
+/** An error a person can act on: a Japanese title (the manuals' term) and an English sentence. */
+class PersonError extends Error {
+  constructor(title, detail, code, extra = {}) {
+    super(detail);
+    this.title = title;
+    this.code = code;
+    Object.assign(this, extra);
+  }
+}
+
+// The titles of the agent's error codes; the agent's own sentence says what happened and what to do.
+const agentTitles = {
+  wrongPIN: "PINが正しくありません",
+  pinBlocked: "PINが閉塞しています",
+  lastTryRefused: "PINを送信しませんでした",
+  noCard: "ICカードが見つかりません",
+  cardRemoved: "ICカードが取り出されました",
+  readerGone: "カードリーダが見つかりません",
+  pcscUnavailable: "カードサービスに接続できません",
+  cancelled: "中止しました",
+  timeout: "時間切れです",
+  originNotAllowed: "このポータルはカードエージェントに許可されていません",
+};
+
+/** A request to the card agent. A fetch that fails outright never reached it: not running, or not allowed. */
+async function agent(path, body) {
+  let response;
+  try {
+    response = await fetch(agentURL + path, body === undefined
+      ? { method: "GET" }
+      : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  } catch {
+    setAgentStatus(false);
+    throw new PersonError(
+      "カードエージェントに接続できません",
+      "The page cannot reach the card agent on this computer. Start the card agent (card-agent); if the browser " +
+        "asked whether this site may use apps and devices on this computer (ローカルネットワークへのアクセス), " +
+        "allow it in the site's settings, then try again.",
+      "agentUnreachable");
+  }
+  setAgentStatus(true);
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = answer.error || {};
+    const code = error.code || "agentFailed";
+    throw new PersonError(agentTitles[code] || "カードエージェントのエラー", error.message || `HTTP ${response.status}`,
+      code, { triesLeft: error.triesLeft });
+  }
+  return answer;
+}
+
+/** A request to the portal's API; a problem document (RFC 9457) becomes a PersonError. */
+async function portal(method, path, body) {
+  const init = { method, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(api + path, init);
+  } catch {
+    throw new PersonError("ポータルに接続できません", "The portal cannot be reached; check the network and try again.",
+      "serverUnreachable");
+  }
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new PersonError(answer.title || `HTTP ${response.status}`, answer.detail || "", answer.rule || "problem",
+      { status: response.status });
+  }
+  return answer;
+}
+
+// MARK: Screens and messages
+
+function show(screen) {
+  for (const section of document.querySelectorAll("section[data-screen]")) {
+    section.hidden = section.dataset.screen !== screen;
+  }
+  document.body.dataset.screen = screen;
+}
+
+function say(title, detail = "", kind = "error", code = "") {
+  const box = document.getElementById("message");
+  box.hidden = false;
+  box.dataset.kind = kind;
+  box.dataset.code = code;
+  document.getElementById("message-title").textContent = title;
+  document.getElementById("message-detail").textContent = detail;
+}
+
+function clearMessage() {
+  document.getElementById("message").hidden = true;
+}
+
+function sayError(error) {
+  if (error instanceof PersonError) {
+    let detail = error.message;
+    if (error.code === "wrongPIN" && Number.isInteger(error.triesLeft)) {
+      detail = `残り${error.triesLeft}回 — ` + detail;
+    }
+    say(error.title, detail, "error", error.code);
+  } else {
+    say("予期しないエラー", String(error), "error", "unexpected");
+  }
+}
+
+function setAgentStatus(reachable) {
+  const status = document.getElementById("agent-status");
+  status.dataset.state = reachable ? "ready" : "unreachable";
+  status.textContent = reachable ? "カードエージェント: 接続済み" : "カードエージェント: 未接続";
+}
+
+/** Runs an action with its buttons disabled; its error is said on the page. */
+async function act(action) {
+  const buttons = [...document.querySelectorAll("button:not([data-keep])")];
+  buttons.forEach((button) => (button.disabled = true));
+  document.body.dataset.busy = "true";
+  try {
+    clearMessage();
+    await action();
+  } catch (error) {
+    sayError(error);
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+    delete document.body.dataset.busy;
+  }
+}
+
+// MARK: Login and the registration
+
+const roleNames = { representative: "代表者", agent: "代理人" };
+const statusNames = { active: "有効", deleted: "削除済み", suspended: "停止中", superseded: "更新済み" };
+
+async function logIn() {
+  say("ICカードを読み取っています", "Enter the PIN in the card agent's window (not in this page).", "info");
+  const challenge = await portal("POST", "/login/challenge");
+  const evidence = await agent("/v1/authenticate", challenge);
+  await portal("POST", "/login", evidence);
+  clearMessage();
+  await showRegistration();
+}
+
+async function showRegistration() {
+  const [session, registration] = await Promise.all([portal("GET", "/session"), portal("GET", "/registration")]);
+  const business = document.getElementById("business");
+  business.replaceChildren();
+  for (const [label, value] of [
+    ["商号又は名称", registration.business.name],
+    ["所在地", registration.business.address],
+    ["代表者氏名", registration.business.representativeName],
+    ["ログイン中の権限", roleNames[session.role] || session.role],
+  ]) {
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const description = document.createElement("dd");
+    description.textContent = value;
+    business.append(term, description);
+  }
+  const rows = document.querySelector("#users tbody");
+  rows.replaceChildren();
+  for (const user of registration.users) {
+    const active = user.certificates.find((certificate) => certificate.status === "active");
+    const row = document.createElement("tr");
+    for (const text of [
+      user.name, roleNames[user.role] || user.role, statusNames[user.status] || user.status,
+      active ? active.notValidAfter.slice(0, 10) : "—",
+    ]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    rows.append(row);
+  }
+  document.getElementById("rights").textContent = session.role === "representative"
+    ? "代表者は、業者情報・利用者の追加と変更・代理人の登録ができます。"
+    : "代理人は、自分の利用者情報とICカードの更新ができます。業者情報の変更は代表者が行います。";
+  show("registration");
+}
+
+async function logOut() {
+  await portal("POST", "/logout");
+  show("login");
+}
+
+// MARK: The IC card renewal (ICカード更新)
+
+let flowID = null;
+
+async function startRenewal() {
+  const state = await portal("POST", "/flows/ic-card-renewal");
+  flowID = state.flowID;
+  show("current-card");
+}
+
+/** A card step: the flow's challenge, the card's evidence through the agent, the evidence to the step. */
+async function presentCard(step) {
+  const challenge = await portal("POST", `/flows/ic-card-renewal/${flowID}/challenge`);
+  const evidence = await agent("/v1/authenticate", challenge);
+  return portal("POST", `/flows/ic-card-renewal/${flowID}/${step}`, evidence);
+}
+
+async function presentCurrentCard() {
+  say("現在使用しているICカードを読み取っています", "Enter its PIN in the card agent's window.", "info");
+  const state = await presentCard("current-card");
+  clearMessage();
+  if (state.step === "new-card") await swapCards();
+}
+
+async function swapCards() {
+  show("swap");
+  try {
+    await agent("/v1/swap", { timeoutSeconds: 300 });
+  } catch (error) {
+    show("new-card");
+    throw error;
+  }
+  await presentNewCard();
+}
+
+/** The new card's step; after a failure (a wrong PIN, the card pulled) the person retries it from its screen. */
+async function presentNewCard() {
+  say("新規に使用するICカードを読み取っています", "Enter the new card's PIN in the card agent's window.", "info");
+  let state;
+  try {
+    state = await presentCard("new-card");
+  } catch (error) {
+    show("new-card");
+    throw error;
+  }
+  clearMessage();
+  if (state.step === "confirm") await showConfirmation();
+}
+
+async function showConfirmation() {
+  const confirmation = await portal("GET", `/flows/ic-card-renewal/${flowID}/confirmation`);
+  document.getElementById("confirm-title").textContent = confirmation.title;
+  const blocks = document.getElementById("confirm-blocks");
+  blocks.replaceChildren();
+  for (const block of confirmation.blocks) {
+    const heading = document.createElement("h3");
+    heading.textContent = block.heading;
+    const table = document.createElement("table");
+    for (const row of block.rows) {
+      const line = table.insertRow();
+      const label = document.createElement("th");
+      label.textContent = row.label;
+      const value = document.createElement("td");
+      value.textContent = row.value;
+      line.append(label, value);
+    }
+    blocks.append(heading, table);
+  }
+  const notes = document.getElementById("confirm-notes");
+  notes.replaceChildren(...confirmation.notes.map((note) => {
+    const item = document.createElement("li");
+    item.textContent = note;
+    return item;
+  }));
+  notes.className = "notes";
+  show("confirm");
+}
+
+async function update() {
+  const completion = await portal("POST", `/flows/ic-card-renewal/${flowID}/update`);
+  document.getElementById("completed-message").textContent = completion.message;
+  flowID = null;
+  show("completed");
+}
+
+async function back() {
+  await portal("POST", `/flows/ic-card-renewal/${flowID}/back`);
+  show("current-card");
+}
+
+async function cancelSwap() {
+  await agent("/v1/swap/cancel", {});
+}
+
+// MARK: Start
+
+function on(id, action) {
+  document.getElementById(id).addEventListener("click", () => act(action));
+}
+
+on("login", logIn);
+on("logout", logOut);
+on("start-renewal", startRenewal);
+on("present-current", presentCurrentCard);
+on("present-new", presentNewCard);
+on("cancel-new", showRegistration);
+on("cancel-renewal", showRegistration);
+on("update", update);
+on("back", back);
+on("to-login", async () => show("login"));
+// The swap's cancel must work while the wait holds the other buttons: it is not run through act().
+document.getElementById("cancel-swap").addEventListener("click", () => cancelSwap().catch(sayError));
+
+agent("/v1/status").catch(() => setAgentStatus(false));
+portal("GET", "/session").then(showRegistration, () => show("login"));

@@ -1,0 +1,308 @@
+import CardCredentials
+import CardSimulator
+import Foundation
+import PCSC
+import Testing
+
+/// The portal's pages in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`) driven by
+/// Selenium (Fixtures/browser-bridge.py), the page on a `portal-server` process, the `card-agent` process on
+/// loopback, IC cards simulated in the vpcd reader of slot 1, PINs answered by the scripted pinentry.
+///
+/// The portal's address is made to count as public (`--ip-address-space-overrides`), so Chromium's Local Network
+/// Access rules apply for real: the page reaches the agent only after the test grants the permission
+/// (`loopbackNetwork` through CDP), as a person or an administrator would. Every screen is saved as a PNG under
+/// `.build/test-output/browser/` (or `$PI_TEST_OUTPUT/browser/`); Documentation/BrowserGuide.md shows them.
+extension EndToEnd {
+    @Suite(
+        "Browser: the portal's pages, the card agent and Chromium",
+        .serialized, .enabled(if: BrowserBridge.isAvailable || OpenSCTools.isCI))
+    struct BrowserTests {
+        static let slot = 1
+        static let currentPIN = EndToEnd.PortalClientEndToEndTests.currentPIN
+        static let newPIN = EndToEnd.PortalClientEndToEndTests.newPIN
+
+        /// A portal on a free port with one server, the agent allowing it, and Chromium with the portal public.
+        static func withPortal(
+            answers: [String], grant: Bool = true, agentLog: URL? = nil,
+            _ body: (ClientBench, AgentProcess, BrowserBridge, String) async throws -> Void
+        ) async throws {
+            let port = try AgentProcess.freePort()
+            let origin = "http://127.0.0.1:\(port)"
+            let script = try ScriptedPinentry(answers)
+            defer { script.remove() }
+            try await AgentProcess.with(script, origin: origin, log: agentLog) { agent in
+                let bench = try await ClientBench(
+                    servers: 1, origin: origin, listen: "127.0.0.1:\(port)",
+                    arguments: ["--card-agent", "http://127.0.0.1:\(agent.port)"])
+                defer { bench.stop() }
+                let browser = try await BrowserBridge.start(
+                    public: ["127.0.0.1:\(port)"], grant: grant ? [origin, "http://localhost:\(port)"] : [])
+                defer { browser.quit() }
+                try await body(bench, agent, browser, origin)
+            }
+        }
+
+        @Test("login, the whole IC card renewal with the swap and 電子証明書更新確認; the old card is refused afterwards")
+        func renewal() async throws {
+            try await Self.withPortal(
+                answers: [
+                    "pin \(Self.currentPIN)", "pin \(Self.currentPIN)", "pin \(Self.newPIN)", "pin \(Self.currentPIN)",
+                ]
+            ) { bench, _, browser, origin in
+                let new = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+                try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.wait("document.getElementById('agent-status').dataset.state === 'ready'")
+                    try await browser.screenshot("01-login")
+
+                    try await browser.click("#login")
+                    try await browser.waitForScreen("registration")
+                    let business = try await browser.text("#business")
+                    #expect(business.contains(bench.holder.companyName))
+                    #expect(business.contains("代表者"))
+                    try await browser.screenshot("02-registration")
+
+                    try await browser.click("#start-renewal")
+                    try await browser.waitForScreen("current-card")
+                    try await browser.screenshot("03-current-card")
+                    try await browser.click("#present-current")
+                    try await browser.waitForScreen("swap", idle: false)
+                    try await browser.screenshot("04-swap")
+
+                    await server.remove()
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(new)
+                    try await browser.waitForScreen("confirm", timeout: 60)
+                    let confirmation = try await browser.text("#screen-confirm")
+                    #expect(confirmation.contains("電子証明書更新確認"))
+                    #expect(confirmation.contains("現在使用しているICカード"))
+                    #expect(confirmation.contains("新規に使用するICカード"))
+                    #expect(confirmation.contains(bench.holder.name))
+                    try await browser.screenshot("05-confirm")
+
+                    try await browser.click("#update")
+                    try await browser.waitForScreen("completed")
+                    try await browser.screenshot("06-completed")
+
+                    // The old card, back in the reader, no longer logs in.
+                    try await browser.click("#to-login")
+                    await server.remove()
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(bench.current)
+                    try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                    try await browser.click("#login")
+                    let refused = try await browser.waitForMessage()
+                    let refusal = try await browser.text("#message")
+                    #expect(refused == "certificateNotActive", "\(refusal)")
+                    #expect(try await browser.screen() == "login")
+                    try await browser.screenshot("07-old-card-refused")
+                }
+            }
+        }
+
+        @Test("a wrong PIN: the page says the tries left; the next try logs in")
+        func wrongPIN() async throws {
+            try await Self.withPortal(answers: ["pin WRONG-PIN-0000", "pin \(Self.currentPIN)"]) {
+                bench, _, browser, origin in
+                try await TestBench.withCard(bench.current, slot: Self.slot) { _, _, _ in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#login")
+                    #expect(try await browser.waitForMessage() == "wrongPIN")
+                    let message = try await browser.text("#message")
+                    #expect(message.contains("PINが正しくありません"))
+                    #expect(message.contains("残り"))
+                    #expect(!message.contains("WRONG-PIN-0000"))
+                    try await browser.screenshot("08-wrong-pin")
+                    try await browser.click("#login")
+                    try await browser.waitForScreen("registration")
+                }
+            }
+        }
+
+        @Test("a card pulled while its PIN is asked: the page says so; put back, the login works")
+        func pulledCard() async throws {
+            try await Self.withPortal(answers: ["slow \(Self.currentPIN)", "pin \(Self.currentPIN)"]) {
+                bench, _, browser, origin in
+                try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#login")
+                    try await Task.sleep(for: .milliseconds(700))
+                    await server.remove()
+                    #expect(try await browser.waitForMessage() == "cardRemoved")
+                    #expect(try await browser.text("#message").contains("ICカードが取り出されました"))
+                    try await browser.screenshot("09-card-pulled")
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(bench.current)
+                    try await TestBench.waitUntil(context: context, reader: reader, present: true)
+                    try await browser.click("#login")
+                    try await browser.waitForScreen("registration")
+                }
+            }
+        }
+
+        @Test("Local Network Access denied: the page says the agent cannot be reached and what to do")
+        func accessDenied() async throws {
+            try await Self.withPortal(answers: [], grant: false) { bench, _, browser, origin in
+                try await browser.open(origin + "/")
+                try await browser.waitForScreen("login")
+                try await browser.wait("document.getElementById('agent-status').dataset.state === 'unreachable'")
+                try await browser.click("#login")
+                #expect(try await browser.waitForMessage() == "agentUnreachable")
+                let message = try await browser.text("#message")
+                #expect(message.contains("カードエージェントに接続できません"))
+                #expect(message.contains("ローカルネットワークへのアクセス"))
+                try await browser.screenshot("10-local-network-denied")
+                _ = bench
+            }
+        }
+
+        @Test("a page of another origin (allowed to reach loopback) is refused by the agent itself")
+        func foreignOrigin() async throws {
+            let log = FileManager.default.temporaryDirectory.appending(path: "agent-\(UUID().uuidString).log")
+            defer { try? FileManager.default.removeItem(at: log) }
+            try await Self.withPortal(answers: [], agentLog: log) { _, agent, browser, origin in
+                // The same pages from http://localhost:PORT: another origin, granted Local Network Access too.
+                let foreign = origin.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+                try await browser.open(foreign + "/")
+                try await browser.waitForScreen("login")
+                let answer = try await browser.evaluate(
+                    "fetch('http://127.0.0.1:\(agent.port)/v1/cards').then(r => 'status ' + r.status, e => 'failed: ' + e)"
+                )
+                #expect(answer as? String == "failed: TypeError: Failed to fetch")
+                // It reached the agent, which refused it (no CORS header, so the page cannot read why).
+                let lines = try String(contentsOf: log, encoding: .utf8)
+                #expect(lines.contains("origin=\(foreign) path=/v1/cards status=403"), "\(lines)")
+                // The portal's own page is answered.
+                try await browser.open(origin + "/")
+                try await browser.wait("document.getElementById('agent-status').dataset.state === 'ready'")
+            }
+        }
+    }
+}
+
+/// Headless Chromium, commanded through Fixtures/browser-bridge.py (Selenium from PyPI in a venv of the test
+/// bench: `$PI_SELENIUM_PYTHON`, else /opt/procurement-identity/selenium/bin/python).
+final class BrowserBridge: @unchecked Sendable {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appending(path: "Fixtures/browser-bridge.py").path
+    static let python =
+        ProcessInfo.processInfo.environment["PI_SELENIUM_PYTHON"] ?? "/opt/procurement-identity/selenium/bin/python"
+    static var isAvailable: Bool {
+        [python, "/usr/bin/chromium", "/usr/bin/chromedriver"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+    /// Where the screenshots go.
+    static let outputDirectory: URL = {
+        if let base = ProcessInfo.processInfo.environment["PI_TEST_OUTPUT"] {
+            return URL(fileURLWithPath: base).appending(path: "browser")
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: ".build/test-output/browser")
+    }()
+
+    private let process: Process
+    private let input: FileHandle
+    private let output: FileHandle
+    private var buffer = Data()
+
+    private init() throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [Self.script]
+        let inputPipe = Pipe()
+        let outputPipe = Pipe()
+        process.standardInput = inputPipe
+        process.standardOutput = outputPipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input = inputPipe.fileHandleForWriting
+        output = outputPipe.fileHandleForReading
+    }
+
+    /// Chromium with `public` addresses counting as public and `grant` origins given Local Network Access.
+    static func start(public addresses: [String], grant: [String]) async throws -> BrowserBridge {
+        try #require(isAvailable, "Chromium, chromedriver or Selenium is missing: run Scripts/setup-test-bench")
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let bridge = try BrowserBridge()
+        let command: [String: Any] = ["op": "start", "public": addresses, "grant": grant]
+        try await bridge.send(command)
+        return bridge
+    }
+
+    /// Sends one command and reads its answer line; a failure is recorded with the bridge's sentence.
+    @discardableResult
+    func send(_ command: [String: Any]) async throws -> Any? {
+        let line = try JSONSerialization.data(withJSONObject: command) + Data("\n".utf8)
+        input.write(line)
+        let answer: Data = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                while true {
+                    if let newline = self.buffer.firstIndex(of: 0x0A) {
+                        let line = self.buffer[..<newline]
+                        self.buffer = Data(self.buffer[(newline + 1)...])
+                        continuation.resume(returning: Data(line))
+                        return
+                    }
+                    let chunk = self.output.availableData
+                    if chunk.isEmpty {
+                        continuation.resume(throwing: CocoaError(.fileReadUnknown))
+                        return
+                    }
+                    self.buffer += chunk
+                }
+            }
+        }
+        let object = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
+        guard object?["ok"] as? Bool == true else {
+            let error = object?["error"] as? String ?? String(decoding: answer, as: UTF8.self)
+            Issue.record("the browser: \(error)")
+            throw CancellationError()
+        }
+        return object?["value"]
+    }
+
+    func open(_ url: String) async throws { try await send(["op": "open", "url": url]) }
+    func click(_ selector: String) async throws { try await send(["op": "click", "selector": selector]) }
+    func screenshot(_ name: String) async throws {
+        try await send(["op": "screenshot", "path": Self.outputDirectory.appending(path: "\(name).png").path])
+    }
+    @discardableResult
+    func wait(_ expression: String, timeout: Int = 30) async throws -> Any? {
+        try await send(["op": "wait", "expression": expression, "timeout": timeout])
+    }
+    func evaluate(_ expression: String) async throws -> Any? {
+        try await send(["op": "eval", "expression": expression])
+    }
+    /// Waits until the page shows `screen` and, when `idle`, has no action in progress.
+    func waitForScreen(_ screen: String, idle: Bool = true, timeout: Int = 30) async throws {
+        try await wait(
+            "document.body.dataset.screen === '\(screen)'" + (idle ? " && !document.body.dataset.busy" : ""),
+            timeout: timeout)
+    }
+    func screen() async throws -> String? {
+        try await evaluate("document.body.dataset.screen") as? String
+    }
+    /// Waits until the page shows an error message and answers its code.
+    func waitForMessage(timeout: Int = 30) async throws -> String? {
+        try await wait(
+            "!document.getElementById('message').hidden && document.getElementById('message').dataset.kind === 'error'"
+                + " && !document.body.dataset.busy && document.getElementById('message').dataset.code",
+            timeout: timeout) as? String
+    }
+    func text(_ selector: String) async throws -> String {
+        try await evaluate("document.querySelector('\(selector)').innerText") as? String ?? ""
+    }
+
+    func quit() {
+        if process.isRunning {
+            input.write(Data((#"{"op": "quit"}"# + "\n").utf8))
+            let deadline = Date() + 10
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning { process.terminate() }
+        }
+    }
+}
