@@ -81,8 +81,12 @@ struct CardAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try agentConfiguration()
         let logger = Logger(label: "card-agent")
+        // Only this user's programs are answered: another user of the computer reaches 127.0.0.1 too.
+        let policy = AgentPolicy(
+            allowedOrigins: configuration.allowedOrigins, listenAddresses: configuration.listenAddresses,
+            owner: UInt32(getuid()))
         let agent = CardAgent(
-            policy: configuration.policy,
+            policy: policy,
             authenticator: CardAuthenticator(dialogs: Pinentry(program: configuration.pinentryProgram())))
         var services: [any Service] = []
         for address in configuration.listenAddresses {
@@ -133,9 +137,32 @@ struct CardAgentCommand: AsyncParsableCommand {
     }
 }
 
-/// Hands every request to the agent: the method, path, header fields and body as received; the agent decides.
+/// A request's context: the connection's two ends, to ask the kernel whose program is calling.
+struct AgentRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remote: SocketAddress?
+    let local: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remote = source.channel.remoteAddress
+        local = source.channel.localAddress
+    }
+
+    /// The user ID of the program at the other end, from the kernel's socket tables.
+    var clientUserID: UInt32? {
+        guard let remote, let local, let remoteAddress = remote.ipAddress, let remotePort = remote.port,
+            let localAddress = local.ipAddress, let localPort = local.port
+        else { return nil }
+        return LoopbackPeer.userID(
+            client: (remoteAddress, remotePort), server: (localAddress, localPort))
+    }
+}
+
+/// Hands every request to the agent: the method, path, header fields and body as received, and the caller's user
+/// ID; the agent decides.
 struct AgentResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = AgentRequestContext
     let agent: CardAgent
     let logger: Logger
 
@@ -152,7 +179,7 @@ struct AgentResponder: HTTPResponder {
                 AgentRequest(
                     method: request.method.rawValue, path: path,
                     headers: host + request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
-                    body: Array(buffer: body)))
+                    body: Array(buffer: body), clientUserID: context.clientUserID))
         } catch {
             answer =
                 AgentError(

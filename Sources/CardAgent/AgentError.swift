@@ -20,6 +20,8 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible {
         public var description: String { rawValue }
 
         // Admission (403).
+        /// The connection comes from a program of another user of this computer (``AgentPolicy/owner``).
+        public static let otherUser = Code(rawValue: "otherUser")
         /// The `Host` header is missing, repeated, or not one of the agent's own loopback names with its port
         /// (a page reached the agent through a DNS name that resolves to the loopback address: DNS rebinding).
         public static let hostNotAllowed = Code(rawValue: "hostNotAllowed")

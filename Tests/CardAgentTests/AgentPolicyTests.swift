@@ -1,7 +1,8 @@
-import CardAgent
 import CardCredentials
 import Foundation
 import Testing
+
+@testable import CardAgent
 
 /// The admission rules. Each refusal case sends a request that every other check would let through, so the test
 /// fails when its own check is removed.
@@ -204,6 +205,67 @@ struct AgentConfigurationTests {
         #expect(throws: AgentConfigurationError.self) { try AgentConfiguration().adding(origins: ["*"]) }
         #expect(throws: AgentConfigurationError.self) {
             try AgentConfiguration().adding(origins: [], listen: ["192.168.1.2:24780"])
+        }
+    }
+}
+
+/// The check of the caller's user: the kernel's socket tables read right, and a policy with an owner refusing
+/// everyone else.
+@Suite("LoopbackPeer and the owner check")
+struct LoopbackPeerTests {
+    /// Two lines of a `/proc/net/tcp` whose client socket (127.0.0.1:51234 → 127.0.0.1:24780) user 1000 owns,
+    /// and the agent's end of it, owned by user 0.
+    static let table = """
+          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+           0: 0100007F:60CC 0100007F:C822 01 00000000:00000000 00:00000000 00000000     0        0 1001 1
+           1: 0100007F:C822 0100007F:60CC 01 00000000:00000000 00:00000000 00000000  1000        0 1002 1
+        """
+
+    @Test("the tables' notation of an address and port (a little-endian machine's)")
+    func notation() throws {
+        try #require(UInt32(1).littleEndian == 1, "the expected strings are a little-endian machine's")
+        #expect(LoopbackPeer.key(("127.0.0.1", 24780)) == "0100007F:60CC")
+        #expect(LoopbackPeer.key(("::1", 24780)) == "00000000000000000000000001000000:60CC")
+        #expect(LoopbackPeer.key(("localhost", 24780)) == nil)
+    }
+
+    @Test("the client's socket is the line whose local end is the caller and remote end the agent")
+    func lookup() throws {
+        let tables = FileManager.default.temporaryDirectory.appending(path: "tcp-\(UUID().uuidString)")
+        try Self.table.write(to: tables, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: tables) }
+        #expect(
+            LoopbackPeer.userID(client: ("127.0.0.1", 51234), server: ("127.0.0.1", 24780), tables: [tables.path])
+                == 1000)
+        #expect(
+            LoopbackPeer.userID(client: ("127.0.0.1", 24780), server: ("127.0.0.1", 51234), tables: [tables.path])
+                == 0)
+        #expect(
+            LoopbackPeer.userID(client: ("127.0.0.1", 51235), server: ("127.0.0.1", 24780), tables: [tables.path])
+                == nil)
+    }
+
+    @Test("a policy with an owner refuses another user's program and an unknown one, before Host and Origin")
+    func owner() throws {
+        let policy = AgentPolicy(
+            allowedOrigins: [try PortalOrigin("https://portal.example.jp")],
+            listenAddresses: [try ListenAddress("127.0.0.1:24780")], owner: 1000)
+        func request(_ user: UInt32?) -> AgentRequest {
+            AgentRequest(
+                method: "GET", path: "/v1/status",
+                headers: [("Host", "127.0.0.1:24780"), ("Origin", "https://portal.example.jp")], clientUserID: user)
+        }
+        guard case .proceed = policy.admit(request(1000)) else {
+            Issue.record("the owner's own request was refused")
+            return
+        }
+        for user: UInt32? in [0, 1001, nil] {
+            guard case .answered(let response) = policy.admit(request(user)) else {
+                Issue.record("user \(String(describing: user)) was let through")
+                continue
+            }
+            #expect(response.status == 403)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("\"otherUser\""))
         }
     }
 }

@@ -64,6 +64,29 @@ extension EndToEnd {
             }
         }
 
+        @Test(
+            "another user's program on this computer is refused (otherUser) with a browser's Host and Origin",
+            .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+        func otherUser() async throws {
+            try await AgentProcess.with { agent in
+                // The same request as this test's own, sent by python as user nobody (65534).
+                let client = """
+                    import http.client, sys
+                    c = http.client.HTTPConnection("127.0.0.1", \(agent.port))
+                    c.request("GET", "/v1/status", headers={"Origin": "\(Self.origin)"})
+                    r = c.getresponse()
+                    sys.stdout.write(str(r.status) + " " + r.read().decode())
+                    """
+                let result = try await OpenSCTools.run(
+                    "setpriv",
+                    ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", client])
+                #expect(result.output.hasPrefix("403 "), "\(result.output) \(result.errorOutput)")
+                #expect(result.output.contains("\"otherUser\""))
+                let own = try await agent.send("GET", "/v1/status")
+                #expect(own.status == 200)
+            }
+        }
+
         @Test("the command line: --version, usage errors exit 64, no origin and a non-loopback address refused")
         func commandLine() async throws {
             let version = try await Tools.run("card-agent", ["--version"])

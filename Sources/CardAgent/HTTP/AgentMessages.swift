@@ -11,13 +11,20 @@ public struct AgentRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body's bytes (empty when there is none).
     public var body: [UInt8]
+    /// The user ID of the program at the other end of the connection, as the kernel says (``LoopbackPeer``); nil
+    /// when unknown.
+    public var clientUserID: UInt32?
 
     /// A request from its parts.
-    public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8] = []) {
+    public init(
+        method: String, path: String, headers: [(name: String, value: String)], body: [UInt8] = [],
+        clientUserID: UInt32? = nil
+    ) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
+        self.clientUserID = clientUserID
     }
 
     /// Every value of the header `name` (case-insensitive), in order.

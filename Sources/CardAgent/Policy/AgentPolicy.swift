@@ -4,6 +4,10 @@ public import CardCredentials
 ///
 /// In order, for every request:
 ///
+/// 0. **The user.** When the policy has an ``owner``, the connection must come from a program of that user
+///    (``AgentRequest/clientUserID``, which the HTTP layer reads from the kernel: ``LoopbackPeer``). Another user
+///    of the same computer reaches 127.0.0.1 too, and could set any `Origin` header; a request of theirs is refused
+///    with ``AgentError/Code-swift.struct/otherUser`` before any dialog is shown.
 /// 1. **Host.** The `Host` header must be one of the agent's own loopback names with its port
 ///    (`127.0.0.1:P`, `[::1]:P`, `localhost:P`). A page that reaches the agent through a DNS name of its own that
 ///    resolves to 127.0.0.1 (DNS rebinding) sends that name, and is refused: ``AgentError/Code-swift.struct/hostNotAllowed``.
@@ -31,6 +35,9 @@ public struct AgentPolicy: Sendable, Hashable {
     public let allowedOrigins: Set<PortalOrigin>
     /// The addresses the agent listens on.
     public let listenAddresses: [ListenAddress]
+    /// The user whose programs the agent answers (the agent's own user ID); nil: not checked (tests, platforms
+    /// where the kernel does not say).
+    public let owner: UInt32?
 
     /// The methods a page may use (`GET`, `POST`).
     public static let allowedMethods = ["GET", "POST"]
@@ -40,9 +47,10 @@ public struct AgentPolicy: Sendable, Hashable {
     public static let preflightMaxAge = 600
 
     /// A policy from its parts.
-    public init(allowedOrigins: Set<PortalOrigin>, listenAddresses: [ListenAddress]) {
+    public init(allowedOrigins: Set<PortalOrigin>, listenAddresses: [ListenAddress], owner: UInt32? = nil) {
         self.allowedOrigins = allowedOrigins
         self.listenAddresses = listenAddresses
+        self.owner = owner
     }
 
     /// What to do with a request.
@@ -68,6 +76,16 @@ public struct AgentPolicy: Sendable, Hashable {
 
     /// Checks the `Host` and `Origin` headers and returns the checked origin.
     public func check(_ request: AgentRequest) -> Result<PortalOrigin, AgentError> {
+        if let owner, request.clientUserID != owner {
+            return .failure(
+                AgentError(
+                    .otherUser,
+                    request.clientUserID == nil
+                        ? "The agent cannot tell which user's program sent the request, so it is refused."
+                        : "The request comes from another user's program on this computer (user ID "
+                            + "\(request.clientUserID ?? 0)); the agent answers only its own user's browser.",
+                    status: 403))
+        }
         let hosts = request.values(of: "Host")
         let ownNames = Set(listenAddresses.flatMap(\.hostHeaderValues))
         guard hosts.count == 1, ownNames.contains(hosts[0].lowercased()) else {
