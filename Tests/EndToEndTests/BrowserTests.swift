@@ -2,6 +2,7 @@ import CardCredentials
 import CardSimulator
 import Foundation
 import PCSC
+import Registration
 import Testing
 
 /// The portal's pages in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`) driven by
@@ -98,6 +99,57 @@ extension EndToEnd {
                     #expect(try await browser.screen() == "login")
                     try await browser.screenshot("07-old-card-refused")
                 }
+            }
+        }
+
+        @Test("two tabs race one renewal: both reach 電子証明書更新確認, the first 更新 wins, the second is refused, one change")
+        func twoTabs() async throws {
+            let (old, new) = ("pin \(Self.currentPIN)", "pin \(Self.newPIN)")
+            try await Self.withPortal(answers: [old, old, old, new, new]) { bench, _, browser, origin in
+                let newCard = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+                let store = try SQLiteRegistrationStore(
+                    path: bench.directory.appending(path: "portal.sqlite").path, mode: .existingOnly)
+                let before = try #require(try await store.registration(bench.registered.id))
+                try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#login")
+                    try await browser.waitForScreen("registration")
+                    // The second tab shares the session cookie.
+                    try await browser.send(["op": "tab", "url": origin + "/"])
+                    try await browser.waitForScreen("registration")
+                    for tab in [0, 1] {
+                        try await browser.send(["op": "switch", "index": tab])
+                        try await browser.click("#start-renewal")
+                        try await browser.waitForScreen("current-card")
+                        try await browser.click("#present-current")
+                        try await browser.waitForScreen("swap", idle: false)
+                    }
+                    // Both tabs wait for the swap; one swap answers both.
+                    await server.remove()
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(newCard)
+                    for tab in [0, 1] {
+                        try await browser.send(["op": "switch", "index": tab])
+                        try await browser.waitForScreen("confirm", timeout: 60)
+                    }
+                    try await browser.send(["op": "switch", "index": 0])
+                    try await browser.click("#update")
+                    try await browser.waitForScreen("completed")
+                    try await browser.send(["op": "switch", "index": 1])
+                    try await browser.click("#update")
+                    let refused = try await browser.waitForMessage()
+                    let refusal = try await browser.text("#message")
+                    #expect(refused == "noSession", "\(refusal)")
+                    #expect(refusal.contains("log in again"))
+                    #expect(try await browser.screen() == "login")
+                    try await browser.screenshot("11-second-tab-refused")
+                }
+                let after = try #require(try await store.registration(bench.registered.id))
+                #expect(after.version == before.version + 1, "exactly one change was stored")
+                let active = after.bindings.filter { $0.status(at: Date()) == .active }
+                #expect(active.count == 1)
+                #expect(after.bindings.count == before.bindings.count + 1)
             }
         }
 

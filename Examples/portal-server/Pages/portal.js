@@ -128,6 +128,13 @@ async function act(action) {
     clearMessage();
     await action();
   } catch (error) {
+    if (error instanceof PersonError && error.code === "noSession") {
+      // The session expired or ended (an IC card renewal ends the old card's sessions): back to the login.
+      error.message = "The session has ended (it expired, or the certificate it was made with was replaced); log in " +
+        "again with your current card.";
+      flowID = null;
+      show("login");
+    }
     sayError(error);
   } finally {
     buttons.forEach((button) => (button.disabled = false));
