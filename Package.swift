@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "card-agent", targets: ["card-agent"]),
         .executable(name: "store-benchmark", targets: ["store-benchmark"]),
         .executable(name: "server-load", targets: ["server-load"]),
+        .executable(name: "agent-benchmark", targets: ["agent-benchmark"]),
     ],
     // Traits, both on by default: a program that needs neither the PostgreSQL store nor the example tools depends
     // on the package with `traits: []` and then resolves neither postgres-nio (and the swift-nio packages under it)
@@ -314,6 +315,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["Tools"])),
             ],
             path: "Benchmarks/server-load",
+            swiftSettings: strict
+        ),
+
+        // agent-benchmark: the card agent's operations through pcscd, split into agent, PC/SC and card time, with
+        // their APDUs beside the jpki tool's. Here, not in Benchmarks/, for the raw SCardTransmit of CPCSCLite.
+        .executableTarget(
+            name: "agent-benchmark",
+            dependencies: ["CardAgent", "CardCredentials", "CardSimulator", "JPKI", "PCSC", "CPCSCLite"],
+            path: "Benchmarks/agent-benchmark",
             swiftSettings: strict
         ),
 

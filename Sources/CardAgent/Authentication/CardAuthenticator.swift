@@ -88,9 +88,9 @@ public final class CardAuthenticator: Sendable {
         async throws -> CardEvidence?
     {
         let purpose = challenge.purpose
-        if let card = try? await MyNumberCard.connect(transport: connection) {
-            let pin = JPKIPIN.authentication
-            let status = try await card.pinStatus(pin)
+        let pin = JPKIPIN.authentication
+        if let found = try await Self.myNumberCard(on: connection, pin: pin) {
+            let (card, status) = (found.card, found.status)
             let secret = try await askPIN(
                 status: status, origin: origin, operation: DialogText.operation(purpose), pinName: pin.description,
                 card: "My Number card (マイナンバーカード)", policy: pin.policy)
@@ -105,6 +105,23 @@ public final class CardAuthenticator: Sendable {
             card: "IC card (\(icCardProfile.name))", policy: icCardProfile.pinPolicy)
         let key = try await card.signingKey(pin: secret.pin, allowLastTry: secret.lastTry)
         return try await challenge.sign(for: origin, with: key)
+    }
+
+    /// The card on `connection` as a My Number card, with the status of `pin`: recognised, as `jpki pin-status`
+    /// recognises it, by its JPKI application's answer to SELECT (the token label would cost two more APDUs); nil
+    /// for another card. A card pulled or a reader gone is thrown.
+    static func myNumberCard(on connection: PCSCCard, pin: JPKIPIN) async throws -> (
+        card: MyNumberCard, status: PINStatus
+    )? {
+        let card = MyNumberCard(transport: connection)
+        let status: PINStatus
+        do {
+            status = try await card.pinStatus(pin)
+        } catch {
+            if error.code == .notAMyNumberCard || error.code == .unexpectedStatus { return nil }
+            throw error
+        }
+        return (card, status)
     }
 
     /// Reads the status first: blocked → an error without a dialog; one try left → the consent dialog first.

@@ -141,10 +141,10 @@ extension CardAuthenticator {
         defer { Task { await connection.disconnect() } }
         var certificates: [[UInt8]] = []
         let kind: AgentCard.Kind
-        if let card = try? await MyNumberCard.connect(transport: connection) {
+        if let authentication = try await Self.myNumberCertificate(on: connection) {
             kind = .myNumberCard
             certificates = [
-                try await card.certificateDER(.authentication), try await card.certificateDER(.authenticationCA),
+                authentication.certificate, try await authentication.card.certificateDER(.authenticationCA),
             ]
         } else if let card = try? await ICCard.connect(transport: connection, profile: icCardProfile) {
             kind = .icCard
@@ -156,6 +156,21 @@ extension CardAuthenticator {
         return AgentCard(
             kind: kind, certificates: certificates.map { Data($0).base64EncodedString() },
             fingerprint: certificates.first.map { LowerHex.string(DigestAlgorithm.sha256.hash($0)) })
+    }
+
+    /// A My Number card's user-authentication certificate (DER), read as `jpki certs` reads it; nil for another
+    /// card.
+    static func myNumberCertificate(on connection: PCSCCard) async throws -> (card: MyNumberCard, certificate: [UInt8])?
+    {
+        let card = MyNumberCard(transport: connection)
+        let certificate: [UInt8]
+        do {
+            certificate = try await card.certificateDER(.authentication)
+        } catch {
+            if error.code == .notAMyNumberCard || error.code == .unexpectedStatus { return nil }
+            throw error
+        }
+        return (card, certificate)
     }
 
     /// Signs a document with the card's signing key after the person saw its digest and agreed: a My Number
@@ -209,12 +224,13 @@ extension CardAuthenticator {
     ) async throws -> DocumentSignature? {
         let operation = "sign the document \"\(name)\" (電子署名)"
         let key: CardKey
-        if let card = try? await MyNumberCard.connect(transport: connection) {
+        let pin = JPKIPIN.signing
+        if let found = try await Self.myNumberCard(on: connection, pin: pin) {
+            let (card, status) = (found.card, found.status)
             let cardName = "My Number card (マイナンバーカード), signing key (署名用電子証明書)"
             try await consent(origin: origin, name: name, size: document.count, digest: digest, card: cardName)
-            let pin = JPKIPIN.signing
             let secret = try await askPIN(
-                status: try await card.pinStatus(pin), origin: origin, operation: operation,
+                status: status, origin: origin, operation: operation,
                 pinName: pin.description, card: cardName, policy: pin.policy)
             key = try await card.signingKey(
                 .signing, pin: secret.pin, allowLastTry: secret.lastTry, includeCACertificate: true)
