@@ -102,6 +102,50 @@ extension EndToEnd {
             }
         }
 
+        @Test("the certificate update without login (電子証明書更新): the registered card, the swap, 更新実行")
+        func certificateUpdate() async throws {
+            try await Self.withPortal(answers: ["pin \(Self.currentPIN)", "pin \(Self.newPIN)"]) {
+                bench, _, browser, origin in
+                let newCard = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+                let store = try SQLiteRegistrationStore(
+                    path: bench.directory.appending(path: "portal.sqlite").path, mode: .existingOnly)
+                let before = try #require(try await store.registration(bench.registered.id))
+                try await TestBench.withCard(bench.current, slot: Self.slot) { server, context, reader in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#start-update")
+                    try await browser.waitForScreen("update-type")
+                    try await browser.screenshot("12-update-type")
+                    // A My Number card without the consent to ask J-LIS is refused on the page, before the server.
+                    try await browser.click("input[value='myNumberCard']")
+                    try await browser.wait("!document.getElementById('jpki-consent-row').hidden")
+                    try await browser.click("#update-next")
+                    #expect(try await browser.waitForMessage() == "jpkiConsentRequired")
+                    try await browser.click("input[value='privateCertificate']")
+                    try await browser.click("#update-next")
+                    try await browser.waitForScreen("update-current")
+                    try await browser.click("#update-present-current")
+                    try await browser.waitForScreen("update-swap", idle: false)
+                    await server.remove()
+                    try await TestBench.waitUntil(context: context, reader: reader, present: false)
+                    try await server.insert(newCard)
+                    try await browser.waitForScreen("update-confirm", timeout: 60)
+                    let confirmation = try await browser.text("#screen-update-confirm")
+                    #expect(confirmation.contains("電子証明書の更新確認"))
+                    #expect(confirmation.contains("更新元電子証明書情報"))
+                    #expect(confirmation.contains(bench.holder.companyName))
+                    try await browser.screenshot("13-update-confirm")
+                    try await browser.click("#update-commit")
+                    try await browser.waitForScreen("update-completed")
+                    try await browser.screenshot("14-update-completed")
+                }
+                let after = try #require(try await store.registration(bench.registered.id))
+                #expect(after.version == before.version + 1)
+                let active = after.bindings.filter { $0.status(at: Date()) == .active }
+                #expect(active.map(\.certificateDER) == [newCard.snapshot.holderCertificate])
+            }
+        }
+
         @Test("two tabs race one renewal: both reach 電子証明書更新確認, the first 更新 wins, the second is refused, one change")
         func twoTabs() async throws {
             let (old, new) = ("pin \(Self.currentPIN)", "pin \(Self.newPIN)")

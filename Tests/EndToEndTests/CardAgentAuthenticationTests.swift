@@ -149,6 +149,39 @@ extension EndToEnd {
             }
         }
 
+        @Test("the certificate update's and the power of attorney renewal's challenges are signed with the signing key")
+        func signingKeyByPurpose() async throws {
+            let script = try ScriptedPinentry(["pin ABC123", "pin ABC123", "pin 1234"])
+            defer { script.remove() }
+            let card = try Self.card()
+            let purposes = [
+                try EvidencePurpose(flow: "certificate-update", step: "current-certificate"),
+                try EvidencePurpose(flow: "power-of-attorney", step: "renewal-card"),
+                try EvidencePurpose(flow: "power-of-attorney", step: "deletion-card"),
+            ]
+            let certificates = try await Self.withCard(card) { _ in
+                var certificates: [[UInt8]] = []
+                for purpose in purposes {
+                    let challenge = EvidenceChallenge.random(for: purpose, expiresAt: Date() + 120)
+                    let response = try await Self.agent(script).handle(try Self.request(challenge))
+                    #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
+                    let evidence = try JSONDecoder().decode(CardEvidence.self, from: Data(response.body))
+                    _ = try evidence.verifyPossession(
+                        challenge, origin: try PortalOrigin(Self.origin), purpose: purpose, at: Date())
+                    certificates.append(try evidence.certificate.derBytes())
+                }
+                return certificates
+            }
+            #expect(certificates[0] == card.snapshot.signingCertificate)
+            #expect(certificates[1] == card.snapshot.signingCertificate)
+            #expect(certificates[2] == card.snapshot.authenticationCertificate)
+            let descriptions = script.log.filter { $0.hasPrefix("SETDESC ") }
+            #expect(descriptions.count == 3)
+            #expect(descriptions[0].contains("read your registered certificate for its update (電子証明書更新)"))
+            #expect(descriptions[0].contains("signing PIN (署名用電子証明書のパスワード)"))
+            #expect(descriptions[2].contains("user-authentication PIN"))
+        }
+
         @Test("no card in any reader: noCard without a dialog")
         func noCard() async throws {
             let script = try ScriptedPinentry(["pin 1234"])

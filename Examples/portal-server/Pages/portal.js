@@ -292,6 +292,118 @@ async function cancelSwap() {
   await agent("/v1/swap/cancel", {});
 }
 
+// MARK: The certificate update without login (電子証明書更新)
+
+let updateFlowID = null;
+
+function updateType() {
+  return document.querySelector('input[name="update-type"]:checked').value;
+}
+
+async function startUpdate() {
+  document.querySelector('input[name="update-type"][value="privateCertificate"]').checked = true;
+  document.getElementById("jpki-consent").checked = false;
+  document.getElementById("jpki-consent-row").hidden = true;
+  show("update-type");
+}
+
+async function chooseUpdateType() {
+  const type = updateType();
+  if (type === "myNumberCard" && !document.getElementById("jpki-consent").checked) {
+    throw new PersonError("同意が必要です",
+      "Updating a My Number card's certificate asks J-LIS for the old certificate's successor: tick the consent " +
+        "(同意) first.", "jpkiConsentRequired");
+  }
+  const state = await portal("POST", "/flows/certificate-update", { type });
+  updateFlowID = state.flowID;
+  document.getElementById("update-current-text").textContent = type === "myNumberCard"
+    ? "マイナンバーカードをカードリーダに挿入し、「次へ」を押してください。カードエージェントが署名用電子証明書のパスワードを尋ねます。"
+    : "登録済みの（現在の）ICカードをカードリーダに挿入し、「次へ」を押してください。カードエージェントがPINを尋ねます。";
+  show("update-current");
+}
+
+/** An update's card step: its challenge, the card's evidence through the agent, the evidence to the step. */
+async function presentUpdateCard(step, extra) {
+  const challenge = await portal("POST", `/flows/certificate-update/${updateFlowID}/challenge`);
+  const evidence = await agent("/v1/authenticate", challenge);
+  return portal("POST", `/flows/certificate-update/${updateFlowID}/${step}`, { evidence, ...extra });
+}
+
+async function presentUpdateCurrent() {
+  say("登録済みの電子証明書を読み取っています", "Enter the PIN in the card agent's window.", "info");
+  const consent = updateType() === "myNumberCard" ? { consent: true } : {};
+  const state = await presentUpdateCard("current-certificate", consent);
+  clearMessage();
+  if (state.step === "confirm") return showUpdateConfirmation();
+  show("update-swap");
+  try {
+    await agent("/v1/swap", { timeoutSeconds: 300 });
+  } catch (error) {
+    show("update-new");
+    throw error;
+  }
+  await presentUpdateNew();
+}
+
+async function presentUpdateNew() {
+  say("新しいICカードを読み取っています", "Enter the new card's PIN in the card agent's window.", "info");
+  try {
+    await presentUpdateCard("new-certificate", {});
+  } catch (error) {
+    show("update-new");
+    throw error;
+  }
+  clearMessage();
+  await showUpdateConfirmation();
+}
+
+function rowsTable(rows) {
+  const table = document.createElement("table");
+  for (const row of rows) {
+    const line = table.insertRow();
+    const label = document.createElement("th");
+    label.textContent = row.label;
+    const value = document.createElement("td");
+    value.textContent = row.value;
+    line.append(label, value);
+  }
+  return table;
+}
+
+async function showUpdateConfirmation() {
+  const confirmation = await portal("GET", `/flows/certificate-update/${updateFlowID}/confirmation`);
+  document.getElementById("update-confirm-title").textContent = confirmation.title;
+  const blocks = document.getElementById("update-confirm-blocks");
+  blocks.replaceChildren();
+  for (const [heading, rows] of [
+    [confirmation.current.heading, confirmation.current.rows],
+    [confirmation.new.heading, confirmation.new.rows],
+    ["業者情報", confirmation.business],
+  ]) {
+    const title = document.createElement("h3");
+    title.textContent = heading;
+    blocks.append(title, rowsTable(rows));
+  }
+  document.getElementById("update-confirm-notes").replaceChildren(...confirmation.notes.map((note) => {
+    const item = document.createElement("li");
+    item.textContent = note;
+    return item;
+  }));
+  show("update-confirm");
+}
+
+async function commitUpdate() {
+  const completion = await portal("POST", `/flows/certificate-update/${updateFlowID}/update`);
+  document.getElementById("update-completed-message").textContent = completion.message;
+  updateFlowID = null;
+  show("update-completed");
+}
+
+async function backFromUpdate() {
+  await portal("POST", `/flows/certificate-update/${updateFlowID}/back`);
+  show("update-current");
+}
+
 // MARK: Start
 
 function on(id, action) {
@@ -308,6 +420,22 @@ on("cancel-renewal", showRegistration);
 on("update", update);
 on("back", back);
 on("to-login", async () => show("login"));
+on("start-update", startUpdate);
+on("update-next", chooseUpdateType);
+on("update-cancel", async () => show("login"));
+on("update-present-current", presentUpdateCurrent);
+on("update-cancel-current", async () => show("login"));
+on("update-present-new", presentUpdateNew);
+on("update-cancel-new", async () => show("login"));
+on("update-commit", commitUpdate);
+on("update-back", backFromUpdate);
+on("update-to-login", async () => show("login"));
+document.getElementById("update-cancel-swap").addEventListener("click", () => cancelSwap().catch(sayError));
+for (const radio of document.querySelectorAll('input[name="update-type"]')) {
+  radio.addEventListener("change", () => {
+    document.getElementById("jpki-consent-row").hidden = updateType() !== "myNumberCard";
+  });
+}
 // The swap's cancel must work while the wait holds the other buttons: it is not run through act().
 document.getElementById("cancel-swap").addEventListener("click", () => cancelSwap().catch(sayError));
 

@@ -1,13 +1,14 @@
 public import CardCredentials
 import ISO7816
-import JPKI
+public import JPKI
 import PCSC
 import Synchronization
 
 /// The authentication operation: signs a portal's challenge for the origin the agent checked, with the card in
 /// a reader — a My Number card's user-authentication key (JPKI), or a private-CA IC card (`ICCard`).
 ///
-/// In order: the first reader holding a card the agent knows is chosen; the PIN's tries left are read before
+/// In order: the first reader holding a card the agent knows is chosen (a My Number card's key by the challenge's
+/// purpose: ``jpkiKey(for:)``); the PIN's tries left are read before
 /// anything is asked (a blocked PIN fails at once, without a dialog; with one try left the person must allow
 /// the last try in a consent dialog); the PIN is asked through the dialogs, naming the origin, the operation and
 /// the tries left; the card verifies it and signs `EvidenceChallenge.signedBytes(origin:certificate:)`. One
@@ -88,13 +89,14 @@ public final class CardAuthenticator: Sendable {
         async throws -> CardEvidence?
     {
         let purpose = challenge.purpose
-        let pin = JPKIPIN.authentication
+        let jpkiKey = Self.jpkiKey(for: purpose)
+        let pin = jpkiKey.pin
         if let found = try await Self.myNumberCard(on: connection, pin: pin) {
             let (card, status) = (found.card, found.status)
             let secret = try await askPIN(
                 status: status, origin: origin, operation: DialogText.operation(purpose), pinName: pin.description,
                 card: "My Number card (マイナンバーカード)", policy: pin.policy)
-            let key = try await card.signingKey(.authentication, pin: secret.pin, allowLastTry: secret.lastTry)
+            let key = try await card.signingKey(jpkiKey, pin: secret.pin, allowLastTry: secret.lastTry)
             return try await challenge.sign(for: origin, with: key)
         }
         guard let card = try? await ICCard.connect(transport: connection, profile: icCardProfile) else { return nil }
@@ -105,6 +107,17 @@ public final class CardAuthenticator: Sendable {
             card: "IC card (\(icCardProfile.name))", policy: icCardProfile.pinPolicy)
         let key = try await card.signingKey(pin: secret.pin, allowLastTry: secret.lastTry)
         return try await challenge.sign(for: origin, with: key)
+    }
+
+    /// The My Number card's key that signs evidence for `purpose`: the signing key (署名用電子証明書) where the portal
+    /// registered the signing certificate and the step reads it — the certificate update without login
+    /// (電子証明書更新) and the power of attorney's renewal (電子委任状更新); the user-authentication key everywhere else
+    /// (login, the agent deletion's JPKI pairing).
+    public static func jpkiKey(for purpose: EvidencePurpose) -> JPKIKey {
+        switch (purpose.flow, purpose.step) {
+        case ("certificate-update", _), ("power-of-attorney", "renewal-card"): .signing
+        default: .authentication
+        }
     }
 
     /// The card on `connection` as a My Number card, with the status of `pin`: recognised, as `jpki pin-status`

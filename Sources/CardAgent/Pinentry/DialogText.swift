@@ -12,6 +12,11 @@ enum DialogText {
         case ("login", _): "sign you in with your card (ログイン)"
         case ("ic-card-renewal", "current-card"): "confirm your current IC card for its renewal (ICカード更新)"
         case ("ic-card-renewal", "new-card"): "register your new IC card (ICカード更新)"
+        case ("certificate-update", "current-certificate"):
+            "read your registered certificate for its update (電子証明書更新)"
+        case ("certificate-update", "new-certificate"): "register your new certificate (電子証明書更新)"
+        case ("power-of-attorney", "renewal-card"): "renew your power of attorney (マイナンバーカード電子委任状更新)"
+        case ("power-of-attorney", "deletion-card"): "delete your user information as an agent (利用者情報削除)"
         default: "confirm your card for \(purpose.flow), step \(purpose.step)"
         }
     }
