@@ -107,7 +107,8 @@ extension PortalRoutes {
             let id = try context.parameters.require("flowID")
             return try Self.json(CertificateUpdateFlowDocument(try await lifecycle { try await update.state(of: id) }))
         }
-        flows.post(":flowID/challenge") { _, context in
+        flows.post(":flowID/challenge") { request, context in
+            try limitChallenges(request, context)
             let id = try context.parameters.require("flowID")
             return try Self.json(try await lifecycle { try await update.challenge(for: id) }, status: .created)
         }
@@ -162,6 +163,15 @@ extension PortalRoutes {
         flows.post(":flowID/back") { _, context in
             let id = try context.parameters.require("flowID")
             return try Self.json(CertificateUpdateFlowDocument(try await lifecycle { try await update.back(flow: id) }))
+        }
+    }
+
+    /// The challenge limit of the client's address: a flood of challenges would fill the store for their lifetime.
+    func limitChallenges(_ request: Request, _ context: PortalRequestContext) throws {
+        let client = clientAddress(request, context: context, trustedProxies: settings.trustedProxies)
+        if let wait = challengeLimiter.take("address:" + client, at: dependencies.now()) {
+            refused(rule: "rateLimited", client: client, metadata: ["limit": "challenges"])
+            throw Problem.rateLimited(wait)
         }
     }
 

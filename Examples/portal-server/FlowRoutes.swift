@@ -145,7 +145,7 @@ extension Problem {
             case .flowExpired: (.gone, "手続の有効期限が切れました")
             case .registrationChanged: (.conflict, "登録情報が更新されています")
             case .confirmationExpired: (.conflict, "確認画面の有効期限が切れました")
-            default: (.unprocessableContent, "ICカードを使用できません")
+            default: (.unprocessableContent, "この電子証明書では手続できません")
             }
         self.init(status, rule: error.code.rawValue, title: title, detail: error.description)
     }

@@ -15,12 +15,16 @@ struct PortalRoutes: Sendable {
     let settings: PortalServerSettings
     let dependencies: PortalServerDependencies
     let limiter: LoginRateLimiter
+    /// Challenges without a session (login, the certificate update), per client address: four for each login
+    /// attempt, since a flow asks one per card step; the login's own budget stays whole.
+    let challengeLimiter: LoginRateLimiter
     let metrics: ServerMetrics
 
     init(settings: PortalServerSettings, dependencies: PortalServerDependencies) {
         self.settings = settings
         self.dependencies = dependencies
         limiter = LoginRateLimiter(burst: settings.loginBurst, perMinute: settings.loginPerMinute)
+        challengeLimiter = LoginRateLimiter(burst: settings.loginBurst * 4, perMinute: settings.loginPerMinute * 4)
         metrics = ServerMetrics(registry: dependencies.registry)
     }
 
@@ -81,7 +85,10 @@ struct PortalRoutes: Sendable {
         addPages(to: router)
 
         let api = router.group(RouterPath(apiPrefix))
-        api.post("login/challenge") { _, _ in try await challenge() }
+        api.post("login/challenge") { request, context in
+            try limitChallenges(request, context)
+            return try await challenge()
+        }
         api.post("login") { request, context in try await login(request, context: context) }
         api.post("logout") { request, _ in try await logout(request) }
 

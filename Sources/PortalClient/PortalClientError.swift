@@ -6,7 +6,7 @@
 public struct PortalProblem: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `urn:procurement-identity:problem:<rule>`.
     public var type: String
-    /// A short title, often Japanese (`ICカードを使用できません`).
+    /// A short title, often Japanese (`この電子証明書では手続できません`).
     public var title: String
     /// The HTTP status.
     public var status: Int

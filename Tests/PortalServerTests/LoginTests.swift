@@ -158,6 +158,26 @@ struct LoginTests {
         }
     }
 
+    @Test("challenges without a session are limited per client address (four per login attempt), apart from logins")
+    func challengeRateLimit() async throws {
+        var settings = PortalServerSettings(origin: ServerTestBench.origin, secureCookies: false)
+        settings.loginBurst = 1
+        settings.loginPerMinute = 1
+        let bench = try await ServerTestBench(settings: settings)
+        let registered = try await bench.registered()
+        try await bench.application().test(.live) { client in
+            var challenges: [ChallengeReply] = []
+            for _ in 0..<4 { challenges.append(try await client.challenge()) }
+            let limited = try await client.send("/api/v1/login/challenge", .post)
+            #expect(limited.status == .tooManyRequests)
+            #expect(try limited.problem().rule == "rateLimited")
+            // The login's own budget is whole: one of the challenges logs in.
+            let body = try await client.answer(challenges[0], with: registered.representative)
+            #expect(try await client.send("/api/v1/login", .post, json: body).status == .ok)
+        }
+        #expect(bench.audit.all.contains { $0.metadata["limit"] == "challenges" })
+    }
+
     @Test("login attempts are limited per certificate, whatever address a trusted proxy forwards")
     func rateLimitPerCertificate() async throws {
         var settings = PortalServerSettings(origin: ServerTestBench.origin, secureCookies: false)
