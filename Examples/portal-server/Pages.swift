@@ -8,6 +8,7 @@ enum PortalPages {
     static let files: [String: (resource: String, extension: String, type: String)] = [
         "portal.js": ("portal", "js", "text/javascript; charset=utf-8"),
         "portal.css": ("portal", "css", "text/css; charset=utf-8"),
+        "operator.js": ("operator", "js", "text/javascript; charset=utf-8"),
     ]
 
     static func text(_ name: String, _ fileExtension: String) -> String? {
@@ -41,6 +42,12 @@ extension PortalRoutes {
         let agent = settings.cardAgent
         router.get("/") { _, _ in
             guard let html = PortalPages.index(agent: agent) else { throw Problem.pagesMissing }
+            return Response(
+                status: .ok, headers: PortalPages.headers(type: "text/html; charset=utf-8", agent: agent),
+                body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+        router.get("/operator") { _, _ in
+            guard let html = PortalPages.text("operator", "html") else { throw Problem.pagesMissing }
             return Response(
                 status: .ok, headers: PortalPages.headers(type: "text/html; charset=utf-8", agent: agent),
                 body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -86,6 +86,27 @@ struct PortalServerCommand: AsyncParsableCommand {
             valueName: "url"))
     var cardAgent = "http://127.0.0.1:24780"
 
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the operator's token (32 characters or more) for GET /api/v1/operator/outbox and the "
+                + "page /operator. Without it the operator's view is off.",
+            valueName: "path"))
+    var operatorTokenFile: String?
+
+    /// The operator's token from its file, without the line's end; never printed.
+    func operatorToken() throws -> [UInt8]? {
+        guard let operatorTokenFile else { return nil }
+        let text = try String(contentsOfFile: operatorTokenFile, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 32, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw ToolFailure(
+                "the operator's token in \(operatorTokenFile) is shorter than 32 characters or has spaces; write a "
+                    + "long random one, as `openssl rand -hex 32`.",
+                status: .usage)
+        }
+        return Array(text.utf8)
+    }
+
     func validate() throws {
         guard PortalServerSettings.normalizedOrigin(origin) != nil else {
             throw ValidationError(
@@ -178,7 +199,8 @@ struct PortalServerCommand: AsyncParsableCommand {
             origin: normalizedOrigin, secureCookies: tls != nil || normalizedOrigin.hasPrefix("https:"),
             sessionLifetime: TimeInterval(sessionMinutes * 60), bodyLimit: bodyLimit, loginBurst: loginBurst,
             loginPerMinute: loginPerMinute, trustedProxies: Set(trustedProxy),
-            cardAgent: PortalServerSettings.normalizedOrigin(cardAgent) ?? cardAgent)
+            operatorToken: try operatorToken(), cardAgent: PortalServerSettings.normalizedOrigin(cardAgent) ?? cardAgent
+        )
         let service = RegistrationService(store: store, portal: portal)
         let portalOrigin = try PortalOrigin(normalizedOrigin)
         let dependencies = PortalServerDependencies(

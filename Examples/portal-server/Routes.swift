@@ -93,6 +93,7 @@ struct PortalRoutes: Sendable {
         api.post("logout") { request, _ in try await logout(request) }
 
         addCertificateUpdateRoutes(to: api)
+        addOperatorRoutes(to: api)
 
         let authenticated = api.group().add(
             middleware: SessionMiddleware(settings: settings, dependencies: dependencies))
@@ -267,6 +268,7 @@ enum RouteTable {
         (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]), (["openapi.yaml"], ["GET"]),
         (["api", "v1", "login", "challenge"], ["POST"]), (["api", "v1", "login"], ["POST"]),
         (["api", "v1", "logout"], ["POST"]), (["api", "v1", "session"], ["GET"]),
+        (["api", "v1", "operator", "outbox"], ["GET"]), (["operator"], ["GET"]),
         (["api", "v1", "registration"], ["GET"]), (["api", "v1", "registration", "history"], ["GET"]),
         (["api", "v1", "registration", "business"], ["PATCH"]),
         (["api", "v1", "registration", "users", "*"], ["PATCH", "DELETE"]),

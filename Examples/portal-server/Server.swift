@@ -23,6 +23,8 @@ struct PortalServerSettings: Sendable {
     var loginPerMinute: Double = 6
     /// The addresses of reverse proxies whose `X-Forwarded-For` is believed; empty: the header is ignored.
     var trustedProxies: Set<String> = []
+    /// The operator's bearer token (`--operator-token-file`); nil: the operator's view is off.
+    var operatorToken: [UInt8]? = nil
     /// The card agent the pages talk to (an origin on loopback: `http://127.0.0.1:24780`).
     var cardAgent: String = "http://127.0.0.1:24780"
 

@@ -21,6 +21,7 @@ extension EndToEnd {
         static let slot = 1
         static let currentPIN = EndToEnd.PortalClientEndToEndTests.currentPIN
         static let newPIN = EndToEnd.PortalClientEndToEndTests.newPIN
+        static let operatorToken = "e2e-operator-token-0123456789abcdef0123456789"
 
         /// A portal on a free port with one server, the agent allowing it, and Chromium with the portal public.
         static func withPortal(
@@ -31,10 +32,14 @@ extension EndToEnd {
             let origin = "http://127.0.0.1:\(port)"
             let script = try ScriptedPinentry(answers)
             defer { script.remove() }
+            let tokenFile = script.directory.appending(path: "operator-token")
+            try Self.operatorToken.write(to: tokenFile, atomically: true, encoding: .utf8)
             try await AgentProcess.with(script, origin: origin, log: agentLog) { agent in
                 let bench = try await ClientBench(
                     servers: 1, origin: origin, listen: "127.0.0.1:\(port)",
-                    arguments: ["--card-agent", "http://127.0.0.1:\(agent.port)"])
+                    arguments: [
+                        "--card-agent", "http://127.0.0.1:\(agent.port)", "--operator-token-file", tokenFile.path,
+                    ])
                 defer { bench.stop() }
                 let browser = try await BrowserBridge.start(
                     public: ["127.0.0.1:\(port)"], grant: grant ? [origin, "http://localhost:\(port)"] : [])
@@ -194,6 +199,25 @@ extension EndToEnd {
                 let active = after.bindings.filter { $0.status(at: Date()) == .active }
                 #expect(active.count == 1)
                 #expect(after.bindings.count == before.bindings.count + 1)
+            }
+        }
+
+        @Test("the operator's page: a wrong token is refused, the right one lists the outbox (GEPS連携, 完了メール)")
+        func operatorPage() async throws {
+            try await Self.withPortal(answers: []) { _, _, browser, origin in
+                try await browser.open(origin + "/operator")
+                try await browser.evaluate("document.getElementById('token').value = 'wrong'")
+                try await browser.click("#show-outbox")
+                #expect(try await browser.waitForMessage() == "operatorTokenRequired")
+                try await browser.evaluate(
+                    "document.getElementById('token').value = '\(Self.operatorToken)'")
+                try await browser.click("#show-outbox")
+                try await browser.wait("document.body.dataset.loaded === 'true'")
+                let table = try await browser.text("#outbox")
+                #expect(table.contains("GEPS連携"))
+                #expect(table.contains("送信待ち"))
+                #expect(try await browser.text("#summary").contains("件"))
+                try await browser.screenshot("15-operator-outbox")
             }
         }
 
@@ -370,6 +394,7 @@ final class BrowserBridge: @unchecked Sendable {
     func wait(_ expression: String, timeout: Int = 30) async throws -> Any? {
         try await send(["op": "wait", "expression": expression, "timeout": timeout])
     }
+    @discardableResult
     func evaluate(_ expression: String) async throws -> Any? {
         try await send(["op": "eval", "expression": expression])
     }

@@ -225,7 +225,7 @@ async function presentCurrentCard() {
 async function swapCards() {
   show("swap");
   try {
-    await agent("/v1/swap", { timeoutSeconds: 300 });
+    await agent("/v1/swap", { timeoutSeconds: 120 });
   } catch (error) {
     show("new-card");
     throw error;
@@ -337,7 +337,7 @@ async function presentUpdateCurrent() {
   if (state.step === "confirm") return showUpdateConfirmation();
   show("update-swap");
   try {
-    await agent("/v1/swap", { timeoutSeconds: 300 });
+    await agent("/v1/swap", { timeoutSeconds: 120 });
   } catch (error) {
     show("update-new");
     throw error;
