@@ -105,10 +105,11 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         guard (1...64).contains(local.count) else {
             throw .invalidField(field: field, reason: "the part before @ must have 1 to 64 characters")
         }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+        // Every scalar is printable ASCII (checked above), so each Character is one scalar: the words are checked
+        // scalar by scalar, against RFC 5322's atext.
         guard
             local.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ word in
-                !word.isEmpty && word.allSatisfy { atext.contains($0) }
+                !word.isEmpty && word.unicodeScalars.allSatisfy(Self.isAtext)
             })
         else {
             throw .invalidField(
@@ -129,6 +130,16 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
             throw .invalidField(field: field, reason: "it is longer than 254 characters")
         }
         text = "\(local)@\(domain)"
+    }
+
+    /// Whether a scalar is one of RFC 5322's atext: an ASCII letter or digit, or one of ``!#$%&'*+-/=?^_`{|}~``.
+    private static func isAtext(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "!", "#", "$", "%", "&", "'", "*", "+", "-", "/", "=", "?", "^", "_", "`",
+            "{", "|", "}", "~":
+            true
+        default: false
+        }
     }
 
     public var description: String { text }
