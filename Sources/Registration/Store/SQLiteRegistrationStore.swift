@@ -604,8 +604,8 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     ///
     /// The rows are read from the statement as SQLite steps through them (a cursor), not copied first: GRDB's copied
     /// row finds a column by lowercasing and comparing the names of the columns before it, one by one, on every read
-    /// (two reads per field here: whether the column exists, then its value), while a statement's row looks it up
-    /// in a table of names made once per statement.
+    /// (two reads per field here: whether the column exists, then its value). The index of each column is found
+    /// once per statement (``StoredRow/columns(of:)``), and each value read by its index.
     private static func loadRegistrations(_ ids: [String], _ db: Database) throws -> [BusinessRegistration] {
         var registrations: [String: BusinessRegistration] = [:]
         registrations.reserveCapacity(ids.count)
@@ -613,8 +613,10 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         func each(_ sql: String, _ arguments: StatementArguments, table: String, _ body: (StoredRow) throws -> Void)
             throws
         {
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() { try body(StoredRow(row, table: table)) }
+            let statement = try db.makeStatement(sql: sql)
+            let columns = StoredRow.columns(of: statement)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            while let row = try rows.next() { try body(StoredRow(row, table: table, columns: columns)) }
         }
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = Array(ids[start..<min(start + 500, ids.count)])
