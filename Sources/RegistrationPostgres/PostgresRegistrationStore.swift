@@ -266,16 +266,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 // those of the statement's snapshot, taken before the UPDATE waited for the row's lock, if it did:
                 // when that snapshot saw the expected version, no commit of the registration came between (every
                 // commit raises the version), and they are the rows now; otherwise they are read again.
-                let update = PostgresQuery(
-                    unsafeSQL: ChildRowsQuery.updatingSQL(
-                        update: """
-                            UPDATE business SET version = $3, registered_at = $4, name = $5, postal_code = $6,
-                                address = $7, representative_title = $8, representative_name = $9,
-                                corporate_number = $10, phone = $11
-                            WHERE id = $1 AND version = $2
-                            RETURNING 1
-                            """),
-                    binds: try Self.bindings(
+                // A prepared statement: the connection parses and plans it once, not on every commit.
+                let update = ChildRowsQuery.VersionedUpdate(
+                    bindings: try Self.bindings(
                         [
                             .text(id), .integer(commit.expectedVersion), .integer(registration.version),
                             .real(Self.time(registration.registeredAt)), .text(business.name),
@@ -609,6 +602,26 @@ public final class PostgresRegistrationStore: RegistrationStore {
     ) async throws -> [StoredRecord] {
         do {
             return try await rows(query, table: table, connection, logger)
+        } catch let error as PSQLError {
+            if let constraint = PostgresFailure.violatedUniqueConstraint(error), let mapped = constraints[constraint] {
+                throw mapped
+            }
+            throw error
+        }
+    }
+
+    /// The rows of a prepared statement that writes; a violated constraint named in `constraints` becomes that
+    /// error.
+    private static func rows<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, table: String, _ constraints: [String: RegistrationError],
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [StoredRecord] where Statement.Row == PostgresRow {
+        do {
+            var records: [StoredRecord] = []
+            for try await row in try await connection.execute(statement, logger: logger) {
+                records.append(StoredRecord(row, table: table))
+            }
+            return records
         } catch let error as PSQLError {
             if let constraint = PostgresFailure.violatedUniqueConstraint(error), let mapped = constraints[constraint] {
                 throw mapped
