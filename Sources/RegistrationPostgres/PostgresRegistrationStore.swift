@@ -476,9 +476,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
     /// PostgreSQL plans each query from these statistics. After a bulk import (many registrations written at once,
     /// for example when a portal moves from another system) the statistics describe the tables as they were
     /// before, until autovacuum analyzes them; meanwhile the planner may read whole tables where an index would
-    /// answer (measured at 100,000 businesses: a page of 100 took 90 ms before `ANALYZE` and 3–5 ms after). Call
-    /// it after such an import; ordinary commits need not, autovacuum keeps the statistics current. It reads a
-    /// sample of each table (about a second at 100,000 businesses) and takes no lock that blocks reads or commits.
+    /// answer (at 100,000 businesses, a page of 100 took 90 ms before `ANALYZE`, 9–20 ms after). Call it after such
+    /// an import; ordinary commits need not, autovacuum keeps the statistics current. It reads a sample of each
+    /// table (about a second at 100,000 businesses) and takes no lock that blocks reads or commits.
     public func analyze() async throws(RegistrationError) {
         try await transaction("analyzing the tables") { connection, logger in
             _ = try await connection.query(

@@ -489,7 +489,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// SQLite chooses among the indexes of a query with these statistics; without them (a new database, or one
     /// filled by a bulk import) it guesses from the indexes' shapes. Call it after such an import; the statistics
     /// are kept in the file, and a database whose content keeps its shape does not need it again. It reads every
-    /// index once (about a second at 100,000 businesses) in one write transaction, so other writers wait meanwhile.
+    /// index once (0.25 s at 100,000 businesses) in one write transaction, so other writers wait meanwhile.
     public func analyze() async throws(RegistrationError) {
         try await write("analyzing the database") { db in try db.execute(sql: "ANALYZE") }
     }
