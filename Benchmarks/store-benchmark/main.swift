@@ -8,13 +8,15 @@
 //     --commits N         commits timed at each size (400)
 //     --writers 1,8,32    concurrent writers of the PostgreSQL throughput runs, each against pgbench
 //     --seconds S         length of each throughput run, ours and pgbench's (5)
+//     --page-rounds N     reads of each kind of page (30), more to profile them
 //     --postgres URL      the server (PI_TEST_POSTGRES_URL, else the test bench's); --no-pgbench skips the yardstick
 //   store-benchmark take-challenge --db URL --id ID --at UNIX-SECONDS     prints "taken" or "none"
 //   store-benchmark register --db URL --corporate-number DIGITS --name NAME --at UNIX-SECONDS
 //                                                                        prints "stored" or "refused: …"
 //
 // The businesses are seeded through the stores' fast path (`seed`: one transaction, multi-row INSERTs of 200
-// registrations, no history or outbox); the timed commits are ordinary commits. The SQLite file is in $TMPDIR, the
+// registrations, no history or outbox), and the tables analyzed after each seed (the stores' `analyze()`, as an
+// operator runs it after a bulk import); the timed commits are ordinary commits. The SQLite file is in $TMPDIR, the
 // PostgreSQL tables in a schema of their own (bench_<unix time>), dropped at the end, as is pgbench's.
 
 import Crypto
@@ -148,6 +150,7 @@ func integerOption(_ name: String, _ fallback: Int) -> Int {
 let largeSize = integerOption("--businesses", 100_000)
 let smallSize = min(integerOption("--small", 1_000), largeSize)
 let timedCommits = integerOption("--commits", 400)
+let pageRounds = integerOption("--page-rounds", 30)
 let runSeconds = option("--seconds", in: arguments).flatMap(Double.init) ?? 5
 let writerCounts = (option("--writers", in: arguments) ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
 let runPgbench = !arguments.contains("--no-pgbench")
@@ -269,7 +272,7 @@ final class Registrations: @unchecked Sendable {
 let clock = ContinuousClock()
 let population = try Population()
 
-/// Seeds businesses `range` through the store's fast path.
+/// Seeds businesses up to `size` through the store's fast path.
 func seed(_ store: any RegistrationStore, _ registrations: Registrations, to size: Int) async throws -> Double {
     let started = clock.now
     while registrations.count < size {
@@ -280,6 +283,19 @@ func seed(_ store: any RegistrationStore, _ registrations: Registrations, to siz
             try await postgres.seed(batch)
         }
         registrations.append(batch)
+    }
+    return seconds(clock.now - started)
+}
+
+/// Refreshes the planner's statistics after a seed, as an operator does after a bulk import (`analyze()`: SQLite's
+/// `ANALYZE`, PostgreSQL's `ANALYZE` of the store's tables by name); its duration in seconds. Without it PostgreSQL
+/// plans the pages with no statistics of the seeded tables until autovacuum comes by, and reads whole tables.
+func analyze(_ store: any RegistrationStore) async throws -> Double {
+    let started = clock.now
+    if let sqlite = store as? SQLiteRegistrationStore {
+        try await sqlite.analyze()
+    } else if let postgres = store as? PostgresRegistrationStore {
+        try await postgres.analyze()
     }
     return seconds(clock.now - started)
 }
@@ -307,7 +323,7 @@ func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrati
     async throws -> [Double]
 {
     var latencies: [Double] = []
-    for round in 0..<30 {
+    for round in 0..<pageRounds {
         let request = page(round)
         var read: [BusinessRegistration] = []
         let elapsed = try await clock.measure { read = try await store.registrations(request) }
@@ -320,6 +336,7 @@ func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrati
 @MainActor func measure(_ label: String, _ store: any RegistrationStore) async throws -> Registrations {
     let registrations = Registrations()
     var seeded = try await seed(store, registrations, to: smallSize)
+    _ = try await analyze(store)
     let small = try await commitLatencies(store, registrations, count: timedCommits)
     report(Line(store: label, measure: "commit at \(smallSize) businesses", value: milliseconds(small)))
     seeded += try await seed(store, registrations, to: largeSize)
@@ -327,6 +344,11 @@ func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrati
         Line(
             store: label, measure: "seeding \(largeSize) businesses (fast path)",
             value: String(format: "%.1f s", seeded)))
+    let analyzed = try await analyze(store)
+    report(
+        Line(
+            store: label, measure: "tables analyzed after seeding (analyze())",
+            value: String(format: "%.2f s", analyzed)))
     let large = try await commitLatencies(store, registrations, count: timedCommits)
     let ratio = percentile(large.sorted(), 0.99) / max(percentile(small.sorted(), 0.99), 0.001)
     report(
@@ -466,7 +488,7 @@ func memory() -> String {
 FileHandle.standardError.write(
     Data(
         ("store-benchmark (\(build)): \(smallSize) then \(largeSize) businesses, 3 users and 2 certificate bindings "
-            + "each\n").utf8))
+            + "each; the tables are analyzed after each seed\n").utf8))
 
 /// The measurements; an error (a server that is down, a failed query) ends the run with its sentence and exit 1.
 @MainActor func runMeasurements() async throws {

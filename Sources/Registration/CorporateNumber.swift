@@ -29,7 +29,7 @@ public struct CorporateNumber: Sendable, Hashable, Codable, CustomStringConverti
         }
         guard values.count == 13 else { throw .corporateNumberFormat("it has \(values.count) digits, not 13") }
         guard values[0] == Self.checkDigit(base: Array(values[1...])) else { throw .corporateNumberCheckDigit }
-        digits = values.map(String.init).joined()
+        digits = String(decoding: values.map { UInt8(48 + $0) }, as: UTF8.self)
         checkDigit = values[0]
     }
 

@@ -8,7 +8,7 @@ import Registration
 struct StoredRecord {
     let row: PostgresRandomAccessRow
     /// The table's name, for errors.
-    let table: String
+    var table: String
 
     init(_ row: PostgresRow, table: String) {
         self.row = row.makeRandomAccess()
@@ -27,10 +27,19 @@ struct StoredRecord {
     func optional<Value: PostgresDecodable>(_ column: String, as type: Value.Type = Value.self)
         throws(RegistrationError) -> Value?
     {
-        let cell = try cell(column)
+        try optional(try cell(column), column, as: Value.self)
+    }
+
+    /// The value of a cell, read as ``optional(_:as:)`` reads a column; `column` names it in errors.
+    private func optional<Value: PostgresDecodable>(_ cell: PostgresCell, _ column: String, as type: Value.Type)
+        throws(RegistrationError) -> Value?
+    {
         guard cell.bytes != nil else { return nil }
-        if Value.self == String.self, ![.text, .varchar, .bpchar].contains(cell.dataType) {
-            throw mismatch(column, Value.self)
+        if Value.self == String.self {
+            switch cell.dataType {
+            case .text, .varchar, .bpchar: break
+            default: throw mismatch(column, Value.self)
+            }
         }
         do { return try cell.decode(Value.self) } catch { throw mismatch(column, Value.self) }
     }
@@ -83,13 +92,28 @@ struct StoredRecord {
 
     /// A column's value as the type its column is written with (a commit compares it with the new value).
     func columnValue(_ column: String, _ type: ColumnType) throws(RegistrationError) -> ColumnValue {
+        try columnValue(try cell(column), column, type)
+    }
+
+    /// The value of the result column at `index` (which holds the table's `column`), as ``columnValue(_:_:)``
+    /// reads it; a row with fewer columns is an error.
+    func columnValue(at index: Int, column: String, _ type: ColumnType) throws(RegistrationError) -> ColumnValue {
+        guard index < row.count else {
+            throw .storeUnreadable(table: table, column: column, reason: "the table has no such column")
+        }
+        return try columnValue(row[index], column, type)
+    }
+
+    private func columnValue(_ cell: PostgresCell, _ column: String, _ type: ColumnType) throws(RegistrationError)
+        -> ColumnValue
+    {
         let value: ColumnValue? =
             switch type {
-            case .text: try optional(column, as: String.self).map(ColumnValue.text)
-            case .integer: try optional(column, as: Int.self).map(ColumnValue.integer)
-            case .real: try optional(column, as: Double.self).map(ColumnValue.real)
-            case .bytes: try optional(column, as: Data.self).map { ColumnValue.bytes([UInt8]($0)) }
-            case .boolean: try optional(column, as: Bool.self).map(ColumnValue.boolean)
+            case .text: try optional(cell, column, as: String.self).map(ColumnValue.text)
+            case .integer: try optional(cell, column, as: Int.self).map(ColumnValue.integer)
+            case .real: try optional(cell, column, as: Double.self).map(ColumnValue.real)
+            case .bytes: try optional(cell, column, as: Data.self).map { ColumnValue.bytes([UInt8]($0)) }
+            case .boolean: try optional(cell, column, as: Bool.self).map(ColumnValue.boolean)
             }
         return value ?? .null
     }

@@ -154,4 +154,118 @@ struct FieldsTests {
             #expect(Array(checked.unicodeScalars) == Array(expected.unicodeScalars))
         }
     }
+
+    @Test("the scalars that the printable check passes without their properties are ones its rules pass")
+    func plainlyPrintable() throws {
+        var passed = 0
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value), Field.isPlainlyPrintable(scalar) else { continue }
+            passed += 1
+            let category = scalar.properties.generalCategory
+            let refused: Set<Unicode.GeneralCategory> = [
+                .control, .lineSeparator, .paragraphSeparator, .format, .privateUse, .unassigned, .surrogate,
+                .nonspacingMark, .spacingMark, .enclosingMark,
+            ]
+            #expect(!refused.contains(category), "U+\(String(value, radix: 16)) \(category)")
+            #expect(category != .spaceSeparator || scalar == " " || scalar == "\u{3000}")
+            #expect(scalar != "\u{FFFD}")
+            // A scalar of the set after a space is fine too (the set holds no combining mark).
+            try Field.requirePrintable(" \(scalar)", field: "氏名")
+        }
+        #expect(passed > 20_000)
+    }
+
+    /// The mail check and the telephone check as they were written on Characters and Strings, before they read
+    /// bytes: the same inputs must give the same text or the same reason.
+    private static func referenceMail(_ input: String) -> Result<String, RegistrationError> {
+        let field = "メールアドレス"
+        let trimmed = input.trimmingSpaces
+        guard trimmed.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+            return .failure(.invalidField(field: field, reason: "use half-width characters only, with no spaces"))
+        }
+        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return .failure(.invalidField(field: field, reason: "it needs exactly one @")) }
+        let local = parts[0]
+        let domain = parts[1].lowercased()
+        guard (1...64).contains(local.count) else {
+            return .failure(.invalidField(field: field, reason: "the part before @ must have 1 to 64 characters"))
+        }
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+        guard
+            local.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ word in
+                !word.isEmpty && word.allSatisfy { atext.contains($0) }
+            })
+        else {
+            return .failure(
+                .invalidField(
+                    field: field,
+                    reason: "the part before @ has a character mail servers refuse, or dots next to "
+                        + "each other or at an end"))
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, domain.count <= 253,
+            labels.allSatisfy({ label in
+                (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { $0.isASCIIDigit || ("a"..."z").contains($0) || $0 == "-" }
+            })
+        else {
+            return .failure(
+                .invalidField(field: field, reason: "the domain after @ is not a valid host name, as example.co.jp"))
+        }
+        guard trimmed.count <= 254 else {
+            return .failure(.invalidField(field: field, reason: "it is longer than 254 characters"))
+        }
+        return .success("\(local)@\(domain)")
+    }
+
+    private static func referencePhone(_ input: String) -> Result<String, RegistrationError> {
+        let field = "電話番号"
+        let trimmed = input.trimmingSpaces
+        do { try Field.rejectFullWidthDigits(trimmed, field: field) } catch { return .failure(error) }
+        guard trimmed.unicodeScalars.allSatisfy({ $0.isASCIIDigit || $0 == "-" }) else {
+            return .failure(.invalidField(field: field, reason: "use half-width digits and hyphens only"))
+        }
+        guard !trimmed.hasPrefix("-"), !trimmed.hasSuffix("-"), !trimmed.contains("--") else {
+            return .failure(.invalidField(field: field, reason: "a hyphen may only stand between digits"))
+        }
+        let digits = trimmed.unicodeScalars.filter(\.isASCIIDigit)
+        guard digits.first == "0" else {
+            return .failure(
+                .invalidField(field: field, reason: "a Japanese number starts with 0 (市外局番 or 0120, 090 …)"))
+        }
+        guard (10...11).contains(digits.count) else {
+            return .failure(
+                .invalidField(field: field, reason: "it has \(digits.count) digits; a number has 10 or 11"))
+        }
+        return .success(trimmed)
+    }
+
+    @Test("the mail and telephone checks on bytes decide as the checks on Characters did, reason for reason")
+    func byteChecksMatchTheCharacterChecks() {
+        var generator = SystemRandomNumberGenerator()
+        let mailAlphabet = Array("aZ09.-@_+!~ \u{3000}é\u{301}Ａ")
+        let phoneAlphabet = Array("0123-９ a\u{301}")
+        let fixed = [
+            "", "@", "a@b", "a@b.c", "Taro.Nyusatsu@Example.CO.JP", ".a@b.jp", "a.@b.jp", "a..b@c.jp", "a@-b.jp",
+            "a@b-.jp", "a@b..jp", String(repeating: "a", count: 64) + "@b.jp",
+            String(repeating: "a", count: 65) + "@b.jp",
+            "a@" + Array(repeating: String(repeating: "b", count: 63), count: 4).joined(separator: "."),
+            " a@b.jp\u{3000}", "a@@b.jp", "03-1234-5678", "-03-1234-5678", "03--1234-5678", "03-1234-5678-",
+            "0312345678", "031234567", "031234567890", "3-1234-5678", "", "-", "０３-1234-5678", " 03-1234-5678\t",
+        ]
+        func random(_ alphabet: [Character]) -> String {
+            String(
+                (0..<Int.random(in: 0...16, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        let mails = fixed + (0..<20_000).map { _ in random(mailAlphabet) }
+        for input in mails {
+            let new = Result { () throws(RegistrationError) in try MailAddress(input).text }
+            #expect("\(new)" == "\(Self.referenceMail(input))", "\(input.unicodeScalars.map(\.value))")
+        }
+        let phones = fixed + (0..<20_000).map { _ in random(phoneAlphabet) }
+        for input in phones {
+            let new = Result { () throws(RegistrationError) in try PhoneNumber(input).text }
+            #expect("\(new)" == "\(Self.referencePhone(input))", "\(input.unicodeScalars.map(\.value))")
+        }
+    }
 }

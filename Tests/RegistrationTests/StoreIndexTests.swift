@@ -115,6 +115,86 @@ struct StoreIndexTests {
         await store.close()
     }
 
+    /// An expiry range that many businesses fall in is asked business by business, in order of registration, from
+    /// binding_active_business_expiry; the page is the same as the one the other form reads.
+    @Test("SQLite: a wide expiry range is asked business by business through binding_active_business_expiry")
+    func sqliteProbingPlan() async throws {
+        let store = try SQLiteRegistrationStore(path: try StoreTests.temporaryPath())
+        let registrations = try Self.many(Self.businesses)
+        try await store.seed(registrations)
+        try await store.execute(sql: "ANALYZE")
+        // 100 days: 2,400 of the 5,000 businesses, above √(100 × 5,000) ≈ 707 active bindings in the range.
+        let cases: [(days: Int, after: BusinessID?)] = [(100, nil), (100, registrations[1_000].id), (3, nil)]
+        for (days, after) in cases {
+            let page = RegistrationPage(
+                limit: 100, after: after,
+                certificateExpiry: RegistrationPage.expiry(withinDays: days, from: Sample.at(86_400)))
+            let plan = try await store.plan(of: page)
+            #expect(!plan.contains { $0 == "SCAN business" }, "\(plan)")
+            if days == 100 {
+                #expect(plan.contains { $0.contains("binding_active_business_expiry") }, "\(plan)")
+                #expect(plan.contains { $0.contains("business_by_registration") }, "\(plan)")
+                #expect(!plan.contains { $0.contains("USE TEMP B-TREE FOR ORDER BY") }, "\(plan)")
+            } else {
+                #expect(plan.contains { $0.contains("binding_active_expiry") }, "\(plan)")
+            }
+            var expected = registrations
+            if after != nil { expected.removeFirst(1_001) }
+            let read = try await store.registrations(page)
+            #expect(
+                read == Array(expected.filter(page.matches).prefix(100)),
+                "\(days) days after \(String(describing: after))")
+            #expect(!read.isEmpty)
+        }
+    }
+
+    @Test("SQLite: a database of version 4 migrates to version 5 (the index of the expiry probe), its rows kept")
+    func sqliteFromVersion4() async throws {
+        let path = try StoreTests.temporaryPath()
+        let store = try SQLiteRegistrationStore(path: path)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        // Back to version 4, as the previous release wrote it.
+        try await store.execute(sql: "DROP INDEX binding_active_business_expiry")
+        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5'")
+        try await store.execute(sql: "PRAGMA user_version = 4")
+
+        let migrated = try SQLiteRegistrationStore(path: path)
+        #expect(try await migrated.text(sql: "PRAGMA user_version") == "5")
+        let index = try await migrated.text(
+            sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'binding_active_business_expiry'")
+        #expect(index?.contains("ON binding(business_id, not_valid_after)") == true, "\(String(describing: index))")
+        #expect(index?.contains("WHERE status = 'active'") == true, "\(String(describing: index))")
+        #expect(try await migrated.registration(registration.id) == registration)
+        #expect(
+            try await migrated.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4,v5")
+    }
+
+    @Test("PostgreSQL: a schema of version 3 migrates to version 4 (the index of the expiry probe), its rows kept")
+    func postgresFromVersion3() async throws {
+        let schema = PostgresTestDatabase.newSchema()
+        let store = try await PostgresTestDatabase.store(schema: schema)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        try await store.execute(
+            sql: "DROP INDEX binding_active_business_expiry", "DELETE FROM registration_schema WHERE version >= 4")
+        await store.close()
+
+        let migrated = try await PostgresTestDatabase.store(schema: schema)
+        #expect(
+            try await migrated.text(
+                sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
+                == "1,2,3,4")
+        #expect(
+            try await migrated.text(
+                sql: """
+                    SELECT indexdef AS value FROM pg_indexes
+                    WHERE schemaname = '\(schema)' AND indexname = 'binding_active_business_expiry'
+                    """)?.contains("(business_id, not_valid_after) WHERE (status = 'active'::text)") == true)
+        #expect(try await migrated.registration(registration.id) == registration)
+        await migrated.close()
+    }
+
     /// Every node of a plan in `EXPLAIN (FORMAT JSON)`.
     static func nodes(ofPlan json: String) throws -> [[String: Any]] {
         let top = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
@@ -127,7 +207,7 @@ struct StoreIndexTests {
         return nodes
     }
 
-    @Test("SQLite: a database of version 2 migrates to version 4 (indexes, card challenges, flow state), its rows kept")
+    @Test("SQLite: a database of version 2 migrates to version 5 (indexes, card challenges, flow state), its rows kept")
     func sqliteFromVersion2() async throws {
         let path = try StoreTests.temporaryPath()
         let store = try SQLiteRegistrationStore(path: path)
@@ -136,6 +216,7 @@ struct StoreIndexTests {
         // Back to version 2, as the previous release wrote it.
         try await store.execute(sql: "DROP INDEX business_by_registration")
         try await store.execute(sql: "DROP INDEX binding_active_expiry")
+        try await store.execute(sql: "DROP INDEX binding_active_business_expiry")
         try await store.execute(sql: "DROP TABLE card_challenge")
         try await store.execute(sql: "DROP TABLE flow_state")
         try await store.execute(
@@ -143,11 +224,11 @@ struct StoreIndexTests {
                 CREATE TABLE login_challenge (id TEXT PRIMARY KEY NOT NULL, nonce BLOB NOT NULL, issued_at REAL NOT NULL,
                     expires_at REAL NOT NULL)
                 """)
-        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v3', 'v4')")
+        try await store.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v3', 'v4', 'v5')")
         try await store.execute(sql: "PRAGMA user_version = 2")
 
         let migrated = try SQLiteRegistrationStore(path: path)
-        #expect(try await migrated.text(sql: "PRAGMA user_version") == "4")
+        #expect(try await migrated.text(sql: "PRAGMA user_version") == "5")
         #expect(
             try await migrated.text(
                 sql: """
@@ -158,24 +239,26 @@ struct StoreIndexTests {
             try await migrated.text(
                 sql: """
                     SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index'
-                    AND name IN ('business_by_registration', 'binding_active_expiry') ORDER BY name)
-                    """) == "binding_active_expiry,business_by_registration")
+                    AND name IN ('business_by_registration', 'binding_active_expiry', 'binding_active_business_expiry')
+                    ORDER BY name)
+                    """) == "binding_active_business_expiry,binding_active_expiry,business_by_registration")
         #expect(try await migrated.registration(registration.id) == registration)
-        // A version above 4 is still refused.
-        try await migrated.execute(sql: "PRAGMA user_version = 5")
+        // A version above 5 is still refused.
+        try await migrated.execute(sql: "PRAGMA user_version = 6")
         let error = #expect(throws: RegistrationError.self) { try SQLiteRegistrationStore(path: path) }
         #expect(StoreTests.failureSentence(error)?.contains("newer version") == true, "\(String(describing: error))")
     }
 
     @Test(
-        "PostgreSQL: a schema of version 1 migrates to version 3 (indexes, card challenges, flow state); 4 is refused")
+        "PostgreSQL: a schema of version 1 migrates to version 4 (indexes, card challenges, flow state); 5 is refused")
     func postgresFromVersion1() async throws {
         let schema = PostgresTestDatabase.newSchema()
         let store = try await PostgresTestDatabase.store(schema: schema)
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
         try await store.execute(
-            sql: "DROP INDEX business_by_registration", "DROP INDEX binding_active_expiry", "DROP TABLE card_challenge",
+            sql: "DROP INDEX business_by_registration", "DROP INDEX binding_active_expiry",
+            "DROP INDEX binding_active_business_expiry", "DROP TABLE card_challenge",
             "DROP TABLE flow_state",
             """
             CREATE TABLE login_challenge (id text NOT NULL, nonce bytea NOT NULL, issued_at double precision NOT NULL,
@@ -188,7 +271,7 @@ struct StoreIndexTests {
         #expect(
             try await migrated.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2,3")
+                == "1,2,3,4")
         #expect(
             try await migrated.text(
                 sql: """
@@ -200,10 +283,11 @@ struct StoreIndexTests {
             try await migrated.text(
                 sql: """
                     SELECT string_agg(indexname::text, ',' ORDER BY indexname) AS value FROM pg_indexes
-                    WHERE schemaname = '\(schema)' AND indexname IN ('business_by_registration', 'binding_active_expiry')
-                    """) == "binding_active_expiry,business_by_registration")
+                    WHERE schemaname = '\(schema)' AND indexname IN ('business_by_registration', 'binding_active_expiry',
+                        'binding_active_business_expiry')
+                    """) == "binding_active_business_expiry,binding_active_expiry,business_by_registration")
         #expect(try await migrated.registration(registration.id) == registration)
-        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (4)")
+        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (5)")
         await migrated.close()
         let error = await #expect(throws: RegistrationError.self) {
             _ = try await PostgresTestDatabase.store(schema: schema)

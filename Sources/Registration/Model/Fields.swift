@@ -25,10 +25,12 @@ public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(_ input: String) throws(RegistrationError) {
         let trimmed = input.trimmingSpaces
         try Field.rejectFullWidthDigits(trimmed, field: "郵便番号")
-        var digits = ""
+        // The digits as ASCII bytes (every scalar kept is an ASCII digit, one byte).
+        var digits: [UInt8] = []
+        digits.reserveCapacity(7)
         for (index, scalar) in trimmed.unicodeScalars.enumerated() {
             if scalar.isASCIIDigit {
-                digits.unicodeScalars.append(scalar)
+                digits.append(UInt8(scalar.value))
             } else if scalar == "-" && index == 3 {
                 continue
             } else {
@@ -38,7 +40,7 @@ public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
         guard digits.count == 7 else {
             throw .invalidField(field: "郵便番号", reason: "it has \(digits.count) digits, not 7")
         }
-        text = "\(digits.prefix(3))-\(digits.suffix(4))"
+        text = String(decoding: digits[..<3] + [UInt8(ascii: "-")] + digits[3...], as: UTF8.self)
     }
 
     public var description: String { text }
@@ -62,15 +64,31 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
         guard trimmed.unicodeScalars.allSatisfy({ $0.isASCIIDigit || $0 == "-" }) else {
             throw .invalidField(field: field, reason: "use half-width digits and hyphens only")
         }
-        guard !trimmed.hasPrefix("-"), !trimmed.hasSuffix("-"), !trimmed.contains("--") else {
+        // Every scalar is now an ASCII digit or hyphen, one UTF-8 byte each: the rest is checked on the bytes.
+        let hyphen = UInt8(ascii: "-")
+        let bytes = trimmed.utf8
+        var previous: UInt8 = 0
+        var digits = 0
+        var first: UInt8?
+        for byte in bytes {
+            if byte == hyphen {
+                if previous == hyphen {
+                    throw .invalidField(field: field, reason: "a hyphen may only stand between digits")
+                }
+            } else {
+                if first == nil { first = byte }
+                digits += 1
+            }
+            previous = byte
+        }
+        guard bytes.first != hyphen, bytes.last != hyphen else {
             throw .invalidField(field: field, reason: "a hyphen may only stand between digits")
         }
-        let digits = trimmed.unicodeScalars.filter(\.isASCIIDigit)
-        guard digits.first == "0" else {
+        guard first == UInt8(ascii: "0") else {
             throw .invalidField(field: field, reason: "a Japanese number starts with 0 (市外局番 or 0120, 090 …)")
         }
-        guard (10...11).contains(digits.count) else {
-            throw .invalidField(field: field, reason: "it has \(digits.count) digits; a number has 10 or 11")
+        guard (10...11).contains(digits) else {
+            throw .invalidField(field: field, reason: "it has \(digits) digits; a number has 10 or 11")
         }
         text = trimmed
     }
@@ -98,17 +116,23 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         guard trimmed.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
             throw .invalidField(field: field, reason: "use half-width characters only, with no spaces")
         }
-        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw .invalidField(field: field, reason: "it needs exactly one @") }
-        let local = parts[0]
-        let domain = parts[1].lowercased()
+        // Every scalar is printable ASCII (checked above): each Character is one scalar and one UTF-8 byte, so the
+        // rest is checked on the bytes (the words against RFC 5322's atext), without splitting Characters.
+        let bytes = Array(trimmed.utf8)
+        let ats = bytes.indices.filter { bytes[$0] == UInt8(ascii: "@") }
+        guard ats.count == 1, let at = ats.first else {
+            throw .invalidField(field: field, reason: "it needs exactly one @")
+        }
+        let local = bytes[..<at]
+        // The domain in lower case (ASCII letters only; nothing else changes case in ASCII).
+        let domain = bytes[(at + 1)...].map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
         guard (1...64).contains(local.count) else {
             throw .invalidField(field: field, reason: "the part before @ must have 1 to 64 characters")
         }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+        let dot = UInt8(ascii: ".")
         guard
-            local.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ word in
-                !word.isEmpty && word.allSatisfy { atext.contains($0) }
+            local.split(separator: dot, omittingEmptySubsequences: false).allSatisfy({ word in
+                !word.isEmpty && word.allSatisfy(Self.isAtext)
             })
         else {
             throw .invalidField(
@@ -116,19 +140,31 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
                 reason: "the part before @ has a character mail servers refuse, or dots next to "
                     + "each other or at an end")
         }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
+        let hyphen = UInt8(ascii: "-")
         guard labels.count >= 2, domain.count <= 253,
             labels.allSatisfy({ label in
-                (1...63).contains(label.count) && label.first != "-" && label.last != "-"
-                    && label.allSatisfy { $0.isASCIIDigit || ("a"..."z").contains($0) || $0 == "-" }
+                (1...63).contains(label.count) && label.first != hyphen && label.last != hyphen
+                    && label.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == hyphen }
             })
         else {
             throw .invalidField(field: field, reason: "the domain after @ is not a valid host name, as example.co.jp")
         }
-        guard trimmed.count <= 254 else {
+        guard bytes.count <= 254 else {
             throw .invalidField(field: field, reason: "it is longer than 254 characters")
         }
-        text = "\(local)@\(domain)"
+        text = String(decoding: local + [UInt8(ascii: "@")] + domain, as: UTF8.self)
+    }
+
+    /// Whether an ASCII byte is one of RFC 5322's atext: an ASCII letter or digit, or one of
+    /// ``!#$%&'*+-/=?^_`{|}~``.
+    private static func isAtext(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+        }
     }
 
     public var description: String { text }
@@ -148,7 +184,8 @@ enum Field {
         }
         try requirePrintable(trimmed, field: field)
         let normalized = isPlainlyNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping
-        guard normalized.count <= maximum else {
+        // A character has at least one UTF-8 byte: text of at most `maximum` bytes needs no counting.
+        guard normalized.utf8.count <= maximum || normalized.count <= maximum else {
             throw .invalidField(field: field, reason: "it has \(normalized.count) characters; at most \(maximum)")
         }
         return normalized
@@ -175,8 +212,9 @@ enum Field {
         var previous: Unicode.Scalar?
         for scalar in text.unicodeScalars {
             defer { previous = scalar }
-            // Printable ASCII passes every rule below; skip the lookup of its properties.
-            if (0x21...0x7E).contains(scalar.value) || scalar == " " { continue }
+            // Printable ASCII, and the kana, ideographs and full-width forms that Japanese text is made of, pass
+            // every rule below; skip the lookup of their properties.
+            if Self.isPlainlyPrintable(scalar) { continue }
             var code: String { "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) }
             if scalar == "\u{FFFD}" {
                 throw .invalidField(
@@ -215,6 +253,19 @@ enum Field {
         }
     }
 
+    /// The scalars that ``requirePrintable(_:field:)`` passes without looking at their properties: printable ASCII
+    /// and the space; the ideographic space and CJK symbols up to U+3029 (U+302A–U+302F are combining marks); the
+    /// kana (U+3041–U+3096, U+309B–U+30FF: not the unassigned U+3040 and U+3097–U+3098, nor the combining sound
+    /// marks U+3099–U+309A); the unified ideographs U+4E00–U+9FFF; the full-width forms and half-width katakana
+    /// U+FF01–U+FF9F. Each of these is assigned and is a letter, a number, a symbol, punctuation or a space that
+    /// is allowed, so no rule refuses it (a test checks every scalar against its properties).
+    static func isPlainlyPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20...0x7E, 0x3000...0x3029, 0x3041...0x3096, 0x309B...0x30FF, 0x4E00...0x9FFF, 0xFF01...0xFF9F: true
+        default: false
+        }
+    }
+
     static func rejectFullWidthDigits(_ text: String, field: String) throws(RegistrationError) {
         if text.unicodeScalars.contains(where: { (0xFF10...0xFF19).contains($0.value) || $0.value == 0xFF0D }) {
             throw .invalidField(field: field, reason: "it has full-width (全角) characters; use half-width (半角)")
@@ -242,6 +293,10 @@ extension String {
 extension String {
     /// The text without leading and trailing spaces (half-width and full-width).
     var trimmingSpaces: String {
+        // A Character equal to a space is that one scalar: text that neither starts nor ends with one of the three
+        // scalars has nothing to trim.
+        func isSpace(_ scalar: Unicode.Scalar?) -> Bool { scalar == " " || scalar == "\u{3000}" || scalar == "\t" }
+        if !isSpace(unicodeScalars.first), !isSpace(unicodeScalars.last) { return self }
         var scalars = Substring(self)
         while let first = scalars.first, first == " " || first == "\u{3000}" || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\u{3000}" || last == "\t" { scalars.removeLast() }

@@ -259,9 +259,15 @@ public struct RegistrationPage: Sendable, Hashable {
     /// by position (so that `%` and `_` in it are plain text): `instr` for SQLite, `strpos` for PostgreSQL.
     ///
     /// Each filter is a condition that an index answers: `business (registered_at, number)` for the order and the
-    /// page's start, `business (corporate_number)` for the 法人番号, and `binding (not_valid_after, business_id)
-    /// WHERE status = 'active'` for the expiry.
-    package func sql(placeholder: (Int) -> String, contains: String) -> (sql: String, arguments: [ColumnValue]) {
+    /// page's start, `business (corporate_number)` for the 法人番号, and for the expiry either `binding
+    /// (not_valid_after, business_id) WHERE status = 'active'` (the businesses of the range are collected, then
+    /// sorted: `id IN (…)`) or, with `probingExpiry`, `binding (business_id, not_valid_after) WHERE status =
+    /// 'active'` (each business, in order of registration, is asked until the page is full: `EXISTS (…)`). Both
+    /// forms select the same businesses; the first is cheaper when few businesses fall in the range, the second
+    /// when many do (a renewal season's list).
+    package func sql(placeholder: (Int) -> String, contains: String, probingExpiry: Bool = false) -> (
+        sql: String, arguments: [ColumnValue]
+    ) {
         var conditions: [String] = []
         var arguments: [ColumnValue] = []
         func next(_ value: ColumnValue) -> String {
@@ -283,9 +289,15 @@ public struct RegistrationPage: Sendable, Hashable {
         if let certificateExpiry {
             let from = next(.real(certificateExpiry.lowerBound.timeIntervalSinceReferenceDate))
             let until = next(.real(certificateExpiry.upperBound.timeIntervalSinceReferenceDate))
-            conditions.append(
-                "id IN (SELECT business_id FROM binding WHERE status = 'active' AND not_valid_after >= \(from) "
-                    + "AND not_valid_after < \(until))")
+            if probingExpiry {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM binding WHERE binding.business_id = business.id AND binding.status = "
+                        + "'active' AND binding.not_valid_after >= \(from) AND binding.not_valid_after < \(until))")
+            } else {
+                conditions.append(
+                    "id IN (SELECT business_id FROM binding WHERE status = 'active' AND not_valid_after >= \(from) "
+                        + "AND not_valid_after < \(until))")
+            }
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return (

@@ -8,14 +8,34 @@ struct StoredRow {
     let row: Row
     /// The table's name, for errors.
     let table: String
+    /// The index of each column of the row by its lower-cased name, when the rows of a statement share one
+    /// (``columns(of:)``); nil to look each column up in the row.
+    let columns: [String: Int]?
 
-    init(_ row: Row, table: String) {
+    init(_ row: Row, table: String, columns: [String: Int]? = nil) {
         self.row = row
         self.table = table
+        self.columns = columns
+    }
+
+    /// The index of each result column of `statement` by its lower-cased name (the first of two with one name), as
+    /// GRDB finds a column, made once for all the rows of the statement instead of twice per value read.
+    static func columns(of statement: Statement) -> [String: Int] {
+        Dictionary(
+            statement.columnNames.enumerated().map { ($0.element.lowercased(), $0.offset) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// The column's database value; a column the row lacks (the schema was altered) is an error, not a trap.
     private func databaseValue(_ column: String) throws -> DatabaseValue {
+        if let columns {
+            // The names asked are lower-case literals; the index comes from the row's own statement.
+            guard let index = columns[column] else {
+                throw RegistrationError.storeUnreadable(
+                    table: table, column: column, reason: "the table has no such column")
+            }
+            return row[index] as DatabaseValue
+        }
         guard row.hasColumn(column) else {
             throw RegistrationError.storeUnreadable(
                 table: table, column: column, reason: "the table has no such column")
