@@ -293,8 +293,14 @@ extension EndToEnd {
                 )
                 #expect(answer as? String == "failed: TypeError: Failed to fetch")
                 // It reached the agent, which refused it (no CORS header, so the page cannot read why).
-                let lines = try String(contentsOf: log, encoding: .utf8)
-                #expect(lines.contains("origin=\(foreign) path=/v1/cards status=403"), "\(lines)")
+                let expected = "origin=\(foreign) path=/v1/cards status=403"
+                var lines = ""
+                for _ in 0..<50 {
+                    lines = try String(contentsOf: log, encoding: .utf8)
+                    if lines.contains(expected) { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(lines.contains(expected), "\(lines)")
                 // The portal's own page is answered.
                 try await browser.open(origin + "/")
                 try await browser.wait("document.getElementById('agent-status').dataset.state === 'ready'")
