@@ -102,6 +102,38 @@ public enum ToolMain {
         exit(ExitStatus.success.rawValue)
     }
 
+    /// The start and end of a server (portal-server, card-agent): logging at `defaultLevel` unless told otherwise
+    /// (`--log-level`, or the environment variable `environmentLogLevel`), and no Ctrl-C handler of the tools' own:
+    /// the server's service group handles SIGTERM and SIGINT gracefully. Parses, runs, and reports any error as one
+    /// sentence on standard error, as ``run(_:tool:environmentLogLevel:classify:)`` does.
+    public static func runServer<Command: AsyncParsableCommand>(
+        _ command: Command.Type, tool: String, environmentLogLevel: String, defaultLevel: String = "info"
+    ) async -> Never {
+        let arguments: [String]
+        do {
+            arguments = try LogOptions.bootstrap(
+                Array(CommandLine.arguments.dropFirst()),
+                environmentLevel: ProcessInfo.processInfo.environment[environmentLogLevel] ?? defaultLevel)
+        } catch {
+            FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
+            exit(ExitStatus.usage.rawValue)
+        }
+        let parsed: any ParsableCommand
+        do {
+            parsed = try Command.parseAsRoot(arguments)
+        } catch {
+            Command.exit(withError: error)
+        }
+        guard let server = parsed as? Command else { Command.exit(withError: nil) }
+        do {
+            var server = server
+            try await server.run()
+        } catch {
+            report(error, tool: tool, command: Command.self) { _ in .failed }
+        }
+        exit(ExitStatus.success.rawValue)
+    }
+
     /// Prints `error` as one sentence (or nothing for a declined confirmation, which the tool has shown) and exits
     /// with its status.
     public static func report<Command: ParsableCommand>(

@@ -112,28 +112,7 @@ struct CardAgentCommand: AsyncParsableCommand {
 
     /// Logs at info unless told otherwise; the service group handles SIGTERM and SIGINT gracefully.
     static func main() async {
-        let arguments: [String]
-        do {
-            arguments = try LogOptions.bootstrap(
-                Array(CommandLine.arguments.dropFirst()),
-                environmentLevel: ProcessInfo.processInfo.environment["PI_LOG_LEVEL"] ?? "info")
-        } catch {
-            FileHandle.standardError.write(Data("card-agent: \(error)\n".utf8))
-            Foundation.exit(ExitStatus.usage.rawValue)
-        }
-        let parsed: any ParsableCommand
-        do {
-            parsed = try parseAsRoot(arguments)
-        } catch {
-            exit(withError: error)
-        }
-        guard let command = parsed as? CardAgentCommand else { exit(withError: nil) }
-        do {
-            try await command.run()
-        } catch {
-            ToolMain.report(error, tool: "card-agent", command: Self.self) { _ in .failed }
-        }
-        Foundation.exit(ExitStatus.success.rawValue)
+        await ToolMain.runServer(Self.self, tool: "card-agent", environmentLogLevel: "PI_LOG_LEVEL")
     }
 }
 

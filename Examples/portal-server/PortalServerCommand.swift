@@ -239,27 +239,6 @@ struct PortalServerCommand: AsyncParsableCommand {
     /// Logs at info unless told otherwise; no Ctrl-C handler of the tools' own: the service group's handles
     /// SIGTERM and SIGINT gracefully.
     static func main() async {
-        let arguments: [String]
-        do {
-            arguments = try LogOptions.bootstrap(
-                Array(CommandLine.arguments.dropFirst()),
-                environmentLevel: ProcessInfo.processInfo.environment["PORTAL_LOG_LEVEL"] ?? "info")
-        } catch {
-            FileHandle.standardError.write(Data("portal-server: \(error)\n".utf8))
-            Foundation.exit(ExitStatus.usage.rawValue)
-        }
-        let parsed: any ParsableCommand
-        do {
-            parsed = try parseAsRoot(arguments)
-        } catch {
-            exit(withError: error)
-        }
-        guard let command = parsed as? PortalServerCommand else { exit(withError: nil) }
-        do {
-            try await command.run()
-        } catch {
-            ToolMain.report(error, tool: "portal-server", command: Self.self) { _ in .failed }
-        }
-        Foundation.exit(ExitStatus.success.rawValue)
+        await ToolMain.runServer(Self.self, tool: "portal-server", environmentLogLevel: "PORTAL_LOG_LEVEL")
     }
 }

@@ -255,23 +255,10 @@ async function showConfirmation() {
   for (const block of confirmation.blocks) {
     const heading = document.createElement("h3");
     heading.textContent = block.heading;
-    const table = document.createElement("table");
-    for (const row of block.rows) {
-      const line = table.insertRow();
-      const label = document.createElement("th");
-      label.textContent = row.label;
-      const value = document.createElement("td");
-      value.textContent = row.value;
-      line.append(label, value);
-    }
-    blocks.append(heading, table);
+    blocks.append(heading, rowsTable(block.rows));
   }
   const notes = document.getElementById("confirm-notes");
-  notes.replaceChildren(...confirmation.notes.map((note) => {
-    const item = document.createElement("li");
-    item.textContent = note;
-    return item;
-  }));
+  notes.replaceChildren(...listItems(confirmation.notes));
   notes.className = "notes";
   show("confirm");
 }
@@ -357,6 +344,14 @@ async function presentUpdateNew() {
   await showUpdateConfirmation();
 }
 
+function listItems(texts) {
+  return texts.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  });
+}
+
 function rowsTable(rows) {
   const table = document.createElement("table");
   for (const row of rows) {
@@ -384,11 +379,7 @@ async function showUpdateConfirmation() {
     title.textContent = heading;
     blocks.append(title, rowsTable(rows));
   }
-  document.getElementById("update-confirm-notes").replaceChildren(...confirmation.notes.map((note) => {
-    const item = document.createElement("li");
-    item.textContent = note;
-    return item;
-  }));
+  document.getElementById("update-confirm-notes").replaceChildren(...listItems(confirmation.notes));
   show("update-confirm");
 }
 
