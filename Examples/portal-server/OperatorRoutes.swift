@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortalDocuments
 import Registration
 
@@ -25,7 +26,9 @@ extension PortalRoutes {
         if sent != nil, settings.operatorToken == nil { throw Problem.operatorDisabled }
         guard let sent, let token = settings.operatorToken, Self.constantTimeEqual(sent, token) else {
             let client = clientAddress(request, context: context, trustedProxies: settings.trustedProxies)
-            refused(rule: "operatorTokenRequired", client: client, metadata: [:])
+            audit.notice(
+                "operator refused",
+                metadata: ["event": "operator.refused", "rule": "operatorTokenRequired", "client": "\(client)"])
             throw Problem.operatorTokenRequired
         }
     }

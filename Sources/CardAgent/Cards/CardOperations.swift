@@ -263,8 +263,8 @@ extension CardAuthenticator {
         }
     }
 
-    /// Waits for the IC card renewal's swap: until every card now in a reader has left and a different card is
-    /// in one (the same card put back does not count), then answers with that card.
+    /// Waits for the IC card renewal's swap: until a card that is in a reader now has left and a card different
+    /// from all of them is in one (the same card put back does not count), then answers with that card.
     ///
     /// - Parameter timeout: How long to wait.
     /// - Throws: ``AgentError``: ``AgentError/Code-swift.struct/timeout`` (408) when no different card came in
