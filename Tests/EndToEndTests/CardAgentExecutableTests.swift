@@ -87,6 +87,32 @@ extension EndToEnd {
             }
         }
 
+        @Test(
+            "pcscd stopped under the agent: a typed 503 in the answer, and the agent answers again once pcscd is back",
+            .enabled(if: getuid() == 0, "stopping pcscd needs root"),
+            .enabled(
+                if: !FileManager.default.fileExists(atPath: "/run/systemd/system"), "systemd restarts pcscd itself"))
+        func pcscdRestart() async throws {
+            try await AgentProcess.with { agent in
+                #expect(try await agent.send("GET", "/v1/cards").status == 200)
+                try await PCSCDaemon.stop()
+                let gone = try await agent.send("GET", "/v1/cards")
+                try await PCSCDaemon.start()
+                #expect(gone.status == 503, "\(gone.text)")
+                #expect(gone.errorCode == "pcscUnavailable")
+                #expect(gone.text.contains("pcscd"))
+                var back = gone
+                let deadline = ContinuousClock.now + .seconds(15)
+                while back.status != 200 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    back = try await agent.send("GET", "/v1/cards")
+                }
+                #expect(back.status == 200, "\(back.text)")
+                let readers = try JSONDecoder().decode([String: [AgentReader]].self, from: back.body)["readers"]
+                #expect((readers ?? []).filter { $0.name.hasPrefix("Virtual PCD") }.count == 2)
+            }
+        }
+
         @Test("the command line: --version, usage errors exit 64, no origin and a non-loopback address refused")
         func commandLine() async throws {
             let version = try await Tools.run("card-agent", ["--version"])
