@@ -158,6 +158,11 @@ extension CardAuthenticator {
             fingerprint: certificates.first.map { LowerHex.string(DigestAlgorithm.sha256.hash($0)) })
     }
 
+    /// Whether `error` says the card was reset or left during the read: a card caught while it goes in or out.
+    static func isSettling(_ error: any Error) -> Bool {
+        [AgentError.Code.cardRemoved, .readerGone].contains(agentError(error).code)
+    }
+
     /// A My Number card's user-authentication certificate (DER), read as `jpki certs` reads it; nil for another
     /// card.
     static func myNumberCertificate(on connection: PCSCCard) async throws -> (card: MyNumberCard, certificate: [UInt8])?
@@ -291,8 +296,14 @@ extension CardAuthenticator {
                         }
                         continue
                     }
-                    let card = try await withReader(status.name) {
-                        try await identify(context: context, reader: status.name)
+                    let card: AgentCard?
+                    do {
+                        card = try await withReader(status.name) {
+                            try await identify(context: context, reader: status.name)
+                        }
+                    } catch where Self.isSettling(error) {
+                        // A card caught while it goes in (powered up, reset) or out: read it at the next poll.
+                        continue
                     }
                     guard let card else { continue }
                     present[status.name] = card.fingerprint
