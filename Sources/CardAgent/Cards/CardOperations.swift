@@ -301,7 +301,7 @@ extension CardAuthenticator {
                         card = try await withReader(status.name) {
                             try await identify(context: context, reader: status.name)
                         }
-                    } catch where Self.isSettling(error) {
+                    } catch  where Self.isSettling(error) {
                         // A card caught while it goes in (powered up, reset) or out: read it at the next poll.
                         continue
                     }
