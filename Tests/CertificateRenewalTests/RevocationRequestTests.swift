@@ -350,7 +350,9 @@ struct RevocationRequestTests {
 
     @Test(
         "30 days or less before the end of validity, an expired card, or a blocked PIN: the paper procedure",
-        arguments: [30.0, 29.5, 1.0])
+        // 29.99, not 30.0: at the boundary itself the certificate's whole-second times and the two test clocks'
+        // start (a few milliseconds apart) decided the outcome, and a loaded machine saw it both ways.
+        arguments: [29.99, 29.5, 1.0])
     func tooCloseToExpiry(days: Double) async throws {
         let setup = try await RevocationBench(validityDays: days)
         defer { setup.remove() }
