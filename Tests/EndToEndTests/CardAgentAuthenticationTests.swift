@@ -191,5 +191,28 @@ extension EndToEnd {
             #expect(try Self.errorBody(response)["code"] as? String == "noCard")
             #expect(script.log.isEmpty)
         }
+
+        // Seen in the browser tests on a loaded machine: the page shows the swap screen, the person (the test) takes
+        // the card out while the agent is still reading it to know which card is the current one.
+        @Test("the swap: the current card taken out while the agent reads it at the start is the card going out")
+        func swapWhileTheCurrentCardLeaves() async throws {
+            let (old, new) = (try Self.card(), try Self.card())
+            let script = try ScriptedPinentry([])
+            defer { script.remove() }
+            let authenticator = CardAuthenticator(dialogs: script.pinentry())
+            let server = VPCDCardServer(port: VPCDCardServer.port(forSlot: 0))
+            try await server.insert(old)
+            try await Self.waitUntil(present: true)
+            server.faults.arm(.pullCard)  // the agent's first read of the current card finds it gone
+            async let swapped = authenticator.waitForSwap(timeout: .seconds(20))
+            try await Self.waitUntil(present: false)
+            try await server.insert(new)
+            let reader = try await swapped
+            let der = try #require(reader.card?.certificates.first.flatMap { Data(base64Encoded: $0) })
+            #expect(Array(der) == new.snapshot.authenticationCertificate)
+            #expect(script.log.isEmpty)
+            await server.remove()
+            try await Self.waitUntil(present: false)
+        }
     }
 }

@@ -279,17 +279,47 @@ extension CardAuthenticator {
         do {
             let context = try PCSCContext()
             var present: [String: String?] = [:]  // reader → fingerprint of its card (nil: not identified)
+            // Readers whose card was in at the start but was caught going out (or settling) while it was read: the
+            // page shows the swap screen as it asks, so the person may take the current card out before this read.
+            var unread: Set<String> = []
             for reader in try await context.readerStatuses().filter(\.isCardPresent).map(\.name) {
-                present[reader] = try await withReader(reader) {
-                    try await identify(context: context, reader: reader)?.fingerprint
+                do {
+                    present[reader] = try await withReader(reader) {
+                        try await identify(context: context, reader: reader)?.fingerprint
+                    }
+                } catch  where Self.isSettling(error) {
+                    unread.insert(reader)
                 }
             }
-            let before = Set(present.values.compactMap { $0 })
-            var removed = before.isEmpty
+            var before = Set(present.values.compactMap { $0 })
+            var removed = before.isEmpty && unread.isEmpty
             while ContinuousClock.now < deadline {
                 try Task.checkCancellation()
                 let statuses = try await context.readerStatuses()
-                for status in statuses where status.isCardPresent != (present[status.name] != nil) {
+                for status in statuses where unread.contains(status.name) {
+                    // Gone: the current card went out. Still in: it was only settling, so it is read as a card
+                    // that was there at the start (unknown cards that leave count as the current card going out).
+                    unread.remove(status.name)
+                    guard status.isCardPresent else {
+                        removed = true
+                        continue
+                    }
+                    do {
+                        let fingerprint = try await withReader(status.name) {
+                            try await identify(context: context, reader: status.name)?.fingerprint
+                        }
+                        present[status.name] = fingerprint
+                        if let fingerprint { before.insert(fingerprint) }
+                    } catch  where Self.isSettling(error) {
+                        unread.insert(status.name)
+                    }
+                }
+                for name in unread where !statuses.contains(where: { $0.name == name }) {
+                    unread.remove(name)
+                    removed = true
+                }
+                for status in statuses
+                where !unread.contains(status.name) && status.isCardPresent != (present[status.name] != nil) {
                     guard status.isCardPresent else {
                         if let gone = present.removeValue(forKey: status.name), let gone, before.contains(gone) {
                             removed = true
