@@ -106,6 +106,23 @@ struct CMSTests {
         #expect(result.signers.first?.certificate == fixtures.rsaLeaf)
     }
 
+    @Test("A detached signature with its content attached afterwards verifies with openssl cms as a .p7m")
+    func attachedAfterwards() async throws {
+        let detached = try await CMSSignedData.sign(content, with: try cardSigner)
+        let attached = try detached.attaching(content)
+        #expect(!attached.isDetached)
+        #expect(attached.content == content)
+        #expect(attached.signerInfos.first?.signature == detached.signerInfos.first?.signature)
+        let openssl = try opensslVerify(attached.derEncoded, content: nil)
+        #expect(openssl.status == 0, "\(openssl.output)")
+        #expect(openssl.extracted == content)
+        #expect(try await attached.verify(validator: validator).content == content)
+        // Other content: the structure is made, the signature no longer verifies.
+        let other = try detached.attaching(Array("入札書: 金額 1 円".utf8))
+        #expect(try opensslVerify(other.derEncoded, content: nil).status != 0)
+        #expect(throws: CardCredentialsError.self) { try attached.attaching(content) }
+    }
+
     @Test(
         "SHA-384, SHA-512 and ECDSA P-256 signatures verify with openssl cms",
         arguments: [SigningAlgorithm.rsaPKCS1SHA384, .rsaPKCS1SHA512, .ecdsaSHA256])

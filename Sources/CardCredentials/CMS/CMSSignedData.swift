@@ -373,3 +373,55 @@ public struct CMSSignerInfo: Sendable {
         }
     }
 }
+
+extension CMSSignedData {
+    /// The same SignedData with `content` put inside: a detached signature (a `.p7s`, as a card agent returns it)
+    /// becomes an attached one (a `.p7m`) that a receiver reads on its own. The signatures cover the content's
+    /// digest, not where it is carried, so they stay valid for the same content; nothing is checked here: verify
+    /// first (``verifySignaturesOnly(content:certificates:)``), attach afterwards.
+    ///
+    /// ```swift
+    /// let detached = try CMSSignedData(derEncoded: fromTheAgent)
+    /// _ = try detached.verifySignaturesOnly(content: request)
+    /// let p7m = try detached.attaching(request).derEncoded
+    /// ```
+    ///
+    /// - Throws: ``CardCredentialsError/malformedCMS(_:)`` when the SignedData carries content already, its content
+    ///   type is not `id-data`, or it is not DER.
+    public func attaching(_ content: [UInt8]) throws(CardCredentialsError) -> CMSSignedData {
+        guard isDetached else { throw .malformedCMS("the SignedData carries its content already") }
+        guard contentType == CMSOID.data else { throw .malformedCMS("the content type is not id-data") }
+        let bytes: [UInt8]
+        do {
+            let contentInfo = try CMSEncoding.sequence(try DER.parse(derEncoded), "ContentInfo")
+            let wrapper = try CMSEncoding.sequence(
+                contentInfo[1], "ContentInfo content", identifier: CMSEncoding.context0)
+            let parts = try CMSEncoding.sequence(wrapper[0], "SignedData")
+            var coder = DER.Serializer()
+            try coder.appendConstructedNode(identifier: .sequence) { coder in  // ContentInfo
+                try coder.serialize(CMSOID.signedData)
+                try coder.appendConstructedNode(identifier: CMSEncoding.context0) { coder in
+                    try coder.appendConstructedNode(identifier: .sequence) { coder in  // SignedData
+                        for (index, part) in parts.enumerated() {
+                            // version, digestAlgorithms, then EncapsulatedContentInfo: the one part that changes.
+                            guard index == 2 else {
+                                coder.serializeRawBytes(part.encodedBytes)
+                                continue
+                            }
+                            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                                try coder.serialize(CMSOID.data)
+                                try coder.appendConstructedNode(identifier: CMSEncoding.context0) { coder in
+                                    try coder.serialize(ASN1OctetString(contentBytes: content[...]))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            bytes = coder.serializedBytes
+        } catch {
+            throw .malformedCMS("the SignedData is not DER (\(error))")
+        }
+        return try CMSSignedData(derEncoded: bytes)
+    }
+}
