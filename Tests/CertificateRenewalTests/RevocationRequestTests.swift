@@ -90,13 +90,14 @@ struct RevocationBench {
         reason: .loss, requesterName: "入札 太郎", phone: "03-1234-5678", mail: "taro@example.co.jp", department: "総務部",
         note: "2026年11月20日に紛失")
 
-    init(validityDays: Double = 395) async throws {
+    init(validityDays: Double = 395, sqlite: Bool = false) async throws {
         let clock = TestClock()
         let start = clock.now
         bench = try await RenewalBench(
             currentValidity: CertificateValidity(
                 notValidBefore: start.addingTimeInterval(-86_400),
-                notValidAfter: start.addingTimeInterval(validityDays * 86_400)))
+                notValidAfter: start.addingTimeInterval(validityDays * 86_400)),
+            sqlite: sqlite)
         let benchClock = bench.clock
         desk = TestCARevocationDesk(authority: bench.authority, now: { benchClock.now })
     }

@@ -138,7 +138,7 @@ public actor RevocationRequest {
         guard present else { throw .noCardInserted(reader: slot.name) }
         let read = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .current)
         do throws(LifecycleError) {
-            try await checkConditions(read)
+            try await rules.checkConditions(read.certificate, chain: read.chain)
             let tries = try await triesLeft(read)
             try gate.check(token)
             card = read
@@ -215,9 +215,8 @@ public actor RevocationRequest {
             throw .notAtStep(expected: "insertCard", current: step.name)
         }
         let validated = try form.validated()
-        let content = RevocationRequestContent(
-            requestID: UUID().uuidString.lowercased(), certificate: current.certificate,
-            fingerprint: current.fingerprint, form: validated, at: environment.service.now())
+        let content = rules.content(
+            certificate: current.certificate, fingerprint: current.fingerprint, form: validated)
         let json = try content.canonicalJSON()
         let signed: CMSSignedData
         do {
@@ -297,7 +296,7 @@ public actor RevocationRequest {
             throw .revocationNotAnswered(
                 reason: "the answer names request \(receipt.requestID), not \(request.requestID)")
         }
-        let portal = await recordInRegistration(fingerprint: confirmation.card.fingerprint)
+        let portal = await rules.recordInRegistration(fingerprint: confirmation.card.fingerprint)
         let record = RevocationRecord(
             receipt: receipt, card: confirmation.card, form: confirmation.form, request: request, portal: portal)
         if let card, card.isConnected { await card.connection.disconnect() }
@@ -341,22 +340,7 @@ public actor RevocationRequest {
 
     // MARK: - The card
 
-    /// The conditions of the online request, from the certificate alone.
-    private func checkConditions(_ read: SlotCard) async throws(LifecycleError) {
-        let now = environment.service.now()
-        var validator = environment.validator
-        validator.intermediates += read.chain
-        switch await validator.validate(read.certificate, for: .any, at: now) {
-        case .valid: break
-        case .expired(let notAfter, _): throw .paperProcedureRequired(.expired(notAfter: notAfter))
-        case .revoked(_, let date, _): throw .alreadyRevoked(date: date)
-        case let failure: throw .certificateUntrusted(.current, reason: failure.description)
-        }
-        let notAfter = read.certificate.notValidAfter
-        guard notAfter.timeIntervalSince(now) > TimeInterval(Self.closingDays * 86_400) else {
-            throw .paperProcedureRequired(.validityEndsWithin30Days(notAfter: notAfter))
-        }
-    }
+    private var rules: RevocationRequestRules { RevocationRequestRules(environment: environment) }
 
     private func triesLeft(_ read: SlotCard) async throws(LifecycleError) -> Int? {
         let status: PINStatus
@@ -394,32 +378,5 @@ public actor RevocationRequest {
     private static func needsPIN(_ error: any Error) -> Bool {
         if case .pinNotVerified? = error as? CardCredentialsError { return true }
         return false
-    }
-
-    // MARK: - The portal's registration
-
-    /// Records the certificate's binding as revoked, if the portal has one; a concurrent change is retried.
-    private func recordInRegistration(fingerprint: String) async -> RevocationPortalUpdate {
-        let service = environment.service
-        var lastError = RegistrationError.storeFailure("the registration kept changing")
-        for _ in 0..<3 {
-            do {
-                guard let registration = try await service.store.registration(boundTo: fingerprint),
-                    let binding = registration.bindings.last(where: { $0.fingerprint == fingerprint })
-                else { return .notRegistered }
-                if binding.recordedStatus == .revoked { return .recordedAlready(binding: binding.id) }
-                let prepared = try await service.prepare(
-                    .markCertificateRevoked(binding.id), to: registration.id, by: .portal(operator: Self.portalOperator)
-                )
-                let committed = try await service.commit(prepared)
-                return .markedRevoked(binding: binding.id, change: committed.changeID)
-            } catch .staleChange(let id) {
-                lastError = .staleChange(id)
-                continue
-            } catch {
-                return .failed(error)
-            }
-        }
-        return .failed(lastError)
     }
 }
