@@ -228,11 +228,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The simulator CA's desks (its revocation desk), shared by the example tool and the example server.
+        .target(
+            name: "SimulatorDesk",
+            dependencies: [
+                "CertificateRenewal", "CardSimulator", "CardCredentials",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            path: "Examples/SimulatorDesk",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "portal",
             dependencies: [
                 "Registration", "RegistrationPostgres", "CertificateRenewal", "CardCredentials", "JPKI", "PCSC",
-                "ISO7816", "ToolSupport", "CardSimulator", "PortalDocuments",
+                "ISO7816", "ToolSupport", "CardSimulator", "PortalDocuments", "SimulatorDesk",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"])),
@@ -252,7 +262,7 @@ let package = Package(
             name: "portal-server",
             dependencies: [
                 "Registration", "RegistrationPostgres", "CardCredentials", "CertificateRenewal", "PortalDocuments",
-                "ToolSupport",
+                "ToolSupport", "CardSimulator", "SimulatorDesk",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -390,7 +400,7 @@ let package = Package(
             name: "PortalServerTests",
             dependencies: [
                 "portal-server", "Registration", "RegistrationPostgres", "CardCredentials", "CardSimulator",
-                "CertificateRenewal",
+                "CertificateRenewal", "SimulatorDesk",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Tools"])),

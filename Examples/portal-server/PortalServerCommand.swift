@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import CardCredentials
+import CardSimulator
 import CertificateRenewal
 import Foundation
 import Hummingbird
@@ -14,6 +15,7 @@ import Prometheus
 import Registration
 import RegistrationPostgres
 import ServiceLifecycle
+import SimulatorDesk
 import ToolSupport
 import X509
 
@@ -85,6 +87,20 @@ struct PortalServerCommand: AsyncParsableCommand {
                 + "must allow this portal's --origin).",
             valueName: "url"))
     var cardAgent = "http://127.0.0.1:24780"
+
+    @Option(
+        help: ArgumentHelp(
+            "The card simulator's CA directory (card-simulator --ca): revocation requests (失効申込) go to its desk. "
+                + "Without it the portal takes no revocation requests.",
+            valueName: "path"))
+    var revocationCA: String?
+
+    /// The desk revocation requests go to: the simulator CA's, when `--revocation-ca` names one.
+    func revocationDesk() throws -> (any RevocationAuthority)? {
+        guard let revocationCA else { return nil }
+        return SimulatorRevocationDesk(
+            authority: try TestCertificateAuthority(directory: URL(fileURLWithPath: revocationCA)))
+    }
 
     @Option(
         help: ArgumentHelp(
@@ -215,6 +231,9 @@ struct PortalServerCommand: AsyncParsableCommand {
             powerOfAttorney: RemotePowerOfAttorney(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
                 provider: NoPowerOfAttorneyProvider(), linkage: nil),
+            revocation: RemoteRevocationRequest(
+                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                authority: try revocationDesk()),
             registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
         let display = displayAddress
         let host = listenHost

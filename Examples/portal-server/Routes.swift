@@ -93,6 +93,7 @@ struct PortalRoutes: Sendable {
         api.post("logout") { request, _ in try await logout(request) }
 
         addCertificateUpdateRoutes(to: api)
+        addRevocationRoutes(to: api)
         addOperatorRoutes(to: api)
 
         let authenticated = api.group().add(
@@ -306,6 +307,18 @@ enum RouteTable {
         (["api", "v1", "flows", "certificate-update", "*", "confirmation"], ["GET"]),
         (["api", "v1", "flows", "certificate-update", "*", "update"], ["POST"]),
         (["api", "v1", "flows", "certificate-update", "*", "back"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*"], ["GET"]),
+        (["api", "v1", "flows", "revocation-request", "*", "procedure"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "terms"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "agree"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "challenge"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "card"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "form"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "signature"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "confirmation"], ["GET"]),
+        (["api", "v1", "flows", "revocation-request", "*", "submit"], ["POST"]),
+        (["api", "v1", "flows", "revocation-request", "*", "back"], ["POST"]),
     ]
 
     /// The methods `path` takes; empty when no route has it.

@@ -60,6 +60,8 @@ struct PortalServerDependencies: Sendable {
     var certificateUpdate: RemoteCertificateUpdate
     /// The expired power of attorney across the network (its state in the store).
     var powerOfAttorney: RemotePowerOfAttorney
+    /// The revocation request across the network (its state in the store).
+    var revocation: RemoteRevocationRequest
     var registry: PrometheusCollectorRegistry
     var now: @Sendable () -> Date
     /// Where the audit lines go: one for every change and every refused login, with identifiers only.

@@ -8,6 +8,7 @@ import Logging
 import Prometheus
 import Registration
 import RegistrationPostgres
+import SimulatorDesk
 import SwiftASN1
 import Synchronization
 import Testing
@@ -131,6 +132,9 @@ final class ServerTestBench: Sendable {
             powerOfAttorney: RemotePowerOfAttorney(
                 environment: LifecycleEnvironment(service: service, validator: validator),
                 origin: try! PortalOrigin(settings.origin), provider: NoPowerOfAttorneyProvider(), linkage: nil),
+            revocation: RemoteRevocationRequest(
+                environment: LifecycleEnvironment(service: service, validator: validator),
+                origin: try! PortalOrigin(settings.origin), authority: SimulatorRevocationDesk(authority: authority)),
             registry: registry, now: { clock.now }, audit: audit.logger)
     }
 
