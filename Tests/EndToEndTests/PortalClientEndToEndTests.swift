@@ -127,6 +127,51 @@ extension EndToEnd {
             }
         }
 
+        @Test("a revocation request across two instances, the card through pcscd: its evidence, its CMS signature, 確定")
+        func revocationRequest() async throws {
+            let bench = try await ClientBench()
+            defer { bench.stop() }
+            let card = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+            let serial = CertificateSummary(try Certificate(derEncoded: card.snapshot.holderCertificate)).serialNumber
+            let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let b = PortalClient(server: bench.servers[1].url, origin: bench.origin)
+            try await TestBench.withCard(card, slot: Self.slot) { _, context, reader in
+                let request = try await a.startRevocationRequest()
+                let onB = try await b.resume(RevocationRequestFlow.self, flowID: request.flowID)
+                let early = await #expect(throws: PortalClientError.self) { try await onB.agree() }
+                #expect(early?.rule == "documentsNotOpened")
+                #expect(try await request.openProcedure().paragraphs.isEmpty == false)
+                _ = try await onB.openTerms()
+                #expect(try await request.agree().step == .card)
+                let read = try await onB.presentCard(with: Self.card(pin: Self.newPIN))
+                #expect(read.card?.rows.contains { $0.value == bench.holder.companyName } == true)
+                let written = try await request.fill(
+                    .init(reason: .damage, requesterName: "入札 太郎", phone: "058-123-4567", mail: "taro@example.co.jp"))
+                let requestID = try #require(written.toSign?.requestID)
+
+                // The card signs the request through pcscd, as the card agent's document signature does.
+                let connection = try await context.connect(to: reader)
+                let icCard = try await ICCard.connect(transport: connection, profile: .procurementIdentitySimulator)
+                let key = try await icCard.signingKey(
+                    pin: try SecretPIN(Self.newPIN, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy))
+                #expect(try await onB.sign(with: key).step == .confirm)
+                await connection.disconnect()
+
+                let screen = try await request.confirmation()
+                #expect(screen.value(of: "失効理由") == "破損")
+                #expect(screen.value(of: "申込ID") == requestID)
+                let unchecked = await #expect(throws: PortalClientError.self) { try await onB.submit(checked: false) }
+                #expect(unchecked?.rule == "confirmationNotChecked")
+                let record = try await onB.submit(checked: true)
+                #expect(record.requestID == requestID)
+                #expect(record.text.contains("受付番号: \(record.receiptNumber)"))
+                #expect(try await request.details().receiptNumber == record.receiptNumber)
+                let again = await #expect(throws: PortalClientError.self) { try await request.back() }
+                #expect(again?.rule == "revocationAlreadySubmitted")
+                #expect(try bench.isRevoked(serial: serial), "the simulator's CA revoked it")
+            }
+        }
+
         @Test("another company's card at new-card: the problem's rule reaches the caller, the registration unchanged")
         func wrongNewCard() async throws {
             let bench = try await ClientBench()
@@ -212,9 +257,17 @@ final class ClientBench {
         for _ in 0..<count {
             servers.append(
                 try await ServerProcess(
-                    database: database, root: root.path, origin: origin, listen: listen, arguments: arguments))
+                    database: database, root: root.path, origin: origin, listen: listen,
+                    arguments: ["--revocation-ca", authority.directory.path] + arguments))
         }
         self.servers = servers
+    }
+
+    /// Whether the simulator's CA revoked the certificate with `serial` (upper-case hex, as CertificateSummary).
+    func isRevoked(serial: String) throws -> Bool {
+        try authority.issuedCertificates().contains {
+            $0.revocation != nil && $0.serialNumber.uppercased().drop { $0 == "0" } == serial.drop { $0 == "0" }
+        }
     }
 
     func stop() {
