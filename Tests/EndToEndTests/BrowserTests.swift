@@ -4,6 +4,7 @@ import Foundation
 import PCSC
 import Registration
 import Testing
+import X509
 
 /// The portal's pages in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`) driven by
 /// Selenium (Fixtures/browser-bridge.py), the page on a `portal-server` process, the `card-agent` process on
@@ -150,6 +151,60 @@ extension EndToEnd {
                 #expect(after.version == before.version + 1)
                 let active = after.bindings.filter { $0.status(at: Date()) == .active }
                 #expect(active.map(\.certificateDER) == [newCard.snapshot.holderCertificate])
+            }
+        }
+
+        @Test(
+            "the revocation request (インターネット失効申込): both documents, the card and its PIN, the form, the card's signature, 確定, the record"
+        )
+        func revocation() async throws {
+            let pin = "pin \(Self.newPIN)"
+            try await Self.withPortal(answers: [pin, "yes", pin]) { bench, _, browser, origin in
+                let card = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
+                let serial = CertificateSummary(try Certificate(derEncoded: card.snapshot.holderCertificate))
+                    .serialNumber
+                try await TestBench.withCard(card, slot: Self.slot) { _, _, _ in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#start-revocation")
+                    try await browser.waitForScreen("revoke-agreement")
+                    try await browser.click("#revoke-agree")
+                    #expect(try await browser.waitForMessage() == "documentsNotOpened")
+                    try await browser.screenshot("16-revoke-agreement")
+                    try await browser.click("#revoke-procedure")
+                    try await browser.wait("!document.getElementById('revoke-document').hidden")
+                    try await browser.click("#revoke-terms")
+                    try await browser.wait(
+                        "document.getElementById('revoke-document-title').textContent.includes('規約')")
+                    try await browser.screenshot("17-revoke-terms")
+                    try await browser.click("#revoke-agree")
+                    try await browser.waitForScreen("revoke-card")
+                    try await browser.click("#revoke-present")
+                    try await browser.waitForScreen("revoke-form")
+                    #expect(try await browser.text("#revoke-card-rows").contains(bench.holder.companyName))
+                    try await browser.setValue("#revoke-name", "入札 太郎")
+                    try await browser.setValue("#revoke-phone", "03-1234-5678")
+                    try await browser.setValue("#revoke-mail", "taro@example.co.jp")
+                    try await browser.setValue("#revoke-department", "総務部")
+                    try await browser.screenshot("18-revoke-form")
+                    try await browser.click("#revoke-fill")
+                    try await browser.waitForScreen("revoke-confirm")
+                    let confirmation = try await browser.text("#screen-revoke-confirm")
+                    #expect(confirmation.contains("失効申込内容確認"))
+                    #expect(confirmation.contains("申込ID"))
+                    // 失効申込をする(確定) stays off until 上記内容を確認しました is ticked.
+                    try await browser.wait("document.getElementById('revoke-submit').disabled")
+                    try await browser.click("#revoke-checked")
+                    try await browser.screenshot("19-revoke-confirm")
+                    try await browser.click("#revoke-submit")
+                    try await browser.waitForScreen("revoke-completed")
+                    let record = try await browser.text("#revoke-record")
+                    #expect(record.contains("受付番号"))
+                    #expect(record.contains("紛失"))
+                    try await browser.screenshot("20-revoke-completed")
+                    // The simulator's CA revoked the card's certificate.
+                    #expect(try bench.isRevoked(serial: serial))
+                }
             }
         }
 
@@ -395,6 +450,13 @@ final class BrowserBridge: @unchecked Sendable {
 
     func open(_ url: String) async throws { try await send(["op": "open", "url": url]) }
     func click(_ selector: String) async throws { try await send(["op": "click", "selector": selector]) }
+    /// Sets the value of the input at `selector`, as typing into it would.
+    func setValue(_ selector: String, _ value: String) async throws {
+        let quoted = String(decoding: try JSONEncoder().encode([selector, value]), as: UTF8.self)
+        try await send([
+            "op": "eval", "expression": "((s, v) => { document.querySelector(s).value = v; })(...\(quoted))",
+        ])
+    }
     func screenshot(_ name: String) async throws {
         try await send(["op": "screenshot", "path": Self.outputDirectory.appending(path: "\(name).png").path])
     }

@@ -1,4 +1,5 @@
-// The portal's pages: certificate login, the registration, and the IC card renewal (ICカード更新) with the card swap.
+// The portal's pages: certificate login, the registration, the IC card renewal (ICカード更新) with the card swap, the
+// certificate update without login (電子証明書更新) and the revocation request (インターネット失効申込).
 // The card stays on the person's computer: this module asks the card agent on loopback for evidence over the
 // server's challenges; PINs are typed into the agent's own dialog (pinentry), never into this page. No framework
 // and no build step: an ES module the browser loads as it is.
@@ -138,6 +139,8 @@ async function act(action) {
     sayError(error);
   } finally {
     buttons.forEach((button) => (button.disabled = false));
+    // 失効申込をする(確定) stays off until 上記内容を確認しました is ticked.
+    document.getElementById("revoke-submit").disabled = !document.getElementById("revoke-checked").checked;
     delete document.body.dataset.busy;
   }
 }
@@ -395,6 +398,103 @@ async function backFromUpdate() {
   show("update-current");
 }
 
+// MARK: The revocation request (インターネット失効申込)
+
+let revokeFlowID = null;
+let revokeToSign = null;
+
+async function startRevocation() {
+  const state = await portal("POST", "/flows/revocation-request");
+  revokeFlowID = state.flowID;
+  revokeToSign = null;
+  lockRevocationForm(false);
+  document.getElementById("revoke-document").hidden = true;
+  show("revoke-agreement");
+}
+
+/** 手続きの流れを確認 or 利用規約を確認: the document is shown below, and the portal notes it was opened. */
+async function openRevocationDocument(which) {
+  const document_ = await portal("POST", `/flows/revocation-request/${revokeFlowID}/${which}`);
+  document.getElementById("revoke-document-title").textContent = document_.title;
+  const paragraphs = document_.paragraphs.map((text) => {
+    const paragraph = document.createElement("p");
+    paragraph.textContent = text;
+    return paragraph;
+  });
+  document.getElementById("revoke-document-text").replaceChildren(...paragraphs);
+  document.getElementById("revoke-document").hidden = false;
+}
+
+async function agreeToRevocation() {
+  await portal("POST", `/flows/revocation-request/${revokeFlowID}/agree`);
+  show("revoke-card");
+}
+
+/** The card in hand: the flow's challenge, the card's evidence through the agent; then its contents (⑩). */
+async function presentRevocationCard() {
+  say("失効するICカードを読み取っています", "Enter the card's PIN in the card agent's window.", "info");
+  const challenge = await portal("POST", `/flows/revocation-request/${revokeFlowID}/challenge`);
+  const evidence = await agent("/v1/authenticate", challenge);
+  const state = await portal("POST", `/flows/revocation-request/${revokeFlowID}/card`, { evidence });
+  clearMessage();
+  document.getElementById("revoke-card-rows").replaceChildren(rowsTable(state.card.rows));
+  show("revoke-form");
+}
+
+/** The form's fields, locked once the portal wrote the request from them (戻る starts over to change them). */
+function lockRevocationForm(locked) {
+  for (const field of document.querySelectorAll("#revoke-form-fields input, #revoke-form-fields select")) {
+    field.disabled = locked;
+  }
+}
+
+/**
+ * 失効申込内容確認へ: the form to the portal, and the request it wrote signed by the card (the agent shows its
+ * digest). When the signature fails (declined, a wrong PIN), the same request is signed at the next press.
+ */
+async function fillRevocation() {
+  const value = (id) => document.getElementById(id).value.trim();
+  if (!revokeToSign) {
+    const state = await portal("POST", `/flows/revocation-request/${revokeFlowID}/form`, {
+      reason: value("revoke-reason"), requesterName: value("revoke-name"), phone: value("revoke-phone"),
+      mail: value("revoke-mail"), department: value("revoke-department"), note: value("revoke-note"),
+    });
+    revokeToSign = state.toSign;
+    lockRevocationForm(true);
+  }
+  say("失効申込データに署名しています",
+    "Compare the digest in the card agent's window, agree, and enter the card's PIN there.", "info");
+  const signed = await agent("/v1/sign", { document: revokeToSign.document, name: revokeToSign.name });
+  await portal("POST", `/flows/revocation-request/${revokeFlowID}/signature`, { signature: signed.signature });
+  revokeToSign = null;
+  clearMessage();
+  const confirmation = await portal("GET", `/flows/revocation-request/${revokeFlowID}/confirmation`);
+  document.getElementById("revoke-confirm-title").textContent = confirmation.title;
+  document.getElementById("revoke-confirm-rows").replaceChildren(rowsTable(confirmation.rows));
+  document.getElementById("revoke-confirm-notes").replaceChildren(...listItems(confirmation.notes));
+  document.getElementById("revoke-check-label").textContent = confirmation.checkLabel;
+  document.getElementById("revoke-checked").checked = false;
+  document.getElementById("revoke-submit").textContent = confirmation.submitLabel;
+  show("revoke-confirm");
+}
+
+async function submitRevocation() {
+  const record = await portal("POST", `/flows/revocation-request/${revokeFlowID}/submit`,
+    { checked: document.getElementById("revoke-checked").checked });
+  document.getElementById("revoke-receipt").textContent = record.receiptNumber;
+  document.getElementById("revoke-record").textContent = record.text;
+  revokeFlowID = null;
+  show("revoke-completed");
+}
+
+async function backFromRevocation() {
+  await portal("POST", `/flows/revocation-request/${revokeFlowID}/back`);
+  revokeToSign = null;
+  lockRevocationForm(false);
+  document.getElementById("revoke-document").hidden = true;
+  show("revoke-agreement");
+}
+
 // MARK: Start
 
 function on(id, action) {
@@ -421,6 +521,22 @@ on("update-cancel-new", async () => show("login"));
 on("update-commit", commitUpdate);
 on("update-back", backFromUpdate);
 on("update-to-login", async () => show("login"));
+on("start-revocation", startRevocation);
+on("revoke-procedure", () => openRevocationDocument("procedure"));
+on("revoke-terms", () => openRevocationDocument("terms"));
+on("revoke-agree", agreeToRevocation);
+on("revoke-cancel", async () => show("login"));
+on("revoke-present", presentRevocationCard);
+on("revoke-cancel-card", backFromRevocation);
+on("revoke-fill", fillRevocation);
+on("revoke-cancel-form", backFromRevocation);
+on("revoke-submit", submitRevocation);
+on("revoke-back", backFromRevocation);
+on("revoke-print", async () => window.print());
+on("revoke-to-login", async () => show("login"));
+document.getElementById("revoke-checked").addEventListener("change", (event) => {
+  document.getElementById("revoke-submit").disabled = !event.target.checked;
+});
 document.getElementById("update-cancel-swap").addEventListener("click", () => cancelSwap().catch(sayError));
 for (const radio of document.querySelectorAll('input[name="update-type"]')) {
   radio.addEventListener("change", () => {

@@ -17,6 +17,7 @@ enum DialogText {
         case ("certificate-update", "new-certificate"): "register your new certificate (電子証明書更新)"
         case ("power-of-attorney", "renewal-card"): "renew your power of attorney (マイナンバーカード電子委任状更新)"
         case ("power-of-attorney", "deletion-card"): "delete your user information as an agent (利用者情報削除)"
+        case ("revocation-request", "card"): "show that you hold the IC card you ask to revoke (失効申込)"
         default: "confirm your card for \(purpose.flow), step \(purpose.step)"
         }
     }
