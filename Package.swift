@@ -228,11 +228,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The simulator CA's desks (its revocation desk), shared by the example tool and the example server.
+        // The stand-ins for the CA's revocation desk and the J-LIS link, shared by the example tool and server.
         .target(
             name: "SimulatorDesk",
             dependencies: [
-                "CertificateRenewal", "CardSimulator", "CardCredentials",
+                "CertificateRenewal", "CardSimulator", "CardCredentials", "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             path: "Examples/SimulatorDesk",

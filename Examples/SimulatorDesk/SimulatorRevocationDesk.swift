@@ -4,7 +4,7 @@ public import CertificateRenewal
 import Foundation
 import X509
 
-// The simulator's certification authority desks, shared by the example tools (`portal revoke-request`) and the
+// The simulator CA's revocation desk, shared by the example tools (`portal revoke-request`) and the
 // example server (`portal-server --revocation-ca`). A real portal sends to its CA's own interface instead.
 
 /// The simulator CA's revocation desk: verifies the signed request (the signer must be the certificate to

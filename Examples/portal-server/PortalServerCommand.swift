@@ -95,6 +95,14 @@ struct PortalServerCommand: AsyncParsableCommand {
             valueName: "path"))
     var revocationCA: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file from JPKI (公的個人認証サービス) naming the successors of My Number signing certificates, the "
+                + "J-LIS link of the certificate update with the My Number card (format: Documentation/PortalServer.md). "
+                + "Read again at each question. Without it the portal refuses that update.",
+            valueName: "path"))
+    var jpkiLinkage: String?
+
     /// The desk revocation requests go to: the simulator CA's, when `--revocation-ca` names one.
     func revocationDesk() throws -> (any RevocationAuthority)? {
         guard let revocationCA else { return nil }
@@ -219,6 +227,7 @@ struct PortalServerCommand: AsyncParsableCommand {
         )
         let service = RegistrationService(store: store, portal: portal)
         let portalOrigin = try PortalOrigin(normalizedOrigin)
+        let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
         let dependencies = PortalServerDependencies(
             store: store, service: service,
             login: CertificateLogin(
@@ -227,10 +236,11 @@ struct PortalServerCommand: AsyncParsableCommand {
             renewal: RemoteICCardRenewal(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
             certificateUpdate: RemoteCertificateUpdate(
-                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
+                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                linkage: linkage),
             powerOfAttorney: RemotePowerOfAttorney(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
-                provider: NoPowerOfAttorneyProvider(), linkage: nil),
+                provider: NoPowerOfAttorneyProvider(), linkage: linkage),
             revocation: RemoteRevocationRequest(
                 environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
                 authority: try revocationDesk()),

@@ -3,6 +3,7 @@ import CardCredentials
 import CertificateRenewal
 import Foundation
 import Registration
+import SimulatorDesk
 import ToolSupport
 import X509
 

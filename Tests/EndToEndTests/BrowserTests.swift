@@ -208,6 +208,70 @@ extension EndToEnd {
             }
         }
 
+        @Test("the certificate update with a My Number card: J-LIS consent, the registered signing certificate, 更新実行")
+        func myNumberCertificateUpdate() async throws {
+            let signingPIN = "SIGN1234"
+            try await Self.withPortal(answers: ["pin \(signingPIN)"]) { bench, _, browser, origin in
+                // An agent registered with the signing certificate of a My Number card; JPKI has renewed it since.
+                let old = try JPKICard.issue(
+                    by: bench.authority, holder: .example, signingPIN: signingPIN, authenticationPIN: "1234")
+                let renewed = try JPKICard.issue(
+                    by: bench.authority, holder: .example, signingPIN: "NEWSIGN99", authenticationPIN: "5678")
+                let oldSigning = try Certificate(derEncoded: old.snapshot.signingCertificate)
+                let newSigning = try Certificate(derEncoded: renewed.snapshot.signingCertificate)
+                let store = try SQLiteRegistrationStore(
+                    path: bench.directory.appending(path: "portal.sqlite").path, mode: .existingOnly)
+                let service = RegistrationService(
+                    store: store,
+                    portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
+                let attorney = try PowerOfAttorney(
+                    agentID: UserID(rawValue: "new"), principal: bench.holder.companyName, agent: "試験 花子",
+                    authority: ["入札"], validFrom: Date().addingTimeInterval(-86_400),
+                    validUntil: Date().addingTimeInterval(300 * 86_400), provider: "テスト委任状サービス", reference: "POA-1")
+                _ = try await service.commit(
+                    try await service.prepare(
+                        .addAgent(
+                            try UserInformation(
+                                title: "営業部長", name: "試験 花子", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
+                                phone: "058-123-4560", fax: "", mail: "hanako@example.co.jp"),
+                            oldSigning, .myNumberCard, powerOfAttorney: attorney),
+                        to: bench.registered.id, by: .portal(operator: "e2e")))
+                let serial = oldSigning.serialNumber.bytes.map { String(format: "%02X", $0) }.joined()
+                let linkage: [String: Any] = [
+                    "successors": [
+                        [
+                            "serial": serial, "cause": "superseded",
+                            "certificate": try newSigning.serializeAsPEM().pemString,
+                        ]
+                    ]
+                ]
+                try JSONSerialization.data(withJSONObject: linkage).write(to: bench.jpkiLinkage)
+
+                try await TestBench.withCard(old, slot: Self.slot) { _, _, _ in
+                    try await browser.open(origin + "/")
+                    try await browser.waitForScreen("login")
+                    try await browser.click("#start-update")
+                    try await browser.waitForScreen("update-type")
+                    try await browser.click("input[value='myNumberCard']")
+                    try await browser.click("#jpki-consent")
+                    try await browser.click("#update-next")
+                    try await browser.waitForScreen("update-current")
+                    #expect(try await browser.text("#update-current-text").contains("マイナンバーカード"))
+                    try await browser.click("#update-present-current")
+                    try await browser.waitForScreen("update-confirm")
+                    let confirmation = try await browser.text("#screen-update-confirm")
+                    #expect(confirmation.contains("電子証明書の更新確認"))
+                    try await browser.screenshot("21-update-my-number-confirm")
+                    try await browser.click("#update-commit")
+                    try await browser.waitForScreen("update-completed")
+                }
+                let after = try #require(try await store.registration(bench.registered.id))
+                let active = after.bindings.filter { $0.status(at: Date()) == .active }.map(\.certificateDER)
+                #expect(active.contains(renewed.snapshot.signingCertificate), "the renewed certificate is bound")
+                #expect(!active.contains(old.snapshot.signingCertificate), "the old one is not")
+            }
+        }
+
         @Test("two tabs race one renewal: both reach 電子証明書更新確認, the first 更新 wins, the second is refused, one change")
         func twoTabs() async throws {
             let (old, new) = ("pin \(Self.currentPIN)", "pin \(Self.newPIN)")

@@ -250,7 +250,12 @@ final class ClientBench {
                 by: .portal(operator: "e2e"))
         ).registration
         let root = directory.appending(path: "root.pem")
-        try authority.rootCertificatePEM(.eBidding).write(to: root, atomically: true, encoding: .utf8)
+        // The e-bidding CA's root, and JPKI's signing root for the certificate update with a My Number card.
+        try (try authority.rootCertificatePEM(.eBidding) + authority.rootCertificatePEM(.jpkiSigning))
+            .write(to: root, atomically: true, encoding: .utf8)
+        // The J-LIS stand-in, empty until a test writes successors into it (the server reads it at each question).
+        let jpkiLinkage = directory.appending(path: "jpki-linkage.json")
+        try Data("{}".utf8).write(to: jpkiLinkage)
         // The origin browsers would see; each instance is reached on its own port, as behind a load balancer.
         self.origin = try PortalOrigin(origin)
         var servers: [ServerProcess] = []
@@ -258,10 +263,14 @@ final class ClientBench {
             servers.append(
                 try await ServerProcess(
                     database: database, root: root.path, origin: origin, listen: listen,
-                    arguments: ["--revocation-ca", authority.directory.path] + arguments))
+                    arguments: ["--revocation-ca", authority.directory.path, "--jpki-linkage", jpkiLinkage.path]
+                        + arguments))
         }
         self.servers = servers
     }
+
+    /// The J-LIS stand-in the servers read (`portal-server --jpki-linkage`).
+    var jpkiLinkage: URL { directory.appending(path: "jpki-linkage.json") }
 
     /// Whether the simulator's CA revoked the certificate with `serial` (upper-case hex, as CertificateSummary).
     func isRevoked(serial: String) throws -> Bool {
