@@ -149,16 +149,22 @@ struct AgentResponder: HTTPResponder {
         var request = request
         let path = request.uri.path
         let limit = CardAgent.bodyLimit(for: path)
+        // HTTP/1.1's Host travels as the request's authority (the pseudo-header of HTTP/2), not as a field.
+        let host = request.head.authority.map { [(name: "Host", value: $0)] } ?? []
+        var head = AgentRequest(
+            method: request.method.rawValue, path: path,
+            headers: host + request.headers.map { (name: $0.name.canonicalName, value: $0.value) }, body: [],
+            clientUserID: context.clientUserID)
         var answer: AgentResponse
         do {
-            let body = try await request.collectBody(upTo: limit)
-            // HTTP/1.1's Host travels as the request's authority (the pseudo-header of HTTP/2), not as a field.
-            let host = request.head.authority.map { [(name: "Host", value: $0)] } ?? []
-            answer = await agent.handle(
-                AgentRequest(
-                    method: request.method.rawValue, path: path,
-                    headers: host + request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
-                    body: Array(buffer: body), clientUserID: context.clientUserID))
+            if case .answered(let response) = agent.policy.admit(head) {
+                // Refused (or a preflight) on its header fields alone: the body, up to megabytes that a page of
+                // any origin may send, is never read.
+                answer = response
+            } else {
+                head.body = Array(buffer: try await request.collectBody(upTo: limit))
+                answer = await agent.handle(head)
+            }
         } catch {
             answer =
                 AgentError(

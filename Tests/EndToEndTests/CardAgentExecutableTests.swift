@@ -38,6 +38,14 @@ extension EndToEnd {
                 #expect(foreign.errorCode == "originNotAllowed")
                 #expect(foreign.header("Access-Control-Allow-Origin") == nil)
 
+                // A refused request's body is never read: a foreign page announcing an 8 MiB document (and sending
+                // none of it) gets its 403 at once, where the agent would otherwise wait for the megabytes.
+                let announced = try await agent.send(
+                    "POST", "/v1/sign", origin: "https://attacker.example", declaredLength: 8 * 1024 * 1024,
+                    timeout: .seconds(5))
+                #expect(announced.status == 403, "\(announced.text)")
+                #expect(announced.errorCode == "originNotAllowed")
+
                 let missing = try await agent.send("GET", "/v1/cards", withoutOrigin: true)
                 #expect(missing.errorCode == "originMissing")
 
@@ -331,20 +339,20 @@ struct AgentProcess {
     /// an attacker's), and its answer read to the connection's close.
     func send(
         _ method: String, _ path: String, host: String? = nil, origin: String? = nil, withoutOrigin: Bool = false,
-        extra: [(String, String)] = [], body: [UInt8] = []
+        extra: [(String, String)] = [], body: [UInt8] = [], declaredLength: Int? = nil, timeout: Duration? = nil
     ) async throws -> Answer {
         let origin = withoutOrigin ? nil : origin ?? self.origin
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         if let origin { head += "Origin: \(origin)\r\n" }
         if !body.isEmpty || method == "POST" {
-            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+            head += "Content-Type: application/json\r\nContent-Length: \(declaredLength ?? body.count)\r\n"
         }
         for (name, value) in extra { head += "\(name): \(value)\r\n" }
         let request = Array((head + "\r\n").utf8) + body
         let port = port
         let raw: [UInt8] = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.exchange(request, port: port) })
+                continuation.resume(with: Result { try Self.exchange(request, port: port, timeout: timeout) })
             }
         }
         guard let split = raw.firstRange(of: Array("\r\n\r\n".utf8)) else {
@@ -360,9 +368,14 @@ struct AgentProcess {
         return Answer(status: status, headers: headers, body: Data(raw[split.upperBound...]))
     }
 
-    private static func exchange(_ request: [UInt8], port: Int) throws -> [UInt8] {
+    /// Writes `request` and reads to the close; with `timeout`, a read that waits longer ends the answer there.
+    private static func exchange(_ request: [UInt8], port: Int, timeout: Duration? = nil) throws -> [UInt8] {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
+        if let timeout {
+            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
