@@ -306,18 +306,10 @@ public struct RemoteRevocationRequest: Sendable {
         let request = confirmation.request
         let receipt: RevocationReceipt
         do {
-            receipt = try await authority.submit(request)
-        } catch let error as LifecycleError where error.code == .revocationRefused {
+            receipt = try await rules.send(request, to: authority)
+        } catch  where error.code == .revocationRefused {
             try await restart(state, version)
             throw error
-        } catch let error as LifecycleError {
-            throw .revocationNotAnswered(reason: error.description)
-        } catch {
-            throw .revocationNotAnswered(reason: String(describing: error))
-        }
-        guard receipt.requestID == request.requestID else {
-            throw .revocationNotAnswered(
-                reason: "the answer names request \(receipt.requestID), not \(request.requestID)")
         }
         let portal = await rules.recordInRegistration(fingerprint: confirmation.card.fingerprint)
         state.receipt = receipt

@@ -283,18 +283,10 @@ public actor RevocationRequest {
         let request = confirmation.request
         let receipt: RevocationReceipt
         do {
-            receipt = try await authority.submit(request)
-        } catch let error as LifecycleError where error.code == .revocationRefused {
+            receipt = try await rules.send(request, to: authority)
+        } catch  where error.code == .revocationRefused {
             await restart()
             throw error
-        } catch let error as LifecycleError {
-            throw .revocationNotAnswered(reason: error.description)
-        } catch {
-            throw .revocationNotAnswered(reason: String(describing: error))
-        }
-        guard receipt.requestID == request.requestID else {
-            throw .revocationNotAnswered(
-                reason: "the answer names request \(receipt.requestID), not \(request.requestID)")
         }
         let portal = await rules.recordInRegistration(fingerprint: confirmation.card.fingerprint)
         let record = RevocationRecord(

@@ -36,6 +36,29 @@ struct RevocationRequestRules: Sendable {
             at: environment.service.now())
     }
 
+    /// Sends `request` to `authority` and returns the receipt. A refusal (`revocationRefused`: the CA recorded
+    /// nothing) is thrown as it is; any other failure, and a receipt for another request, is
+    /// `revocationNotAnswered`: the same request may be sent again.
+    func send(_ request: SignedRevocationRequest, to authority: any RevocationAuthority) async throws(LifecycleError)
+        -> RevocationReceipt
+    {
+        let receipt: RevocationReceipt
+        do {
+            receipt = try await authority.submit(request)
+        } catch let error as LifecycleError where error.code == .revocationRefused {
+            throw error
+        } catch let error as LifecycleError {
+            throw .revocationNotAnswered(reason: error.description)
+        } catch {
+            throw .revocationNotAnswered(reason: String(describing: error))
+        }
+        guard receipt.requestID == request.requestID else {
+            throw .revocationNotAnswered(
+                reason: "the answer names request \(receipt.requestID), not \(request.requestID)")
+        }
+        return receipt
+    }
+
     /// Records the certificate's binding as revoked, if the portal has one; a concurrent change is retried.
     func recordInRegistration(fingerprint: String) async -> RevocationPortalUpdate {
         let service = environment.service
