@@ -150,6 +150,7 @@ extension EndToEnd {
                     let readers = try JSONDecoder().decode([String: [AgentReader]].self, from: answer.body)["readers"]
                     let inSlot = try #require(readers?.first { $0.card != nil })
                     #expect(inSlot.card?.kind == .myNumberCard)
+                    #expect(answer.text.contains(#""kind":"myNumberCard""#), "the kind is its name in the JSON")
                     let der = try #require(inSlot.card?.certificates.first.flatMap { Data(base64Encoded: $0) })
                     #expect(Array(der) == card.snapshot.authenticationCertificate)
                     #expect(inSlot.card?.fingerprint == LowerHex.string(DigestAlgorithm.sha256.hash(Array(der))))

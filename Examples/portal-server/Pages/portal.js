@@ -211,11 +211,16 @@ async function startRenewal() {
   show("current-card");
 }
 
-/** A card step: the flow's challenge, the card's evidence through the agent, the evidence to the step. */
+/** The card's evidence for a flow's card step: the flow's challenge (`flow` is its path), signed through the agent. */
+async function cardEvidence(flow) {
+  const challenge = await portal("POST", `${flow}/challenge`);
+  return agent("/v1/authenticate", challenge);
+}
+
+/** A renewal's card step: the card's evidence to the step. */
 async function presentCard(step) {
-  const challenge = await portal("POST", `/flows/ic-card-renewal/${flowID}/challenge`);
-  const evidence = await agent("/v1/authenticate", challenge);
-  return portal("POST", `/flows/ic-card-renewal/${flowID}/${step}`, evidence);
+  const flow = `/flows/ic-card-renewal/${flowID}`;
+  return portal("POST", `${flow}/${step}`, await cardEvidence(flow));
 }
 
 async function presentCurrentCard() {
@@ -312,11 +317,10 @@ async function chooseUpdateType() {
   show("update-current");
 }
 
-/** An update's card step: its challenge, the card's evidence through the agent, the evidence to the step. */
+/** An update's card step: the card's evidence to the step, with what else the step takes. */
 async function presentUpdateCard(step, extra) {
-  const challenge = await portal("POST", `/flows/certificate-update/${updateFlowID}/challenge`);
-  const evidence = await agent("/v1/authenticate", challenge);
-  return portal("POST", `/flows/certificate-update/${updateFlowID}/${step}`, { evidence, ...extra });
+  const flow = `/flows/certificate-update/${updateFlowID}`;
+  return portal("POST", `${flow}/${step}`, { evidence: await cardEvidence(flow), ...extra });
 }
 
 async function presentUpdateCurrent() {
@@ -433,9 +437,8 @@ async function agreeToRevocation() {
 /** The card in hand: the flow's challenge, the card's evidence through the agent; then its contents (⑩). */
 async function presentRevocationCard() {
   say("失効するICカードを読み取っています", "Enter the card's PIN in the card agent's window.", "info");
-  const challenge = await portal("POST", `/flows/revocation-request/${revokeFlowID}/challenge`);
-  const evidence = await agent("/v1/authenticate", challenge);
-  const state = await portal("POST", `/flows/revocation-request/${revokeFlowID}/card`, { evidence });
+  const flow = `/flows/revocation-request/${revokeFlowID}`;
+  const state = await portal("POST", `${flow}/card`, { evidence: await cardEvidence(flow) });
   clearMessage();
   document.getElementById("revoke-card-rows").replaceChildren(rowsTable(state.card.rows));
   show("revoke-form");

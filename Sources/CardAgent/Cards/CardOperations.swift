@@ -22,20 +22,12 @@ public struct AgentReader: Sendable, Hashable, Codable {
 /// A card in a reader: what it is and the certificates it shows without a PIN.
 public struct AgentCard: Sendable, Hashable, Codable {
     /// What kind of card it is.
+    /// (Codable as its name alone: the standard library's coding of a `RawRepresentable` with a `String` raw value.)
     public struct Kind: Sendable, Hashable, Codable, RawRepresentable, CustomStringConvertible {
         /// The kind's name, as the JSON answer carries it.
         public let rawValue: String
         /// A kind from its name.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// Decodes the name.
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        /// Encodes the name.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         /// The name.
         public var description: String { rawValue }
 
