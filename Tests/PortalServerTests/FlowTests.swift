@@ -33,12 +33,13 @@ struct FlowTests {
     }
 
     @Test(
-        "a whole renewal alternating between two instances; refused evidence changes nothing; the old card is refused")
-    func twoInstances() async throws {
-        let bench = try await ServerTestBench()
+        "a whole renewal alternating between two instances; refused evidence changes nothing; the old card is refused",
+        arguments: StoreKind.allCases)
+    func twoInstances(_ kind: StoreKind) async throws {
+        let bench = try await ServerTestBench(kind)
         let registered = try await bench.registered()
         let renewed = try bench.credential()
-        let second = try SQLiteRegistrationStore(path: bench.directory.appendingPathComponent("portal.sqlite").path)
+        let second = try await bench.secondStore()
         try await bench.application().test(.router) { a in
             try await bench.application(over: second).test(.router) { b in
                 let cookie = try await a.login(registered.representative)
@@ -156,12 +157,14 @@ struct CertificateUpdateFlowTests {
         #"{"evidence":\#(evidence),"kind":"\#(kind)"\#(extra)}"#
     }
 
-    @Test("a whole update alternating between two instances; bad bodies and refused evidence change nothing")
-    func twoInstances() async throws {
-        let bench = try await ServerTestBench()
+    @Test(
+        "a whole update alternating between two instances; bad bodies and refused evidence change nothing",
+        arguments: StoreKind.allCases)
+    func twoInstances(_ kind: StoreKind) async throws {
+        let bench = try await ServerTestBench(kind)
         let registered = try await bench.registered()
         let renewed = try bench.credential()
-        let second = try SQLiteRegistrationStore(path: bench.directory.appendingPathComponent("portal.sqlite").path)
+        let second = try await bench.secondStore()
         try await bench.application().test(.router) { a in
             try await bench.application(over: second).test(.router) { b in
                 let unknownType = try await a.send(

@@ -47,12 +47,7 @@ struct RevocationTests {
         let bench = try await ServerTestBench(kind)
         let registered = try await bench.registered()
         let card = registered.agent
-        let second: any RegistrationStore =
-            switch kind {
-            case .sqlite:
-                try SQLiteRegistrationStore(path: bench.directory.appendingPathComponent("portal.sqlite").path)
-            case .postgres: bench.store
-            }
+        let second = try await bench.secondStore()
         try await bench.application().test(.router) { a in
             try await bench.application(over: second).test(.router) { b in
                 let started = try await a.send("/api/v1/flows/revocation-request", .post)

@@ -111,6 +111,15 @@ final class ServerTestBench: Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
+    /// A store object of its own over the same database, as a second instance of the server opens it: the SQLite
+    /// file again, or a pool of its own on the same PostgreSQL schema.
+    func secondStore() async throws -> any RegistrationStore {
+        if let postgres = store as? PostgresRegistrationStore {
+            return try await PostgresRegistrationStore(postgres.configuration)
+        }
+        return try SQLiteRegistrationStore(path: directory.appendingPathComponent("portal.sqlite").path)
+    }
+
     var dependencies: PortalServerDependencies { dependencies(over: store) }
 
     /// The dependencies of an instance over `store` (a second instance: its own store object on the same database).
