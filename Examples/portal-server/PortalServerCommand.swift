@@ -106,6 +106,13 @@ struct PortalServerCommand: AsyncParsableCommand {
     /// The desk revocation requests go to: the simulator CA's, when `--revocation-ca` names one.
     func revocationDesk() throws -> (any RevocationAuthority)? {
         guard let revocationCA else { return nil }
+        // The simulator makes a CA wherever it is pointed: a mistyped path must not become a CA of its own.
+        let root = URL(fileURLWithPath: revocationCA).appending(path: "eBidding/certificate.pem")
+        guard FileManager.default.fileExists(atPath: root.path) else {
+            throw ToolFailure(
+                "--revocation-ca \(revocationCA) is not a card simulator's CA directory (no eBidding/certificate.pem); "
+                    + "give the directory card-simulator --ca made.")
+        }
         return SimulatorRevocationDesk(
             authority: try TestCertificateAuthority(directory: URL(fileURLWithPath: revocationCA)))
     }

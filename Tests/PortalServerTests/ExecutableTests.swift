@@ -109,6 +109,34 @@ final class ServerProcess {
 
 @Suite("The portal-server executable")
 struct ExecutableTests {
+    @Test("--revocation-ca naming no CA directory: it does not start, says which option, and makes no CA there")
+    func revocationCAMissing() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portal-server-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("portal.sqlite").path
+        _ = try SQLiteRegistrationStore(path: database)
+        let root = directory.appendingPathComponent("root.pem")
+        try TestCertificateAuthority(directory: directory.appendingPathComponent("ca")).rootCertificate(.eBidding)
+            .serializeAsPEM().pemString.write(to: root, atomically: true, encoding: .utf8)
+        let missing = directory.appendingPathComponent("no-ca")
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = [
+            "--db", database, "--listen", "127.0.0.1:0", "--origin", "http://127.0.0.1:8080", "--trust", root.path,
+            "--revocation-ca", missing.path,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--revocation-ca"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: missing.path))
+    }
+
     @Test("SIGTERM lets a slow request in flight finish, then the server exits 0")
     func slowRequestSurvivesSIGTERM() async throws {
         let server = try ServerProcess(["--origin", "http://127.0.0.1:8080"])
