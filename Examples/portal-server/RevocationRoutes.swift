@@ -99,11 +99,9 @@ extension PortalRoutes {
             submitted = state.submitted
             expiresAt = state.expiresAt
             card = state.cardContents.map { Card(fingerprint: $0.fingerprint, rows: $0.rows) }
-            if state.step == .signature, let document = state.documentToSign,
-                let content = try? RevocationRequestContent(canonicalJSON: document)
-            {
+            if state.step == .signature, let document = state.documentToSign, let requestID = state.requestID {
                 toSign = Signing(
-                    requestID: content.requestID, name: "失効申込 \(content.requestID).json",
+                    requestID: requestID, name: "失効申込 \(requestID).json",
                     document: Data(document).base64EncodedString())
             }
             receiptNumber = state.receipt?.receiptNumber

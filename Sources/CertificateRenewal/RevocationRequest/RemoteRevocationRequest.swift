@@ -63,6 +63,9 @@ public struct RevocationRequestState: Sendable, Hashable, Codable, RemoteFlowSta
             certificate: CertificateSummary(decoded.certificate), fingerprint: card.fingerprint)
     }
 
+    /// The request's identifier (申込ID), once the form was filled.
+    public var requestID: String? { content?.requestID }
+
     /// The bytes the card signs at ``Step/signature``: the request's canonical JSON.
     public var documentToSign: [UInt8]? {
         try? content?.canonicalJSON()
