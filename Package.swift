@@ -234,6 +234,7 @@ let package = Package(
             dependencies: [
                 "CertificateRenewal", "CardSimulator", "CardCredentials", "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Examples/SimulatorDesk",
             swiftSettings: strict

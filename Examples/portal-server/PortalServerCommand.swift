@@ -103,6 +103,42 @@ struct PortalServerCommand: AsyncParsableCommand {
             valueName: "path"))
     var jpkiLinkage: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The folder of the reissue example's certification authority (portal reissue --ca; made on first use): "
+                + "電子証明書の再発行 and 電子証明書取得 issue there, and its root is trusted for login. Without it "
+                + "the portal takes no reissues.",
+            valueName: "path"))
+    var reissueCA: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The contracts' file of `portal reissue contract` (JSON): contracts not yet in the database are "
+                + "imported at start (the database then keeps their passwords' digests, lock state and codes).",
+            valueName: "path"))
+    var reissueContracts: String?
+
+    /// The reissue's desk over `store`, when `--reissue-ca` names one; contracts from `--reissue-contracts`
+    /// imported first.
+    func reissueDesk(service: RegistrationService, validator: CertificateValidator, authority: FolderReissueAuthority?)
+        async throws -> ReissueDesk?
+    {
+        guard let authority else { return nil }
+        let accounts = StoredReissueAccounts(store: service.store)
+        if let reissueContracts {
+            guard FileManager.default.fileExists(atPath: reissueContracts) else {
+                throw ToolFailure(
+                    "--reissue-contracts \(reissueContracts) does not exist; `portal reissue contract` makes it.")
+            }
+            for account in try await JSONReissueAccountStore(path: reissueContracts).accounts() {
+                if try await accounts.account(account.contractID) == nil { try await accounts.save(account) }
+            }
+        }
+        return ReissueDesk(
+            environment: LifecycleEnvironment(service: service, validator: validator), accounts: accounts,
+            authority: authority)
+    }
+
     /// The desk revocation requests go to: the simulator CA's, when `--revocation-ca` names one.
     func revocationDesk() throws -> (any RevocationAuthority)? {
         guard let revocationCA else { return nil }
@@ -155,6 +191,9 @@ struct PortalServerCommand: AsyncParsableCommand {
             throw ValidationError("--login-burst is 1 or more and --login-per-minute 0 or more.")
         }
         guard bodyLimit >= 1024 else { throw ValidationError("--body-limit is 1024 bytes or more.") }
+        guard reissueContracts == nil || reissueCA != nil else {
+            throw ValidationError("--reissue-contracts needs --reissue-ca: the reissue's certification authority.")
+        }
         guard let agent = PortalServerSettings.normalizedOrigin(cardAgent),
             agent.hasPrefix("http://127.0.0.1:") || agent.hasPrefix("http://[::1]:")
         else {
@@ -192,8 +231,8 @@ struct PortalServerCommand: AsyncParsableCommand {
         return try SQLiteRegistrationStore(path: path, mode: .existingOnly)
     }
 
-    func validator() throws -> CertificateValidator {
-        var anchors: [Certificate] = []
+    func validator(also extra: [Certificate] = []) throws -> CertificateValidator {
+        var anchors = extra
         for path in trust {
             anchors += try PEMText.certificates(in: String(contentsOfFile: path, encoding: .utf8), source: path)
         }
@@ -234,23 +273,27 @@ struct PortalServerCommand: AsyncParsableCommand {
         )
         let service = RegistrationService(store: store, portal: portal)
         let portalOrigin = try PortalOrigin(normalizedOrigin)
+        // The reissue's CA issues login certificates: its root is trusted like --trust's.
+        let reissueAuthority = try reissueCA.map { try FolderReissueAuthority(folder: $0) }
+        let trusted = try validator(also: reissueAuthority.map { [$0.root] } ?? [])
         let linkage = try jpkiLinkage.map { try JPKILinkageFile(path: $0) }
         let dependencies = PortalServerDependencies(
             store: store, service: service,
             login: CertificateLogin(
-                store: store, validator: try validator(), origin: try PortalOrigin(normalizedOrigin)),
+                store: store, validator: trusted, origin: try PortalOrigin(normalizedOrigin)),
             sessions: SessionDesk(store: store, idleLifetime: TimeInterval(sessionMinutes * 60)),
             renewal: RemoteICCardRenewal(
-                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin),
+                environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin),
             certificateUpdate: RemoteCertificateUpdate(
-                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin,
                 linkage: linkage),
             powerOfAttorney: RemotePowerOfAttorney(
-                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin,
                 provider: NoPowerOfAttorneyProvider(), linkage: linkage),
             revocation: RemoteRevocationRequest(
-                environment: LifecycleEnvironment(service: service, validator: try validator()), origin: portalOrigin,
+                environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin,
                 authority: try revocationDesk()),
+            reissue: try await reissueDesk(service: service, validator: trusted, authority: reissueAuthority),
             registry: registry, now: { Date() }, audit: Logger(label: "portal-server.audit"))
         let display = displayAddress
         let host = listenHost

@@ -94,6 +94,7 @@ struct PortalRoutes: Sendable {
 
         addCertificateUpdateRoutes(to: api)
         addRevocationRoutes(to: api)
+        addEnrollmentRoutes(to: api)
         addOperatorRoutes(to: api)
 
         let authenticated = api.group().add(
@@ -105,6 +106,7 @@ struct PortalRoutes: Sendable {
         }
         addFlowRoutes(to: authenticated)
         addPowerOfAttorneyRoutes(to: authenticated)
+        addReissueRoutes(to: authenticated)
         // Each change: If-Match present and well-formed, then the body (its syntax and the values the schema
         // names), then the version, then what only the library can judge.
         let limit = settings.bodyLimit
@@ -319,6 +321,19 @@ enum RouteTable {
         (["api", "v1", "flows", "revocation-request", "*", "confirmation"], ["GET"]),
         (["api", "v1", "flows", "revocation-request", "*", "submit"], ["POST"]),
         (["api", "v1", "flows", "revocation-request", "*", "back"], ["POST"]),
+        (["api", "v1", "flows", "reissue"], ["POST"]),
+        (["api", "v1", "flows", "reissue", "*"], ["GET"]),
+        (["api", "v1", "flows", "reissue", "*", "log-on"], ["POST"]),
+        (["api", "v1", "flows", "reissue", "*", "users"], ["GET"]),
+        (["api", "v1", "flows", "reissue", "*", "user"], ["POST"]),
+        (["api", "v1", "flows", "reissue", "*", "confirmation"], ["GET"]),
+        (["api", "v1", "flows", "reissue", "*", "reissue"], ["POST"]),
+        (["api", "v1", "flows", "reissue", "*", "back"], ["POST"]),
+        (["api", "v1", "flows", "certificate-enrollment"], ["POST"]),
+        (["api", "v1", "flows", "certificate-enrollment", "*"], ["GET"]),
+        (["api", "v1", "flows", "certificate-enrollment", "*", "sign-in"], ["POST"]),
+        (["api", "v1", "flows", "certificate-enrollment", "*", "certificate"], ["POST"]),
+        (["api", "v1", "flows", "certificate-enrollment", "*", "back"], ["POST"]),
     ]
 
     /// The methods `path` takes; empty when no route has it.

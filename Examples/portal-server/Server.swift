@@ -62,6 +62,8 @@ struct PortalServerDependencies: Sendable {
     var powerOfAttorney: RemotePowerOfAttorney
     /// The revocation request across the network (its state in the store).
     var revocation: RemoteRevocationRequest
+    /// The reissue's desk (contracts in the store, the certification authority), or nil: no reissue here.
+    var reissue: ReissueDesk? = nil
     var registry: PrometheusCollectorRegistry
     var now: @Sendable () -> Date
     /// Where the audit lines go: one for every change and every refused login, with identifiers only.

@@ -121,8 +121,8 @@ struct ReissueBench {
 
     let clock: TestClock
     let authority: ReferenceReissueAuthority
-    let store: InMemoryRegistrationStore
-    let accounts: InMemoryReissueAccountStore
+    let store: any RegistrationStore
+    let accounts: any ReissueAccountStore
     let service: RegistrationService
     let desk: ReissueDesk
     let businessID: BusinessID
@@ -131,11 +131,16 @@ struct ReissueBench {
     let admin: FileCredential
     let user: FileCredential
 
-    init(adminValidDays: Int = 365) async throws {
+    /// A bench over `store` (in memory by default) whose contracts are kept in `accounts` (in memory by
+    /// default; ``StoredReissueAccounts`` over `store` when `storedAccounts`).
+    init(
+        adminValidDays: Int = 365, store: any RegistrationStore = InMemoryRegistrationStore(),
+        storedAccounts: Bool = false
+    ) async throws {
         let clock = TestClock()
         self.clock = clock
         authority = try ReferenceReissueAuthority(now: clock.now)
-        store = InMemoryRegistrationStore()
+        self.store = store
         service = RegistrationService(
             store: store,
             portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")),
@@ -164,7 +169,7 @@ struct ReissueBench {
                 by: .portal(operator: "test")))
         userID = try requireValue(added.registration.users.first { $0.role == .agent }?.id)
 
-        accounts = InMemoryReissueAccountStore()
+        accounts = storedAccounts ? StoredReissueAccounts(store: store) : InMemoryReissueAccountStore()
         let account = ReissueAccount(
             contractID: try ContractID(Self.contract), businessID: businessID, administrator: adminID,
             administratorPasswords: try PasswordPair(
@@ -177,7 +182,7 @@ struct ReissueBench {
                         password: try Self.secret(Self.userPassword),
                         confirmation: try Self.secret(Self.userConfirmation), rounds: Self.rounds))
             ])
-        await accounts.save(account)
+        try await accounts.save(account)
         desk = ReissueDesk(
             environment: LifecycleEnvironment(
                 service: service, validator: CertificateValidator(trustAnchors: [authority.root])),
@@ -523,7 +528,7 @@ struct ReissueTests {
         }
         bench.authority.mode = .wrongKey
         let mismatch = await lifecycleError { _ = try await flow.obtain(filePassword: password) }
-        #expect(mismatch == .issuedCertificateMismatch(reason: "it certifies another key than the one made here"))
+        #expect(mismatch == .issuedCertificateMismatch(reason: "it certifies another key than the one requested"))
         #expect(try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).isEmpty)
         #expect(await flow.step.name == "confirm")
 

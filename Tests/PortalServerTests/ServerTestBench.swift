@@ -92,11 +92,14 @@ final class ServerTestBench: Sendable {
     let registry = PrometheusCollectorRegistry()
     let audit = AuditRecorder()
     let settings: PortalServerSettings
+    /// The reissue's certification authority (the example's, in a folder); its root is trusted for login.
+    let reissueAuthority: FolderReissueAuthority
 
     init(_ kind: StoreKind = .sqlite, settings: PortalServerSettings? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("portal-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         authority = try TestCertificateAuthority(directory: directory.appendingPathComponent("ca"))
+        reissueAuthority = try FolderReissueAuthority(folder: directory.appendingPathComponent("reissue-ca").path)
         switch kind {
         case .sqlite: store = try SQLiteRegistrationStore(path: directory.appendingPathComponent("portal.sqlite").path)
         case .postgres: store = try await PostgresTestServer.store()
@@ -144,11 +147,15 @@ final class ServerTestBench: Sendable {
             revocation: RemoteRevocationRequest(
                 environment: LifecycleEnvironment(service: service, validator: validator),
                 origin: try! PortalOrigin(settings.origin), authority: SimulatorRevocationDesk(authority: authority)),
+            reissue: ReissueDesk(
+                environment: LifecycleEnvironment(service: service, validator: validator),
+                accounts: StoredReissueAccounts(store: store), authority: reissueAuthority),
             registry: registry, now: { clock.now }, audit: audit.logger)
     }
 
     var validator: CertificateValidator {
-        CertificateValidator(trustAnchors: [authority.rootCertificate(.eBidding)], revocation: .whenAvailable)
+        CertificateValidator(
+            trustAnchors: [authority.rootCertificate(.eBidding), reissueAuthority.root], revocation: .whenAvailable)
     }
 
     func application(over store: (any RegistrationStore)? = nil) throws -> some ApplicationProtocol {

@@ -29,7 +29,7 @@ public enum CertificateEnrollmentStep: Sendable, Hashable, CustomStringConvertib
 }
 
 /// What the user is about to obtain.
-public struct EnrollmentConfirmation: Sendable, Hashable {
+public struct EnrollmentConfirmation: Sendable, Hashable, Codable {
     /// 契約者ID.
     public var contractID: ContractID
     /// 利用者ID.
@@ -91,25 +91,11 @@ public actor CertificateEnrollment {
         guard step.name == "signIn" else { throw notAt("signIn") }
         let token = try gate.begin()
         defer { gate.end(token) }
-        let contract = try ContractID(contractID)
-        let (account, user, _) = try await desk.checkUser(
-            contract, loginID: loginID, password: password, confirmation: confirmation, code: code)
-        let registration: BusinessRegistration?
-        do { registration = try await desk.environment.service.store.registration(account.businessID) } catch {
-            throw .registration(error)
-        }
-        guard let registration, let record = try? registration.user(user.userID), record.status == .active else {
-            throw .reissueUserNotFound
-        }
+        let confirmed = try await rules.signIn(
+            contractID: contractID, loginID: loginID, password: password, confirmation: confirmation, code: code)
         try gate.check(token)
-        let start = desk.now
         self.code = code
-        // Five minutes back, so a certificate is valid at once even when the clocks differ a little.
-        step = .confirm(
-            EnrollmentConfirmation(
-                contractID: contract, loginID: loginID, userID: user.userID, userName: record.information.name,
-                businessName: registration.business.name, notValidBefore: start.addingTimeInterval(-300),
-                notValidAfter: Self.oneYear(after: start)))
+        step = .confirm(confirmed)
     }
 
     /// 電子証明書取得: uses the code, makes the key, sends the CSR, checks and binds the certificate, and returns
@@ -126,20 +112,16 @@ public actor CertificateEnrollment {
             gate.isCommitting = false
             gate.end(token)
         }
-        guard let grant = try await desk.accounts.takeGrant(codeDigest: EnrollmentGrant.digest(ofCode: code)),
-            grant.userID == confirmation.userID
-        else { throw .enrollmentCodeInvalid }
-        let date = desk.now
-        guard date <= grant.expiresAt else { throw .enrollmentCodeExpired(expiredAt: grant.expiresAt) }
-        do {
-            let enrolled = try await enroll(confirmation, filePassword: filePassword, at: date)
-            self.code = nil
-            step = .completed(enrolled)
-            return enrolled
-        } catch {
-            try? await desk.accounts.insert(grant)
+        let rules = rules
+        let grant = try await rules.takeCode(digest: EnrollmentGrant.digest(ofCode: code), for: confirmation)
+        let enrolled: EnrolledCertificate
+        do { enrolled = try await enroll(confirmation, filePassword: filePassword, at: desk.now) } catch {
+            await rules.giveBack(grant)
             throw error
         }
+        self.code = nil
+        step = .completed(enrolled)
+        return enrolled
     }
 
     /// 戻る: back to the sign-in; the code is not used.
@@ -160,35 +142,17 @@ public actor CertificateEnrollment {
         let key = P256.Signing.PrivateKey()
         let request: CertificateSigningRequest
         do {
-            let subject = try DistinguishedName {
-                OrganizationName(confirmation.businessName)
-                CommonName(confirmation.userName)
-            }
             request = try CertificateSigningRequest(
-                version: .v1, subject: subject, privateKey: Certificate.PrivateKey(key),
-                attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
-        } catch { throw .credentialNotCreated(reason: "the certificate request could not be made: \(error)") }
-
-        let issued: ReissuedCertificate
-        do {
-            issued = try await desk.authority.issue(
-                request, notValidBefore: confirmation.notValidBefore, notValidAfter: confirmation.notValidAfter)
+                version: .v1, subject: try EnrollmentRules.subject(of: confirmation),
+                privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes(),
+                signatureAlgorithm: .ecdsaWithSHA256)
         } catch let error as LifecycleError {
             throw error
-        } catch { throw .certificateAuthorityUnavailable(reason: "\(error)") }
+        } catch { throw .credentialNotCreated(reason: "the certificate request could not be made: \(error)") }
 
+        let rules = rules
+        let issued = try await rules.issue(request, for: confirmation, at: date)
         let certificate = issued.certificate
-        do throws(LifecycleError) {
-            try check(certificate, chain: issued.chain, for: request, confirmation: confirmation, at: date)
-            var validator = desk.environment.validator
-            validator.intermediates += issued.chain
-            let result = await validator.validate(certificate, for: .any, at: date)
-            guard result.isValid else { throw LifecycleError.issuedCertificateMismatch(reason: result.description) }
-        } catch {
-            try? await desk.authority.revoke(certificate, at: date)
-            throw error
-        }
-
         var keyBytes = Array(key.derRepresentation)
         defer {
             for index in keyBytes.indices { keyBytes[index] = 0 }
@@ -202,58 +166,11 @@ public actor CertificateEnrollment {
             try? await desk.authority.revoke(certificate, at: date)
             throw .credentialNotCreated(reason: error.description)
         }
-
-        let service = desk.environment.service
-        let committed: CommittedChange
-        do {
-            let prepared = try await service.prepare(
-                .addCertificate(confirmation.userID, certificate, .fileCertificate),
-                to: try await businessID(of: confirmation.userID), by: .portal(operator: desk.operatorName))
-            committed = try await service.commit(prepared)
-        } catch {
-            try? await desk.authority.revoke(certificate, at: date)
-            if case .staleChange = error { throw .registrationChanged }
-            throw .registration(error)
-        }
-        let fingerprint = try? CertificateBinding.fingerprint(of: certificate)
-        guard let binding = committed.registration.bindings.first(where: { $0.fingerprint == fingerprint }) else {
-            throw .issuedCertificateMismatch(reason: "the registration does not show the new certificate")
-        }
-        return EnrolledCertificate(certificate: certificate, bindingID: binding.id, pkcs12: file)
+        let binding = try await rules.bind(certificate, for: confirmation, at: date)
+        return EnrolledCertificate(certificate: certificate, bindingID: binding, pkcs12: file)
     }
 
-    private func businessID(of user: UserID) async throws(RegistrationError) -> BusinessID {
-        guard let registration = try await desk.environment.service.store.registration(ofUser: user) else {
-            throw .userNotFound(user)
-        }
-        return registration.id
-    }
-
-    private func check(
-        _ certificate: Certificate, chain: [Certificate], for request: CertificateSigningRequest,
-        confirmation: EnrollmentConfirmation, at date: Date
-    ) throws(LifecycleError) {
-        guard certificate.publicKey == request.publicKey else {
-            throw .issuedCertificateMismatch(reason: "it certifies another key than the one made here")
-        }
-        guard certificate.notValidBefore <= date.addingTimeInterval(300), certificate.notValidAfter > date else {
-            throw .issuedCertificateMismatch(reason: "it is not valid now")
-        }
-        let tolerance: TimeInterval = 24 * 3600
-        guard certificate.notValidAfter <= confirmation.notValidAfter.addingTimeInterval(tolerance),
-            certificate.notValidAfter >= confirmation.notValidAfter.addingTimeInterval(-tolerance)
-        else {
-            throw .issuedCertificateMismatch(
-                reason: "it is valid until \(CertificateSummary.japanDate(certificate.notValidAfter)), not one year")
-        }
-    }
-
-    /// One calendar year after `date` (Japan's calendar day).
-    static func oneYear(after date: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo") ?? .gmt
-        return calendar.date(byAdding: .year, value: 1, to: date) ?? date.addingTimeInterval(365 * 24 * 3600)
-    }
+    private var rules: EnrollmentRules { EnrollmentRules(desk: desk) }
 
     private func notAt(_ expected: String) -> LifecycleError {
         .notAtStep(expected: expected, current: step.name)

@@ -119,11 +119,9 @@ public actor CertificateReissue {
         guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }
         let session: LoginSession
         do { session = try await login.login(evidence) } catch { throw .administratorCertificateRefused(error) }
-        guard session.role == .representative, session.userID == account.administrator,
-            session.businessID == account.businessID
-        else { throw .notTheAdministrator }
+        try rules.checkAdministrator(session, of: account)
         let checked = try await desk.checkAdministrator(contract, password: password, confirmation: confirmation)
-        let candidates = try await candidates(of: checked)
+        let candidates = try await rules.candidates(of: checked)
         try gate.check(token)
         self.session = session
         self.account = checked
@@ -136,19 +134,7 @@ public actor CertificateReissue {
         guard let candidate = candidates.first(where: { $0.loginID == loginID }), let account else {
             throw .reissueUserNotFound
         }
-        let expires = desk.now.addingTimeInterval(desk.codeLifetime)
-        var rows = [
-            ScreenRow(label: "契約者ID", value: account.contractID.digits),
-            ScreenRow(label: "利用者ID", value: candidate.loginID), ScreenRow(label: "氏名", value: candidate.name),
-        ]
-        for binding in candidate.certificates {
-            let until = CertificateSummary.japanDate(binding.notValidAfter)
-            rows.append(ScreenRow(label: "失効する電子証明書", value: "\(binding.serialNumber)（有効期限 \(until)）"))
-        }
-        if candidate.certificates.isEmpty { rows.append(ScreenRow(label: "失効する電子証明書", value: "なし")) }
-        rows.append(ScreenRow(label: "処理内容", value: ReissueConfirmation.action))
-        rows.append(ScreenRow(label: "取得期限", value: CertificateSummary.japanDate(expires)))
-        step = .confirm(ReissueConfirmation(candidate: candidate, rows: rows))
+        step = .confirm(rules.confirmation(of: candidate, account: account))
     }
 
     /// 再発行: revokes the user's current file certificates at the certification authority and in the
@@ -165,31 +151,7 @@ public actor CertificateReissue {
             gate.isCommitting = false
             gate.end(token)
         }
-        let candidate = confirmation.candidate
-        let date = desk.now
-        for binding in candidate.certificates {
-            let certificate: Certificate
-            do { certificate = try binding.certificate() } catch { throw .registration(error) }
-            do { try await desk.authority.revoke(certificate, at: date) } catch let error as LifecycleError {
-                throw error
-            } catch { throw .certificateAuthorityUnavailable(reason: "\(error)") }
-            do {
-                let prepared = try await desk.environment.service.prepare(
-                    .markCertificateRevoked(binding.id), to: account.businessID, by: session.actor)
-                _ = try await desk.environment.service.commit(prepared)
-            } catch .staleChange {
-                throw .registrationChanged
-            } catch { throw .registration(error) }
-        }
-        let code = ReissueDesk.makeCode()
-        let grant = EnrollmentGrant(
-            codeDigest: EnrollmentGrant.digest(ofCode: code), contractID: account.contractID,
-            loginID: candidate.loginID, userID: candidate.userID, issuedAt: date,
-            expiresAt: date.addingTimeInterval(desk.codeLifetime))
-        try await desk.accounts.insert(grant)
-        let receipt = ReissueReceipt(
-            contractID: account.contractID, loginID: candidate.loginID, enrollmentCode: code,
-            expiresAt: grant.expiresAt, revoked: candidate.certificates.map(\.id))
+        let receipt = try await rules.reissue(confirmation.candidate, account: account, by: session.actor)
         step = .completed(receipt)
         return receipt
     }
@@ -203,7 +165,7 @@ public actor CertificateReissue {
         switch step {
         case .confirm:
             guard let account else { throw notAt("logOn") }
-            step = .chooseUser(try await candidates(of: account))
+            step = .chooseUser(try await rules.candidates(of: account))
         case .chooseUser, .completed:
             session = nil
             account = nil
@@ -213,23 +175,7 @@ public actor CertificateReissue {
         }
     }
 
-    private func candidates(of account: ReissueAccount) async throws(LifecycleError) -> [ReissueCandidate] {
-        let registration: BusinessRegistration?
-        do { registration = try await desk.environment.service.store.registration(account.businessID) } catch {
-            throw .registration(error)
-        }
-        guard let registration else { throw .registration(.businessNotFound(account.businessID)) }
-        let date = desk.now
-        return account.users.compactMap { user in
-            guard let record = try? registration.user(user.userID), record.status == .active else { return nil }
-            let certificates = registration.activeBindings(of: user.userID, at: date).filter {
-                $0.kind == .fileCertificate
-            }
-            return ReissueCandidate(
-                loginID: user.loginID, userID: user.userID, name: record.information.name,
-                certificates: certificates, isLocked: user.isLocked || account.administratorLocked)
-        }
-    }
+    private var rules: ReissueRules { ReissueRules(desk: desk) }
 
     private func require(_ name: String) throws(LifecycleError) {
         guard step.name == name else { throw notAt(name) }
