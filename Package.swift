@@ -184,7 +184,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // The reference client of portal-server's API (Foundation's URLSession; no HTTP package).
-        .target(name: "PortalClient", dependencies: ["CardCredentials", "CardAgent"], swiftSettings: strict),
+        .target(
+            name: "PortalClient",
+            dependencies: [
+                "CardCredentials", "CardAgent", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
 
         // Examples: thin command-line tools.
         .executableTarget(

@@ -138,7 +138,34 @@ public final class PortalClient: Sendable {
     func send<Answer: Decodable>(
         _ method: String, _ path: String, json body: (any Encodable)? = nil, as type: Answer.Type
     ) async throws(PortalClientError) -> Answer {
-        let answer = try await exchange(method, path, json: body)
+        try await send(method, path, body: try Self.encoded(body), as: type)
+    }
+
+    /// The JSON of a request's body.
+    static func encoded(_ body: (any Encodable)?) throws(PortalClientError) -> Data? {
+        guard let body else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return try encoder.encode(body) } catch {
+            throw PortalClientError(.unexpectedAnswer, "The request's body cannot be encoded: \(error)")
+        }
+    }
+
+    /// Sends a JSON body holding secrets (passwords) and wipes the caller's bytes after the request was made.
+    func send<Answer: Decodable>(
+        _ method: String, _ path: String, secretJSON body: inout [UInt8], as type: Answer.Type
+    ) async throws(PortalClientError) -> Answer {
+        var data = Data(body)
+        for index in body.indices { body[index] = 0 }
+        // Best effort: once the request is done nothing else holds these bytes, and they are zeroed in place.
+        defer { data.resetBytes(in: 0..<data.count) }
+        return try await send(method, path, body: data, as: type)
+    }
+
+    func send<Answer: Decodable>(_ method: String, _ path: String, body: Data?, as type: Answer.Type)
+        async throws(PortalClientError) -> Answer
+    {
+        let answer = try await exchange(method, path, body: body)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
@@ -160,6 +187,10 @@ public final class PortalClient: Sendable {
     func exchange(_ method: String, _ path: String, json body: (any Encodable)? = nil)
         async throws(PortalClientError) -> Answer
     {
+        try await exchange(method, path, body: try Self.encoded(body))
+    }
+
+    func exchange(_ method: String, _ path: String, body: Data?) async throws(PortalClientError) -> Answer {
         let base =
             server.absoluteString.hasSuffix("/") ? String(server.absoluteString.dropLast()) : server.absoluteString
         guard let url = URL(string: base + Self.apiPrefix + "/" + path) else {
@@ -175,11 +206,7 @@ public final class PortalClient: Sendable {
             request.setValue(cookie, forHTTPHeaderField: "Cookie")
         }
         if let body {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            do { request.httpBody = try encoder.encode(body) } catch {
-                throw PortalClientError(.unexpectedAnswer, "The request's body cannot be encoded: \(error)")
-            }
+            request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let data: Data

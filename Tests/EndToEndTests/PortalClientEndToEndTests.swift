@@ -172,6 +172,109 @@ extension EndToEnd {
             }
         }
 
+        @Test(
+            "a reissue through two portal-servers: the administrator's card through pcscd, the contract from `portal reissue contract`, the user's key made by the client"
+        )
+        func reissueAndEnrollment() async throws {
+            let bench = try await ClientBench(servers: 0)
+            defer { bench.stop() }
+            // The user whose computer was replaced: an agent with a file certificate of the portal's CA.
+            let database = bench.directory.appending(path: "portal.sqlite").path
+            let service = RegistrationService(
+                store: try SQLiteRegistrationStore(path: database),
+                portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
+            let key = try CardRSAKey.generate()
+            var agentHolder = bench.holder
+            agentHolder.name = "代理 花子"
+            let oldCertificate = try bench.authority.issueEBiddingCertificate(
+                for: agentHolder, publicKey: key, validity: .valid(days: 395))
+            let oldFile = try FileCredential(privateKeyPEM: key.pemRepresentation, certificate: oldCertificate)
+            let added = try await service.commit(
+                try await service.prepare(
+                    .addAgent(
+                        try UserInformation(
+                            title: "営業部長", name: "代理 花子", postalCode: "5008570", address: "岐阜県岐阜市司町４０番地１",
+                            phone: "058-123-4567", fax: nil, mail: "hanako@example.co.jp"),
+                        oldCertificate, .fileCertificate, powerOfAttorney: nil),
+                    to: bench.registered.id, by: .portal(operator: "e2e")))
+            let agentID = try #require(added.registration.users.first { $0.role == .agent }?.id)
+            let representativeID = try #require(bench.registered.representative?.id)
+
+            // The contract, recorded with the example tool; the servers import it at start.
+            let accounts = bench.directory.appending(path: "reissue-accounts.json").path
+            let ca = bench.directory.appending(path: "reissue-ca").path
+            let recorded = try await Tools.run(
+                "portal",
+                [
+                    "reissue", "contract", "--db", database, "--contract", "12345678901", "--administrator",
+                    representativeID.rawValue, "--user", "hanako=\(agentID.rawValue)", "--accounts", accounts, "--ca",
+                    ca, "--password-stdin",
+                ], input: "admin-pass-1\nadmin-check-2\nuser-pass-1\nuser-check-2\n")
+            #expect(recorded.status == 0, "\(recorded.error)")
+            let root = bench.directory.appending(path: "root.pem").path
+            let servers = [
+                try await ServerProcess(
+                    database: database, root: root, origin: bench.origin.description,
+                    arguments: ["--reissue-ca", ca, "--reissue-contracts", accounts]),
+                try await ServerProcess(
+                    database: database, root: root, origin: bench.origin.description,
+                    arguments: ["--reissue-ca", ca, "--reissue-contracts", accounts]),
+            ]
+            defer { servers.forEach { $0.stop() } }
+            func secret(_ text: String) throws -> SecretPIN { try SecretPIN(text, policy: .password()) }
+
+            let a = PortalClient(server: servers[0].url, origin: bench.origin)
+            let b = a.sharingSession(with: servers[1].url)
+            let receipt = try await TestBench.withCard(bench.current, slot: Self.slot) { _, _, _ in
+                try await a.logIn(with: Self.card(pin: Self.currentPIN))
+                let reissue = try await a.startReissue()
+                let onB = try await b.resume(CertificateReissueFlow.self, flowID: reissue.flowID)
+                let wrong = await #expect(throws: PortalClientError.self) {
+                    try await onB.logOn(
+                        contractID: "12345678901", password: try secret("not-the-password"),
+                        confirmation: try secret("admin-check-2"))
+                }
+                #expect(wrong?.rule == "signInRejected")
+                #expect(
+                    try await onB.logOn(
+                        contractID: "12345678901", password: try secret("admin-pass-1"),
+                        confirmation: try secret("admin-check-2")
+                    ).step == .chooseUser)
+                let users = try await reissue.users()
+                #expect(users.users.map(\.name) == ["代理 花子"])
+                #expect(try await onB.choose(loginID: "hanako").step == .confirm)
+                let screen = try await reissue.confirmation()
+                #expect(screen.value(of: "処理内容") == "現在の電子証明書を失効し、再発行する")
+                return try await onB.reissue()
+            }
+            #expect(receipt.revoked.count == 1)
+
+            // The new computer: no session; sign in on one instance, obtain on the other.
+            let user = PortalClient(server: servers[1].url, origin: bench.origin)
+            let enrollment = try await user.startEnrollment()
+            let pending = try await enrollment.signIn(
+                contractID: "12345678901", loginID: "hanako", password: try secret("user-pass-1"),
+                confirmation: try secret("user-check-2"), code: receipt.enrollmentCode)
+            #expect(pending.confirmation?.userName == "代理 花子")
+            let other = PortalClient(server: servers[0].url, origin: bench.origin)
+            let obtained = try await other.resumeEnrollment(flowID: enrollment.flowID)
+                .obtain(filePassword: try secret("p12-file-pass"))
+            #expect(obtained.notice.contains("有効期限は1年"))
+
+            // The PKCS#12 file holds the key made by the client; it logs in as the user. The old file does not.
+            let file = try FileCredential(pkcs12: obtained.pkcs12, password: try secret("p12-file-pass"))
+            let session = try await other.logIn(with: KeyEvidenceSigner(file))
+            #expect(session.userID == agentID.rawValue)
+            #expect(session.bindingID == obtained.bindingID)
+            let refused = await #expect(throws: PortalClientError.self) {
+                try await PortalClient(server: servers[1].url, origin: bench.origin).logIn(
+                    with: KeyEvidenceSigner(oldFile))
+            }
+            #expect(refused?.rule == "certificateNotActive")
+            let revoked = try String(contentsOfFile: ca + "/revoked.txt", encoding: .utf8)
+            #expect(revoked.contains("\(oldCertificate.serialNumber)"), "the reissue's CA was told")
+        }
+
         @Test("another company's card at new-card: the problem's rule reaches the caller, the registration unchanged")
         func wrongNewCard() async throws {
             let bench = try await ClientBench()
