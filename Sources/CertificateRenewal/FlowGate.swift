@@ -4,7 +4,7 @@
 /// A call takes a token when it begins, checks it after each wait, and gives it back when it ends:
 ///
 /// ```swift
-/// let token = try gate.begin(atStep: step == .insertCard, else: .notAtStep(expected: "insertCard", current: …))
+/// let token = try gate.begin(atStep: step == .insertCard, else: .notAtStep(expected: .insertCard, current: step.name))
 /// defer { gate.end(token) }
 /// let card = try await slot.connect()      // a wait: 戻る may have run meanwhile
 /// try gate.check(token)                   // … then this throws flowRestarted, and nothing is written

@@ -476,7 +476,7 @@ struct ICCardRenewalTests {
         ]
         for (name, reach) in steps {
             try await reach()
-            #expect(await renewal.step.name == name)
+            #expect(await renewal.step.name.rawValue == name)
             try await renewal.back()
             #expect(await renewal.step == .insertCurrentCard, "after 戻る at \(name)")
             #expect(try await bench.stored() == bench.registration, "after 戻る at \(name)")
@@ -642,7 +642,7 @@ struct ICCardRenewalTests {
             stored.binding(fingerprint: try CertificateBinding.fingerprint(of: RenewalBench.certificate(of: loser)))
                 == nil)
         // The loser starts over.
-        #expect(await [a.step.name, b.step.name].sorted() == ["completed", "insertCurrentCard"])
+        #expect(await [a.step.name.rawValue, b.step.name.rawValue].sorted() == ["completed", "insertCurrentCard"])
     }
 
     @Test("a second call while one waits for a card is refused; 戻る ends the waiting call's effect")

@@ -20,7 +20,9 @@ struct LifecycleErrorTests {
         let step = LifecycleError.notAtStep(expected: "confirm", current: "insertCurrentCard")
         #expect(step.code == .notAtStep)
         #expect(step.expectedStep == "confirm")
-        #expect(step.currentStep == ICCardRenewalStep.insertCurrentCard.name)
+        #expect(step.currentStep == ICCardRenewalStep.insertCurrentCard.name.rawValue)
+        #expect(step.currentStep(as: ICCardRenewalStep.Name.self) == .insertCurrentCard)
+        #expect(step.expectedSteps(as: ICCardRenewalStep.Name.self) == [.confirm])
 
         let desk = LifecycleError.registration(.storeFailure("disk full"))
         #expect(desk.code == .registration)
@@ -28,6 +30,31 @@ struct LifecycleErrorTests {
         #expect(LifecycleError.flowNotFound("f1").flowID == "f1")
         #expect(LifecycleError.Code(rawValue: "stepInProgress") == .stepInProgress)
         #expect(LifecycleError.stepInProgress.description.contains("still running"))
+    }
+
+    @Test("step names are typed per flow: built from them, read back as them, and only as the flow's own")
+    func typedSteps() {
+        let typed = LifecycleError.notAtStep(expected: ICCardRenewalState.Step.confirm, current: .newCard)
+        #expect(typed == .notAtStep(expected: "confirm", current: "new-card"), "the names on the wire stay the same")
+        #expect(typed.currentStep(as: ICCardRenewalState.Step.self) == .newCard)
+        let several = LifecycleError.notAtStep(
+            anyOf: [ICCardRenewalState.Step.currentCard, .newCard, .confirm], current: .completed)
+        #expect(several.expectedStep == "current-card, new-card or confirm")
+        #expect(several.expectedSteps(as: ICCardRenewalState.Step.self) == [.currentCard, .newCard, .confirm])
+        // Another flow's names do not read as this flow's.
+        #expect(several.expectedSteps(as: ICCardRenewalStep.Name.self).isEmpty)
+        #expect(typed.currentStep(as: ICCardRenewalStep.Name.self) == nil)
+        // Every step of a flow has a name, and a front end can switch over them all.
+        func screen(_ name: CertificateReissueStep.Name) -> String {
+            switch name {
+            case .logOn: "管理者ログオン"
+            case .chooseUser: "利用者情報選択"
+            case .confirm: "利用者電子証明書再発行確認"
+            case .completed: "再発行結果"
+            }
+        }
+        #expect(CertificateReissueStep.Name.allCases.map(screen).count == 4)
+        #expect(CertificateReissueStep.logOn.name == .logOn)
     }
 
     @Test("switching over the code needs a default and nothing else")

@@ -530,7 +530,7 @@ struct ReissueTests {
         let mismatch = await lifecycleError { _ = try await flow.obtain(filePassword: password) }
         #expect(mismatch == .issuedCertificateMismatch(reason: "it certifies another key than the one requested"))
         #expect(try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).isEmpty)
-        #expect(await flow.step.name == "confirm")
+        #expect(await flow.step.name == .confirm)
 
         bench.authority.mode = .normal
         let enrolled = try await flow.obtain(filePassword: password)
@@ -557,7 +557,7 @@ struct ReissueTests {
         #expect(await lifecycleError { try await flow.back() } == .stepInProgress)
         releaseContinuation.yield()
         let enrolled = try await obtaining.value
-        #expect(await flow.step.name == "completed")
+        #expect(await flow.step.name == .completed)
         #expect(
             try await bench.registration().activeBindings(of: bench.userID, at: bench.clock.now).map(\.id) == [
                 enrolled.bindingID
@@ -579,7 +579,7 @@ struct ReissueTests {
         releaseContinuation.yield()
         let receipt = try await reissuing.value
         #expect(receipt.enrollmentCode.count == 19)
-        #expect(await flow.step.name == "completed")
+        #expect(await flow.step.name == .completed)
         #expect(bench.authority.isRevoked(bench.user.certificate))
     }
 
@@ -597,7 +597,7 @@ struct ReissueTests {
         #expect(await lifecycleError { try await flow.choose(loginID: "nobody") } == .reissueUserNotFound)
         try await flow.choose(loginID: ReissueBench.userLoginID)
         try await flow.back()
-        #expect(await flow.step.name == "chooseUser")
+        #expect(await flow.step.name == .chooseUser)
         try await flow.back()
         #expect(await flow.step == .logOn)
         #expect(try await bench.registration() == before)

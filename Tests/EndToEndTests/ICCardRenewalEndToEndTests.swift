@@ -213,7 +213,10 @@ extension EndToEnd {
                 #expect(stored.version == portal.registered.version + 1)
                 #expect(stored.activeBindings(of: portal.userID, at: Date()).map(\.id) == winners.map(\.newBindingID))
                 #expect(stored.bindings.count == portal.registered.bindings.count + 1, "the loser's card is not bound")
-                #expect(await [renewalA.step.name, renewalB.step.name].sorted() == ["completed", "insertCurrentCard"])
+                #expect(
+                    await [renewalA.step.name.rawValue, renewalB.step.name.rawValue].sorted() == [
+                        "completed", "insertCurrentCard",
+                    ])
             } catch {
                 for (_, server, _) in sides { await server.remove() }
                 throw error

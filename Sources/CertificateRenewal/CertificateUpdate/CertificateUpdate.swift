@@ -84,7 +84,7 @@ public actor CertificateUpdate {
     /// 更新する電子証明書の種別選択: chooses the certificate type. Next step: ``CertificateUpdateStep/readCurrent(_:)``.
     public func choose(_ type: CertificateUpdateType) throws(LifecycleError) {
         guard !gate.isBusy else { throw .stepInProgress }
-        guard case .chooseType = step else { throw .notAtStep(expected: "chooseType", current: step.name) }
+        guard case .chooseType = step else { throw .notAtStep(expected: .chooseType, current: step.name) }
         step = .readCurrent(type)
     }
 
@@ -182,7 +182,7 @@ public actor CertificateUpdate {
     public func readNewICCard(pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
         let token = try beginNew()
         defer { gate.end(token) }
-        guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
+        guard let old = current, let binding else { throw .notAtStep(expected: .readCurrent, current: step.name) }
         let slot = try await waitForNewCard(replacing: old)
         let card = try await SlotCard.read(from: slot, profiles: environment.cardProfiles, as: .new)
         let new: UpdateCredential
@@ -206,7 +206,7 @@ public actor CertificateUpdate {
     public func readNewFile(_ pkcs12: [UInt8], password: SecretPIN) async throws(LifecycleError) {
         let token = try beginNew()
         defer { gate.end(token) }
-        guard let old = current, let binding else { throw .notAtStep(expected: "readCurrent", current: step.name) }
+        guard let old = current, let binding else { throw .notAtStep(expected: .readCurrent, current: step.name) }
         let new = try await UpdateCredential.file(pkcs12, password: password, as: .new)
         try await check(new, replacing: old)
         try gate.check(token)
@@ -229,7 +229,7 @@ public actor CertificateUpdate {
     public func update() async throws(LifecycleError) -> CertificateUpdateCompletion {
         guard !gate.isBusy else { throw .stepInProgress }
         guard case .confirm(let confirmation) = step, let prepared, let binding else {
-            throw .notAtStep(expected: "confirm", current: step.name)
+            throw .notAtStep(expected: .confirm, current: step.name)
         }
         let token = try gate.begin()
         gate.isCommitting = true
@@ -263,7 +263,7 @@ public actor CertificateUpdate {
 
     private func begin(_ type: CertificateUpdateType) throws(LifecycleError) -> Int {
         guard case .readCurrent(let chosen) = step else {
-            return try gate.begin(atStep: false, else: .notAtStep(expected: "readCurrent", current: step.name))
+            return try gate.begin(atStep: false, else: .notAtStep(expected: .readCurrent, current: step.name))
         }
         return try gate.begin(
             atStep: chosen == type,
@@ -272,7 +272,7 @@ public actor CertificateUpdate {
 
     private func beginNew() throws(LifecycleError) -> Int {
         let atStep = if case .readNew = step { true } else { false }
-        return try gate.begin(atStep: atStep, else: .notAtStep(expected: "readNew", current: step.name))
+        return try gate.begin(atStep: atStep, else: .notAtStep(expected: .readNew, current: step.name))
     }
 
     private func restart() {

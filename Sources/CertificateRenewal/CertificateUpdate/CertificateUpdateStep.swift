@@ -42,14 +42,28 @@ public enum CertificateUpdateStep: Sendable, Hashable, CustomStringConvertible {
     /// 電子証明書更新完了: committed.
     case completed(CertificateUpdateCompletion)
 
-    /// The step's name in the API, as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``CertificateUpdateStep/chooseType``.
+        case chooseType
+        /// ``CertificateUpdateStep/readCurrent``.
+        case readCurrent
+        /// ``CertificateUpdateStep/readNew``.
+        case readNew
+        /// ``CertificateUpdateStep/confirm``.
+        case confirm
+        /// ``CertificateUpdateStep/completed``.
+        case completed
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .chooseType: "chooseType"
-        case .readCurrent: "readCurrent"
-        case .readNew: "readNew"
-        case .confirm: "confirm"
-        case .completed: "completed"
+        case .chooseType: .chooseType
+        case .readCurrent: .readCurrent
+        case .readNew: .readNew
+        case .confirm: .confirm
+        case .completed: .completed
         }
     }
 
@@ -72,7 +86,7 @@ public enum CertificateUpdateStep: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The step's name.
-    public var description: String { name }
+    public var description: String { name.rawValue }
 }
 
 /// One certificate's block of the update confirmation: 更新元電子証明書情報 or 更新先電子証明書情報.

@@ -6,7 +6,7 @@ import X509
 /// Where a server's certificate update stands, as a plain value kept in the store between requests.
 public struct CertificateUpdateState: Sendable, Hashable, Codable, RemoteFlowState {
     /// The steps of the manual (seed 002), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// 更新元電子証明書の読込: evidence from the registered certificate (an IC card, a file, or the My Number
         /// card's signing certificate).
         case currentCertificate = "current-certificate"
@@ -37,7 +37,7 @@ public struct CertificateUpdateState: Sendable, Hashable, Codable, RemoteFlowSta
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
-    static let cardSteps = "current-certificate or new-certificate"
+    static let cardSteps: [Step] = [.currentCertificate, .newCertificate]
 
     /// The evidence the step needs: `certificate-update`/`current-certificate` or
     /// `certificate-update`/`new-certificate`; nil at the other steps.
@@ -267,7 +267,7 @@ public struct RemoteCertificateUpdate: Sendable {
     public func back(flow flowID: String) async throws(LifecycleError) -> CertificateUpdateState {
         let (state, version) = try await records.load(flowID, owner: Self.owner)
         guard state.step != .completed else {
-            throw .notAtStep(expected: "current-certificate, new-certificate or confirm", current: state.step.rawValue)
+            throw .notAtStep(anyOf: [.currentCertificate, .newCertificate, .confirm], current: state.step)
         }
         return try await restart(state, version)
     }
@@ -345,7 +345,7 @@ public struct RemoteCertificateUpdate: Sendable {
     private static func credential(_ stored: CertificateUpdateState.Credential?) throws(LifecycleError)
         -> UpdateCredential
     {
-        guard let stored else { throw .notAtStep(expected: "current-certificate", current: "none") }
+        guard let stored else { throw Records.incomplete("the registered certificate") }
         return try stored.decoded()
     }
 }

@@ -100,7 +100,7 @@ public actor ICCardRenewal {
     ///   ``LifecycleError/currentCardRevoked(date:)``, ``LifecycleError/pinBlocked(_:)`` (these with the advice to
     ///   register anew), ``LifecycleError/certificateUntrusted(_:reason:)``, or a card error.
     public func readCurrentCard() async throws(LifecycleError) {
-        let token = try begin("insertCurrentCard") { if case .insertCurrentCard = $0 { true } else { false } }
+        let token = try begin(.insertCurrentCard) { if case .insertCurrentCard = $0 { true } else { false } }
         defer { gate.end(token) }
         let present: Bool
         do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
@@ -131,9 +131,9 @@ public actor ICCardRenewal {
     ///   - pin: The current card's PIN.
     ///   - allowLastTry: Whether the PIN may be sent when only one try is left.
     public func verifyCurrentPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
-        let token = try begin("enterCurrentPIN") { if case .enterCurrentPIN = $0 { true } else { false } }
+        let token = try begin(.enterCurrentPIN) { if case .enterCurrentPIN = $0 { true } else { false } }
         defer { gate.end(token) }
-        guard let expected = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
+        guard let expected = current else { throw .notAtStep(expected: .insertCurrentCard, current: step.name) }
         let card = try await reconnect(expected, as: .current)
         try gate.check(token)
         current = card
@@ -167,9 +167,9 @@ public actor ICCardRenewal {
     ///   ``LifecycleError/newCardAlreadyRegistered``, ``LifecycleError/certificateUntrusted(_:reason:)``,
     ///   ``LifecycleError/pinBlocked(_:)``, or a card error.
     public func swapCards() async throws(LifecycleError) {
-        let token = try begin("swapCards") { if case .swapCards = $0 { true } else { false } }
+        let token = try begin(.swapCards) { if case .swapCards = $0 { true } else { false } }
         defer { gate.end(token) }
-        guard let old = current else { throw .notAtStep(expected: "insertCurrentCard", current: step.name) }
+        guard let old = current else { throw .notAtStep(expected: .insertCurrentCard, current: step.name) }
         if old.isConnected {
             await old.connection.disconnect()
             current?.isConnected = false
@@ -193,10 +193,10 @@ public actor ICCardRenewal {
     /// Next step: ``ICCardRenewalStep/confirm(_:)``. A wrong PIN keeps the step; a blocked PIN returns to
     /// ``ICCardRenewalStep/swapCards``.
     public func verifyNewPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
-        let token = try begin("enterNewPIN") { if case .enterNewPIN = $0 { true } else { false } }
+        let token = try begin(.enterNewPIN) { if case .enterNewPIN = $0 { true } else { false } }
         defer { gate.end(token) }
         guard let expected = new, let old = current, let binding = currentBinding else {
-            throw .notAtStep(expected: "swapCards", current: step.name)
+            throw .notAtStep(expected: .swapCards, current: step.name)
         }
         let card = try await reconnect(expected, as: .new)
         try gate.check(token)
@@ -244,10 +244,10 @@ public actor ICCardRenewal {
     ///   ``LifecycleError/registration(_:)``.
     @discardableResult
     public func update() async throws(LifecycleError) -> RenewalCompletion {
-        let token = try begin("confirm") { if case .confirm = $0 { true } else { false } }
+        let token = try begin(.confirm) { if case .confirm = $0 { true } else { false } }
         defer { gate.end(token) }
         guard case .confirm(let confirmation) = step, let prepared, let binding = currentBinding else {
-            throw .notAtStep(expected: "confirm", current: step.name)
+            throw .notAtStep(expected: .confirm, current: step.name)
         }
         gate.isCommitting = true
         defer { gate.isCommitting = false }
@@ -279,7 +279,9 @@ public actor ICCardRenewal {
     // MARK: - Steps
 
     /// Starts a call at the step `name`: refuses another call running, or a call at the wrong step.
-    private func begin(_ name: String, _ matches: (ICCardRenewalStep) -> Bool) throws(LifecycleError) -> Int {
+    private func begin(_ name: ICCardRenewalStep.Name, _ matches: (ICCardRenewalStep) -> Bool) throws(LifecycleError)
+        -> Int
+    {
         try gate.begin(atStep: matches(step), else: .notAtStep(expected: name, current: step.name))
     }
 

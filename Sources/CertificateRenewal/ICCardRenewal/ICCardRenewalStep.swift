@@ -16,15 +16,31 @@ public enum ICCardRenewalStep: Sendable, Hashable, CustomStringConvertible {
     /// 電子証明書更新結果: the renewal is committed.
     case completed(RenewalCompletion)
 
-    /// The step's name in the API (`insertCurrentCard`, `enterCurrentPIN`, …), as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``ICCardRenewalStep/insertCurrentCard``.
+        case insertCurrentCard
+        /// ``ICCardRenewalStep/enterCurrentPIN``.
+        case enterCurrentPIN
+        /// ``ICCardRenewalStep/swapCards``.
+        case swapCards
+        /// ``ICCardRenewalStep/enterNewPIN``.
+        case enterNewPIN
+        /// ``ICCardRenewalStep/confirm``.
+        case confirm
+        /// ``ICCardRenewalStep/completed``.
+        case completed
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .insertCurrentCard: "insertCurrentCard"
-        case .enterCurrentPIN: "enterCurrentPIN"
-        case .swapCards: "swapCards"
-        case .enterNewPIN: "enterNewPIN"
-        case .confirm: "confirm"
-        case .completed: "completed"
+        case .insertCurrentCard: .insertCurrentCard
+        case .enterCurrentPIN: .enterCurrentPIN
+        case .swapCards: .swapCards
+        case .enterNewPIN: .enterNewPIN
+        case .confirm: .confirm
+        case .completed: .completed
         }
     }
 
@@ -50,7 +66,7 @@ public enum ICCardRenewalStep: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .enterCurrentPIN(let tries?), .enterNewPIN(let tries?): "\(name) (\(tries) tries left)"
-        default: name
+        default: name.rawValue
         }
     }
 }

@@ -9,7 +9,7 @@ import X509
 /// write.
 public struct ICCardRenewalState: Sendable, Hashable, Codable, SessionFlowState {
     /// The steps of the manuals (seeds 000 and 001), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// 古いICカードの確認: evidence from the current card.
         case currentCard = "current-card"
         /// 新しいICカードの確認: evidence from the new card, after the swap.
@@ -37,7 +37,7 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable, SessionFlowState 
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
-    static let cardSteps = "current-card or new-card"
+    static let cardSteps: [Step] = [.currentCard, .newCard]
 
     /// The evidence the step needs: `ic-card-renewal`/`current-card` or `ic-card-renewal`/`new-card`; nil at the
     /// other steps.
@@ -207,7 +207,7 @@ public struct RemoteICCardRenewal: Sendable {
     public func back(flow flowID: String, session: LoginSession) async throws(LifecycleError) -> ICCardRenewalState {
         let (state, version) = try await load(flowID, session)
         guard state.step != .completed else {
-            throw .notAtStep(expected: "current-card, new-card or confirm", current: state.step.rawValue)
+            throw .notAtStep(anyOf: [.currentCard, .newCard, .confirm], current: state.step)
         }
         return try await restart(state, version)
     }
@@ -296,7 +296,7 @@ public struct RemoteICCardRenewal: Sendable {
     }
 
     private static func card(_ stored: StoredCertificate?) throws(LifecycleError) -> RenewalCard {
-        guard let stored else { throw .notAtStep(expected: "current-card", current: "none") }
+        guard let stored else { throw Records.incomplete("a card") }
         let (certificate, chain) = try stored.decoded()
         return RenewalCard(certificate: certificate, chain: chain, fingerprint: stored.fingerprint)
     }

@@ -103,7 +103,7 @@ public actor PowerOfAttorneyFlow {
     ///   ``LifecycleError/agentCertificateNotActive(_:)`` (the agent's My Number certificate expired or was
     ///   replaced), ``LifecycleError/powerOfAttorneyStillValid(validUntil:)``, ``LifecycleError/registration(_:)``.
     public func open() async throws(LifecycleError) {
-        let token = try begin("start") { if case .start = $0 { true } else { false } }
+        let token = try begin(.start) { if case .start = $0 { true } else { false } }
         defer { gate.end(token) }
         let (notice, binding) = try await rules.expiredNotice()
         try gate.check(token)
@@ -133,9 +133,9 @@ public actor PowerOfAttorneyFlow {
     /// - Throws: ``LifecycleError/myNumberCard(_:)`` (PIN, card), ``LifecycleError/agentCardMismatch``,
     ///   ``LifecycleError/agentCertificateInvalid(_:reason:)``, ``LifecycleError/noCardInserted(reader:)``.
     public func readCardForRenewal(signingPIN: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
-        let token = try begin("readCardForRenewal") { if case .readCardForRenewal = $0 { true } else { false } }
+        let token = try begin(.readCardForRenewal) { if case .readCardForRenewal = $0 { true } else { false } }
         defer { gate.end(token) }
-        guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
+        guard let binding else { throw .notAtStep(expected: .expired, current: step.name) }
         let connection = try await connectCard()
         let credential = try await UpdateCredential.myNumberSigning(
             from: connection, pin: signingPIN, allowLastTry: allowLastTry)
@@ -154,12 +154,12 @@ public actor PowerOfAttorneyFlow {
     ///   ``LifecycleError/powerOfAttorneyRequestFailed(reason:)``, ``LifecycleError/powerOfAttorneyMismatch(field:reason:)``,
     ///   ``LifecycleError/registration(_:)``.
     public func request(applicationNumber: String) async throws(LifecycleError) {
-        let token = try begin("requestPowerOfAttorney") {
+        let token = try begin(.requestPowerOfAttorney) {
             if case .requestPowerOfAttorney = $0 { true } else { false }
         }
         defer { gate.end(token) }
         guard let card, let binding, let notice else {
-            throw .notAtStep(expected: "readCardForRenewal", current: step.name)
+            throw .notAtStep(expected: .readCardForRenewal, current: step.name)
         }
         let (prepared, confirmation) = try await rules.requestPowerOfAttorney(
             applicationNumber: applicationNumber, card: card, binding: binding, notice: notice)
@@ -174,7 +174,7 @@ public actor PowerOfAttorneyFlow {
     /// nothing is stored and the flow returns to ``PowerOfAttorneyStep/start``.
     @discardableResult
     public func renew() async throws(LifecycleError) -> PowerOfAttorneyCompletion {
-        guard case .confirmRenewal = step else { throw .notAtStep(expected: "confirmRenewal", current: step.name) }
+        guard case .confirmRenewal = step else { throw .notAtStep(expected: .confirmRenewal, current: step.name) }
         let completion = try await commit()
         step = .renewed(completion)
         return completion
@@ -193,9 +193,9 @@ public actor PowerOfAttorneyFlow {
     public func readCardForDeletion(authenticationPIN: SecretPIN, allowLastTry: Bool = false)
         async throws(LifecycleError)
     {
-        let token = try begin("readCardForDeletion") { if case .readCardForDeletion = $0 { true } else { false } }
+        let token = try begin(.readCardForDeletion) { if case .readCardForDeletion = $0 { true } else { false } }
         defer { gate.end(token) }
-        guard let binding else { throw .notAtStep(expected: "expired", current: step.name) }
+        guard let binding else { throw .notAtStep(expected: .expired, current: step.name) }
         guard linkage != nil else {
             throw .jpkiLinkageUnavailable(reason: "this portal has no link to JPKI configured")
         }
@@ -217,7 +217,7 @@ public actor PowerOfAttorneyFlow {
     ///   ``LifecycleError/registration(_:)``.
     @discardableResult
     public func delete(acknowledgingIrreversible: Bool) async throws(LifecycleError) -> PowerOfAttorneyCompletion {
-        guard case .confirmDeletion = step else { throw .notAtStep(expected: "confirmDeletion", current: step.name) }
+        guard case .confirmDeletion = step else { throw .notAtStep(expected: .confirmDeletion, current: step.name) }
         guard acknowledgingIrreversible else { throw .deletionNotAcknowledged }
         let completion = try await commit()
         step = .deleted(completion)
@@ -242,17 +242,19 @@ public actor PowerOfAttorneyFlow {
 
     private func choose(_ next: PowerOfAttorneyStep) throws(LifecycleError) {
         guard !gate.isBusy else { throw .stepInProgress }
-        guard case .expired = step else { throw .notAtStep(expected: "expired", current: step.name) }
+        guard case .expired = step else { throw .notAtStep(expected: .expired, current: step.name) }
         step = next
     }
 
-    private func begin(_ name: String, _ matches: (PowerOfAttorneyStep) -> Bool) throws(LifecycleError) -> Int {
+    private func begin(_ name: PowerOfAttorneyStep.Name, _ matches: (PowerOfAttorneyStep) -> Bool)
+        throws(LifecycleError) -> Int
+    {
         try gate.begin(atStep: matches(step), else: .notAtStep(expected: name, current: step.name))
     }
 
     private func commit() async throws(LifecycleError) -> PowerOfAttorneyCompletion {
         guard !gate.isBusy else { throw .stepInProgress }
-        guard let prepared else { throw .notAtStep(expected: "confirm", current: step.name) }
+        guard let prepared else { throw .notAtStep(anyOf: [.confirmRenewal, .confirmDeletion], current: step.name) }
         let token = try gate.begin()
         gate.isCommitting = true
         defer {

@@ -24,18 +24,40 @@ public enum PowerOfAttorneyStep: Sendable, Hashable, CustomStringConvertible {
     /// 利用者情報削除完了(代理人・マイナンバーカード).
     case deleted(PowerOfAttorneyCompletion)
 
-    /// The step's name in the API, as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``PowerOfAttorneyStep/start``.
+        case start
+        /// ``PowerOfAttorneyStep/expired``.
+        case expired
+        /// ``PowerOfAttorneyStep/readCardForRenewal``.
+        case readCardForRenewal
+        /// ``PowerOfAttorneyStep/requestPowerOfAttorney``.
+        case requestPowerOfAttorney
+        /// ``PowerOfAttorneyStep/confirmRenewal``.
+        case confirmRenewal
+        /// ``PowerOfAttorneyStep/renewed``.
+        case renewed
+        /// ``PowerOfAttorneyStep/readCardForDeletion``.
+        case readCardForDeletion
+        /// ``PowerOfAttorneyStep/confirmDeletion``.
+        case confirmDeletion
+        /// ``PowerOfAttorneyStep/deleted``.
+        case deleted
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .start: "start"
-        case .expired: "expired"
-        case .readCardForRenewal: "readCardForRenewal"
-        case .requestPowerOfAttorney: "requestPowerOfAttorney"
-        case .confirmRenewal: "confirmRenewal"
-        case .renewed: "renewed"
-        case .readCardForDeletion: "readCardForDeletion"
-        case .confirmDeletion: "confirmDeletion"
-        case .deleted: "deleted"
+        case .start: .start
+        case .expired: .expired
+        case .readCardForRenewal: .readCardForRenewal
+        case .requestPowerOfAttorney: .requestPowerOfAttorney
+        case .confirmRenewal: .confirmRenewal
+        case .renewed: .renewed
+        case .readCardForDeletion: .readCardForDeletion
+        case .confirmDeletion: .confirmDeletion
+        case .deleted: .deleted
         }
     }
 
@@ -55,7 +77,7 @@ public enum PowerOfAttorneyStep: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The step's name.
-    public var description: String { name }
+    public var description: String { name.rawValue }
 }
 
 /// マイナンバーカード電子委任状失効画面: the agent and the expired power of attorney, with the two choices.

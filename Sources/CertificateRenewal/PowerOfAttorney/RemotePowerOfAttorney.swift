@@ -6,7 +6,7 @@ import X509
 /// Where a server's flow for an expired power of attorney stands, as a plain value kept in the store.
 public struct PowerOfAttorneyState: Sendable, Hashable, Codable, SessionFlowState {
     /// The steps of the manual (seed 002), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// 電子委任状失効画面: renew (``RemotePowerOfAttorney/chooseRenewal(flow:session:)``) or delete.
         case expired
         /// マイナンバーカード読込: evidence from the agent's signing key.
@@ -42,7 +42,7 @@ public struct PowerOfAttorneyState: Sendable, Hashable, Codable, SessionFlowStat
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .renewed || step == .deleted }
-    static let cardSteps = "renewal-card or deletion-card"
+    static let cardSteps: [Step] = [.renewalCard, .deletionCard]
 
     /// The evidence the step needs: `power-of-attorney`/`renewal-card` (the signing key) or
     /// `power-of-attorney`/`deletion-card` (the user-authentication key); nil at the other steps.
@@ -276,7 +276,9 @@ public struct RemotePowerOfAttorney: Sendable {
     public func back(flow flowID: String, session: LoginSession) async throws(LifecycleError) -> PowerOfAttorneyState {
         let (state, version) = try await load(flowID, session)
         guard !state.isCompleted else {
-            throw .notAtStep(expected: "a step before the commit", current: state.step.rawValue)
+            throw .notAtStep(
+                anyOf: [.expired, .renewalCard, .request, .confirmRenewal, .deletionCard, .confirmDeletion],
+                current: state.step)
         }
         return try await restart(state, version)
     }
@@ -300,7 +302,7 @@ public struct RemotePowerOfAttorney: Sendable {
         -> (PreparedChange, PowerOfAttorneyConfirmation)
     {
         try await restarting(state, version) { () throws(LifecycleError) in
-            guard let attorney = state.attorney else { throw .notAtStep(expected: "request", current: "none") }
+            guard let attorney = state.attorney else { throw Records.incomplete("the power of attorney") }
             let rules = rules(state)
             let (_, binding) = try await rules.expiredNotice()
             try await rules.checkRenewalCard(try Self.credential(state.card), binding: binding)
@@ -358,7 +360,7 @@ public struct RemotePowerOfAttorney: Sendable {
     }
 
     private static func credential(_ stored: StoredCertificate?) throws(LifecycleError) -> UpdateCredential {
-        guard let stored else { throw .notAtStep(expected: "renewal-card or deletion-card", current: "none") }
+        guard let stored else { throw Records.incomplete("the card") }
         let (certificate, chain) = try stored.decoded()
         return try UpdateCredential(kind: .myNumberCard, certificate: certificate, chain: chain)
     }

@@ -15,17 +15,27 @@ public enum CertificateEnrollmentStep: Sendable, Hashable, CustomStringConvertib
     /// 電子証明書のインストールが完了しました.
     case completed(EnrolledCertificate)
 
-    /// The step's name in the API, as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``CertificateEnrollmentStep/signIn``.
+        case signIn
+        /// ``CertificateEnrollmentStep/confirm``.
+        case confirm
+        /// ``CertificateEnrollmentStep/completed``.
+        case completed
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .signIn: "signIn"
-        case .confirm: "confirm"
-        case .completed: "completed"
+        case .signIn: .signIn
+        case .confirm: .confirm
+        case .completed: .completed
         }
     }
 
     /// The step's name.
-    public var description: String { name }
+    public var description: String { name.rawValue }
 }
 
 /// What the user is about to obtain.
@@ -88,7 +98,7 @@ public actor CertificateEnrollment {
     public func signIn(
         contractID: String, loginID: String, password: SecretPIN, confirmation: SecretPIN, code: String
     ) async throws(LifecycleError) {
-        guard step.name == "signIn" else { throw notAt("signIn") }
+        guard step.name == .signIn else { throw notAt(.signIn) }
         let token = try gate.begin()
         defer { gate.end(token) }
         let confirmed = try await rules.signIn(
@@ -105,7 +115,7 @@ public actor CertificateEnrollment {
     /// code is taken the call cannot be taken back: ``back()`` is refused until it ends, and a certificate that
     /// was bound is always returned.
     public func obtain(filePassword: SecretPIN) async throws(LifecycleError) -> EnrolledCertificate {
-        guard case .confirm(let confirmation) = step, let code else { throw notAt("confirm") }
+        guard case .confirm(let confirmation) = step, let code else { throw notAt(.confirm) }
         let token = try gate.begin()
         gate.isCommitting = true
         defer {
@@ -172,7 +182,7 @@ public actor CertificateEnrollment {
 
     private var rules: EnrollmentRules { EnrollmentRules(desk: desk) }
 
-    private func notAt(_ expected: String) -> LifecycleError {
+    private func notAt(_ expected: CertificateEnrollmentStep.Name) -> LifecycleError {
         .notAtStep(expected: expected, current: step.name)
     }
 

@@ -15,18 +15,30 @@ public enum CertificateReissueStep: Sendable, Hashable, CustomStringConvertible 
     /// 再発行結果: the old certificate is revoked; give the code to the user.
     case completed(ReissueReceipt)
 
-    /// The step's name in the API, as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``CertificateReissueStep/logOn``.
+        case logOn
+        /// ``CertificateReissueStep/chooseUser``.
+        case chooseUser
+        /// ``CertificateReissueStep/confirm``.
+        case confirm
+        /// ``CertificateReissueStep/completed``.
+        case completed
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .logOn: "logOn"
-        case .chooseUser: "chooseUser"
-        case .confirm: "confirm"
-        case .completed: "completed"
+        case .logOn: .logOn
+        case .chooseUser: .chooseUser
+        case .confirm: .confirm
+        case .completed: .completed
         }
     }
 
     /// The step's name.
-    public var description: String { name }
+    public var description: String { name.rawValue }
 }
 
 /// A user the administrator may reissue for.
@@ -99,7 +111,7 @@ public actor CertificateReissue {
 
     /// A login challenge for the administrator's certificate to sign (管理者の電子証明書を選択).
     public func challenge() async throws(LifecycleError) -> EvidenceChallenge {
-        try require("logOn")
+        try require(.logOn)
         do { return try await login.issueChallenge() } catch { throw .registration(error) }
     }
 
@@ -111,7 +123,7 @@ public actor CertificateReissue {
     public func logOn(contractID: String, evidence: CardEvidence, password: SecretPIN, confirmation: SecretPIN)
         async throws(LifecycleError)
     {
-        try require("logOn")
+        try require(.logOn)
         let token = try gate.begin()
         defer { gate.end(token) }
         let contract = try ContractID(contractID)
@@ -130,7 +142,7 @@ public actor CertificateReissue {
 
     /// 利用者情報選択: the user whose certificate is reissued.
     public func choose(loginID: String) async throws(LifecycleError) {
-        guard case .chooseUser(let candidates) = step else { throw notAt("chooseUser") }
+        guard case .chooseUser(let candidates) = step else { throw notAt(.chooseUser) }
         guard let candidate = candidates.first(where: { $0.loginID == loginID }), let account else {
             throw .reissueUserNotFound
         }
@@ -143,8 +155,8 @@ public actor CertificateReissue {
     /// Revocation cannot be taken back: ``back()`` is refused while this runs, and once the code is recorded the
     /// receipt (with the code) is always returned.
     public func reissue() async throws(LifecycleError) -> ReissueReceipt {
-        guard case .confirm(let confirmation) = step else { throw notAt("confirm") }
-        guard let session, let account else { throw notAt("logOn") }
+        guard case .confirm(let confirmation) = step else { throw notAt(.confirm) }
+        guard let session, let account else { throw notAt(.logOn) }
         let token = try gate.begin()
         gate.isCommitting = true
         defer {
@@ -164,7 +176,7 @@ public actor CertificateReissue {
         gate.restart()
         switch step {
         case .confirm:
-            guard let account else { throw notAt("logOn") }
+            guard let account else { throw notAt(.logOn) }
             step = .chooseUser(try await rules.candidates(of: account))
         case .chooseUser, .completed:
             session = nil
@@ -177,11 +189,11 @@ public actor CertificateReissue {
 
     private var rules: ReissueRules { ReissueRules(desk: desk) }
 
-    private func require(_ name: String) throws(LifecycleError) {
+    private func require(_ name: CertificateReissueStep.Name) throws(LifecycleError) {
         guard step.name == name else { throw notAt(name) }
     }
 
-    private func notAt(_ expected: String) -> LifecycleError {
+    private func notAt(_ expected: CertificateReissueStep.Name) -> LifecycleError {
         .notAtStep(expected: expected, current: step.name)
     }
 

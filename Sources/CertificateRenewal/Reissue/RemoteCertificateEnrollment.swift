@@ -6,7 +6,7 @@ public import X509
 /// Where a server's 電子証明書取得 (the user's side of a reissue) stands, as a plain value kept in the store.
 public struct CertificateEnrollmentState: Sendable, Hashable, Codable, RemoteFlowState {
     /// The steps of the manual (seed 004), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// ID、暗証番号を入力: 契約者ID, 利用者ID, the two user passwords and the administrator's code.
         case signIn = "sign-in"
         /// The certificate about to be obtained: the user's computer makes its key and sends a request (CSR)
@@ -32,7 +32,8 @@ public struct CertificateEnrollmentState: Sendable, Hashable, Codable, RemoteFlo
     var issued: StoredCertificate?
 
     var isCompleted: Bool { step == .completed }
-    static let cardSteps = "none (the user's computer makes a key)"
+    /// None: the user's computer makes a key.
+    static let cardSteps: [Step] = []
     /// No step takes card evidence.
     public var evidencePurpose: EvidencePurpose? { nil }
 
@@ -125,7 +126,7 @@ public struct RemoteCertificateEnrollment: Sendable {
         var (state, version) = try await records.load(flowID, owner: Self.flow)
         try records.require(.confirm, state)
         guard let confirmation = state.confirmation, let digest = state.codeDigest else {
-            throw .notAtStep(expected: CertificateEnrollmentState.Step.signIn.rawValue, current: state.step.rawValue)
+            throw Records.incomplete("what the user signed in for")
         }
         try EnrollmentRules.check(request, for: confirmation)
         let rules = rules

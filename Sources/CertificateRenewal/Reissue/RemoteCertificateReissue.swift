@@ -5,7 +5,7 @@ public import Registration
 /// Where a server's reissue (利用者電子証明書の再発行) stands, as a plain value kept in the store between requests.
 public struct CertificateReissueState: Sendable, Hashable, Codable, SessionFlowState {
     /// The steps of the manual (seed 004), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// 管理者ログオン: the contract's ID and the two contract passwords (the session is the administrator's
         /// certificate login).
         case logOn = "log-on"
@@ -41,7 +41,8 @@ public struct CertificateReissueState: Sendable, Hashable, Codable, SessionFlowS
     var reissuing = false
 
     var isCompleted: Bool { step == .completed }
-    static let cardSteps = "none (the session is the administrator's certificate login)"
+    /// None: the session is the administrator's certificate login.
+    static let cardSteps: [Step] = []
     /// No step takes card evidence: the administrator's certificate logged the session on.
     public var evidencePurpose: EvidencePurpose? { nil }
 }
@@ -187,7 +188,7 @@ public struct RemoteCertificateReissue: Sendable {
             state.contractID = nil
             state.step = .logOn
         case .logOn, .completed:
-            throw .notAtStep(expected: "choose-user or confirm", current: state.step.rawValue)
+            throw .notAtStep(anyOf: [.chooseUser, .confirm], current: state.step)
         }
         return try await records.save(state, owner: session.userID.rawValue, version: version + 1)
     }
@@ -197,7 +198,7 @@ public struct RemoteCertificateReissue: Sendable {
         -> ReissueAccount
     {
         guard let contract = state.contractID else {
-            throw .notAtStep(expected: CertificateReissueState.Step.logOn.rawValue, current: state.step.rawValue)
+            throw .notAtStep(expected: .logOn, current: state.step)
         }
         let account = try await desk.account(contract)
         guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }

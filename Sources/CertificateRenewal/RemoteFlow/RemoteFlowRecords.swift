@@ -6,9 +6,9 @@ import X509
 /// The state of a flow that a server drives, as a plain value kept in the store between requests.
 protocol RemoteFlowState: Codable, Sendable {
     /// The flow's steps, named as in evidence and on the wire.
-    associatedtype Step: RawRepresentable, Equatable where Step.RawValue == String
-    /// The names of the steps that take card evidence, for the refusal when the flow is at another.
-    static var cardSteps: String { get }
+    associatedtype Step: LifecycleStepName
+    /// The steps that take card evidence, for the refusal when the flow is at another.
+    static var cardSteps: [Step] { get }
     /// The flow's identifier.
     var flowID: String { get }
     /// The step the flow is at.
@@ -100,15 +100,23 @@ protocol SessionFlowState: RemoteFlowState {
 // MARK: The step guard every remote flow shares
 
 extension RemoteFlowRecords {
+    /// A stored state that lacks what its step needs (written by another version, or damaged): the store's
+    /// failure to read it, never a refusal the person could act on.
+    static func incomplete(_ what: String) -> LifecycleError {
+        .registration(
+            .storeUnreadable(table: "flow_state", column: "state", reason: "the state of a \(State.self) lacks \(what)")
+        )
+    }
+
     /// Refuses a call for `step` when the flow is at another.
     func require(_ step: State.Step, _ state: State) throws(LifecycleError) {
-        guard state.step == step else { throw .notAtStep(expected: step.rawValue, current: state.step.rawValue) }
+        guard state.step == step else { throw .notAtStep(expected: step, current: state.step) }
     }
 
     /// The flow and step evidence must be made for now; refused when the flow is not at a card step.
     func purpose(of state: State) throws(LifecycleError) -> EvidencePurpose {
         guard let purpose = state.evidencePurpose else {
-            throw .notAtStep(expected: State.cardSteps, current: state.step.rawValue)
+            throw .notAtStep(anyOf: State.cardSteps, current: state.step)
         }
         return purpose
     }

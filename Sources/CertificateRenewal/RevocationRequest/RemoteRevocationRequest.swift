@@ -6,7 +6,7 @@ import X509
 /// Where a server's revocation request stands, as a plain value kept in the store between requests.
 public struct RevocationRequestState: Sendable, Hashable, Codable, RemoteFlowState {
     /// The steps of the manual (seed 003), as a server sees them.
-    public enum Step: String, Sendable, Hashable, Codable {
+    public enum Step: String, Sendable, Hashable, Codable, LifecycleStepName {
         /// 手続きの流れ and 利用規約 opened, then 同意して次へ.
         case agreement
         /// The card in hand: evidence from the card's key (the card agent verified its PIN).
@@ -49,7 +49,7 @@ public struct RevocationRequestState: Sendable, Hashable, Codable, RemoteFlowSta
     }
 
     var isCompleted: Bool { step == .completed }
-    static let cardSteps = "card"
+    static let cardSteps: [Step] = [.card]
 
     /// The evidence the step needs: `revocation-request`/`card`; nil at the other steps.
     public var evidencePurpose: EvidencePurpose? {
@@ -248,7 +248,7 @@ public struct RemoteRevocationRequest: Sendable {
         var (state, version) = try await records.load(flowID, owner: Self.owner)
         try records.require(.signature, state)
         guard let content = state.content, let card = state.card else {
-            throw .notAtStep(expected: "form", current: state.step.rawValue)
+            throw .notAtStep(expected: .form, current: state.step)
         }
         let json = try content.canonicalJSON()
         let attached: CMSSignedData
@@ -344,7 +344,7 @@ public struct RemoteRevocationRequest: Sendable {
     private static func card(_ state: RevocationRequestState) throws(LifecycleError)
         -> (certificate: Certificate, chain: [Certificate])
     {
-        guard let card = state.card else { throw .notAtStep(expected: "card", current: state.step.rawValue) }
+        guard let card = state.card else { throw .notAtStep(expected: .card, current: state.step) }
         return try card.decoded()
     }
 
@@ -352,7 +352,7 @@ public struct RemoteRevocationRequest: Sendable {
         -> RevocationConfirmation
     {
         guard let contents = state.cardContents, let content = state.content, let signed = state.signedRequest else {
-            throw .notAtStep(expected: "signature", current: state.step.rawValue)
+            throw .notAtStep(expected: .signature, current: state.step)
         }
         guard let reason = content.requestReason else {
             throw .revocationRefused(reason: "the request's reason \(content.reason) is not known")

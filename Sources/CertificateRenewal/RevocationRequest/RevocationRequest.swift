@@ -91,14 +91,14 @@ public actor RevocationRequest {
 
     /// 手続きの流れを確認: returns the procedure and notes it was opened.
     public func openProcedure() throws(LifecycleError) -> RevocationDocument {
-        guard case .agreement(_, let terms) = step, !gate.isBusy else { throw notAt("agreement") }
+        guard case .agreement(_, let terms) = step, !gate.isBusy else { throw notAt(.agreement) }
         step = .agreement(procedureOpened: true, termsOpened: terms)
         return .procedure
     }
 
     /// 利用規約を確認: returns the terms and notes they were opened (print them: 画面を印刷します).
     public func openTerms() throws(LifecycleError) -> RevocationDocument {
-        guard case .agreement(let procedure, _) = step, !gate.isBusy else { throw notAt("agreement") }
+        guard case .agreement(let procedure, _) = step, !gate.isBusy else { throw notAt(.agreement) }
         step = .agreement(procedureOpened: procedure, termsOpened: true)
         return .terms
     }
@@ -109,7 +109,7 @@ public actor RevocationRequest {
     ///
     /// - Throws: ``LifecycleError/documentsNotOpened(missing:)``.
     public func agree() throws(LifecycleError) {
-        guard case .agreement(let procedure, let terms) = step, !gate.isBusy else { throw notAt("agreement") }
+        guard case .agreement(let procedure, let terms) = step, !gate.isBusy else { throw notAt(.agreement) }
         var missing: [String] = []
         if !procedure { missing.append("手続きの流れを確認") }
         if !terms { missing.append("利用規約を確認") }
@@ -129,7 +129,7 @@ public actor RevocationRequest {
     ///   ``LifecycleError/alreadyRevoked(date:)``, ``LifecycleError/certificateUntrusted(_:reason:)``, or a card
     ///   error.
     public func readCard() async throws(LifecycleError) {
-        let token = try begin("insertCard") { if case .insertCard = $0 { true } else { false } }
+        let token = try begin(.insertCard) { if case .insertCard = $0 { true } else { false } }
         defer { gate.end(token) }
         let present: Bool
         do { present = try await slot.waitForCard(timeout: environment.cardWaitTimeout) } catch {
@@ -161,10 +161,10 @@ public actor RevocationRequest {
     ///   - pin: The card's PIN.
     ///   - allowLastTry: Whether the PIN may be sent when only one try is left.
     public func verifyPIN(_ pin: SecretPIN, allowLastTry: Bool = false) async throws(LifecycleError) {
-        let token = try begin("enterPIN") { if case .enterPIN = $0 { true } else { false } }
+        let token = try begin(.enterPIN) { if case .enterPIN = $0 { true } else { false } }
         defer { gate.end(token) }
         guard let expected = card, let contents else {
-            throw .notAtStep(expected: "insertCard", current: step.name)
+            throw .notAtStep(expected: .insertCard, current: step.name)
         }
         let connected = try await reconnect(expected)
         try gate.check(token)
@@ -194,7 +194,7 @@ public actor RevocationRequest {
     ///
     /// Next step: ``RevocationRequestStep/fillForm(_:)``.
     public func continueToForm() throws(LifecycleError) {
-        guard case .reviewCard(let contents) = step, !gate.isBusy else { throw notAt("reviewCard") }
+        guard case .reviewCard(let contents) = step, !gate.isBusy else { throw notAt(.reviewCard) }
         step = .fillForm(contents)
     }
 
@@ -209,10 +209,10 @@ public actor RevocationRequest {
     ///
     /// - Throws: ``LifecycleError/requestFormInvalid(field:problem:)`` (the step stays), or a card error.
     public func fill(_ form: RevocationRequestForm) async throws(LifecycleError) {
-        let token = try begin("fillForm") { if case .fillForm = $0 { true } else { false } }
+        let token = try begin(.fillForm) { if case .fillForm = $0 { true } else { false } }
         defer { gate.end(token) }
         guard let current = card, let contents else {
-            throw .notAtStep(expected: "insertCard", current: step.name)
+            throw .notAtStep(expected: .insertCard, current: step.name)
         }
         let validated = try form.validated()
         let content = rules.content(
@@ -243,7 +243,7 @@ public actor RevocationRequest {
 
     /// 上記内容を確認しました: ticks (or unticks) the check box of the confirmation screen.
     public func setChecked(_ checked: Bool) throws(LifecycleError) {
-        guard case .confirm(let confirmation, _) = step, !gate.isBusy else { throw notAt("confirm") }
+        guard case .confirm(let confirmation, _) = step, !gate.isBusy else { throw notAt(.confirm) }
         step = .confirm(confirmation, checked: checked)
     }
 
@@ -261,7 +261,7 @@ public actor RevocationRequest {
     ///   ``LifecycleError/revocationRefused(reason:)``.
     @discardableResult
     public func submit() async throws(LifecycleError) -> RevocationRecord {
-        let token = try begin("confirm") {
+        let token = try begin(.confirm) {
             switch $0 {
             case .confirm, .awaitingReceipt: true
             default: false
@@ -276,7 +276,7 @@ public actor RevocationRequest {
         case .awaitingReceipt(let shown):
             confirmation = shown
         default:
-            throw .notAtStep(expected: "confirm", current: step.name)
+            throw .notAtStep(expected: .confirm, current: step.name)
         }
         sent = true
         step = .awaitingReceipt(confirmation)
@@ -308,13 +308,15 @@ public actor RevocationRequest {
 
     // MARK: - Steps
 
-    private func begin(_ name: String, _ matches: (RevocationRequestStep) -> Bool) throws(LifecycleError) -> Int {
+    private func begin(_ name: RevocationRequestStep.Name, _ matches: (RevocationRequestStep) -> Bool)
+        throws(LifecycleError) -> Int
+    {
         // The refusal is made before the gate is entered: notAt(_:) reads the gate.
         let refusal = notAt(name)
         return try gate.begin(atStep: matches(step), else: refusal)
     }
 
-    private func notAt(_ expected: String) -> LifecycleError {
+    private func notAt(_ expected: RevocationRequestStep.Name) -> LifecycleError {
         if gate.isBusy { return .stepInProgress }
         if sent { return .revocationAlreadySubmitted }
         return .notAtStep(expected: expected, current: step.name)

@@ -26,17 +26,37 @@ public enum RevocationRequestStep: Sendable, Hashable, CustomStringConvertible {
     /// ⑭ Done: the CA accepted the request; print the record (失効申込内容印刷).
     case completed(RevocationRecord)
 
-    /// The step's name in the API, as errors name it.
-    public var name: String {
+    /// The names of the steps, as errors and logs name them.
+    public enum Name: String, LifecycleStepName {
+        /// ``RevocationRequestStep/agreement``.
+        case agreement
+        /// ``RevocationRequestStep/insertCard``.
+        case insertCard
+        /// ``RevocationRequestStep/enterPIN``.
+        case enterPIN
+        /// ``RevocationRequestStep/reviewCard``.
+        case reviewCard
+        /// ``RevocationRequestStep/fillForm``.
+        case fillForm
+        /// ``RevocationRequestStep/confirm``.
+        case confirm
+        /// ``RevocationRequestStep/awaitingReceipt``.
+        case awaitingReceipt
+        /// ``RevocationRequestStep/completed``.
+        case completed
+    }
+
+    /// The step's name, as errors name it.
+    public var name: Name {
         switch self {
-        case .agreement: "agreement"
-        case .insertCard: "insertCard"
-        case .enterPIN: "enterPIN"
-        case .reviewCard: "reviewCard"
-        case .fillForm: "fillForm"
-        case .confirm: "confirm"
-        case .awaitingReceipt: "awaitingReceipt"
-        case .completed: "completed"
+        case .agreement: .agreement
+        case .insertCard: .insertCard
+        case .enterPIN: .enterPIN
+        case .reviewCard: .reviewCard
+        case .fillForm: .fillForm
+        case .confirm: .confirm
+        case .awaitingReceipt: .awaitingReceipt
+        case .completed: .completed
         }
     }
 
@@ -73,7 +93,7 @@ public enum RevocationRequestStep: Sendable, Hashable, CustomStringConvertible {
         case .agreement(let procedure, let terms): "agreement (procedure opened: \(procedure), terms opened: \(terms))"
         case .enterPIN(let tries?): "enterPIN (\(tries) tries left)"
         case .confirm(_, let checked): "confirm (checked: \(checked))"
-        default: name
+        default: name.rawValue
         }
     }
 }
