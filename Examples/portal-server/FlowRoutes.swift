@@ -153,6 +153,8 @@ extension Problem {
             case .revocationRefused: (.unprocessableContent, "認証局が失効申込を受け付けませんでした")
             case .revocationAlreadySubmitted: (.conflict, "失効申込は送信済みです")
             case .revocationNotAnswered: (.serviceUnavailable, "認証局から応答がありません")
+            case .powerOfAttorneyRequestFailed: (.unprocessableContent, "電子委任状を取得できませんでした")
+            case .powerOfAttorneyMismatch: (.unprocessableContent, "電子委任状の内容が登録情報と一致しません")
             default: (.unprocessableContent, "この電子証明書では手続できません")
             }
         self.init(status, rule: error.code.rawValue, title: title, detail: error.description)
