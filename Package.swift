@@ -234,11 +234,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The stand-ins for the CA's revocation desk and the J-LIS link, shared by the example tool and server.
+        // The stand-ins for the CA's revocation desk, the J-LIS link and the 電子委任状取扱事業者, shared by the example
+        // tool and server.
         .target(
             name: "SimulatorDesk",
             dependencies: [
-                "CertificateRenewal", "CardSimulator", "CardCredentials", "ToolSupport",
+                "CertificateRenewal", "Registration", "CardSimulator", "CardCredentials", "ToolSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -164,6 +164,8 @@ extension Problem {
             case .certificateAuthorityUnavailable: (.serviceUnavailable, "認証局から応答がありません")
             case .issuedCertificateMismatch: (.badGateway, "認証局の応答が正しくありません")
             case .reissueStoreFailure: (.serviceUnavailable, "データベースを利用できません")
+            case .powerOfAttorneyRequestFailed: (.unprocessableContent, "電子委任状を取得できませんでした")
+            case .powerOfAttorneyMismatch: (.unprocessableContent, "電子委任状の内容が登録情報と一致しません")
             default: (.unprocessableContent, "この電子証明書では手続できません")
             }
         self.init(status, rule: error.code.rawValue, title: title, detail: error.description)

@@ -139,6 +139,21 @@ struct PortalServerCommand: AsyncParsableCommand {
             authority: authority)
     }
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file from the 電子委任状取扱事業者: the power of attorney (電子委任状) it issues, the answer to each "
+                + "取得依頼 of the expired power of attorney's renewal (format: Documentation/Flows/PowerOfAttorney.md; "
+                + "its \"provider\" at the start names the provider). Read again at each 取得依頼. Without it the "
+                + "portal refuses 取得依頼.",
+            valueName: "path"))
+    var poaProvider: String?
+
+    /// The 電子委任状取扱事業者: the file's, when `--poa-provider` names one; else one that refuses every request.
+    func powerOfAttorneyProvider() throws -> any ElectronicPOAProvider {
+        guard let poaProvider else { return NoPowerOfAttorneyProvider() }
+        return try POADocumentProvider(path: poaProvider)
+    }
+
     /// The desk revocation requests go to: the simulator CA's, when `--revocation-ca` names one.
     func revocationDesk() throws -> (any RevocationAuthority)? {
         guard let revocationCA else { return nil }
@@ -289,7 +304,7 @@ struct PortalServerCommand: AsyncParsableCommand {
                 linkage: linkage),
             powerOfAttorney: RemotePowerOfAttorney(
                 environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin,
-                provider: NoPowerOfAttorneyProvider(), linkage: linkage),
+                provider: try powerOfAttorneyProvider(), linkage: linkage),
             revocation: RemoteRevocationRequest(
                 environment: LifecycleEnvironment(service: service, validator: trusted), origin: portalOrigin,
                 authority: try revocationDesk()),

@@ -23,17 +23,6 @@ struct AgentDeletionBody: StrictBody {
     var acknowledgeIrreversible: Bool
 }
 
-/// The 電子委任状取扱事業者 of a server that has none configured: a renewal says so.
-struct NoPowerOfAttorneyProvider: ElectronicPOAProvider {
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String { "no 電子委任状取扱事業者 is configured for this portal" }
-    }
-    let name = "none"
-    func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
-        throw NotConfigured()
-    }
-}
-
 extension PortalRoutes {
     struct PowerOfAttorneyFlowDocument: Encodable {
         var flowID: String

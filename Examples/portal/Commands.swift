@@ -4,6 +4,7 @@ import CertificateRenewal
 import Foundation
 import PortalDocuments
 import Registration
+import SimulatorDesk
 import ToolSupport
 import X509
 
@@ -83,47 +84,6 @@ struct AgentCommand: AsyncParsableCommand {
                     powerOfAttorney: attorney)
             }
         }
-    }
-}
-
-/// A power of attorney from a JSON file, as a 電子委任状取扱事業者 would hand it over.
-enum PowerOfAttorneyFile {
-    /// The JSON document (ISO 8601 times). `provider` is needed when the document is registered with an agent;
-    /// a provider answering `portal poa renew` is named on the command line instead.
-    struct Document: Decodable {
-        var principal: String
-        var agent: String
-        var authority: [String]
-        var validFrom: String
-        var validUntil: String
-        var provider: String?
-        var reference: String
-
-        static func read(_ path: String) throws -> Document {
-            try JSONDecoder().decode(Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        }
-
-        /// 有効期間 as dates.
-        func validity() throws -> (from: Date, until: Date) {
-            let dates = ISO8601DateFormatter()
-            guard let from = dates.date(from: validFrom), let until = dates.date(from: validUntil) else {
-                throw RegistrationError.invalidField(
-                    field: "有効期間", reason: "use ISO 8601 times, as 2026-04-01T00:00:00+09:00")
-            }
-            return (from, until)
-        }
-    }
-
-    static func read(_ path: String) throws -> PowerOfAttorney {
-        let document = try Document.read(path)
-        guard let provider = document.provider else {
-            throw RegistrationError.invalidField(field: "電子委任状取扱事業者", reason: "\(path) has no \"provider\"")
-        }
-        let (from, until) = try document.validity()
-        return try PowerOfAttorney(
-            agentID: UserID(rawValue: "new"), principal: document.principal, agent: document.agent,
-            authority: document.authority, validFrom: from, validUntil: until, provider: provider,
-            reference: document.reference)
     }
 }
 

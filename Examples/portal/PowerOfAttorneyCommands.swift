@@ -7,21 +7,6 @@ import SimulatorDesk
 import ToolSupport
 import X509
 
-/// The 電子委任状取扱事業者 of the portal example: answers a request with the document the provider sent, a JSON
-/// file (principal, agent, authority, validFrom, validUntil, reference; ISO 8601 times).
-struct POADocumentProvider: ElectronicPOAProvider {
-    let name: String
-    let path: String
-
-    func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
-        let document = try PowerOfAttorneyFile.Document.read(path)
-        let (from, until) = try document.validity()
-        return IssuedPowerOfAttorney(
-            principal: document.principal, agent: document.agent, authority: document.authority, validFrom: from,
-            validUntil: until, reference: document.reference)
-    }
-}
-
 /// The agent and the options of the expired-power-of-attorney commands.
 struct ExpiredAgentOptions: ParsableArguments {
     @Option(help: "The agent (U-…) whose power of attorney expired.") var agent: String
@@ -56,14 +41,6 @@ extension ExpiredAgentOptions {
     }
 }
 
-/// A provider that is never asked (the deletion).
-private struct NoProvider: ElectronicPOAProvider {
-    let name = "none"
-    func requestPowerOfAttorney(_ request: PowerOfAttorneyRequest) async throws -> IssuedPowerOfAttorney {
-        throw ToolFailure("no 電子委任状取扱事業者 is configured for this command")
-    }
-}
-
 /// `portal poa renew`: マイナンバーカード電子委任状更新 for an agent whose power of attorney expired.
 struct PowerOfAttorneyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,7 +65,7 @@ struct PowerOfAttorneyCommand: AsyncParsableCommand {
         func run() async throws {
             let service = try await storage.service()
             let flow = try await agent.flow(
-                service: service, options: lifecycle, provider: POADocumentProvider(name: provider, path: document))
+                service: service, options: lifecycle, provider: try POADocumentProvider(path: document, name: provider))
             try await flow.open()
             await ExpiredAgentOptions.showExpiredNotice(of: flow)
             try await flow.chooseRenewal()
@@ -135,7 +112,7 @@ struct AgentDeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = try await storage.service()
-        let flow = try await agent.flow(service: service, options: lifecycle, provider: NoProvider())
+        let flow = try await agent.flow(service: service, options: lifecycle, provider: NoPowerOfAttorneyProvider())
         try await flow.open()
         await ExpiredAgentOptions.showExpiredNotice(of: flow)
         try await flow.chooseDeletion()

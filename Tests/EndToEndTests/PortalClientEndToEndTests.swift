@@ -1,6 +1,7 @@
 import CardCredentials
 import CardSimulator
 import Foundation
+import JPKI
 import PCSC
 import PortalClient
 import Registration
@@ -10,8 +11,9 @@ import X509
 extension EndToEnd {
     /// The reference client against the real thing: two `portal-server` processes over one SQLite file, and the
     /// cards simulated in a vpcd reader of pcscd (`PCSCLITE_CSOCK_NAME`, `PI_VPCD_PORT`), read by the client's
-    /// `CardEvidenceSigner` (the card agent's `CardAuthenticator`).
-    @Suite("PortalClient: IC card renewal against portal-server through pcscd")
+    /// `CardEvidenceSigner` (the card agent's `CardAuthenticator`): the IC card renewal, the certificate update, the
+    /// revocation request and the expired power of attorney.
+    @Suite("PortalClient: the flows against portal-server through pcscd")
     struct PortalClientEndToEndTests {
         static let slot = 1
         static let currentPIN = "OLD-PIN-1234"
@@ -275,6 +277,148 @@ extension EndToEnd {
             #expect(revoked.contains("\(oldCertificate.serialNumber)"), "the reissue's CA was told")
         }
 
+        @Test("expired power of attorney renewed on two instances: --poa-provider answers 取得依頼; refused without it")
+        func powerOfAttorneyRenewal() async throws {
+            let bench = try await ExpiredAgentServers(providers: [true, true, false])
+            defer { bench.stop() }
+            let portal = bench.portal
+            let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let b = a.sharingSession(with: bench.servers[1].url)
+            let unconfigured = a.sharingSession(with: bench.servers[2].url)
+            let signingCard = CardEvidenceSigner { try ExpiredAgentPortal.signing(ExpiredAgentPortal.signingPIN) }
+
+            try await TestBench.withCard(portal.agentCard, slot: Self.slot) { _, context, reader in
+                let session = try await bench.logInAgent(a, context: context, reader: reader)
+                #expect(session.role == "agent")
+                #expect(session.userID == portal.agentID.rawValue)
+                let before = try await b.registration()
+
+                // 失効画面 on A, 電子委任状更新 chosen on B, the card's signing key (the card agent's choice for this
+                // step) on A.
+                let flow = try await a.startExpiredPowerOfAttorney()
+                let onB = try await b.resume(ExpiredPowerOfAttorneyFlow.self, flowID: flow.flowID)
+                #expect(try await onB.state().step == .expired)
+                #expect(try await onB.chooseRenewal().step == .renewalCard)
+                #expect(try await flow.presentRenewalCard(with: signingCard).step == .request)
+
+                // The instance without --poa-provider refuses 取得依頼 and says why; the flow stays at the step.
+                let onC = try await unconfigured.resume(ExpiredPowerOfAttorneyFlow.self, flowID: flow.flowID)
+                let refused = await #expect(throws: PortalClientError.self) {
+                    try await onC.request(applicationNumber: "APP-E2E-1")
+                }
+                #expect(refused?.status == 422)
+                #expect(refused?.rule == "powerOfAttorneyRequestFailed", "\(String(describing: refused))")
+                #expect(refused?.problem?.title == "電子委任状を取得できませんでした")
+                #expect(refused?.problem?.detail.contains("no 電子委任状取扱事業者 is configured") == true)
+
+                // The provider's answer as it is now: ended yesterday, so it does not fit.
+                let stale = await #expect(throws: PortalClientError.self) {
+                    try await onB.request(applicationNumber: "APP-E2E-1")
+                }
+                #expect(stale?.rule == "powerOfAttorneyMismatch", "\(String(describing: stale))")
+                #expect(try await flow.state().step == .request)
+
+                // The provider's new answer, read at the next 取得依頼 without a restart.
+                let validUntil = Date().addingTimeInterval(365 * ExpiredAgentPortal.day)
+                try bench.writeDocument(validUntil: validUntil, reference: "POA-E2E-1")
+                #expect(try await flow.request(applicationNumber: "APP-E2E-1").step == FlowStep("confirm-renewal"))
+                let confirmation = try await onB.confirmation()
+                #expect(confirmation.title == "マイナンバーカード電子委任状確認")
+                #expect(confirmation.sections.map(\.heading) == ["委任者情報", "受任者情報", "代理権情報"])
+                let rows = confirmation.sections.flatMap(\.rows)
+                #expect(rows.contains { $0.label == "受任者" && $0.value == ExpiredAgentPortal.agentName })
+                #expect(try await a.registration() == before, "nothing stored before 電子委任状更新")
+
+                let done = try await onB.renew()
+                #expect(done.version == before.version + 1)
+                let finished = try await flow.state()
+                #expect(finished.step == FlowStep("renewed"))
+                #expect(finished.changeID == done.changeID)
+
+                // The registration: the change in its history, and the provider's power of attorney in force.
+                let after = try await a.registration()
+                #expect(after.version == done.version)
+                #expect(
+                    after.history.contains {
+                        $0.id == done.changeID && $0.summary.contains("電子委任状更新")
+                    }, "\(after.history.map(\.summary))")
+                let stored = try await portal.stored()
+                let attorney = try #require(stored.currentPowerOfAttorney(of: portal.agentID))
+                #expect(attorney.reference == "POA-E2E-1")
+                #expect(attorney.provider == ExpiredAgentServers.providerName, "the name the document gives")
+                #expect(attorney.authority == ExpiredAgentPortal.authority)
+                #expect(abs(attorney.validUntil.timeIntervalSince(validUntil)) < 1)
+                #expect(attorney.isValid(at: Date()))
+
+                // In force now: the 失効画面 no longer opens.
+                let again = await #expect(throws: PortalClientError.self) { try await b.startExpiredPowerOfAttorney() }
+                #expect(again?.rule == "powerOfAttorneyStillValid", "\(String(describing: again))")
+            }
+        }
+
+        @Test("expired agent deleted on two instances: the user-authentication key paired by --jpki-linkage, 削除")
+        func expiredAgentDeletion() async throws {
+            let bench = try await ExpiredAgentServers(providers: [true, true])
+            defer { bench.stop() }
+            let portal = bench.portal
+            // JPKI's answer has no pair for the card yet.
+            let pairs = try Data(contentsOf: URL(fileURLWithPath: bench.files.linkage))
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: bench.files.linkage))
+            let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
+            let b = a.sharingSession(with: bench.servers[1].url)
+            let authenticationCard = CardEvidenceSigner {
+                try ExpiredAgentPortal.authentication(ExpiredAgentPortal.authenticationPIN)
+            }
+
+            try await TestBench.withCard(portal.agentCard, slot: Self.slot) { _, context, reader in
+                try await bench.logInAgent(a, context: context, reader: reader)
+                let before = try await b.registration()
+
+                // 失効画面 on A, 代理人情報削除 chosen on B.
+                let flow = try await a.startExpiredPowerOfAttorney()
+                let onB = try await b.resume(ExpiredPowerOfAttorneyFlow.self, flowID: flow.flowID)
+                #expect(try await onB.chooseDeletion().step == FlowStep("deletion-card"))
+
+                // Without JPKI's pair the card is not proved the agent's.
+                let unpaired = await #expect(throws: PortalClientError.self) {
+                    try await flow.presentDeletionCard(with: authenticationCard)
+                }
+                #expect(unpaired?.status == 422)
+                #expect(unpaired?.rule == "agentCardMismatch", "\(String(describing: unpaired))")
+                #expect(try await onB.state().step == FlowStep("deletion-card"))
+
+                // JPKI's pair, read at the next question: the card's user-authentication key, on B.
+                try pairs.write(to: URL(fileURLWithPath: bench.files.linkage))
+                #expect(
+                    try await onB.presentDeletionCard(with: authenticationCard).step == FlowStep("confirm-deletion"))
+                let confirmation = try await flow.confirmation()
+                #expect(confirmation.title.hasPrefix("利用者情報削除確認"), "\(confirmation.title)")
+                #expect(
+                    confirmation.sections.map(\.heading) == ["利用者基本情報", "電子証明書情報", "マイナンバーカード電子委任状情報"])
+                #expect(!confirmation.notes.isEmpty)
+
+                let unacknowledged = await #expect(throws: PortalClientError.self) {
+                    try await onB.delete(acknowledgingIrreversible: false)
+                }
+                #expect(unacknowledged?.rule == "deletionNotAcknowledged", "\(String(describing: unacknowledged))")
+                #expect(try await a.registration() == before, "nothing stored before 削除")
+
+                let done = try await flow.delete(acknowledgingIrreversible: true)
+                #expect(done.version == before.version + 1)
+                let stored = try await portal.stored()
+                #expect(stored.version == done.version)
+                #expect(try stored.user(portal.agentID).status == .deleted)
+
+                // The session was the deleted agent's: it ended, on both instances; the card no longer logs in.
+                let ended = await #expect(throws: PortalClientError.self) { try await b.registration() }
+                #expect(ended?.rule == "noSession", "\(String(describing: ended))")
+                let refused = await #expect(throws: PortalClientError.self) {
+                    try await bench.logInAgent(a, context: context, reader: reader)
+                }
+                #expect(refused?.status == 403, "\(String(describing: refused))")
+            }
+        }
+
         @Test("another company's card at new-card: the problem's rule reaches the caller, the registration unchanged")
         func wrongNewCard() async throws {
             let bench = try await ClientBench()
@@ -385,6 +529,84 @@ final class ClientBench {
     func stop() {
         for server in servers { server.stop() }
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// `portal-server` processes over the SQLite file of an ``ExpiredAgentPortal`` (an agent registered with a My Number
+/// card whose power of attorney expired yesterday), trusting the three roots, with JPKI's pairing of the card's
+/// certificates (`--jpki-linkage`) and, where asked, the provider's answer (`--poa-provider`). Both files are read
+/// again at each question: a test rewrites them while the servers run.
+final class ExpiredAgentServers {
+    static let providerName = "テスト委任状サービス"
+    let portal: ExpiredAgentPortal
+    let files: PowerOfAttorneyToolFiles
+    let origin: PortalOrigin
+    let servers: [ServerProcess]
+
+    /// One server for each element of `providers`, given `--poa-provider` where it is true.
+    init(providers: [Bool], origin: String = "http://127.0.0.1:8080") async throws {
+        portal = try await ExpiredAgentPortal()
+        var servers: [ServerProcess] = []
+        do {
+            files = try portal.toolFiles()
+            self.origin = try PortalOrigin(origin)
+            // The provider's answer at the start (which names the provider): a power of attorney that ended yesterday.
+            try Self.writeDocument(
+                to: files.document, validUntil: Date().addingTimeInterval(-ExpiredAgentPortal.day),
+                reference: "POA-E2E-0")
+            for provider in providers {
+                servers.append(
+                    try await ServerProcess(
+                        database: portal.database, root: files.trust, origin: origin,
+                        arguments: ["--jpki-linkage", files.linkage]
+                            + (provider ? ["--poa-provider", files.document] : [])))
+            }
+            self.servers = servers
+        } catch {
+            for server in servers { server.stop() }
+            portal.remove()
+            throw error
+        }
+    }
+
+    /// The provider's answer: a power of attorney for the agent from an hour ago until `validUntil`.
+    func writeDocument(validUntil: Date, reference: String) throws {
+        try Self.writeDocument(to: files.document, validUntil: validUntil, reference: reference)
+    }
+
+    static func writeDocument(to path: String, validUntil: Date, reference: String) throws {
+        let dates = ISO8601DateFormatter()
+        let document: [String: Any] = [
+            "principal": "\(ExpiredAgentPortal.company) 代表取締役 入札 太郎", "agent": ExpiredAgentPortal.agentName,
+            "authority": ExpiredAgentPortal.authority,
+            "validFrom": dates.string(from: Date().addingTimeInterval(-3600)),
+            "validUntil": dates.string(from: validUntil), "provider": providerName, "reference": reference,
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Logs the agent in: its registered certificate is the card's signing certificate, so the login challenge is
+    /// signed with the signing key (signing PIN), through pcscd.
+    @discardableResult
+    func logInAgent(_ client: PortalClient, context: PCSCContext, reader: String) async throws -> PortalSession {
+        let connection = try await context.connect(to: reader)
+        do {
+            let card = try await MyNumberCard.connect(transport: connection)
+            let key = try await card.signingKey(
+                .signing, pin: try ExpiredAgentPortal.signing(ExpiredAgentPortal.signingPIN),
+                includeCACertificate: true)
+            let session = try await client.logIn(with: KeyEvidenceSigner(key))
+            await connection.disconnect()
+            return session
+        } catch {
+            await connection.disconnect()
+            throw error
+        }
+    }
+
+    func stop() {
+        for server in servers { server.stop() }
+        portal.remove()
     }
 }
 
