@@ -124,10 +124,16 @@ public enum ToolMain {
         } catch {
             Command.exit(withError: error)
         }
-        guard let server = parsed as? Command else { Command.exit(withError: nil) }
         do {
-            var server = server
-            try await server.run()
+            // --help and --version parse as commands of their own, which print and return.
+            if var server = parsed as? Command {
+                try await server.run()
+            } else if var other = parsed as? any AsyncParsableCommand {
+                try await other.run()
+            } else {
+                var other = parsed
+                try other.run()
+            }
         } catch {
             report(error, tool: tool, command: Command.self) { _ in .failed }
         }

@@ -32,6 +32,12 @@ struct ToolConventionTests {
                 #expect(result.output.contains(text), "\(tool) --help lacks \(text)")
             }
         }
+        // The servers print their help too (it was silent: a help request parsed as a command of its own was dropped).
+        for server in ["portal-server", "card-agent"] {
+            let result = try await Tools.run(server, ["--help"])
+            #expect(result.status == 0, "\(server): \(result.error)")
+            #expect(result.output.contains("USAGE: \(server)"), "\(server) --help printed: \(result.output)")
+        }
         let portal = try await Tools.run("portal", ["--help"])
         #expect(portal.output.contains("PORTAL_NAME") && portal.output.contains("PORTAL_MAIL_FROM"))
         for (tool, command) in [
