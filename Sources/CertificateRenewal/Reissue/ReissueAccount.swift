@@ -205,7 +205,7 @@ public struct EnrollmentGrant: Sendable, Hashable, Codable {
     /// The SHA-256 of a code as typed (upper-cased, hyphens and spaces dropped).
     public static func digest(ofCode code: String) -> String {
         let normalized = code.uppercased().filter { $0 != "-" && $0 != " " }
-        return SHA256.hash(data: Array(normalized.utf8)).map { String(format: "%02x", $0) }.joined()
+        return LowerHex.string(Array(SHA256.hash(data: Array(normalized.utf8))))
     }
 }
 

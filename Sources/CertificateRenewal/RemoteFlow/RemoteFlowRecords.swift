@@ -37,9 +37,7 @@ struct RemoteFlowRecords<State: RemoteFlowState>: Sendable {
     /// certificate update), knowing the identifier is what lets a client continue the flow, so it must not be
     /// guessable.
     static func newFlowID(prefix: String) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return prefix
-            + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        prefix + LowerHex.string(RandomBytes.make(16))
     }
 
     /// The state of `flowID` and its version; a flow of another kind or owner is not found (never "not yours":

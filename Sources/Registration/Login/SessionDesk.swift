@@ -1,3 +1,4 @@
+import CardCredentials
 import Crypto
 public import Foundation
 
@@ -53,8 +54,7 @@ public struct SessionDesk: Sendable {
 
     /// Opens a session for a login and keeps it in the store.
     public func open(_ session: LoginSession) async throws(RegistrationError) -> ActiveSession {
-        var generator = SystemRandomNumberGenerator()
-        let token = Self.base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let token = Self.base64URL(RandomBytes.make(32))
         let date = now()
         let ends = date.addingTimeInterval(absoluteLifetime)
         let expires = min(ends, date.addingTimeInterval(idleLifetime))
@@ -100,7 +100,7 @@ public struct SessionDesk: Sendable {
 
     /// The store's key of a token: `S` and its SHA-256 in hexadecimal.
     static func key(_ token: String) -> String {
-        "S" + SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        "S" + LowerHex.string(Array(SHA256.hash(data: Data(token.utf8))))
     }
 
     static func isWellFormed(_ token: String) -> Bool {

@@ -131,7 +131,7 @@ public struct CertificateBinding: Sendable, Hashable, Codable, Identifiable {
 
     /// The SHA-256 fingerprint of a certificate's DER, lower-case hexadecimal.
     public static func fingerprint(of der: [UInt8]) -> String {
-        SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        LowerHex.string(Array(SHA256.hash(data: der)))
     }
 
     /// Whether `der` is the certificate whose ``fingerprint`` was recorded: its SHA-256 is `fingerprint` (lower-case

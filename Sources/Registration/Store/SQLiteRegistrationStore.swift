@@ -149,7 +149,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try await read("reading the registration of user \(id)") { db in
             guard
                 let business = try String.fetchOne(
-                    db, sql: #"SELECT business_id FROM "user" WHERE id = ?"#, arguments: [id.rawValue])
+                    db.cachedStatement(sql: #"SELECT business_id FROM "user" WHERE id = ?"#), arguments: [id.rawValue])
             else { return nil }
             return try Self.loadRegistration(BusinessID(rawValue: business), db)
         }
@@ -160,11 +160,11 @@ public final class SQLiteRegistrationStore: RegistrationStore {
             // An active binding wins; otherwise the registration that bound the certificate last.
             guard
                 let business = try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT business_id FROM binding WHERE fingerprint = ?
-                        ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT business_id FROM binding WHERE fingerprint = ?
+                            ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
+                            """),
                     arguments: [fingerprint])
             else { return nil }
             return try Self.loadRegistration(BusinessID(rawValue: business), db)
@@ -173,7 +173,8 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
         try await read("reading the registrations") { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM business ORDER BY registered_at, number")
+            let ids = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM business ORDER BY registered_at, number"))
             return try Self.loadRegistrations(ids, db)
         }
     }
@@ -197,7 +198,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     private static func query(of page: RegistrationPage, _ db: Database) throws -> (String, StatementArguments) {
         var probing = false
         if let range = page.certificateExpiry {
-            let businesses = try Int.fetchOne(db, sql: "SELECT max(number) FROM business") ?? 0
+            let businesses = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(number) FROM business")) ?? 0
             let bound = Int(min(max(Double(page.limit) * Double(businesses), 1).squareRoot(), 1e9))
             let inRange =
                 try Int.fetchOne(
@@ -219,7 +220,8 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try await read("reading the registration of a 法人番号") { db in
             guard
                 let business = try String.fetchOne(
-                    db, sql: "SELECT id FROM business WHERE corporate_number = ?", arguments: [corporateNumber.digits])
+                    db.cachedStatement(sql: "SELECT id FROM business WHERE corporate_number = ?"),
+                    arguments: [corporateNumber.digits])
             else { return nil }
             return try Self.loadRegistration(BusinessID(rawValue: business), db)
         }
@@ -228,7 +230,8 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
         try await read("reading the history of \(id)") { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM change_record WHERE business_id = ? ORDER BY number", arguments: [id.rawValue]
+                db.cachedStatement(sql: "SELECT * FROM change_record WHERE business_id = ? ORDER BY number"),
+                arguments: [id.rawValue]
             ).map(Self.changeRecord)
         }
     }
@@ -238,10 +241,10 @@ public final class SQLiteRegistrationStore: RegistrationStore {
             let rows =
                 if let state {
                     try Row.fetchAll(
-                        db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, number",
+                        db.cachedStatement(sql: "SELECT * FROM outbox WHERE state = ? ORDER BY created_at, number"),
                         arguments: [state.rawValue])
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY created_at, number")
+                    try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox ORDER BY created_at, number"))
                 }
             return try rows.map(Self.outboxMessage)
         }
@@ -262,7 +265,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
             ]
             if commit.expectedVersion == 0 {
                 let exists = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM business WHERE id = ?)", arguments: [id])
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM business WHERE id = ?)"), arguments: [id])
                 if exists == true { throw RegistrationError.staleChange(registration.id) }
                 try Self.uniqueBusiness(business) {
                     try db.execute(
@@ -317,10 +320,12 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     public func takeChallenge(_ id: String) async throws(RegistrationError) -> IssuedChallenge? {
         try await write("taking a card challenge") { db in
             guard
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM card_challenge WHERE id = ?", arguments: [id])
-                    .map({ StoredRow($0, table: "card_challenge") })
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT * FROM card_challenge WHERE id = ?"), arguments: [id]
+                )
+                .map({ StoredRow($0, table: "card_challenge") })
             else { return nil }
-            try db.execute(sql: "DELETE FROM card_challenge WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM card_challenge WHERE id = ?").execute(arguments: [id])
             return try IssuedChallenge(
                 stored: try row.value("id"), nonce: [UInt8](try row.value("nonce") as Data),
                 flow: try row.value("flow"),
@@ -331,14 +336,16 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     public func purgeChallenges(expiredBefore date: Date) async throws(RegistrationError) -> Int {
         try await write("purging expired card challenges") { db in
-            try db.execute(sql: "DELETE FROM card_challenge WHERE expires_at < ?", arguments: [Self.time(date)])
+            try db.cachedStatement(sql: "DELETE FROM card_challenge WHERE expires_at < ?").execute(arguments: [
+                Self.time(date)
+            ])
             return db.changesCount
         }
     }
 
     public func flow(_ id: String) async throws(RegistrationError) -> StoredFlow? {
         try await read("reading a flow") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM flow_state WHERE id = ?", arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM flow_state WHERE id = ?"), arguments: [id])
                 .map { StoredRow($0, table: "flow_state") }
                 .map { row in
                     StoredFlow(
@@ -379,14 +386,16 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     public func removeFlow(_ id: String) async throws(RegistrationError) -> Bool {
         try await write("removing a flow") { db in
-            try db.execute(sql: "DELETE FROM flow_state WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM flow_state WHERE id = ?").execute(arguments: [id])
             return db.changesCount == 1
         }
     }
 
     public func purgeFlows(expiredBefore date: Date) async throws(RegistrationError) -> Int {
         try await write("purging expired flows") { db in
-            try db.execute(sql: "DELETE FROM flow_state WHERE expires_at < ?", arguments: [Self.time(date)])
+            try db.cachedStatement(sql: "DELETE FROM flow_state WHERE expires_at < ?").execute(arguments: [
+                Self.time(date)
+            ])
             return db.changesCount
         }
     }
@@ -613,7 +622,9 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         func each(_ sql: String, _ arguments: StatementArguments, table: String, _ body: (StoredRow) throws -> Void)
             throws
         {
-            let statement = try db.makeStatement(sql: sql)
+            // Cached: a login loads one registration, the same SQL each time (parsing it is a login's largest
+            // cost in SQLite after the writes).
+            let statement = try db.cachedStatement(sql: sql)
             let columns = StoredRow.columns(of: statement)
             let rows = try Row.fetchCursor(statement, arguments: arguments)
             while let row = try rows.next() { try body(StoredRow(row, table: table, columns: columns)) }
