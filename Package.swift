@@ -431,7 +431,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "PCSC", "ISO7816", "CardSimulator", "CardCredentials", "JPKI", "Registration", "CertificateRenewal",
-                "PDFSignature", "CardAgent", "PortalClient",
+                "PDFSignature", "CardAgent", "PortalClient", "RegistrationPostgres",
                 .product(name: "X509", package: "swift-certificates"),
             ],
             // The scripted pinentry of the card agent's tests.

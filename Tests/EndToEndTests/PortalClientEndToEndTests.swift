@@ -5,6 +5,7 @@ import JPKI
 import PCSC
 import PortalClient
 import Registration
+import RegistrationPostgres
 import Testing
 import X509
 
@@ -23,9 +24,11 @@ extension EndToEnd {
             CardEvidenceSigner { try SecretPIN(pin, policy: ICCardProfile.procurementIdentitySimulator.pinPolicy) }
         }
 
-        @Test("log in with the current card, renew across two instances (swap in the reader), the old card refused")
-        func renewAcrossTwoInstances() async throws {
-            let bench = try await ClientBench()
+        @Test(
+            "log in with the current card, renew across two instances (swap in the reader), the old card refused",
+            arguments: ClientStoreKind.allCases)
+        func renewAcrossTwoInstances(_ kind: ClientStoreKind) async throws {
+            let bench = try await ClientBench(store: kind)
             defer { bench.stop() }
             let new = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
             let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
@@ -92,9 +95,11 @@ extension EndToEnd {
             }
         }
 
-        @Test("certificate update without login across two instances: the registered card, the swap, 更新実行")
-        func certificateUpdateWithoutLogin() async throws {
-            let bench = try await ClientBench()
+        @Test(
+            "certificate update without login across two instances: the registered card, the swap, 更新実行",
+            arguments: ClientStoreKind.allCases)
+        func certificateUpdateWithoutLogin(_ kind: ClientStoreKind) async throws {
+            let bench = try await ClientBench(store: kind)
             defer { bench.stop() }
             let new = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
             let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
@@ -129,9 +134,11 @@ extension EndToEnd {
             }
         }
 
-        @Test("a revocation request across two instances, the card through pcscd: its evidence, its CMS signature, 確定")
-        func revocationRequest() async throws {
-            let bench = try await ClientBench()
+        @Test(
+            "a revocation request across two instances, the card through pcscd: its evidence, its CMS signature, 確定",
+            arguments: ClientStoreKind.allCases)
+        func revocationRequest(_ kind: ClientStoreKind) async throws {
+            let bench = try await ClientBench(store: kind)
             defer { bench.stop() }
             let card = try PrivateCAICCard.issue(by: bench.authority, holder: bench.holder, pin: Self.newPIN)
             let serial = CertificateSummary(try Certificate(derEncoded: card.snapshot.holderCertificate)).serialNumber
@@ -175,15 +182,16 @@ extension EndToEnd {
         }
 
         @Test(
-            "a reissue through two portal-servers: the administrator's card through pcscd, the contract from `portal reissue contract`, the user's key made by the client"
-        )
-        func reissueAndEnrollment() async throws {
-            let bench = try await ClientBench(servers: 0)
+            "a reissue through two portal-servers: the administrator's card through pcscd, the contract from `portal reissue contract`, the user's key made by the client",
+            arguments: ClientStoreKind.allCases)
+        func reissueAndEnrollment(_ kind: ClientStoreKind) async throws {
+            let bench = try await ClientBench(servers: 0, store: kind)
             defer { bench.stop() }
             // The user whose computer was replaced: an agent with a file certificate of the portal's CA.
-            let database = bench.directory.appending(path: "portal.sqlite").path
+            let database = bench.database
+            let store = try await ClientBench.openStore(database)
             let service = RegistrationService(
-                store: try SQLiteRegistrationStore(path: database),
+                store: store,
                 portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
             let key = try CardRSAKey.generate()
             var agentHolder = bench.holder
@@ -201,6 +209,7 @@ extension EndToEnd {
                     to: bench.registered.id, by: .portal(operator: "e2e")))
             let agentID = try #require(added.registration.users.first { $0.role == .agent }?.id)
             let representativeID = try #require(bench.registered.representative?.id)
+            await ClientBench.close(store)
 
             // The contract, recorded with the example tool; the servers import it at start.
             let accounts = bench.directory.appending(path: "reissue-accounts.json").path
@@ -457,7 +466,22 @@ extension EndToEnd {
     }
 }
 
-/// Two `portal-server` processes over one SQLite file holding a business registered with its representative's
+/// Where the servers of a ClientBench keep the registrations: a SQLite file, or the test bench's PostgreSQL server
+/// in a schema of its own (`t_<seconds>_…`, which the bench's clean-up drops after an hour).
+enum ClientStoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    static func postgresURL() -> String {
+        let base =
+            ProcessInfo.processInfo.environment["PI_TEST_POSTGRES_URL"]
+            ?? "postgres://pi_test:pi_test@127.0.0.1:5432/pi_test"
+        let schema = "t_\(Int(Date().timeIntervalSince1970))_" + UUID().uuidString.prefix(8).lowercased()
+        return base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+    }
+}
+
+/// Two `portal-server` processes over one SQLite file (or PostgreSQL schema) holding a business registered with its representative's
 /// current IC card (close to expiry), and the test CA.
 final class ClientBench {
     let directory: URL
@@ -467,12 +491,28 @@ final class ClientBench {
     let registered: BusinessRegistration
     let origin: PortalOrigin
     let servers: [ServerProcess]
+    /// The servers' `--db`: the SQLite file, or a PostgreSQL URL with a schema of its own.
+    let database: String
+
+    /// A store object over the servers' database, for a test's own changes; close it after use.
+    static func openStore(_ database: String) async throws -> any RegistrationStore {
+        guard PostgresStoreConfiguration.isPostgresURL(database) else {
+            return try SQLiteRegistrationStore(path: database)
+        }
+        var configuration = try PostgresStoreConfiguration(url: database, environment: [:])
+        configuration.maximumConnections = 2
+        return try await PostgresRegistrationStore(configuration)
+    }
+
+    static func close(_ store: any RegistrationStore) async {
+        if let postgres = store as? PostgresRegistrationStore { await postgres.close() }
+    }
 
     /// `servers` instances with the `origin` browsers see, each on `listen` (port 0: any free port), with
     /// `arguments` besides the store, the roots and the origin.
     init(
-        servers count: Int = 2, origin: String = "http://127.0.0.1:8080", listen: String = "127.0.0.1:0",
-        arguments: [String] = []
+        servers count: Int = 2, store kind: ClientStoreKind = .sqlite, origin: String = "http://127.0.0.1:8080",
+        listen: String = "127.0.0.1:0", arguments: [String] = []
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "e2e-client-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -480,9 +520,13 @@ final class ClientBench {
         current = try PrivateCAICCard.issue(
             by: authority, holder: holder, pin: EndToEnd.PortalClientEndToEndTests.currentPIN,
             validity: .expiring(inDays: 25))
-        let database = directory.appending(path: "portal.sqlite").path
+        switch kind {
+        case .sqlite: database = directory.appending(path: "portal.sqlite").path
+        case .postgres: database = ClientStoreKind.postgresURL()
+        }
+        let store = try await Self.openStore(database)
         let service = RegistrationService(
-            store: try SQLiteRegistrationStore(path: database),
+            store: store,
             portal: PortalProfile(name: "電子入札システム", mailFrom: try MailAddress("noreply@portal.example.jp")))
         registered = try await service.commit(
             try await service.prepareRegistration(
@@ -496,6 +540,7 @@ final class ClientBench {
                 certificate: try Certificate(derEncoded: current.snapshot.holderCertificate), kind: .icCard,
                 by: .portal(operator: "e2e"))
         ).registration
+        await Self.close(store)
         let root = directory.appending(path: "root.pem")
         // The e-bidding CA's root, and JPKI's signing root for the certificate update with a My Number card.
         try (try authority.rootCertificatePEM(.eBidding) + authority.rootCertificatePEM(.jpkiSigning))
