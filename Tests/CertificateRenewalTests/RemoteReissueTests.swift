@@ -191,6 +191,31 @@ struct RemoteReissueTests {
             await lifecycleError { _ = try await reissue.back(flow: state.flowID, session: session) }
                 == .notAtStep(expected: "choose-user or confirm", current: "log-on"))
 
+        // Another business's representative, with this contract's right passwords: answered as an unknown contract
+        // (not "not the administrator", which would tell that the contract exists), and nothing counted.
+        let outsider = try ReissueBench.credential(bench.authority, name: "他社 三郎", from: bench.clock.now, days: 365)
+        let otherBusiness = try BusinessInformation(
+            name: ReissueBench.company, postalCode: "100-0013", address: "東京都千代田区霞が関2-2-2",
+            representativeTitle: "代表取締役", representativeName: "他社 三郎", corporateNumber: nil, phone: "03-9876-5432")
+        _ = try await bench.service.commit(
+            try await bench.service.prepareRegistration(
+                of: otherBusiness,
+                representative: try UserInformation(
+                    title: "代表取締役", name: "他社 三郎", postalCode: "1000013", address: "東京都千代田区霞が関2-2-2",
+                    phone: "03-9876-5432", fax: nil, mail: "saburo@example.co.jp"),
+                certificate: outsider.certificate, kind: .fileCertificate, by: .portal(operator: "test")))
+        let other = try await bench.logIn(with: outsider)
+        let probe = try await reissue.start(for: other)
+        let probed = await lifecycleError {
+            _ = try await reissue.logOn(
+                contractID: ReissueBench.contract, password: try ReissueBench.secret(ReissueBench.adminPassword),
+                confirmation: try ReissueBench.secret(ReissueBench.adminConfirmation), flow: probe.flowID,
+                session: other)
+        }
+        #expect(probed == .signInRejected(attemptsLeft: nil))
+        let contract = try ContractID(ReissueBench.contract)
+        #expect(try await bench.accounts.account(contract)?.administratorFailedAttempts == 0)
+
         // Wrong passwords count in the store: five lock the contract, here and for every instance.
         for attempt in 1...5 {
             let error = await lifecycleError {

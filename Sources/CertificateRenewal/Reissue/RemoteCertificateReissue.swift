@@ -115,6 +115,8 @@ public struct RemoteCertificateReissue: Sendable {
         try records.require(.logOn, state)
         let contract = try ContractID(contractID)
         let account = try await desk.account(contract)
+        // Another business's contract answers as an unknown one: a session does not learn which contracts exist.
+        guard account.businessID == session.businessID else { throw .signInRejected(attemptsLeft: nil) }
         guard !account.administratorLocked else { throw .serviceLocked(contractWide: true) }
         try rules.checkAdministrator(session, of: account)
         _ = try await desk.checkAdministrator(contract, password: password, confirmation: confirmation)

@@ -336,8 +336,7 @@ extension PortalClient {
 
     /// Continues the enrollment `flowID` through this client (another instance of the server).
     public func resumeEnrollment(flowID: String) throws(PortalClientError) -> CertificateEnrollmentSession {
-        _ = try FlowSession<CertificateReissueFlow>(client: self, flowID: flowID)
-        return CertificateEnrollmentSession(client: self, flowID: flowID)
+        CertificateEnrollmentSession(client: self, flowID: try Self.checkedFlowID(flowID))
     }
 }
 

@@ -84,16 +84,8 @@ public struct FlowSession<Flow: PortalFlow>: Sendable {
     public let flowID: String
 
     init(client: PortalClient, flowID: String) throws(PortalClientError) {
-        // The identifier goes into paths: the server's are letters, digits, `-` and `_`.
-        guard (1...128).contains(flowID.utf8.count),
-            flowID.unicodeScalars.allSatisfy({
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
-            })
-        else {
-            throw PortalClientError(.unexpectedAnswer, "The server named a flow with an identifier the client refuses.")
-        }
         self.client = client
-        self.flowID = flowID
+        self.flowID = try PortalClient.checkedFlowID(flowID)
     }
 
     var path: String { "flows/\(Flow.name)/\(flowID)" }
@@ -155,6 +147,18 @@ public struct FlowSession<Flow: PortalFlow>: Sendable {
 }
 
 extension PortalClient {
+    /// A flow's identifier as it may go into a path: the server's are letters, digits, `-` and `_`.
+    static func checkedFlowID(_ flowID: String) throws(PortalClientError) -> String {
+        guard (1...128).contains(flowID.utf8.count),
+            flowID.unicodeScalars.allSatisfy({
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+            })
+        else {
+            throw PortalClientError(.unexpectedAnswer, "The server named a flow with an identifier the client refuses.")
+        }
+        return flowID
+    }
+
     /// Starts a flow for the session's user (`POST /flows/<name>`).
     public func start<Flow: PortalFlow>(_ flow: Flow.Type) async throws(PortalClientError) -> FlowSession<Flow> {
         let state = try await send("POST", "flows/\(Flow.name)", as: FlowState.self)
