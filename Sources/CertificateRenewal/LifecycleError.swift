@@ -56,7 +56,7 @@ public enum RenewalCardRole: String, Sendable, Hashable, CustomStringConvertible
 /// (`notAtStep`, `flowNotFound`, …) is stable, for logs and JSON problem documents.
 ///
 /// The errors are made by the static members named as the codes (``stepInProgress``,
-/// ``notAtStep(expected:current:)``, ``registration(_:)``, …), so `throw .stepInProgress` reads as before. Two
+/// ``notAtStep(expected:current:)-(String,String)``, ``registration(_:)``, …), so `throw .stepInProgress` reads as before. Two
 /// errors are equal when their codes and all their values are: `LifecycleError.wrongPIN(.current, triesLeft: 2)`
 /// is not `.wrongPIN(.current, triesLeft: 1)`; compare ``code-swift.property`` to ask only which refusal it is.
 ///
@@ -131,7 +131,7 @@ public enum RenewalCardRole: String, Sendable, Hashable, CustomStringConvertible
 ///
 /// ### The flow
 ///
-/// - ``notAtStep(expected:current:)``
+/// - ``notAtStep(expected:current:)-(String,String)``
 /// - ``stepInProgress``
 /// - ``flowRestarted``
 /// - ``cancelled``

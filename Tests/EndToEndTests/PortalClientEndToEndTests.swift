@@ -286,9 +286,11 @@ extension EndToEnd {
             #expect(revoked.contains("\(oldCertificate.serialNumber)"), "the reissue's CA was told")
         }
 
-        @Test("expired power of attorney renewed on two instances: --poa-provider answers 取得依頼; refused without it")
-        func powerOfAttorneyRenewal() async throws {
-            let bench = try await ExpiredAgentServers(providers: [true, true, false])
+        @Test(
+            "expired power of attorney renewed on two instances: --poa-provider answers 取得依頼; refused without it",
+            arguments: ClientStoreKind.allCases)
+        func powerOfAttorneyRenewal(_ kind: ClientStoreKind) async throws {
+            let bench = try await ExpiredAgentServers(providers: [true, true, false], store: kind)
             defer { bench.stop() }
             let portal = bench.portal
             let a = PortalClient(server: bench.servers[0].url, origin: bench.origin)
@@ -365,9 +367,11 @@ extension EndToEnd {
             }
         }
 
-        @Test("expired agent deleted on two instances: the user-authentication key paired by --jpki-linkage, 削除")
-        func expiredAgentDeletion() async throws {
-            let bench = try await ExpiredAgentServers(providers: [true, true])
+        @Test(
+            "expired agent deleted on two instances: the user-authentication key paired by --jpki-linkage, 削除",
+            arguments: ClientStoreKind.allCases)
+        func expiredAgentDeletion(_ kind: ClientStoreKind) async throws {
+            let bench = try await ExpiredAgentServers(providers: [true, true], store: kind)
             defer { bench.stop() }
             let portal = bench.portal
             // JPKI's answer has no pair for the card yet.
@@ -589,8 +593,10 @@ final class ExpiredAgentServers {
     let servers: [ServerProcess]
 
     /// One server for each element of `providers`, given `--poa-provider` where it is true.
-    init(providers: [Bool], origin: String = "http://127.0.0.1:8080") async throws {
-        portal = try await ExpiredAgentPortal()
+    init(providers: [Bool], store kind: ClientStoreKind = .sqlite, origin: String = "http://127.0.0.1:8080")
+        async throws
+    {
+        portal = try await ExpiredAgentPortal(store: kind)
         var servers: [ServerProcess] = []
         do {
             files = try portal.toolFiles()

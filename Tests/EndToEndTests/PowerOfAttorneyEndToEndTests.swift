@@ -6,6 +6,7 @@ import ISO7816
 import JPKI
 import PCSC
 import Registration
+import RegistrationPostgres
 import Synchronization
 import Testing
 import X509
@@ -382,7 +383,7 @@ final class PairingJPKILinkage: JPKILinkageService {
     }
 }
 
-/// A portal (SQLite file) with a representative, and an agent registered 30 days ago with a My Number card whose power
+/// A portal (an SQLite file, or a PostgreSQL schema) with a representative, and an agent registered 30 days ago with a My Number card whose power
 /// of attorney expired yesterday: the portal tool has no way to reach that state (an agent is added only with a power
 /// of attorney in force, and the tool's clock is the real one), so the file is seeded through `RegistrationService`.
 struct ExpiredAgentPortal {
@@ -397,7 +398,7 @@ struct ExpiredAgentPortal {
     let authority: TestCertificateAuthority
     let agentCard: JPKICard
     let database: String
-    let store: SQLiteRegistrationStore
+    let store: any RegistrationStore
     private(set) var environment: LifecycleEnvironment
     let provider = YearPOAProvider()
     let linkage = PairingJPKILinkage()
@@ -405,7 +406,7 @@ struct ExpiredAgentPortal {
     let representativeID: UserID
     let agentID: UserID
 
-    init() async throws {
+    init(store kind: ClientStoreKind = .sqlite) async throws {
         let now = Date()
         let registeredAt = now.addingTimeInterval(-30 * Self.day)
         directory = FileManager.default.temporaryDirectory.appending(path: "e2e-poa-\(UUID().uuidString)")
@@ -424,8 +425,11 @@ struct ExpiredAgentPortal {
             by: authority, holder: .example, signingPIN: Self.signingPIN, authenticationPIN: Self.authenticationPIN,
             validity: .valid(days: 5 * 365, from: registeredAt))
         try linkage.record(agentCard)
-        database = directory.appending(path: "portal.sqlite").path
-        store = try SQLiteRegistrationStore(path: database)
+        switch kind {
+        case .sqlite: database = directory.appending(path: "portal.sqlite").path
+        case .postgres: database = ClientStoreKind.postgresURL()
+        }
+        store = try await ClientBench.openStore(database)
         let profile = PortalProfile(name: "調達ポータル", mailFrom: try MailAddress("noreply@portal.example.jp"))
         // The registration and the agent happened 30 days ago, while the power of attorney was in force.
         let past = RegistrationService(store: store, portal: profile, now: { registeredAt })
@@ -526,5 +530,10 @@ struct ExpiredAgentPortal {
         try await TestBench.waitUntil(context: context, reader: reader, present: false)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+        // A PostgreSQL store's pool is closed off the caller (the schema is dropped by the test bench's clean-up).
+        let store = store
+        if store is PostgresRegistrationStore { Task { await ClientBench.close(store) } }
+    }
 }

@@ -44,15 +44,15 @@ public enum CertificateUpdateStep: Sendable, Hashable, CustomStringConvertible {
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``CertificateUpdateStep/chooseType``.
+        /// The name of `CertificateUpdateStep.chooseType`.
         case chooseType
-        /// ``CertificateUpdateStep/readCurrent``.
+        /// The name of `CertificateUpdateStep.readCurrent`.
         case readCurrent
-        /// ``CertificateUpdateStep/readNew``.
+        /// The name of `CertificateUpdateStep.readNew`.
         case readNew
-        /// ``CertificateUpdateStep/confirm``.
+        /// The name of `CertificateUpdateStep.confirm`.
         case confirm
-        /// ``CertificateUpdateStep/completed``.
+        /// The name of `CertificateUpdateStep.completed`.
         case completed
     }
 

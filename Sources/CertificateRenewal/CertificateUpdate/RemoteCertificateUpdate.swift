@@ -37,6 +37,17 @@ public struct CertificateUpdateState: Sendable, Hashable, Codable, RemoteFlowSta
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
+    var owner: String { RemoteCertificateUpdate.flow }
+
+    func restarted() -> Self {
+        var state = self
+        state.step = .currentCertificate
+        state.current = nil
+        state.new = nil
+        state.businessID = nil
+        state.registrationVersion = nil
+        return state
+    }
     static let cardSteps: [Step] = [.currentCertificate, .newCertificate]
 
     /// The evidence the step needs: `certificate-update`/`current-certificate` or
@@ -156,7 +167,7 @@ public struct RemoteCertificateUpdate: Sendable {
     /// A challenge for the flow's step, issued to this flow: the client signs it with the key of the certificate
     /// the step reads.
     ///
-    /// - Throws: ``LifecycleError/notAtStep(expected:current:)`` when the flow is not at a step that reads a
+    /// - Throws: ``LifecycleError/notAtStep(expected:current:)-(String,String)`` when the flow is not at a step that reads a
     ///   certificate.
     public func challenge(for flowID: String) async throws(LifecycleError) -> EvidenceChallenge {
         try await records.challenge(for: try await records.load(flowID, owner: Self.owner).state, desk: desk)
@@ -249,12 +260,8 @@ public struct RemoteCertificateUpdate: Sendable {
         var (state, version) = try await records.load(flowID, owner: Self.owner)
         try require(.confirm, state)
         let (prepared, confirmation, binding) = try await prepared(state, version)
-        let completion: CertificateUpdateCompletion
-        do throws(LifecycleError) {
-            completion = try await rules.commit(prepared, confirmation, binding: binding)
-        } catch {
-            if !error.isStoreFailure { try await restart(state, version) }
-            throw error
+        let completion = try await records.restarting(state, version: version) { () throws(LifecycleError) in
+            try await rules.commit(prepared, confirmation, binding: binding)
         }
         state.step = .completed
         state.changeID = completion.changeID
@@ -269,7 +276,7 @@ public struct RemoteCertificateUpdate: Sendable {
         guard state.step != .completed else {
             throw .notAtStep(anyOf: [.currentCertificate, .newCertificate, .confirm], current: state.step)
         }
-        return try await restart(state, version)
+        return try await records.restart(state, version: version)
     }
 
     // MARK: State
@@ -317,29 +324,12 @@ public struct RemoteCertificateUpdate: Sendable {
     {
         let current = try Self.credential(state.current)
         let new = try Self.credential(state.new)
-        do throws(LifecycleError) {
+        return try await records.restarting(state, version: version) { () throws(LifecycleError) in
             let binding = try await registeredBinding(state, current)
             let (prepared, confirmation) = try await rules.prepare(new, replacing: current, binding: binding)
             guard prepared.expectedVersion == state.registrationVersion else { throw .registrationChanged }
             return (prepared, confirmation, binding)
-        } catch {
-            if !error.isStoreFailure { try await restart(state, version) }
-            throw error
         }
-    }
-
-    @discardableResult
-    private func restart(_ state: CertificateUpdateState, _ version: Int) async throws(LifecycleError)
-        -> CertificateUpdateState
-    {
-        var state = state
-        state.step = .currentCertificate
-        state.current = nil
-        state.new = nil
-        state.businessID = nil
-        state.registrationVersion = nil
-        state.expiresAt = now.addingTimeInterval(lifetime)
-        return try await records.save(state, owner: Self.owner, version: version + 1)
     }
 
     private static func credential(_ stored: CertificateUpdateState.Credential?) throws(LifecycleError)

@@ -18,17 +18,17 @@ public enum ICCardRenewalStep: Sendable, Hashable, CustomStringConvertible {
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``ICCardRenewalStep/insertCurrentCard``.
+        /// The name of `ICCardRenewalStep.insertCurrentCard`.
         case insertCurrentCard
-        /// ``ICCardRenewalStep/enterCurrentPIN``.
+        /// The name of `ICCardRenewalStep.enterCurrentPIN`.
         case enterCurrentPIN
-        /// ``ICCardRenewalStep/swapCards``.
+        /// The name of `ICCardRenewalStep.swapCards`.
         case swapCards
-        /// ``ICCardRenewalStep/enterNewPIN``.
+        /// The name of `ICCardRenewalStep.enterNewPIN`.
         case enterNewPIN
-        /// ``ICCardRenewalStep/confirm``.
+        /// The name of `ICCardRenewalStep.confirm`.
         case confirm
-        /// ``ICCardRenewalStep/completed``.
+        /// The name of `ICCardRenewalStep.completed`.
         case completed
     }
 

@@ -37,6 +37,15 @@ public struct ICCardRenewalState: Sendable, Hashable, Codable, SessionFlowState 
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .completed }
+
+    func restarted() -> Self {
+        var state = self
+        state.step = .currentCard
+        state.current = nil
+        state.new = nil
+        state.registrationVersion = nil
+        return state
+    }
     static let cardSteps: [Step] = [.currentCard, .newCard]
 
     /// The evidence the step needs: `ic-card-renewal`/`current-card` or `ic-card-renewal`/`new-card`; nil at the
@@ -125,7 +134,7 @@ public struct RemoteICCardRenewal: Sendable {
 
     /// A challenge for the flow's card step, issued to this flow; the card agent signs it with the card.
     ///
-    /// - Throws: ``LifecycleError/notAtStep(expected:current:)`` when the flow is not at a card step.
+    /// - Throws: ``LifecycleError/notAtStep(expected:current:)-(String,String)`` when the flow is not at a card step.
     public func challenge(for flowID: String, session: LoginSession) async throws(LifecycleError)
         -> EvidenceChallenge
     {
@@ -190,12 +199,8 @@ public struct RemoteICCardRenewal: Sendable {
         var (state, version) = try await load(flowID, session)
         try require(.confirm, state)
         let (prepared, confirmation, binding) = try await prepared(state, version)
-        let completion: RenewalCompletion
-        do throws(LifecycleError) {
-            completion = try await rules(state).commit(prepared, confirmation, binding: binding)
-        } catch {
-            if !error.isStoreFailure { try await restart(state, version) }
-            throw error
+        let completion = try await records.restarting(state, version: version) { () throws(LifecycleError) in
+            try await rules(state).commit(prepared, confirmation, binding: binding)
         }
         state.step = .completed
         state.changeID = completion.changeID
@@ -209,7 +214,7 @@ public struct RemoteICCardRenewal: Sendable {
         guard state.step != .completed else {
             throw .notAtStep(anyOf: [.currentCard, .newCard, .confirm], current: state.step)
         }
-        return try await restart(state, version)
+        return try await records.restart(state, version: version)
     }
 
     // MARK: State
@@ -246,14 +251,11 @@ public struct RemoteICCardRenewal: Sendable {
     {
         let old = try Self.card(state.current)
         let new = try Self.card(state.new)
-        do throws(LifecycleError) {
+        return try await records.restarting(state, version: version) { () throws(LifecycleError) in
             let binding = try await currentBinding(state, old)
             let (prepared, confirmation) = try await rules(state).prepare(new: new, replacing: old, binding: binding)
             guard prepared.expectedVersion == state.registrationVersion else { throw .registrationChanged }
             return (prepared, confirmation, binding)
-        } catch {
-            if !error.isStoreFailure { try await restart(state, version) }
-            throw error
         }
     }
 
@@ -265,20 +267,6 @@ public struct RemoteICCardRenewal: Sendable {
             throw .currentCardNotRegistered
         }
         return binding
-    }
-
-    @discardableResult
-    private func restart(_ state: ICCardRenewalState, _ version: Int) async throws(LifecycleError)
-        -> ICCardRenewalState
-    {
-        var state = state
-        state.step = .currentCard
-        state.current = nil
-        state.new = nil
-        state.registrationVersion = nil
-        state.expiresAt = now.addingTimeInterval(lifetime)
-        try await save(state, version: version + 1)
-        return state
     }
 
     private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)

@@ -26,23 +26,23 @@ public enum PowerOfAttorneyStep: Sendable, Hashable, CustomStringConvertible {
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``PowerOfAttorneyStep/start``.
+        /// The name of `PowerOfAttorneyStep.start`.
         case start
-        /// ``PowerOfAttorneyStep/expired``.
+        /// The name of `PowerOfAttorneyStep.expired`.
         case expired
-        /// ``PowerOfAttorneyStep/readCardForRenewal``.
+        /// The name of `PowerOfAttorneyStep.readCardForRenewal`.
         case readCardForRenewal
-        /// ``PowerOfAttorneyStep/requestPowerOfAttorney``.
+        /// The name of `PowerOfAttorneyStep.requestPowerOfAttorney`.
         case requestPowerOfAttorney
-        /// ``PowerOfAttorneyStep/confirmRenewal``.
+        /// The name of `PowerOfAttorneyStep.confirmRenewal`.
         case confirmRenewal
-        /// ``PowerOfAttorneyStep/renewed``.
+        /// The name of `PowerOfAttorneyStep.renewed`.
         case renewed
-        /// ``PowerOfAttorneyStep/readCardForDeletion``.
+        /// The name of `PowerOfAttorneyStep.readCardForDeletion`.
         case readCardForDeletion
-        /// ``PowerOfAttorneyStep/confirmDeletion``.
+        /// The name of `PowerOfAttorneyStep.confirmDeletion`.
         case confirmDeletion
-        /// ``PowerOfAttorneyStep/deleted``.
+        /// The name of `PowerOfAttorneyStep.deleted`.
         case deleted
     }
 

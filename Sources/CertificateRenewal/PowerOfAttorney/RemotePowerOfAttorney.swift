@@ -42,6 +42,15 @@ public struct PowerOfAttorneyState: Sendable, Hashable, Codable, SessionFlowStat
     var registrationVersion: Int?
 
     var isCompleted: Bool { step == .renewed || step == .deleted }
+
+    func restarted() -> Self {
+        var state = self
+        state.step = .expired
+        state.card = nil
+        state.attorney = nil
+        state.registrationVersion = nil
+        return state
+    }
     static let cardSteps: [Step] = [.renewalCard, .deletionCard]
 
     /// The evidence the step needs: `power-of-attorney`/`renewal-card` (the signing key) or
@@ -280,7 +289,7 @@ public struct RemotePowerOfAttorney: Sendable {
                 anyOf: [.expired, .renewalCard, .request, .confirmRenewal, .deletionCard, .confirmDeletion],
                 current: state.step)
         }
-        return try await restart(state, version)
+        return try await records.restart(state, version: version)
     }
 
     // MARK: State
@@ -301,7 +310,7 @@ public struct RemotePowerOfAttorney: Sendable {
     private func preparedRenewal(_ state: PowerOfAttorneyState, _ version: Int) async throws(LifecycleError)
         -> (PreparedChange, PowerOfAttorneyConfirmation)
     {
-        try await restarting(state, version) { () throws(LifecycleError) in
+        try await records.restarting(state, version: version) { () throws(LifecycleError) in
             guard let attorney = state.attorney else { throw Records.incomplete("the power of attorney") }
             let rules = rules(state)
             let (_, binding) = try await rules.expiredNotice()
@@ -315,7 +324,7 @@ public struct RemotePowerOfAttorney: Sendable {
     private func preparedDeletion(_ state: PowerOfAttorneyState, _ version: Int) async throws(LifecycleError)
         -> (PreparedChange, AgentDeletionConfirmation)
     {
-        try await restarting(state, version) { () throws(LifecycleError) in
+        try await records.restarting(state, version: version) { () throws(LifecycleError) in
             let rules = rules(state)
             let (_, binding) = try await rules.expiredNotice()
             let result = try await rules.prepareDeletion(card: try Self.credential(state.card), binding: binding)
@@ -327,30 +336,9 @@ public struct RemotePowerOfAttorney: Sendable {
     private func commit(_ prepared: PreparedChange, _ state: PowerOfAttorneyState, _ version: Int)
         async throws(LifecycleError) -> PowerOfAttorneyCompletion
     {
-        try await restarting(state, version) { () throws(LifecycleError) in try await rules(state).commit(prepared) }
-    }
-
-    /// Runs `body`; when the rules refuse (anything but a store's failure), the flow goes back to its start.
-    private func restarting<T>(
-        _ state: PowerOfAttorneyState, _ version: Int, _ body: () async throws(LifecycleError) -> T
-    ) async throws(LifecycleError) -> T {
-        do throws(LifecycleError) { return try await body() } catch {
-            if !error.isStoreFailure { try await restart(state, version) }
-            throw error
+        try await records.restarting(state, version: version) { () throws(LifecycleError) in
+            try await rules(state).commit(prepared)
         }
-    }
-
-    @discardableResult
-    private func restart(_ state: PowerOfAttorneyState, _ version: Int) async throws(LifecycleError)
-        -> PowerOfAttorneyState
-    {
-        var state = state
-        state.step = .expired
-        state.card = nil
-        state.attorney = nil
-        state.registrationVersion = nil
-        state.expiresAt = environment.service.now().addingTimeInterval(lifetime)
-        return try await records.save(state, owner: state.userID.rawValue, version: version + 1)
     }
 
     private func load(_ flowID: String, _ session: LoginSession) async throws(LifecycleError)

@@ -17,11 +17,11 @@ public enum CertificateEnrollmentStep: Sendable, Hashable, CustomStringConvertib
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``CertificateEnrollmentStep/signIn``.
+        /// The name of `CertificateEnrollmentStep.signIn`.
         case signIn
-        /// ``CertificateEnrollmentStep/confirm``.
+        /// The name of `CertificateEnrollmentStep.confirm`.
         case confirm
-        /// ``CertificateEnrollmentStep/completed``.
+        /// The name of `CertificateEnrollmentStep.completed`.
         case completed
     }
 

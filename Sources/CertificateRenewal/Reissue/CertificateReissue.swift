@@ -17,13 +17,13 @@ public enum CertificateReissueStep: Sendable, Hashable, CustomStringConvertible 
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``CertificateReissueStep/logOn``.
+        /// The name of `CertificateReissueStep.logOn`.
         case logOn
-        /// ``CertificateReissueStep/chooseUser``.
+        /// The name of `CertificateReissueStep.chooseUser`.
         case chooseUser
-        /// ``CertificateReissueStep/confirm``.
+        /// The name of `CertificateReissueStep.confirm`.
         case confirm
-        /// ``CertificateReissueStep/completed``.
+        /// The name of `CertificateReissueStep.completed`.
         case completed
     }
 

@@ -32,6 +32,15 @@ public struct CertificateEnrollmentState: Sendable, Hashable, Codable, RemoteFlo
     var issued: StoredCertificate?
 
     var isCompleted: Bool { step == .completed }
+    var owner: String { RemoteCertificateEnrollment.flow }
+
+    func restarted() -> Self {
+        var state = self
+        state.step = .signIn
+        state.confirmation = nil
+        state.codeDigest = nil
+        return state
+    }
     /// None: the user's computer makes a key.
     static let cardSteps: [Step] = []
     /// No step takes card evidence.
@@ -152,11 +161,8 @@ public struct RemoteCertificateEnrollment: Sendable {
 
     /// 戻る: back to ID、暗証番号を入力; the code is not used.
     public func back(flow flowID: String) async throws(LifecycleError) -> CertificateEnrollmentState {
-        var (state, version) = try await records.load(flowID, owner: Self.flow)
+        let (state, version) = try await records.load(flowID, owner: Self.flow)
         try records.require(.confirm, state)
-        state.confirmation = nil
-        state.codeDigest = nil
-        state.step = .signIn
-        return try await records.save(state, owner: Self.flow, version: version + 1)
+        return try await records.restart(state, version: version)
     }
 }

@@ -41,6 +41,15 @@ public struct CertificateReissueState: Sendable, Hashable, Codable, SessionFlowS
     var reissuing = false
 
     var isCompleted: Bool { step == .completed }
+
+    func restarted() -> Self {
+        var state = self
+        state.step = .logOn
+        state.contractID = nil
+        state.loginID = nil
+        state.reissuing = false
+        return state
+    }
     /// None: the session is the administrator's certificate login.
     static let cardSteps: [Step] = []
     /// No step takes card evidence: the administrator's certificate logged the session on.

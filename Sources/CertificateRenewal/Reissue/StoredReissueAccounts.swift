@@ -1,10 +1,10 @@
 import Foundation
 public import Registration
 
-/// A ``ReissueAccountStore`` kept in a ``RegistrationStore`` — SQLite, PostgreSQL or in memory — so that several
+/// A ``ReissueAccountStore`` kept in a `RegistrationStore` — SQLite, PostgreSQL or in memory — so that several
 /// server instances over one database share the contracts, their lock state and the one-time codes.
 ///
-/// Each contract and each code is one of the store's versioned records (``StoredFlow``, of the kinds
+/// Each contract and each code is one of the store's versioned records (`StoredFlow`, of the kinds
 /// `reissue-account` and `enrollment-grant`): ``update(_:_:)`` reads the contract and writes it at the next
 /// version, reading again when another instance wrote first, so two wrong passwords typed at once on two
 /// instances are both counted; ``takeGrant(codeDigest:)`` is one delete, so a code is taken by one instance only.

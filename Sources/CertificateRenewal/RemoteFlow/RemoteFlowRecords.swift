@@ -19,6 +19,12 @@ protocol RemoteFlowState: Codable, Sendable {
     var expiresAt: Date { get set }
     /// Whether the flow ended (its expiry is then no longer pushed back).
     var isCompleted: Bool { get }
+    /// Who continues the flow: a user's identifier, or the flow's name for a flow without a session (its
+    /// identifier is then what continues it).
+    var owner: String { get }
+    /// The state back at the flow's first step, with nothing the steps gathered: what 戻る and a restart after a
+    /// refusal save (the flow's identifier, user and kind stay).
+    func restarted() -> Self
 }
 
 /// Where the flows that a server drives keep their state: one `StoredFlow` per flow, of one kind, saved at the
@@ -95,6 +101,10 @@ protocol SessionFlowState: RemoteFlowState {
     var businessID: BusinessID { get }
 }
 
+extension SessionFlowState {
+    var owner: String { userID.rawValue }
+}
+
 // MARK: The step guard every remote flow shares
 
 extension RemoteFlowRecords {
@@ -104,6 +114,26 @@ extension RemoteFlowRecords {
         .registration(
             .storeUnreadable(table: "flow_state", column: "state", reason: "the state of a \(State.self) lacks \(what)")
         )
+    }
+
+    /// 戻る, and the start over after a refusal: the state's ``RemoteFlowState/restarted()`` saved at the next
+    /// version, with a fresh expiry. The one restart of every remote flow.
+    @discardableResult
+    func restart(_ state: State, version: Int) async throws(LifecycleError) -> State {
+        var fresh = state.restarted()
+        fresh.expiresAt = now().addingTimeInterval(lifetime)
+        return try await save(fresh, owner: state.owner, version: version + 1)
+    }
+
+    /// Runs `body`; when the rules refuse (anything but a store's failure, after which the flow stays where it
+    /// is), the flow starts over: a confirmation made from a registration that changed is never committed.
+    func restarting<T>(_ state: State, version: Int, _ body: () async throws(LifecycleError) -> T)
+        async throws(LifecycleError) -> T
+    {
+        do throws(LifecycleError) { return try await body() } catch {
+            if !error.isStoreFailure { try await restart(state, version: version) }
+            throw error
+        }
     }
 
     /// Refuses a call for `step` when the flow is at another.

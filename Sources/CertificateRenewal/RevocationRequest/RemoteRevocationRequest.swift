@@ -49,6 +49,9 @@ public struct RevocationRequestState: Sendable, Hashable, Codable, RemoteFlowSta
     }
 
     var isCompleted: Bool { step == .completed }
+    var owner: String { RemoteRevocationRequest.flow }
+
+    func restarted() -> Self { RevocationRequestState(flowID: flowID, expiresAt: expiresAt) }
     static let cardSteps: [Step] = [.card]
 
     /// The evidence the step needs: `revocation-request`/`card`; nil at the other steps.
@@ -311,7 +314,7 @@ public struct RemoteRevocationRequest: Sendable {
         do {
             receipt = try await rules.send(request, to: authority)
         } catch  where error.code == .revocationRefused {
-            try await restart(state, version)
+            try await records.restart(state, version: version)
             throw error
         }
         let portal = await rules.recordInRegistration(fingerprint: confirmation.card.fingerprint)
@@ -328,18 +331,10 @@ public struct RemoteRevocationRequest: Sendable {
     public func back(flow flowID: String) async throws(LifecycleError) -> RevocationRequestState {
         let (state, version) = try await records.load(flowID, owner: Self.owner)
         guard !state.submitted else { throw .revocationAlreadySubmitted }
-        return try await restart(state, version)
+        return try await records.restart(state, version: version)
     }
 
     // MARK: State
-
-    @discardableResult
-    private func restart(_ state: RevocationRequestState, _ version: Int) async throws(LifecycleError)
-        -> RevocationRequestState
-    {
-        let fresh = RevocationRequestState(flowID: state.flowID, expiresAt: now.addingTimeInterval(lifetime))
-        return try await records.save(fresh, owner: Self.owner, version: version + 1)
-    }
 
     private static func card(_ state: RevocationRequestState) throws(LifecycleError)
         -> (certificate: Certificate, chain: [Certificate])

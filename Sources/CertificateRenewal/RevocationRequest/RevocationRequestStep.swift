@@ -28,21 +28,21 @@ public enum RevocationRequestStep: Sendable, Hashable, CustomStringConvertible {
 
     /// The names of the steps, as errors and logs name them.
     public enum Name: String, LifecycleStepName {
-        /// ``RevocationRequestStep/agreement``.
+        /// The name of `RevocationRequestStep.agreement`.
         case agreement
-        /// ``RevocationRequestStep/insertCard``.
+        /// The name of `RevocationRequestStep.insertCard`.
         case insertCard
-        /// ``RevocationRequestStep/enterPIN``.
+        /// The name of `RevocationRequestStep.enterPIN`.
         case enterPIN
-        /// ``RevocationRequestStep/reviewCard``.
+        /// The name of `RevocationRequestStep.reviewCard`.
         case reviewCard
-        /// ``RevocationRequestStep/fillForm``.
+        /// The name of `RevocationRequestStep.fillForm`.
         case fillForm
-        /// ``RevocationRequestStep/confirm``.
+        /// The name of `RevocationRequestStep.confirm`.
         case confirm
-        /// ``RevocationRequestStep/awaitingReceipt``.
+        /// The name of `RevocationRequestStep.awaitingReceipt`.
         case awaitingReceipt
-        /// ``RevocationRequestStep/completed``.
+        /// The name of `RevocationRequestStep.completed`.
         case completed
     }
 
