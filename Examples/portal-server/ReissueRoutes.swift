@@ -66,7 +66,10 @@ extension Problem {
     /// A password of a body as a secret; the body's string is the only copy left, and it is not logged.
     static func secret(_ text: String, field: String) throws -> SecretPIN {
         do { return try SecretPIN(text, policy: .password()) } catch {
-            throw Problem.invalid(field, "\(field) is not a password the service takes: \(error.description)")
+            // The format's problem (its length, a character's position), never the password; not the card's
+            // sentence either: these passwords go to the portal, not to a card.
+            let reason = if case .pinFormat(let problem) = error { "\(problem)" } else { "it cannot be kept" }
+            throw Problem.invalid(field, "\(field) is not a password the service takes: \(reason).")
         }
     }
 }
@@ -207,22 +210,29 @@ extension PortalRoutes {
         }
     }
 
-    private func reissueDesk() throws -> ReissueDesk {
-        guard let desk = dependencies.reissue else { throw Problem.reissueNotConfigured }
-        return desk
+    /// The administrator's flow and the user's, over the reissue's desk; nil without `--reissue-ca`.
+    private var reissueFlows: (reissue: RemoteCertificateReissue, enrollment: RemoteCertificateEnrollment)? {
+        dependencies.reissue.map { (RemoteCertificateReissue(desk: $0), RemoteCertificateEnrollment(desk: $0)) }
+    }
+
+    /// The flows, or 503 `reissueNotConfigured`.
+    private static func configured<Flow>(_ flow: Flow?) throws -> Flow {
+        guard let flow else { throw Problem.reissueNotConfigured }
+        return flow
     }
 
     /// The administrator's routes, behind the session.
     func addReissueRoutes(to authenticated: RouterGroup<PortalRequestContext>) {
         let limit = settings.bodyLimit
+        let configured = reissueFlows?.reissue
         let flows = authenticated.group("flows/reissue")
         flows.post { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let state = try await lifecycle { try await reissue.start(for: context.requireSession().session) }
             return try Self.json(ReissueFlowDocument(state), status: .created)
         }
         flows.get(":flowID") { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let state = try await lifecycle {
                 try await reissue.state(of: id, session: context.requireSession().session)
@@ -231,7 +241,7 @@ extension PortalRoutes {
         }
         flows.post(":flowID/log-on") { request, context in
             try limitAddress(request, context)
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let body = try await request.decodeStrictly(ReissueLogOnBody.self, limit: limit)
             let password = try Problem.secret(body.password, field: "password")
@@ -255,7 +265,7 @@ extension PortalRoutes {
             }
         }
         flows.get(":flowID/users") { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let candidates = try await lifecycle {
                 try await reissue.candidates(flow: id, session: context.requireSession().session)
@@ -263,7 +273,7 @@ extension PortalRoutes {
             return try Self.json(ReissueUsersDocument(candidates))
         }
         flows.post(":flowID/user") { request, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let loginID = try await request.decodeStrictly(ReissueUserBody.self, limit: limit).loginID
             let state = try await lifecycle {
@@ -272,7 +282,7 @@ extension PortalRoutes {
             return try Self.json(ReissueFlowDocument(state))
         }
         flows.get(":flowID/confirmation") { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let confirmation = try await lifecycle {
                 try await reissue.confirmation(flow: id, session: context.requireSession().session)
@@ -280,7 +290,7 @@ extension PortalRoutes {
             return try Self.json(ReissueConfirmationDocument(rows: confirmation.rows))
         }
         flows.post(":flowID/reissue") { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let session = try context.requireSession().session
             let receipt = try await lifecycle { try await reissue.reissue(flow: id, session: session) }
@@ -306,7 +316,7 @@ extension PortalRoutes {
                     revoked: receipt.revoked.map(\.rawValue)))
         }
         flows.post(":flowID/back") { _, context in
-            let reissue = RemoteCertificateReissue(desk: try reissueDesk())
+            let reissue = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let state = try await lifecycle {
                 try await reissue.back(flow: id, session: context.requireSession().session)
@@ -318,21 +328,22 @@ extension PortalRoutes {
     /// The user's routes, without a session; starts, sign-ins and requests limited per client address.
     func addEnrollmentRoutes(to api: RouterGroup<PortalRequestContext>) {
         let limit = settings.bodyLimit
+        let configured = reissueFlows?.enrollment
         let flows = api.group("flows/certificate-enrollment")
         flows.post { request, context in
             try limitAddress(request, context)
-            let enrollment = RemoteCertificateEnrollment(desk: try reissueDesk())
+            let enrollment = try Self.configured(configured)
             let state = try await lifecycle { try await enrollment.start() }
             return try Self.json(try EnrollmentFlowDocument(state), status: .created)
         }
         flows.get(":flowID") { _, context in
-            let enrollment = RemoteCertificateEnrollment(desk: try reissueDesk())
+            let enrollment = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             return try Self.json(try EnrollmentFlowDocument(try await lifecycle { try await enrollment.state(of: id) }))
         }
         flows.post(":flowID/sign-in") { request, context in
             try limitAddress(request, context)
-            let enrollment = RemoteCertificateEnrollment(desk: try reissueDesk())
+            let enrollment = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let body = try await request.decodeStrictly(EnrollmentSignInBody.self, limit: limit)
             let password = try Problem.secret(body.password, field: "password")
@@ -357,7 +368,7 @@ extension PortalRoutes {
         }
         flows.post(":flowID/certificate") { request, context in
             try limitAddress(request, context)
-            let enrollment = RemoteCertificateEnrollment(desk: try reissueDesk())
+            let enrollment = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             let body = try await request.decodeStrictly(EnrollmentRequestBody.self, limit: limit)
             let der = try decodeBase64(body.request, field: "request")
@@ -378,7 +389,7 @@ extension PortalRoutes {
             return try Self.json(try EnrollmentFlowDocument(state))
         }
         flows.post(":flowID/back") { _, context in
-            let enrollment = RemoteCertificateEnrollment(desk: try reissueDesk())
+            let enrollment = try Self.configured(configured)
             let id = try context.parameters.require("flowID")
             return try Self.json(
                 try EnrollmentFlowDocument(try await lifecycle { try await enrollment.back(flow: id) }))

@@ -237,6 +237,14 @@ struct ReissueHTTPTests {
                 json: #"{"contractID":"\#(Self.contract)","password":"a","confirmation":"b","remember":true}"#)
             #expect(extra.status == .badRequest)
             #expect(try extra.problem().field == "remember")
+            let empty = try await client.send(
+                "/api/v1/flows/reissue/\(flow)/log-on", .post, cookie: cookie,
+                json: #"{"contractID":"\#(Self.contract)","password":"","confirmation":"admin-check-2"}"#)
+            #expect(empty.status == .unprocessableContent)
+            let emptyProblem = try empty.problem()
+            #expect(emptyProblem.field == "password")
+            #expect(
+                !emptyProblem.detail.contains("card"), "a service password, not a card's PIN: \(emptyProblem.detail)")
             let badContract = try await client.send(
                 "/api/v1/flows/reissue/\(flow)/log-on", .post, cookie: cookie,
                 json: #"{"contractID":"1234","password":"admin-pass-1","confirmation":"admin-check-2"}"#)

@@ -35,10 +35,6 @@ public struct CertificateReissueState: Sendable, Hashable, Codable, SessionFlowS
     public internal(set) var codeExpiresAt: Date?
     /// The bindings revoked by the reissue.
     public internal(set) var revoked: [BindingID] = []
-    /// Whether a reissue is running or was cut short: while it is set a second 再発行 of the same flow waits for
-    /// the first's version to be written (and is refused with `flowChanged`); after a crash 再発行 runs again from
-    /// the registration as it is.
-    var reissuing = false
 
     var isCompleted: Bool { step == .completed }
 
@@ -47,7 +43,6 @@ public struct CertificateReissueState: Sendable, Hashable, Codable, SessionFlowS
         state.step = .logOn
         state.contractID = nil
         state.loginID = nil
-        state.reissuing = false
         return state
     }
     /// None: the session is the administrator's certificate login.
@@ -175,14 +170,14 @@ public struct RemoteCertificateReissue: Sendable {
         try records.require(.confirm, state)
         let account = try await account(of: state, session)
         let candidate = try await rules.candidate(state.loginID ?? "", of: account)
-        state.reissuing = true
-        state = try await records.save(state, owner: session.userID.rawValue, version: version + 1)
+        // Claimed before anything is revoked: of two 再発行 of one flow at once, the second finds this version taken
+        // (`flowChanged`). After a crash in between, 再発行 runs again from the registration as it is.
+        state = try await records.save(state, owner: state.owner, version: version + 1)
         let receipt = try await rules.reissue(candidate, account: account, by: session.actor)
-        state.reissuing = false
         state.step = .completed
         state.codeExpiresAt = receipt.expiresAt
         state.revoked = receipt.revoked
-        try await records.save(state, owner: session.userID.rawValue, version: version + 2)
+        try await records.save(state, owner: state.owner, version: version + 2)
         return receipt
     }
 
