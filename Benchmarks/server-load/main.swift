@@ -458,6 +458,165 @@ func loginClient(
     return run
 }
 
+// MARK: The server's share: the same logins, the clients' signatures made between two timed halves
+
+/// The first half of a phased login: one client asks for challenges on its own connection until `end`.
+func challengeClient(port: Int, origin: String, until end: ContinuousClock.Instant) async throws
+    -> (challenges: [EvidenceChallenge], run: LoginRun)
+{
+    let connection = try await Connection(port: port)
+    var run = LoginRun()
+    var challenges: [EvidenceChallenge] = []
+    let clock = ContinuousClock()
+    try await connection.channel.executeThenClose { inbound, outbound in
+        var iterator = inbound.makeAsyncIterator()
+        repeat {
+            let begin = clock.now
+            let answer = try await connection.send(
+                .POST, "/api/v1/login/challenge", headers: [("Origin", origin)], inbound: &iterator,
+                outbound: outbound)
+            guard answer.status == 201 else {
+                run.errors["challenge \(answer.status)", default: 0] += 1
+                if run.firstProblem == nil {
+                    run.firstProblem = "challenge \(answer.status): \(String(buffer: answer.body))"
+                }
+                continue
+            }
+            run.latencies.append(seconds(clock.now - begin) * 1000)
+            challenges.append(
+                try JSONDecoder().decode(EvidenceChallenge.self, from: Data(answer.body.readableBytesView)))
+        } while clock.now < end
+    }
+    return (challenges, run)
+}
+
+/// The second half: one client sends its signed answers on its own connection, one after another.
+func answerClient(port: Int, origin: String, bodies: [[UInt8]]) async throws -> LoginRun {
+    let connection = try await Connection(port: port)
+    var run = LoginRun()
+    let clock = ContinuousClock()
+    try await connection.channel.executeThenClose { inbound, outbound in
+        var iterator = inbound.makeAsyncIterator()
+        for body in bodies {
+            let begin = clock.now
+            let answer = try await connection.send(
+                .POST, "/api/v1/login", headers: [("Origin", origin), ("Content-Type", "application/json")],
+                body: body, inbound: &iterator, outbound: outbound)
+            guard answer.status == 200, answer.headers.first(name: "set-cookie") != nil else {
+                run.errors["login \(answer.status)", default: 0] += 1
+                if run.firstProblem == nil {
+                    run.firstProblem = "login \(answer.status): \(String(buffer: answer.body))"
+                }
+                continue
+            }
+            run.logins += 1
+            run.latencies.append(seconds(clock.now - begin) * 1000)
+        }
+    }
+    return run
+}
+
+/// Whole logins (challenge → signature → answer → session) with the clients' RSA signatures taken off the timed
+/// windows: every client asks for challenges for `seconds`, then the load generator signs them all (not timed; a
+/// card does this on the user's computer, not on the portal's cores), then every client sends its answers. The
+/// rate is the logins over the two timed windows together; the CPU is read over the same windows. Challenges live
+/// 120 s, so the halves must fit in that (they take a few seconds each).
+struct PhasedRun {
+    var logins = 0
+    var elapsed = 0.0
+    var challengeSeconds = 0.0
+    var answerSeconds = 0.0
+    var signingSeconds = 0.0
+    var challengeLatencies: [Double] = []
+    var answerLatencies: [Double] = []
+    var serverCPU = 0.0
+    var ownCPU = 0.0
+    var errors: [String: Int] = [:]
+    var firstProblem: String?
+}
+
+func phasedLogins(
+    port: Int, origin: String, credentials: [FileCredential], clients: Int, seconds length: Double, pid: pid_t
+)
+    async throws -> PhasedRun
+{
+    let clock = ContinuousClock()
+    var result = PhasedRun()
+    let portalOrigin = try PortalOrigin(origin)
+
+    let serverCPU0 = cpuSeconds(pid)
+    let ownCPU0 = cpuSeconds(getpid())
+    let challengeStart = clock.now
+    let end = challengeStart.advanced(by: .milliseconds(Int(length * 1000)))
+    let fetched = try await withThrowingTaskGroup(of: (Int, [EvidenceChallenge], LoginRun).self) { group in
+        for client in 0..<clients {
+            group.addTask {
+                let (challenges, run) = try await challengeClient(port: port, origin: origin, until: end)
+                return (client, challenges, run)
+            }
+        }
+        var all = [[EvidenceChallenge]](repeating: [], count: clients)
+        for try await (client, challenges, run) in group {
+            all[client] = challenges
+            result.challengeLatencies += run.latencies
+            result.errors.merge(run.errors, uniquingKeysWith: +)
+            result.firstProblem = result.firstProblem ?? run.firstProblem
+        }
+        return all
+    }
+    result.challengeSeconds = seconds(clock.now - challengeStart)
+    let serverCPU1 = cpuSeconds(pid)
+    let ownCPU1 = cpuSeconds(getpid())
+
+    // Not timed: every challenge signed with its client's key, on all cores.
+    let signingStart = clock.now
+    let bodies = try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
+        for client in 0..<clients {
+            let challenges = fetched[client]
+            let credential = credentials[client % credentials.count]
+            group.addTask {
+                var bodies: [[UInt8]] = []
+                bodies.reserveCapacity(challenges.count)
+                for challenge in challenges {
+                    let evidence = try await challenge.sign(for: portalOrigin, with: credential)
+                    bodies.append([UInt8](try JSONEncoder().encode(evidence)))
+                }
+                return (client, bodies)
+            }
+        }
+        var all = [[[UInt8]]](repeating: [], count: clients)
+        for try await (client, signed) in group { all[client] = signed }
+        return all
+    }
+    result.signingSeconds = seconds(clock.now - signingStart)
+
+    let serverCPU2 = cpuSeconds(pid)
+    let ownCPU2 = cpuSeconds(getpid())
+    let answerStart = clock.now
+    let runs = try await withThrowingTaskGroup(of: LoginRun.self) { group in
+        for client in 0..<clients {
+            let mine = bodies[client]
+            group.addTask { try await answerClient(port: port, origin: origin, bodies: mine) }
+        }
+        var runs: [LoginRun] = []
+        for try await run in group { runs.append(run) }
+        return runs
+    }
+    result.answerSeconds = seconds(clock.now - answerStart)
+    for run in runs {
+        result.logins += run.logins
+        result.answerLatencies += run.latencies
+        result.errors.merge(run.errors, uniquingKeysWith: +)
+        result.firstProblem = result.firstProblem ?? run.firstProblem
+    }
+    result.elapsed = result.challengeSeconds + result.answerSeconds
+    result.serverCPU = (serverCPU1 - serverCPU0) + (cpuSeconds(pid) - serverCPU2)
+    result.ownCPU = (ownCPU1 - ownCPU0) + (cpuSeconds(getpid()) - ownCPU2)
+    result.challengeLatencies.sort()
+    result.answerLatencies.sort()
+    return result
+}
+
 // MARK: Main
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
@@ -619,6 +778,15 @@ do {
     let memoryAfterLogins = (procStatus(pid, "VmHWM"), procStatus(pid, "VmRSS"))
     say("\(grouped(loginRate)) logins/s")
 
+    // The same logins with the clients' signatures made between two timed halves.
+    say("logins, the signatures made between the timed halves: challenges for \(fixed(options.seconds / 2, 0)) s…")
+    let phased = try await phasedLogins(
+        port: port, origin: origin, credentials: credentials, clients: options.clients,
+        seconds: options.seconds / 2, pid: pid)
+    errors.merge(phased.errors, uniquingKeysWith: +)
+    let phasedRate = Double(phased.logins) / phased.elapsed
+    say("\(grouped(phasedRate)) logins/s over the timed halves")
+
     // wrk: authenticated reads.
     var wrkLine: (rate: Double, p50: String, p99: String, errors: String, serverCores: Double)?
     if options.wrk {
@@ -672,6 +840,20 @@ do {
             + "| ceiling \(grouped(ceiling))/s = 1/(\(verifiesPerLogin)/verify + \(writesPerLogin)/commit) "
             + "| \(fixed(loginRate / ceiling))× (goal ≥ 0.5×) |")
     print(
+        "| logins/s, the clients' signatures made between the timed halves (challenges \(fixed(phased.challengeSeconds, 1)) s, "
+            + "answers \(fixed(phased.answerSeconds, 1)) s; signing \(fixed(phased.signingSeconds, 1)) s not timed) "
+            + "| \(grouped(phasedRate)) | ceiling \(grouped(ceiling))/s | \(fixed(phasedRate / ceiling))× (goal ≥ 0.5×) |"
+    )
+    print(
+        "| the same, per request | challenge p50 \(fixed(percentile(phased.challengeLatencies, 0.5))) ms, "
+            + "p99 \(fixed(percentile(phased.challengeLatencies, 0.99))) ms; answer p50 "
+            + "\(fixed(percentile(phased.answerLatencies, 0.5))) ms, p99 "
+            + "\(fixed(percentile(phased.answerLatencies, 0.99))) ms | | |")
+    print(
+        "| CPU over the timed halves (cores busy) | server \(fixed(phased.serverCPU / phased.elapsed)), "
+            + "load generator \(fixed(phased.ownCPU / phased.elapsed)) | \(ProcessInfo.processInfo.activeProcessorCount) cores | |"
+    )
+    print(
         "| login latency, challenge + answer round trips (client signing excluded) | p50 "
             + "\(fixed(percentile(latencies, 0.5))) ms, p99 \(fixed(percentile(latencies, 0.99))) ms | | |")
     print(
@@ -703,7 +885,9 @@ do {
     print(
         "server exit status \(serverStatus); "
             + "\(serverErrors) error lines in its log")
-    if let problem = runs.compactMap(\.firstProblem).first ?? warm.compactMap(\.firstProblem).first {
+    if let problem = runs.compactMap(\.firstProblem).first ?? warm.compactMap(\.firstProblem).first
+        ?? phased.firstProblem
+    {
         print("first refused: \(problem)")
     }
     if errorCount > 0 || serverErrors > 0 || serverStatus != 0 { exit(1) }

@@ -170,10 +170,14 @@ public struct EvidenceChallenge: Sendable, Hashable, Identifiable {
     }
 
     static func timestamp(_ date: Date) -> String {
+        date.formatted(utcFormat)
+    }
+
+    private static let utcFormat: Date.ISO8601FormatStyle = {
         var format = Date.ISO8601FormatStyle()
         format.timeZone = TimeZone(identifier: "UTC")!
-        return date.formatted(format)
-    }
+        return format
+    }()
 }
 
 extension EvidenceChallenge: Codable {
@@ -212,56 +216,6 @@ extension EvidenceChallenge: Codable {
         try container.encode(purpose.flow, forKey: .flow)
         try container.encode(purpose.step, forKey: .step)
         try container.encode(Self.timestamp(expiresAt), forKey: .expiresAt)
-    }
-}
-
-/// Base64url without padding (RFC 4648 §5), as nonces travel.
-enum Base64URL {
-    static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.count <= 4096,
-            text.unicodeScalars.allSatisfy({
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
-                    || $0 == "_"
-            })
-        else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
-    }
-}
-
-/// Lower-case hexadecimal (for the package's modules: fingerprints, digests).
-/// Random bytes from the system's generator, eight at a time (a byte at a time costs a system call each).
-package enum RandomBytes {
-    /// `count` random bytes.
-    package static func make(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(count + 7)
-        while bytes.count < count {
-            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
-        }
-        bytes.removeLast(bytes.count - count)
-        return bytes
-    }
-}
-
-package enum LowerHex {
-    /// The bytes as lower-case hexadecimal digits, two per byte.
-    package static func string(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

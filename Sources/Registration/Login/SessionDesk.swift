@@ -54,7 +54,7 @@ public struct SessionDesk: Sendable {
 
     /// Opens a session for a login and keeps it in the store.
     public func open(_ session: LoginSession) async throws(RegistrationError) -> ActiveSession {
-        let token = Self.base64URL(RandomBytes.make(32))
+        let token = Base64URL.encode(RandomBytes.make(32))
         let date = now()
         let ends = date.addingTimeInterval(absoluteLifetime)
         let expires = min(ends, date.addingTimeInterval(idleLifetime))
@@ -108,11 +108,6 @@ public struct SessionDesk: Sendable {
             && token.utf8.allSatisfy {
                 (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95
             }
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     private static func encode(_ stored: Stored) throws(RegistrationError) -> Data {
