@@ -125,7 +125,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     // MARK: Reading
 
     public func registration(_ id: BusinessID) async throws(RegistrationError) -> BusinessRegistration? {
-        try await transaction("reading registration \(id)") { connection, logger in
+        try await reading("reading registration \(id)") { connection, logger in
             try await Self.loadRegistrations([id.rawValue], connection, logger).first
         }
     }
@@ -158,7 +158,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     private func registration(where query: PostgresQuery, _ activity: String) async throws(RegistrationError)
         -> BusinessRegistration?
     {
-        try await transaction(activity) { connection, logger in
+        try await reading(activity) { connection, logger in
             var ids: [String] = []
             for try await (id) in try await connection.query(query, logger: logger).decode(String.self) {
                 ids.append(id)
@@ -168,7 +168,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     }
 
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
-        try await transaction("reading the registrations") { connection, logger in
+        try await reading("reading the registrations") { connection, logger in
             var ids: [String] = []
             for try await (id) in try await connection.query(
                 "SELECT id FROM business ORDER BY registered_at, number", logger: logger
@@ -181,7 +181,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
-        return try await transaction("reading a page of the registrations") { connection, logger in
+        return try await reading("reading a page of the registrations") { connection, logger in
             var ids: [String] = []
             for try await (id) in try await connection.query(Self.query(of: page), logger: logger).decode(String.self) {
                 ids.append(id)
@@ -213,7 +213,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     }
 
     public func history(of id: BusinessID) async throws(RegistrationError) -> [ChangeRecord] {
-        try await transaction("reading the history of \(id)") { connection, logger in
+        try await reading("reading the history of \(id)") { connection, logger in
             try await Self.rows(
                 "SELECT * FROM change_record WHERE business_id = \(id.rawValue) ORDER BY number",
                 table: "change_record",
@@ -223,7 +223,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     }
 
     public func outbox(state: OutboxMessage.State?) async throws(RegistrationError) -> [OutboxMessage] {
-        try await transaction("reading the outbox") { connection, logger in
+        try await reading("reading the outbox") { connection, logger in
             let query: PostgresQuery =
                 if let state {
                     "SELECT * FROM outbox WHERE state = \(state.rawValue) ORDER BY created_at, number"
@@ -334,7 +334,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
     }
 
     public func flow(_ id: String) async throws(RegistrationError) -> StoredFlow? {
-        try await transaction("reading a flow") { connection, logger in
+        try await reading("reading a flow") { connection, logger in
             try await Self.rows("SELECT * FROM flow_state WHERE id = \(id)", table: "flow_state", connection, logger)
                 .first.map { (row: StoredRecord) throws(RegistrationError) in
                     StoredFlow(
@@ -543,6 +543,35 @@ public final class PostgresRegistrationStore: RegistrationStore {
     ///
     /// A connection that broke while idle (the server restarted) is found at `BEGIN`, before anything was sent:
     /// the transaction is then tried once more on a new connection.
+    /// Runs reads without `BEGIN` and `COMMIT` (each statement is its own transaction, and under read committed a
+    /// transaction's statements would not share a snapshot either): one round trip per statement instead of three.
+    /// A connection found lost is replaced once, as a read can be sent again.
+    private func reading<T: Sendable>(
+        _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws(RegistrationError) -> T {
+        let location = configuration.description
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection: PostgresConnection
+            do { connection = try await pool.lease() } catch {
+                throw PostgresFailure.error(error, while: activity, at: location, connecting: true)
+            }
+            do {
+                let result = try await body(connection, logger)
+                await pool.release(connection, reusable: true)
+                return result
+            } catch {
+                await pool.release(connection, reusable: !connection.isClosed)
+                if attempt == 1, PostgresFailure.isConnectionLost(error) {
+                    await pool.dropIdle()
+                    continue
+                }
+                throw PostgresFailure.error(error, while: activity, at: location)
+            }
+        }
+    }
+
     private func transaction<T: Sendable>(
         _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws(RegistrationError) -> T {
@@ -650,8 +679,53 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     private static func time(_ date: Date) -> Double { date.timeIntervalSinceReferenceDate }
 
-    /// The registrations of `ids`, in that order, with one query per table (not per registration).
+    /// The registrations of `ids`, in that order, read in one statement (``RegistrationReadQuery``).
     private static func loadRegistrations(_ ids: [String], _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [BusinessRegistration]
+    {
+        guard !ids.isEmpty else { return [] }
+        do {
+            return try await loadRegistrationsInOneStatement(ids, connection, logger)
+        } catch let error as PSQLError where RegistrationReadQuery.isSchemaMismatch(error) {
+            return try await loadRegistrationsTableByTable(ids, connection, logger)
+        }
+    }
+
+    private static func loadRegistrationsInOneStatement(
+        _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [BusinessRegistration] {
+        var registrations: [String: BusinessRegistration] = [:]
+        for try await row in try await connection.execute(RegistrationReadQuery.Statement(ids: ids), logger: logger) {
+            let (tag, record) = try RegistrationReadQuery.record(row)
+            if tag == 0 {
+                let registration = try business(record)
+                registrations[registration.id.rawValue] = registration
+                continue
+            }
+            // Rows come by table, business rows first: a child row's business has been read.
+            let id: String = try record.value("business_id")
+            switch RegistrationRows.tables[tag - 1].name {
+            case RegistrationRows.qualification.name:
+                registrations[id]?.qualifications.append(
+                    Qualification(kind: try record.enumeration("kind"), grade: try record.enumeration("grade")))
+            case RegistrationRows.user.name: registrations[id]?.users.append(try user(record))
+            case RegistrationRows.binding.name: registrations[id]?.bindings.append(try binding(record))
+            case RegistrationRows.powerOfAttorney.name:
+                registrations[id]?.powersOfAttorney.append(try powerOfAttorney(record))
+            default:
+                throw RegistrationError.storeUnreadable(
+                    table: record.table, column: "tag", reason: "the read returned a row of no table")
+            }
+        }
+        return ids.compactMap { registrations[$0] }
+    }
+
+    /// The registrations of `ids` read table by table with `SELECT *`, whose rows carry their columns' names: when
+    /// the one-statement read finds the schema changed behind the store's back, this read names the table and the
+    /// column in its error (the statement's error names neither).
+    private static func loadRegistrationsTableByTable(
+        _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
+    )
         async throws -> [BusinessRegistration]
     {
         guard !ids.isEmpty else { return [] }

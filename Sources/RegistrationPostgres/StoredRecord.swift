@@ -9,13 +9,30 @@ struct StoredRecord {
     let row: PostgresRandomAccessRow
     /// The table's name, for errors.
     var table: String
+    /// Where each column is in a row of several tables' shape (``RegistrationReadQuery``); nil when the row's own
+    /// column names are the table's.
+    let columns: [String: Int]?
 
     init(_ row: PostgresRow, table: String) {
         self.row = row.makeRandomAccess()
         self.table = table
+        self.columns = nil
+    }
+
+    /// A row whose columns are found at `columns`' indexes, not by the row's names.
+    init(_ row: PostgresRandomAccessRow, table: String, columns: [String: Int]) {
+        self.row = row
+        self.table = table
+        self.columns = columns
     }
 
     private func cell(_ column: String) throws(RegistrationError) -> PostgresCell {
+        if let columns {
+            guard let index = columns[column], index < row.count else {
+                throw .storeUnreadable(table: table, column: column, reason: "the table has no such column")
+            }
+            return row[index]
+        }
         guard row.contains(column) else {
             throw .storeUnreadable(table: table, column: column, reason: "the table has no such column")
         }

@@ -45,7 +45,8 @@ struct PackageEncodingsTests {
             let length = Int.random(in: 0...24, using: &generator)
             var text = ""
             for _ in 0..<length {
-                text += Int.random(in: 0..<40, using: &generator) == 0
+                text +=
+                    Int.random(in: 0..<40, using: &generator) == 0
                     ? odd.randomElement(using: &generator)! : pieces.randomElement(using: &generator)!
             }
             #expect(Base64URL.decode(text) == Self.foundationDecode(text), "\(text.debugDescription)")

@@ -1,8 +1,14 @@
 import Foundation
+import Synchronization
 import Testing
 import X509
 
 @testable import Registration
+
+/// Whether a test's writer still runs, for its readers.
+final class WritingFlag: Sendable {
+    let state = Mutex(true)
+}
 
 /// The stores the conformance suite runs against.
 enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -272,6 +278,50 @@ struct StoreTests {
         }
         #expect(try await store.registrations().isEmpty)
         #expect(try await store.outbox(state: nil).isEmpty)
+    }
+
+    @Test(
+        "a registration read while commits change it is one version's, never the business of one and the users of another",
+        arguments: StoreUnderTest.allCases)
+    func readsDuringCommits(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        let first = try Sample.simpleRegistration()
+        try await store.commit(Sample.newRegistrationCommit(first))
+        let writing = WritingFlag()
+        let torn = try await withThrowingTaskGroup(of: [String].self) { group in
+            // Each commit gives the business and its representative the same new telephone number.
+            group.addTask {
+                defer { writing.state.withLock { $0 = false } }
+                var current = first
+                for round in 1...200 {
+                    var next = try Sample.nextVersion(of: current, phone: "03-5555-\(String(format: "%04d", round))")
+                    next.users[0].information.phone = next.business.phone
+                    try await store.commit(Sample.change(of: next, at: Sample.at(Double(round))))
+                    current = next
+                }
+                return []
+            }
+            for reader in 0..<2 {
+                group.addTask {
+                    var torn: [String] = []
+                    while writing.state.withLock({ $0 }) {
+                        let read =
+                            reader == 0
+                            ? try await store.registration(first.id)
+                            : try await store.registration(boundTo: first.bindings[0].fingerprint)
+                        let registration = try #require(read)
+                        let business = registration.business.phone.text
+                        let user = registration.users[0].information.phone.text
+                        if registration.version >= 2, business != user {
+                            torn.append("v\(registration.version): business \(business), user \(user)")
+                        }
+                    }
+                    return torn
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(torn.isEmpty, "\(torn.count) reads mixed two versions, e.g. \(torn.prefix(3))")
     }
 
     @Test("ten concurrent commits over one version: exactly one wins", arguments: StoreUnderTest.allCases)

@@ -1,0 +1,130 @@
+import PostgresNIO
+import Registration
+
+/// Registrations read in one statement: the business rows and the rows of the four child tables for a list of
+/// businesses, as the branches of one `UNION ALL` whose rows have one shape (a tag naming the table, the business's
+/// identifier, the row's position in its list, then typed slots: each column of a table in a slot of its type, the
+/// other slots NULL).
+///
+/// One statement is one round trip instead of seven (`BEGIN`, five tables, `COMMIT`), and one snapshot: under
+/// PostgreSQL's default isolation (read committed) each statement of a transaction sees the commits made before it
+/// began, so five `SELECT`s could read a business of one version with the users of the next. Prepared once per
+/// connection (its SQL is static, its columns explicit), it is parsed and planned once.
+enum RegistrationReadQuery {
+    struct Table {
+        /// The table's name in SQL (quoted when it must be).
+        let name: String
+        /// The name errors use (without quotes).
+        let label: String
+        /// The column holding the business's identifier (`id` in `business`, `business_id` in the others).
+        let businessColumn: String
+        /// The list position column, if the rows are a list.
+        let positionColumn: String?
+        let columns: [(name: String, type: ColumnType)]
+    }
+
+    /// `business` first (tag 0), then the child tables in the order of `RegistrationRows.tables`.
+    static let tables: [Table] =
+        [
+            Table(
+                name: "business", label: "business", businessColumn: "id", positionColumn: nil,
+                columns: [
+                    ("id", .text), ("version", .integer), ("registered_at", .real), ("name", .text),
+                    ("postal_code", .text), ("address", .text), ("representative_title", .text),
+                    ("representative_name", .text), ("corporate_number", .text), ("phone", .text),
+                ])
+        ]
+        + RegistrationRows.tables.map { table in
+            Table(
+                name: table.name, label: table.name.replacingOccurrences(of: "\"", with: ""),
+                businessColumn: "business_id", positionColumn: "position",
+                columns: [("business_id", .text)] + table.columns)
+        }
+
+    /// Result columns: 0 the tag, 1 the business's identifier, 2 the position, then the slots.
+    static let firstSlot = 3
+
+    private static let slotTypes: [(type: ColumnType, sql: String)] = [
+        (.text, "text"), (.integer, "bigint"), (.real, "double precision"), (.bytes, "bytea"), (.boolean, "boolean"),
+    ]
+
+    /// For each table, its columns' result column indexes by name.
+    static let columnIndexes: [[String: Int]] = layout.indexes
+
+    private static let slotSQLTypes: [String] = layout.types
+
+    private static var layout: (indexes: [[String: Int]], types: [String]) {
+        var counts: [String: Int] = [:]
+        for table in tables {
+            for (type, sql) in slotTypes {
+                counts[sql] = max(counts[sql] ?? 0, table.columns.filter { $0.type == type }.count)
+            }
+        }
+        var types: [String] = []
+        var first: [String: Int] = [:]
+        for (_, sql) in slotTypes {
+            first[sql] = firstSlot + types.count
+            types += Array(repeating: sql, count: counts[sql] ?? 0)
+        }
+        let indexes = tables.map { table in
+            var used: [String: Int] = [:]
+            var indexes: [String: Int] = [:]
+            for column in table.columns {
+                let sql = slotTypes.first { $0.type == column.type }?.sql ?? "text"
+                indexes[column.name] = (first[sql] ?? firstSlot) + (used[sql] ?? 0)
+                used[sql, default: 0] += 1
+            }
+            return indexes
+        }
+        return (indexes, types)
+    }
+
+    /// The statement: every table's rows of the businesses `$1` (a `text[]`), by table and position.
+    static let sql: String =
+        tables.enumerated().map { tag, table in
+            var values = slotSQLTypes.map { "NULL::\($0)" }
+            for column in table.columns {
+                let index = columnIndexes[tag][column.name] ?? firstSlot
+                values[index - firstSlot] = column.type == .integer ? "\(column.name)::bigint" : column.name
+            }
+            let position = table.positionColumn.map { "\($0)::bigint" } ?? "NULL::bigint"
+            return "SELECT \(tag)::integer, \(table.businessColumn)::text, \(position), "
+                + "\(values.joined(separator: ", ")) FROM \(table.name) WHERE \(table.businessColumn) = ANY($1)"
+        }.joined(separator: "\nUNION ALL\n") + "\nORDER BY 1, 3"
+
+    struct Statement: PostgresPreparedStatement {
+        typealias Row = PostgresRow
+
+        static let name = "registration_read"
+        static let sql = RegistrationReadQuery.sql
+        static let bindingDataTypes: [PostgresDataType] = [.textArray]
+
+        let ids: [String]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(ids)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    }
+
+    /// Whether the statement failed because the tables are not what it reads: a column missing (42703) or of
+    /// another type (42804: the `UNION`'s branches no longer match; 0A000: a prepared plan whose result type
+    /// changed).
+    static func isSchemaMismatch(_ error: PSQLError) -> Bool {
+        error.code == .server && ["42703", "42804", "0A000"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    /// A result row as a record of its table, whose columns are read by name; `nil` table for an unknown tag.
+    static func record(_ row: PostgresRow) throws(RegistrationError) -> (tag: Int, record: StoredRecord) {
+        let access = row.makeRandomAccess()
+        guard access.count >= firstSlot, access[0].bytes != nil, let tag = try? access[0].decode(Int.self),
+            tables.indices.contains(tag)
+        else {
+            throw .storeUnreadable(table: "business", column: "tag", reason: "the read returned a row of no table")
+        }
+        return (tag, StoredRecord(access, table: tables[tag].label, columns: columnIndexes[tag]))
+    }
+}
