@@ -18,8 +18,11 @@
 // It seeds the store (ordinary commits, as `portal register` makes them), measures the store's commit rate with the
 // writes a login makes (in this process, before the server starts), runs `openssl speed -seconds 3 rsa2048`, starts
 // the server on a free loopback port with a matching --origin (its log goes to server.log in the work directory),
-// runs the logins, then wrk against GET /api/v1/registration with one session's cookie, reads the server's memory
-// from /proc, stops it (also on a failure or Ctrl-C) and prints one table. Every answer that is not 2xx is counted
+// runs the logins (each client signing between its two requests), runs them again with the clients' signatures
+// made between two timed halves (challenges for half of --seconds, all signed, then all answered: the server's own
+// rate, without the clients' RSA work on the same cores), then wrk against GET /api/v1/registration with one
+// session's cookie, reads the server's memory from /proc, stops it (also on a failure or Ctrl-C) and prints one
+// table. Every answer that is not 2xx is counted
 // as an error and its status and first problem shown.
 
 import CardCredentials
