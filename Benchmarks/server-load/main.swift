@@ -19,7 +19,7 @@
 // writes a login makes (in this process, before the server starts), runs `openssl speed -seconds 3 rsa2048`, starts
 // the server on a free loopback port with a matching --origin (its log goes to server.log in the work directory),
 // runs the logins (each client signing between its two requests), runs them again with the clients' signatures
-// made between two timed halves (challenges for half of --seconds, at most 15 s, all signed, then all answered:
+// made between two timed halves (challenges for half of --seconds, at most 10 s, all signed, then all answered:
 // the server's own rate, without the clients' RSA work on the same cores), then wrk against GET
 // /api/v1/registration with one session's cookie, reads the server's memory from /proc, stops it (also on a failure
 // or Ctrl-C) and prints one table. Every answer that is not 2xx is counted
@@ -782,8 +782,9 @@ do {
     say("\(grouped(loginRate)) logins/s")
 
     // The same logins with the clients' signatures made between two timed halves.
-    // At most 15 s of challenges: they are signed and answered within their 120 s (about 3 and 4 times as long).
-    let challengeSeconds = min(options.seconds / 2, 15)
+    // At most 10 s of challenges: signing them takes about 3 times as long and answering them 4 times, well within
+    // their 120 s.
+    let challengeSeconds = min(options.seconds / 2, 10)
     say("logins, the signatures made between the timed halves: challenges for \(fixed(challengeSeconds, 0)) s…")
     let phased = try await phasedLogins(
         port: port, origin: origin, credentials: credentials, clients: options.clients,

@@ -539,10 +539,6 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     // MARK: Transactions
 
-    /// One transaction on a connection of the pool: committed when `body` returns, rolled back when it throws.
-    ///
-    /// A connection that broke while idle (the server restarted) is found at `BEGIN`, before anything was sent:
-    /// the transaction is then tried once more on a new connection.
     /// Runs reads without `BEGIN` and `COMMIT` (each statement is its own transaction, and under read committed a
     /// transaction's statements would not share a snapshot either): one round trip per statement instead of three.
     /// A connection found lost is replaced once, as a read can be sent again.
@@ -562,7 +558,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 await pool.release(connection, reusable: true)
                 return result
             } catch {
-                await pool.release(connection, reusable: !connection.isClosed)
+                // Not kept after the server refused a statement: postgres-nio remembers a prepare that failed on
+                // a connection and answers every later execution of that statement with the same error.
+                await pool.release(connection, reusable: !connection.isClosed && !(error is PSQLError))
                 if attempt == 1, PostgresFailure.isConnectionLost(error) {
                     await pool.dropIdle()
                     continue
@@ -572,6 +570,10 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
+    /// One transaction on a connection of the pool: committed when `body` returns, rolled back when it throws.
+    ///
+    /// A connection that broke while idle (the server restarted) is found at `BEGIN`, before anything was sent:
+    /// the transaction is then tried once more on a new connection.
     private func transaction<T: Sendable>(
         _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws(RegistrationError) -> T {
@@ -597,7 +599,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
             do {
                 result = try await body(connection, logger)
             } catch {
-                var reusable = !connection.isClosed
+                // As in `reading`: a statement the server refused may be a prepare that failed, which postgres-nio
+                // keeps on the connection; constraint violations arrive here already mapped to store errors.
+                var reusable = !connection.isClosed && !(error is PSQLError)
                 if reusable {
                     do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
                 }
@@ -687,7 +691,11 @@ public final class PostgresRegistrationStore: RegistrationStore {
         do {
             return try await loadRegistrationsInOneStatement(ids, connection, logger)
         } catch let error as PSQLError where RegistrationReadQuery.isSchemaMismatch(error) {
-            return try await loadRegistrationsTableByTable(ids, connection, logger)
+            let registrations = try await loadRegistrationsTableByTable(ids, connection, logger)
+            // postgres-nio keeps the failed prepare on this connection: closed, the pool opens a new one, which
+            // prepares the statement again (once the schema is repaired, the one-statement read is back).
+            try? await connection.close()
+            return registrations
         }
     }
 

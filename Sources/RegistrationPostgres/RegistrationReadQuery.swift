@@ -85,9 +85,12 @@ enum RegistrationReadQuery {
             var values = slotSQLTypes.map { "NULL::\($0)" }
             for column in table.columns {
                 let index = columnIndexes[tag][column.name] ?? firstSlot
-                values[index - firstSlot] = column.type == .integer ? "\(column.name)::bigint" : column.name
+                values[index - firstSlot] = column.name
             }
-            let position = table.positionColumn.map { "\($0)::bigint" } ?? "NULL::bigint"
+            // Integer columns are not cast: the UNION makes them bigint beside the other branches' NULL::bigint, and
+            // a column whose type was changed behind the store's back fails the statement (42804) instead of being
+            // converted quietly.
+            let position = table.positionColumn ?? "NULL::bigint"
             return "SELECT \(tag)::integer, \(table.businessColumn)::text, \(position), "
                 + "\(values.joined(separator: ", ")) FROM \(table.name) WHERE \(table.businessColumn) = ANY($1)"
         }.joined(separator: "\nUNION ALL\n") + "\nORDER BY 1, 3"
