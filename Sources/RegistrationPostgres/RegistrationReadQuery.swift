@@ -120,7 +120,7 @@ enum RegistrationReadQuery {
         error.code == .server && ["42703", "42804", "0A000"].contains(error.serverInfo?[.sqlState] ?? "")
     }
 
-    /// A result row as a record of its table, whose columns are read by name; `nil` table for an unknown tag.
+    /// A result row as a record of its table, whose columns are read by name; a row of no table is a store error.
     static func record(_ row: PostgresRow) throws(RegistrationError) -> (tag: Int, record: StoredRecord) {
         let access = row.makeRandomAccess()
         guard access.count >= firstSlot, access[0].bytes != nil, let tag = try? access[0].decode(Int.self),
