@@ -412,6 +412,12 @@ struct LoginRun {
     var errors: [String: Int] = [:]
     var firstProblem: String?
     var cookie: String?
+
+    /// Counts an answer that was not the expected one, and keeps the first such answer's text.
+    mutating func refused(_ answer: HTTPAnswer, _ what: String) {
+        errors["\(what) \(answer.status)", default: 0] += 1
+        if firstProblem == nil { firstProblem = "\(what) \(answer.status): \(String(buffer: answer.body))" }
+    }
 }
 
 /// One client: its own connection; logs in with `credential` until `end` (or once, when `end` is nil).
@@ -424,17 +430,13 @@ func loginClient(
     var run = LoginRun()
     try await connection.channel.executeThenClose { inbound, outbound in
         var iterator = inbound.makeAsyncIterator()
-        func failed(_ answer: HTTPAnswer, _ what: String) {
-            run.errors["\(what) \(answer.status)", default: 0] += 1
-            if run.firstProblem == nil { run.firstProblem = "\(what) \(answer.status): \(String(buffer: answer.body))" }
-        }
         repeat {
             let begin = clock.now
             let challengeAnswer = try await connection.send(
                 .POST, "/api/v1/login/challenge", headers: [("Origin", origin)], inbound: &iterator,
                 outbound: outbound)
             guard challengeAnswer.status == 201 else {
-                failed(challengeAnswer, "challenge")
+                run.refused(challengeAnswer, "challenge")
                 continue
             }
             let afterChallenge = clock.now
@@ -447,7 +449,7 @@ func loginClient(
                 .POST, "/api/v1/login", headers: [("Origin", origin), ("Content-Type", "application/json")],
                 body: [UInt8](body), inbound: &iterator, outbound: outbound)
             guard loginAnswer.status == 200, let setCookie = loginAnswer.headers.first(name: "set-cookie") else {
-                failed(loginAnswer, "login")
+                run.refused(loginAnswer, "login")
                 continue
             }
             let done = clock.now
@@ -479,10 +481,7 @@ func challengeClient(port: Int, origin: String, until end: ContinuousClock.Insta
                 .POST, "/api/v1/login/challenge", headers: [("Origin", origin)], inbound: &iterator,
                 outbound: outbound)
             guard answer.status == 201 else {
-                run.errors["challenge \(answer.status)", default: 0] += 1
-                if run.firstProblem == nil {
-                    run.firstProblem = "challenge \(answer.status): \(String(buffer: answer.body))"
-                }
+                run.refused(answer, "challenge")
                 continue
             }
             run.latencies.append(seconds(clock.now - begin) * 1000)
@@ -506,10 +505,7 @@ func answerClient(port: Int, origin: String, bodies: [[UInt8]]) async throws -> 
                 .POST, "/api/v1/login", headers: [("Origin", origin), ("Content-Type", "application/json")],
                 body: body, inbound: &iterator, outbound: outbound)
             guard answer.status == 200, answer.headers.first(name: "set-cookie") != nil else {
-                run.errors["login \(answer.status)", default: 0] += 1
-                if run.firstProblem == nil {
-                    run.firstProblem = "login \(answer.status): \(String(buffer: answer.body))"
-                }
+                run.refused(answer, "login")
                 continue
             }
             run.logins += 1

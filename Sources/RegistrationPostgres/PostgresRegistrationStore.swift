@@ -539,12 +539,14 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     // MARK: Transactions
 
-    /// Runs reads without `BEGIN` and `COMMIT` (each statement is its own transaction, and under read committed a
-    /// transaction's statements would not share a snapshot either): one round trip per statement instead of three.
-    /// A connection found lost is replaced once, as a read can be sent again.
-    private func reading<T: Sendable>(
-        _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
-    ) async throws(RegistrationError) -> T {
+    /// A leased connection on which `first` succeeded, with what it returned. `first` must change nothing (reads, or
+    /// `BEGIN`): a connection found lost there, one that broke while idle (the server restarted), is dropped with
+    /// the other idle ones and `first` tried once more on a new connection. On any other failure the connection is
+    /// given back (kept when `keepAfterFailure` and `reusable(_:after:)` say so) and the error thrown as a store
+    /// error.
+    private func leased<T: Sendable>(
+        _ activity: String, keepAfterFailure: Bool = true, _ first: (PostgresConnection) async throws -> T
+    ) async throws(RegistrationError) -> (connection: PostgresConnection, result: T) {
         let location = configuration.description
         var attempt = 0
         while true {
@@ -554,13 +556,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 throw PostgresFailure.error(error, while: activity, at: location, connecting: true)
             }
             do {
-                let result = try await body(connection, logger)
-                await pool.release(connection, reusable: true)
-                return result
+                return (connection, try await first(connection))
             } catch {
-                // Not kept after the server refused a statement: postgres-nio remembers a prepare that failed on
-                // a connection and answers every later execution of that statement with the same error.
-                await pool.release(connection, reusable: !connection.isClosed && !(error is PSQLError))
+                await pool.release(connection, reusable: keepAfterFailure && Self.reusable(connection, after: error))
                 if attempt == 1, PostgresFailure.isConnectionLost(error) {
                     await pool.dropIdle()
                     continue
@@ -568,6 +566,25 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 throw PostgresFailure.error(error, while: activity, at: location)
             }
         }
+    }
+
+    /// Whether a connection may go back to the pool after `error`. Not after the server refused a statement:
+    /// postgres-nio remembers a prepare that failed on a connection and answers every later execution of that
+    /// statement there with the same error. (Constraint violations reach the callers already mapped to store
+    /// errors, so a refused duplicate keeps its connection.)
+    private static func reusable(_ connection: PostgresConnection, after error: any Error) -> Bool {
+        !connection.isClosed && !(error is PSQLError)
+    }
+
+    /// Runs reads without `BEGIN` and `COMMIT` (each statement is its own transaction, and under read committed a
+    /// transaction's statements would not share a snapshot either): one round trip per statement instead of three.
+    /// A read is sent again on a new connection when its connection is found lost.
+    private func reading<T: Sendable>(
+        _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws(RegistrationError) -> T {
+        let (connection, result) = try await leased(activity) { connection in try await body(connection, logger) }
+        await pool.release(connection, reusable: true)
+        return result
     }
 
     /// One transaction on a connection of the pool: committed when `body` returns, rolled back when it throws.
@@ -578,45 +595,29 @@ public final class PostgresRegistrationStore: RegistrationStore {
         _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws(RegistrationError) -> T {
         let location = configuration.description
-        var attempt = 0
-        while true {
-            attempt += 1
-            let connection: PostgresConnection
-            do { connection = try await pool.lease() } catch {
-                throw PostgresFailure.error(error, while: activity, at: location, connecting: true)
-            }
-            do {
-                try await connection.query("BEGIN", logger: logger)
-            } catch {
-                await pool.release(connection, reusable: false)
-                if attempt == 1, PostgresFailure.isConnectionLost(error) {
-                    await pool.dropIdle()
-                    continue
-                }
-                throw PostgresFailure.error(error, while: activity, at: location)
-            }
-            let result: T
-            do {
-                result = try await body(connection, logger)
-            } catch {
-                // As in `reading`: a statement the server refused may be a prepare that failed, which postgres-nio
-                // keeps on the connection; constraint violations arrive here already mapped to store errors.
-                var reusable = !connection.isClosed && !(error is PSQLError)
-                if reusable {
-                    do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
-                }
-                await pool.release(connection, reusable: reusable)
-                throw PostgresFailure.error(error, while: activity, at: location)
-            }
-            do {
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                await pool.release(connection, reusable: false)
-                throw PostgresFailure.error(error, while: activity, at: location, committing: true)
-            }
-            await pool.release(connection, reusable: true)
-            return result
+        // A failed `BEGIN` leaves the connection in a state not known: never kept.
+        let (connection, _) = try await leased(activity, keepAfterFailure: false) { connection in
+            _ = try await connection.query("BEGIN", logger: logger)
         }
+        let result: T
+        do {
+            result = try await body(connection, logger)
+        } catch {
+            var reusable = Self.reusable(connection, after: error)
+            if reusable {
+                do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
+            }
+            await pool.release(connection, reusable: reusable)
+            throw PostgresFailure.error(error, while: activity, at: location)
+        }
+        do {
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            await pool.release(connection, reusable: false)
+            throw PostgresFailure.error(error, while: activity, at: location, committing: true)
+        }
+        await pool.release(connection, reusable: true)
+        return result
     }
 
     // MARK: Queries
