@@ -684,6 +684,21 @@ struct StoreTests {
         #expect(try await store.text(sql: #"SELECT count(*) FROM "user""#) == "0")
     }
 
+    @Test("reads map the file into memory (1 GiB unless told), on the writer and the readers; 0 turns it off")
+    func sqliteMemoryMap() async throws {
+        let store = try SQLiteRegistrationStore(path: try Self.temporaryPath())
+        #expect(SQLiteRegistrationStore.defaultMemoryMapSize == 1 << 30)
+        #expect(try await store.text(sql: "PRAGMA mmap_size") == "\(1 << 30)")
+        #expect(try await store.textRead(sql: "PRAGMA mmap_size") == "\(1 << 30)")
+        let unmapped = try SQLiteRegistrationStore(path: try Self.temporaryPath(), memoryMapSize: 0)
+        #expect(try await unmapped.text(sql: "PRAGMA mmap_size") == "0")
+        #expect(try await unmapped.textRead(sql: "PRAGMA mmap_size") == "0")
+        // A mapped store reads what it wrote.
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        #expect(try await store.registration(registration.id) == registration)
+    }
+
     @Test("the unique index refuses a second active binding of a certificate, whoever writes it")
     func sqliteActiveIndex() async throws {
         let store = try SQLiteRegistrationStore(path: try Self.temporaryPath())
