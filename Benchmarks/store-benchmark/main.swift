@@ -477,7 +477,9 @@ func memory() -> String {
             $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
         } ?? "?"
     }
-    return "VmHWM \(field("VmHWM")), VmRSS \(field("VmRSS"))"
+    // RssFile counts the pages of mapped files that were read (the SQLite store maps its database file): the
+    // system's file cache, shared with every process that reads the file; RssAnon is the process's own memory.
+    return "VmHWM \(field("VmHWM")), VmRSS \(field("VmRSS")) (RssAnon \(field("RssAnon")), RssFile \(field("RssFile")))"
 }
 
 #if DEBUG
@@ -497,6 +499,7 @@ FileHandle.standardError.write(
     do {
         let sqlite = try SQLiteRegistrationStore(path: folder.appendingPathComponent("bench.sqlite").path)
         _ = try await measure("SQLite", sqlite)
+        report(Line(store: "SQLite", measure: "resident memory, the store open", value: memory()))
     }
     try? FileManager.default.removeItem(at: folder)
 
