@@ -132,39 +132,39 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     public func registration(ofUser id: UserID) async throws(RegistrationError) -> BusinessRegistration? {
         try await registration(
-            where: #"SELECT business_id FROM "user" WHERE id = \#(id.rawValue)"#,
-            "reading the registration of user \(id)")
+            where: IdentifierStatements.OfUser(id: id.rawValue), "reading the registration of user \(id)")
     }
 
     public func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration? {
         // An active binding wins; otherwise the registration that bound the certificate last.
         try await registration(
-            where: """
-                SELECT business_id FROM binding WHERE fingerprint = \(fingerprint)
-                ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
-                """,
-            "reading the registration of a certificate")
+            where: IdentifierStatements.BoundTo(fingerprint: fingerprint), "reading the registration of a certificate")
     }
 
     public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
         -> BusinessRegistration?
     {
         try await registration(
-            where: "SELECT id FROM business WHERE corporate_number = \(corporateNumber.digits)",
+            where: IdentifierStatements.OfCorporateNumber(digits: corporateNumber.digits),
             "reading the registration of a 法人番号")
     }
 
-    /// The registration whose identifier a query answers, read in the same transaction.
-    private func registration(where query: PostgresQuery, _ activity: String) async throws(RegistrationError)
-        -> BusinessRegistration?
+    /// The registration whose identifier a prepared statement answers, read on the same connection.
+    private func registration<Statement: PostgresPreparedStatement>(where statement: Statement, _ activity: String)
+        async throws(RegistrationError) -> BusinessRegistration? where Statement.Row == String
     {
         try await reading(activity) { connection, logger in
-            var ids: [String] = []
-            for try await (id) in try await connection.query(query, logger: logger).decode(String.self) {
-                ids.append(id)
-            }
-            return try await Self.loadRegistrations(ids, connection, logger).first
+            try await Self.loadRegistrations(Self.identifiers(statement, connection, logger), connection, logger).first
         }
+    }
+
+    /// The identifiers a prepared statement answers.
+    private static func identifiers<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String] where Statement.Row == String {
+        var ids: [String] = []
+        for try await id in try await connection.execute(statement, logger: logger) { ids.append(id) }
+        return ids
     }
 
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
@@ -181,10 +181,23 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }
+        let (sql, arguments) = page.sql(placeholder: { "$\($0)" }, contains: "strpos")
         return try await reading("reading a page of the registrations") { connection, logger in
-            var ids: [String] = []
-            for try await (id) in try await connection.query(Self.query(of: page), logger: logger).decode(String.self) {
-                ids.append(id)
+            let bindings = try Self.bindings(arguments)
+            let ids: [String]
+            switch sql {
+            case IdentifierStatements.FirstPage.sql:
+                ids = try await Self.identifiers(IdentifierStatements.FirstPage(bindings: bindings), connection, logger)
+            case IdentifierStatements.PageAfter.sql:
+                ids = try await Self.identifiers(IdentifierStatements.PageAfter(bindings: bindings), connection, logger)
+            default:
+                var found: [String] = []
+                for try await (id) in try await connection.query(
+                    PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger
+                ).decode(String.self) {
+                    found.append(id)
+                }
+                ids = found
             }
             return try await Self.loadRegistrations(ids, connection, logger)
         }
