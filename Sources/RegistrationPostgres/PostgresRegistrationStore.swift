@@ -132,20 +132,21 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     public func registration(ofUser id: UserID) async throws(RegistrationError) -> BusinessRegistration? {
         try await registration(
-            where: IdentifierStatements.OfUser(id: id.rawValue), "reading the registration of user \(id)")
+            where: IdentifierStatement<IdentifierQueries.OfUser>(id.rawValue), "reading the registration of user \(id)")
     }
 
     public func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration? {
         // An active binding wins; otherwise the registration that bound the certificate last.
         try await registration(
-            where: IdentifierStatements.BoundTo(fingerprint: fingerprint), "reading the registration of a certificate")
+            where: IdentifierStatement<IdentifierQueries.BoundTo>(fingerprint),
+            "reading the registration of a certificate")
     }
 
     public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
         -> BusinessRegistration?
     {
         try await registration(
-            where: IdentifierStatements.OfCorporateNumber(digits: corporateNumber.digits),
+            where: IdentifierStatement<IdentifierQueries.OfCorporateNumber>(corporateNumber.digits),
             "reading the registration of a 法人番号")
     }
 
@@ -186,10 +187,12 @@ public final class PostgresRegistrationStore: RegistrationStore {
             let bindings = try Self.bindings(arguments)
             let ids: [String]
             switch sql {
-            case IdentifierStatements.FirstPage.sql:
-                ids = try await Self.identifiers(IdentifierStatements.FirstPage(bindings: bindings), connection, logger)
-            case IdentifierStatements.PageAfter.sql:
-                ids = try await Self.identifiers(IdentifierStatements.PageAfter(bindings: bindings), connection, logger)
+            case IdentifierQueries.FirstPage.sql:
+                ids = try await Self.identifiers(
+                    IdentifierStatement<IdentifierQueries.FirstPage>(bindings: bindings), connection, logger)
+            case IdentifierQueries.PageAfter.sql:
+                ids = try await Self.identifiers(
+                    IdentifierStatement<IdentifierQueries.PageAfter>(bindings: bindings), connection, logger)
             default:
                 var found: [String] = []
                 for try await (id) in try await connection.query(

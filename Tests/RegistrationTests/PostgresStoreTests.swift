@@ -277,6 +277,35 @@ struct PostgresStoreTests {
         #expect(try await store.history(of: registration.id).count == 1)
     }
 
+    @Test("the look-ups and the unfiltered pages are prepared once per connection; a filtered page is not")
+    func preparedLookups() async throws {
+        // One connection: what the reads prepared is in its session's pg_prepared_statements.
+        let store = try await PostgresTestDatabase.store(maximumConnections: 1)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        func prepared() async throws -> Set<String> {
+            let names = try await store.text(
+                sql: "SELECT string_agg(name, ',' ORDER BY name) AS value FROM pg_prepared_statements")
+            return Set((names ?? "").split(separator: ",").map(String.init))
+        }
+        let before = try await prepared()
+        let number = try #require(registration.business.corporateNumber)
+        for _ in 0..<2 {
+            #expect(try await store.registration(boundTo: registration.bindings[1].fingerprint) == registration)
+            #expect(try await store.registration(ofUser: registration.users[1].id) == registration)
+            #expect(try await store.registration(corporateNumber: number) == registration)
+            #expect(try await store.registrations(RegistrationPage(limit: 10)) == [registration])
+            #expect(try await store.registrations(RegistrationPage(limit: 10, after: registration.id)) == [])
+            let filtered = RegistrationPage(limit: 10, nameContaining: String(registration.business.name.prefix(2)))
+            #expect(try await store.registrations(filtered) == [registration])
+        }
+        #expect(
+            try await prepared().subtracting(before) == [
+                "registration_id_bound_to", "registration_id_of_user", "registration_id_of_corporate_number",
+                "registration_ids_first_page", "registration_ids_page_after", "registration_read",
+            ])
+    }
+
     // MARK: Several servers
 
     @Test("ten servers take one login challenge at once: exactly one gets it")
