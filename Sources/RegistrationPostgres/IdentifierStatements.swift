@@ -9,11 +9,13 @@ protocol IdentifierQuery {
     static var bindingDataTypes: [PostgresDataType] { get }
 }
 
-/// An ``IdentifierQuery`` as a prepared statement: each connection parses and plans it once instead of on every
-/// read (a login reads the registration of its certificate; an operator's list pages through the businesses). The
-/// queries' SQL is static and their plan the same whatever the arguments. A page's query is prepared when its SQL is
-/// one of these (no filter, or only where the previous page ended); the filtered pages, whose best plan depends on
-/// the arguments (how many certificates expire in a range), are planned on every read.
+/// An ``IdentifierQuery`` as a prepared statement: each connection parses it once instead of on every read (a login
+/// reads the registration of its certificate; an operator's list pages through the businesses), and plans it once
+/// where PostgreSQL keeps the generic plan (for a page, whose limit is an argument, it may plan again). A page's
+/// query is prepared when its SQL and its arguments' kinds are one of these (no filter, or only where the previous
+/// page ended); the filtered pages, whose best plan depends on the arguments (how many certificates expire in a
+/// range), are parsed and planned on every read. The statements' names must differ: postgres-nio knows a prepared
+/// statement by its name alone.
 struct IdentifierStatement<Query: IdentifierQuery>: PostgresPreparedStatement {
     static var name: String { Query.name }
     static var sql: String { Query.sql }
@@ -32,6 +34,19 @@ struct IdentifierStatement<Query: IdentifierQuery>: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+
+    /// Whether `arguments` are of the kinds the statement declares (text for `.text`, an integer for `.int8`): a
+    /// page's query is sent as this statement only then, so that no argument is sent as a type it is not.
+    static func takes(_ arguments: [ColumnValue]) -> Bool {
+        arguments.count == bindingDataTypes.count
+            && zip(arguments, bindingDataTypes).allSatisfy { value, type in
+                switch value {
+                case .text: type == .text
+                case .integer: type == .int8
+                default: false
+                }
+            }
+    }
 }
 
 enum IdentifierQueries {

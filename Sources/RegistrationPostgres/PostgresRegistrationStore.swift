@@ -185,14 +185,14 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let (sql, arguments) = page.sql(placeholder: { "$\($0)" }, contains: "strpos")
         return try await reading("reading a page of the registrations") { connection, logger in
             let bindings = try Self.bindings(arguments)
+            typealias FirstPage = IdentifierStatement<IdentifierQueries.FirstPage>
+            typealias PageAfter = IdentifierStatement<IdentifierQueries.PageAfter>
             let ids: [String]
             switch sql {
-            case IdentifierQueries.FirstPage.sql:
-                ids = try await Self.identifiers(
-                    IdentifierStatement<IdentifierQueries.FirstPage>(bindings: bindings), connection, logger)
-            case IdentifierQueries.PageAfter.sql:
-                ids = try await Self.identifiers(
-                    IdentifierStatement<IdentifierQueries.PageAfter>(bindings: bindings), connection, logger)
+            case FirstPage.sql where FirstPage.takes(arguments):
+                ids = try await Self.identifiers(FirstPage(bindings: bindings), connection, logger)
+            case PageAfter.sql where PageAfter.takes(arguments):
+                ids = try await Self.identifiers(PageAfter(bindings: bindings), connection, logger)
             default:
                 var found: [String] = []
                 for try await (id) in try await connection.query(

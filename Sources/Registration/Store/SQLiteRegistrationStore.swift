@@ -29,12 +29,13 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// instead of leaving an empty database behind, and an empty (0-byte) file is refused rather than silently
     /// made into a new database.
     ///
-    /// Reads map the file into memory, up to `memoryMapSize` bytes of it (SQLite's `mmap_size`; see
-    /// ``defaultMemoryMapSize``): a page read is then a memory access, not a system call and a copy. Pass 0 to read
-    /// through system calls only; where the storage may fail with I/O errors that the process must survive (a
-    /// network file system), do: a read error in a mapped page stops the process with a signal instead of
-    /// returning an error. Writes go through system calls as before (SQLite writes through a map only when built
-    /// to).
+    /// Reads map the file into memory, up to `memoryMapSize` bytes of it (SQLite's `mmap_size`, which SQLite caps at
+    /// its build's limit, 2 GB by default; see ``defaultMemoryMapSize``): a read of a page of the file is then a
+    /// memory access, not a system call and a copy (pages still in the write-ahead log are read from the log as
+    /// before). Pass 0 (or less) to read through system calls only; where the storage may fail with read errors that
+    /// the process must survive (a failing or removable disk), do: a read error in a mapped page stops the process
+    /// with a signal instead of returning an error. Writes go through system calls as before (SQLite writes through
+    /// a map only when built to). The example tools use the default.
     ///
     /// - Throws: ``RegistrationError/storeFailure(_:)`` when the file cannot be opened or created, is missing or
     ///   empty (with ``OpenMode/existingOnly``), is not an SQLite database, is the database of another program,
@@ -90,12 +91,12 @@ public final class SQLiteRegistrationStore: RegistrationStore {
 
     /// How much of the database file reads map into memory unless told otherwise: 1 GiB, the whole file of a
     /// prefecture's registrations (about 320 MB at 100,000 businesses) and room to grow. Measured at 100,000
-    /// businesses, a page of 100 registrations took 3.3 ms instead of 3.7 ms, a page of certificates expiring
-    /// within 30 days 4.2 ms instead of 6.2 ms (README, store-benchmark). Mapped pages are the system's file cache,
+    /// businesses, a page of 100 registrations took 3.3–3.7 ms against 3.7 ms, a page of certificates expiring
+    /// within 30 days 4.2–4.9 ms against 6.2 ms (README, store-benchmark). Mapped pages are the system's file cache,
     /// shared by the connections and the processes that read the file; they count in a process's resident memory
-    /// once read. The cost is on busy writers: SQLite maps the file again in a read transaction that follows another
-    /// connection's commit (measured in server-load: about 1,300 `munmap`/`mmap` pairs a second at 2,000 logins a
-    /// second, with no change in the login rate).
+    /// once read (once for each connection's map). The cost is on busy writers: SQLite maps the file again in a
+    /// read transaction that follows another connection's commit (measured in server-load: about 1,300
+    /// `munmap`/`mmap` pairs a second at about 1,800 logins a second, with no clear change in the login rate).
     public static let defaultMemoryMapSize = 1 << 30
 
     /// The connections' configuration; `memoryMapSize` (a file's store) is set on every connection, 0 included,
