@@ -159,6 +159,15 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
+    /// The identifiers a query answers (one text column).
+    private static func identifiers(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [String]
+    {
+        var ids: [String] = []
+        for try await id in try await connection.query(query, logger: logger).decode(String.self) { ids.append(id) }
+        return ids
+    }
+
     /// The identifiers a prepared statement answers.
     private static func identifiers<Statement: PostgresPreparedStatement>(
         _ statement: Statement, _ connection: PostgresConnection, _ logger: Logger
@@ -170,12 +179,8 @@ public final class PostgresRegistrationStore: RegistrationStore {
 
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
         try await reading("reading the registrations") { connection, logger in
-            var ids: [String] = []
-            for try await (id) in try await connection.query(
-                "SELECT id FROM business ORDER BY registered_at, number", logger: logger
-            ).decode(String.self) {
-                ids.append(id)
-            }
+            let ids = try await Self.identifiers(
+                "SELECT id FROM business ORDER BY registered_at, number", connection, logger)
             return try await Self.loadRegistrations(ids, connection, logger)
         }
     }
@@ -194,13 +199,7 @@ public final class PostgresRegistrationStore: RegistrationStore {
             case PageAfter.sql where PageAfter.takes(arguments):
                 ids = try await Self.identifiers(PageAfter(bindings: bindings), connection, logger)
             default:
-                var found: [String] = []
-                for try await (id) in try await connection.query(
-                    PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger
-                ).decode(String.self) {
-                    found.append(id)
-                }
-                ids = found
+                ids = try await Self.identifiers(PostgresQuery(unsafeSQL: sql, binds: bindings), connection, logger)
             }
             return try await Self.loadRegistrations(ids, connection, logger)
         }
