@@ -10,6 +10,8 @@
 //     --seconds S         length of each throughput run, ours and pgbench's (5)
 //     --page-rounds N     reads of each kind of page (30), more to profile them
 //     --postgres URL      the server (PI_TEST_POSTGRES_URL, else the test bench's); --no-pgbench skips the yardstick
+//     --store NAME        sqlite or postgres: measure that store alone (both by default)
+//     --keep-schema       leave the PostgreSQL tables (bench_<unix time>) in place, to EXPLAIN their queries
 //   store-benchmark take-challenge --db URL --id ID --at UNIX-SECONDS     prints "taken" or "none"
 //   store-benchmark register --db URL --corporate-number DIGITS --name NAME --at UNIX-SECONDS
 //                                                                        prints "stored" or "refused: …"
@@ -154,6 +156,9 @@ let pageRounds = integerOption("--page-rounds", 30)
 let runSeconds = option("--seconds", in: arguments).flatMap(Double.init) ?? 5
 let writerCounts = (option("--writers", in: arguments) ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
 let runPgbench = !arguments.contains("--no-pgbench")
+let keepSchema = arguments.contains("--keep-schema")
+let onlyStore = option("--store", in: arguments)
+if let onlyStore, !["sqlite", "postgres"].contains(onlyStore) { fail("--store takes sqlite or postgres") }
 let postgresBase =
     option("--postgres", in: arguments) ?? ProcessInfo.processInfo.environment["PI_TEST_POSTGRES_URL"]
     ?? defaultPostgres
@@ -323,6 +328,7 @@ func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrati
     async throws -> [Double]
 {
     var latencies: [Double] = []
+    let before = processorTime()
     for round in 0..<pageRounds {
         let request = page(round)
         var read: [BusinessRegistration] = []
@@ -330,6 +336,8 @@ func commitLatencies(_ store: any RegistrationStore, _ registrations: Registrati
         if read.isEmpty { fail("a page read nothing") }
         latencies.append(seconds(elapsed) * 1_000)
     }
+    FileHandle.standardError.write(
+        Data(String(format: "  CPU %.2f ms a page\n", (processorTime() - before) * 1_000 / Double(pageRounds)).utf8))
     return latencies
 }
 
@@ -470,6 +478,14 @@ func pgbenchRate(clients: Int, environment: [String: String]) throws -> Double {
     return try run(max(50, Int(first * runSeconds / Double(clients))))
 }
 
+/// The processor time (user and system) this process has used, in seconds.
+func processorTime() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func memory() -> String {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     func field(_ name: String) -> String {
@@ -496,12 +512,13 @@ FileHandle.standardError.write(
 @MainActor func runMeasurements() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-benchmark-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    do {
+    if onlyStore != "postgres" {
         let sqlite = try SQLiteRegistrationStore(path: folder.appendingPathComponent("bench.sqlite").path)
         _ = try await measure("SQLite", sqlite)
         report(Line(store: "SQLite", measure: "resident memory, the store open", value: memory()))
     }
     try? FileManager.default.removeItem(at: folder)
+    guard onlyStore != "sqlite" else { return }
 
     let postgresURL = postgresBase + (postgresBase.contains("?") ? "&" : "?") + "schema=\(benchSchema)"
     let postgres = try await PostgresRegistrationStore(try PostgresStoreConfiguration(url: postgresURL))
@@ -524,8 +541,12 @@ FileHandle.standardError.write(
         }
         report(line)
     }
-    try await postgres.execute(
-        sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE", "DROP SCHEMA \(benchSchema) CASCADE")
+    try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE")
+    if keepSchema {
+        FileHandle.standardError.write(Data("store-benchmark: the tables stay in schema \(benchSchema)\n".utf8))
+    } else {
+        try await postgres.execute(sql: "DROP SCHEMA \(benchSchema) CASCADE")
+    }
     await postgres.close()
     report(Line(store: "process", measure: "resident memory", value: memory()))
 }
