@@ -12,13 +12,13 @@ import Foundation
 /// transaction under an advisory lock, so that two servers starting at once apply each migration once.
 enum PostgresSchema {
     /// The newest version this store knows; a database at a higher one was written by a newer store and is refused.
-    static let latestVersion = 4
+    static let latestVersion = 5
 
     /// The advisory lock's first key (its second is the schema's name hashed by the server): "PI" and 14.
     static let lockKey = 0x5049_0014
 
     /// The statements of each migration, by version. A migration, once released, never changes.
-    static let migrations: [Int: [String]] = [1: version1, 2: version2, 3: version3, 4: version4]
+    static let migrations: [Int: [String]] = [1: version1, 2: version2, 3: version3, 4: version4, 5: version5]
 
     /// Version 1: what the SQLite store's versions 1 and 2 hold, with the same names for tables, columns and
     /// indexes.
@@ -234,6 +234,32 @@ enum PostgresSchema {
             WHERE status = 'active'
         """
     ]
+
+    /// Version 5: the identifiers (of businesses, users, bindings, powers of attorney, history entries, outbox
+    /// messages, challenges and flows), the certificates' fingerprints and the 法人番号 are compared byte by byte
+    /// (`COLLATE "C"`), as SQLite compares them, instead of by the database's collation.
+    ///
+    /// They are opaque ASCII, which no language sorts, and every look-up, join and foreign-key check walks their
+    /// indexes: under a collation other than `C` (Debian's clusters default to the system's locale, `C.UTF-8` or
+    /// `ja_JP.UTF-8`), PostgreSQL compares each pair of keys through the C library's `strcoll`. At 100,000
+    /// businesses, the probe of each business for the expiry filter took 3 µs instead of 2 µs. The indexes on
+    /// these columns are built again (seconds at 100,000 businesses, with the tables locked); the rows are not
+    /// rewritten.
+    static let version5 =
+        [
+            ("business", ["id", "corporate_number"]),
+            ("qualification", ["business_id"]),
+            ("\"user\"", ["id", "business_id"]),
+            ("binding", ["id", "business_id", "user_id", "fingerprint", "superseded_by"]),
+            ("power_of_attorney", ["id", "business_id", "agent_id"]),
+            ("change_record", ["id", "business_id", "actor"]),
+            ("outbox", ["id", "change_id", "business_id", "idempotency_key", "after_id"]),
+            ("card_challenge", ["id"]),
+            ("flow_state", ["id"]),
+        ].map { table, columns in
+            "ALTER TABLE \(table) "
+                + columns.map { "ALTER COLUMN \($0) TYPE text COLLATE \"C\"" }.joined(separator: ", ")
+        }
 
     /// A name quoted as an SQL identifier (`"a""b"` for `a"b`).
     static func identifier(_ name: String) -> String {

@@ -91,7 +91,7 @@ struct PostgresStoreTests {
         #expect(
             try await reopened.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2,3,4")
+                == "1,2,3,4,5")
         #expect(try await reopened.registration(registration.id) == registration)
         for store in stores { await store.close() }
     }

@@ -170,28 +170,53 @@ struct StoreIndexTests {
             try await migrated.text(sql: "SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4,v5")
     }
 
-    @Test("PostgreSQL: a schema of version 3 migrates to version 4 (the index of the expiry probe), its rows kept")
+    @Test("PostgreSQL: a schema of version 3 migrates to version 5 (the expiry probe's index, byte-wise identifiers)")
     func postgresFromVersion3() async throws {
         let schema = PostgresTestDatabase.newSchema()
         let store = try await PostgresTestDatabase.store(schema: schema)
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
-        try await store.execute(
-            sql: "DROP INDEX binding_active_business_expiry", "DELETE FROM registration_schema WHERE version >= 4")
+        // Back to version 3, as the release before last wrote it: no index of the probe, every identifier compared
+        // by the database's collation.
+        let defaultCollation = PostgresSchema.version5.map { $0.replacingOccurrences(of: #"COLLATE "C""#, with: "") }
+        try await store.execute(sql: "DROP INDEX binding_active_business_expiry")
+        for statement in defaultCollation { try await store.execute(sql: statement) }
+        try await store.execute(sql: "DELETE FROM registration_schema WHERE version >= 4")
+        let byteCollated = """
+            SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name) AS value
+            FROM information_schema.columns WHERE table_schema = '\(schema)' AND collation_name = 'C'
+            """
+        #expect(try await store.text(sql: byteCollated) == nil)
         await store.close()
 
         let migrated = try await PostgresTestDatabase.store(schema: schema)
         #expect(
             try await migrated.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2,3,4")
+                == "1,2,3,4,5")
         #expect(
             try await migrated.text(
                 sql: """
                     SELECT indexdef AS value FROM pg_indexes
                     WHERE schemaname = '\(schema)' AND indexname = 'binding_active_business_expiry'
                     """)?.contains("(business_id, not_valid_after) WHERE (status = 'active'::text)") == true)
+        #expect(
+            try await migrated.text(sql: byteCollated)
+                == [
+                    "binding.business_id", "binding.fingerprint", "binding.id", "binding.superseded_by",
+                    "binding.user_id", "business.corporate_number", "business.id", "card_challenge.id",
+                    "change_record.actor", "change_record.business_id", "change_record.id", "flow_state.id",
+                    "outbox.after_id", "outbox.business_id", "outbox.change_id", "outbox.id", "outbox.idempotency_key",
+                    "power_of_attorney.agent_id", "power_of_attorney.business_id", "power_of_attorney.id",
+                    "qualification.business_id", "user.business_id", "user.id",
+                ].joined(separator: ","))
         #expect(try await migrated.registration(registration.id) == registration)
+        // The keys still hold: the certificate is found by its fingerprint, the business by its 法人番号.
+        let binding = try #require(registration.bindings.first)
+        #expect(try await migrated.registration(boundTo: binding.fingerprint)?.id == registration.id)
+        if let number = registration.business.corporateNumber {
+            #expect(try await migrated.registration(corporateNumber: number)?.id == registration.id)
+        }
         await migrated.close()
     }
 
@@ -250,7 +275,7 @@ struct StoreIndexTests {
     }
 
     @Test(
-        "PostgreSQL: a schema of version 1 migrates to version 4 (indexes, card challenges, flow state); 5 is refused")
+        "PostgreSQL: a schema of version 1 migrates to version 5 (indexes, card challenges, flow state); 6 is refused")
     func postgresFromVersion1() async throws {
         let schema = PostgresTestDatabase.newSchema()
         let store = try await PostgresTestDatabase.store(schema: schema)
@@ -271,7 +296,7 @@ struct StoreIndexTests {
         #expect(
             try await migrated.text(
                 sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
-                == "1,2,3,4")
+                == "1,2,3,4,5")
         #expect(
             try await migrated.text(
                 sql: """
@@ -287,7 +312,7 @@ struct StoreIndexTests {
                         'binding_active_business_expiry')
                     """) == "binding_active_business_expiry,binding_active_expiry,business_by_registration")
         #expect(try await migrated.registration(registration.id) == registration)
-        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (5)")
+        try await migrated.execute(sql: "INSERT INTO registration_schema (version) VALUES (6)")
         await migrated.close()
         let error = await #expect(throws: RegistrationError.self) {
             _ = try await PostgresTestDatabase.store(schema: schema)
