@@ -715,10 +715,23 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
+    /// A row of a child table, read.
+    private enum ChildValue {
+        case qualification(Qualification)
+        case user(User)
+        case binding(CertificateBinding)
+        case powerOfAttorney(PowerOfAttorney)
+    }
+
     private static func loadRegistrationsInOneStatement(
         _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [BusinessRegistration] {
         var registrations: [String: BusinessRegistration] = [:]
+        registrations.reserveCapacity(ids.count)
+        // The rows come unsorted, as the server reads them (a sort would hold them back until the last is read): each
+        // is decoded as it comes, and the lists are put in order at the end, by sorting their keys (not the values).
+        var children: [ChildValue?] = []
+        var keys: [(tag: Int, position: Int, business: String, child: Int)] = []
         for try await row in try await connection.execute(RegistrationReadQuery.Statement(ids: ids), logger: logger) {
             let (tag, record) = try RegistrationReadQuery.record(row)
             if tag == 0 {
@@ -726,19 +739,37 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 registrations[registration.id.rawValue] = registration
                 continue
             }
-            // Rows come by table, business rows first: a child row's business has been read.
             let id: String = try record.value("business_id")
-            switch RegistrationRows.tables[tag - 1].name {
-            case RegistrationRows.qualification.name:
-                registrations[id]?.qualifications.append(
+            guard
+                case .integer(let position) = try record.columnValue(
+                    at: RegistrationReadQuery.positionColumn, column: "position", .integer)
+            else {
+                throw RegistrationError.storeUnreadable(table: record.table, column: "position", reason: "it is NULL")
+            }
+            let value: ChildValue
+            switch tag {
+            case RegistrationReadQuery.qualificationTag:
+                value = .qualification(
                     Qualification(kind: try record.enumeration("kind"), grade: try record.enumeration("grade")))
-            case RegistrationRows.user.name: registrations[id]?.users.append(try user(record))
-            case RegistrationRows.binding.name: registrations[id]?.bindings.append(try binding(record))
-            case RegistrationRows.powerOfAttorney.name:
-                registrations[id]?.powersOfAttorney.append(try powerOfAttorney(record))
+            case RegistrationReadQuery.userTag: value = .user(try user(record))
+            case RegistrationReadQuery.bindingTag: value = .binding(try binding(record))
+            case RegistrationReadQuery.powerOfAttorneyTag: value = .powerOfAttorney(try powerOfAttorney(record))
             default:
                 throw RegistrationError.storeUnreadable(
                     table: record.table, column: "tag", reason: "the read returned a row of no table")
+            }
+            keys.append((tag, position, id, children.count))
+            children.append(value)
+        }
+        keys.sort { ($0.tag, $0.position) < ($1.tag, $1.position) }
+        for key in keys {
+            switch children[key.child].take() {
+            case .qualification(let qualification):
+                registrations[key.business]?.qualifications.append(qualification)
+            case .user(let user): registrations[key.business]?.users.append(user)
+            case .binding(let binding): registrations[key.business]?.bindings.append(binding)
+            case .powerOfAttorney(let power): registrations[key.business]?.powersOfAttorney.append(power)
+            case nil: break
             }
         }
         return ids.compactMap { registrations[$0] }
@@ -792,7 +823,13 @@ public final class PostgresRegistrationStore: RegistrationStore {
         return ids.compactMap { registrations[$0] }
     }
 
+    // The readers below take the columns in the order of their tables (`RegistrationReadQuery.tables`), which is
+    // where a record looks for the next one first.
+
     private static func business(_ row: StoredRecord) throws -> BusinessRegistration {
+        let id: String = try row.value("id")
+        let version: Int = try row.value("version")
+        let registeredAt = try row.date("registered_at")
         let name: String = try row.value("name")
         let postalCode: String = try row.value("postal_code")
         let address: String = try row.value("address")
@@ -805,13 +842,14 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 name: name, postalCode: postalCode, address: address, representativeTitle: title,
                 representativeName: representative, corporateNumber: corporateNumber, phone: phone)
         }
-        var registration = BusinessRegistration(
-            id: BusinessID(rawValue: try row.value("id")), business: information, at: try row.date("registered_at"))
-        registration.version = try row.value("version")
+        var registration = BusinessRegistration(id: BusinessID(rawValue: id), business: information, at: registeredAt)
+        registration.version = version
         return registration
     }
 
     private static func user(_ row: StoredRecord) throws -> User {
+        let id = UserID(rawValue: try row.value("id"))
+        let role: Role = try row.enumeration("role")
         let title: String = try row.value("title")
         let name: String = try row.value("name")
         let postalCode: String = try row.value("postal_code")
@@ -819,22 +857,33 @@ public final class PostgresRegistrationStore: RegistrationStore {
         let phone: String = try row.value("phone")
         let fax: String? = try row.optional("fax")
         let mail: String = try row.value("mail")
+        let status: User.Status = try row.enumeration("status")
+        let registeredAt = try row.date("registered_at")
+        let deletedAt = try row.optionalDate("deleted_at")
         let information = try StoredField.checked("user") {
             try UserInformation(
                 title: title, name: name, postalCode: postalCode, address: address, phone: phone, fax: fax, mail: mail)
         }
         return User(
-            stored: UserID(rawValue: try row.value("id")), role: try row.enumeration("role"), information: information,
-            status: try row.enumeration("status"), registeredAt: try row.date("registered_at"),
-            deletedAt: try row.optionalDate("deleted_at"))
+            stored: id, role: role, information: information, status: status, registeredAt: registeredAt,
+            deletedAt: deletedAt)
     }
 
     private static func binding(_ row: StoredRecord) throws -> CertificateBinding {
-        let der = try row.bytes("certificate")
+        let id = BindingID(rawValue: try row.value("id"))
         let userID = UserID(rawValue: try row.value("user_id"))
         let kind: CredentialKind = try row.enumeration("kind")
-        let boundAt = try row.date("bound_at")
+        let issuer: String = try row.value("issuer")
+        let subject: String = try row.value("subject")
+        let serialNumber: String = try row.value("serial_number")
         let fingerprint: String = try row.value("fingerprint")
+        let notValidBefore = try row.date("not_valid_before")
+        let notValidAfter = try row.date("not_valid_after")
+        let der = try row.bytes("certificate")
+        let status: BindingStatus = try row.enumeration("status")
+        let boundAt = try row.date("bound_at")
+        let endedAt = try row.optionalDate("ended_at")
+        let supersededBy = (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:))
         // The DER must still decode (a damaged one is an error now, not at login); one whose SHA-256 is the stored
         // fingerprint is the certificate that decoded when it was bound, and is not decoded again. The values stored
         // when the certificate was bound stand, nothing is derived from it again.
@@ -843,36 +892,34 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 table: "binding", column: "certificate", reason: "the stored certificate cannot be decoded")
         }
         return CertificateBinding(
-            stored: BindingID(rawValue: try row.value("id")), userID: userID, kind: kind,
-            issuer: try row.value("issuer"), subject: try row.value("subject"),
-            serialNumber: try row.value("serial_number"), fingerprint: fingerprint,
-            notValidBefore: try row.date("not_valid_before"), notValidAfter: try row.date("not_valid_after"),
-            certificateDER: der, recordedStatus: try row.enumeration("status"), boundAt: boundAt,
-            endedAt: try row.optionalDate("ended_at"),
-            supersededBy: (try row.optional("superseded_by", as: String.self)).map(BindingID.init(rawValue:)))
+            stored: id, userID: userID, kind: kind, issuer: issuer, subject: subject, serialNumber: serialNumber,
+            fingerprint: fingerprint, notValidBefore: notValidBefore, notValidAfter: notValidAfter,
+            certificateDER: der, recordedStatus: status, boundAt: boundAt, endedAt: endedAt, supersededBy: supersededBy)
     }
 
     private static func powerOfAttorney(_ row: StoredRecord) throws -> PowerOfAttorney {
+        let id = PowerOfAttorneyID(rawValue: try row.value("id"))
+        let agentID = UserID(rawValue: try row.value("agent_id"))
+        let principal: String = try row.value("principal")
+        let agent: String = try row.value("agent")
         let authorityJSON: String = try row.value("authority")
         let authority: [String]
         do { authority = try JSONDecoder().decode([String].self, from: Data(authorityJSON.utf8)) } catch {
             throw RegistrationError.storeUnreadable(
                 table: "power_of_attorney", column: "authority", reason: "it is not a JSON array of strings")
         }
-        let agentID = UserID(rawValue: try row.value("agent_id"))
-        let principal: String = try row.value("principal")
-        let agent: String = try row.value("agent")
         let validFrom = try row.date("valid_from")
         let validUntil = try row.date("valid_until")
         let provider: String = try row.value("provider")
         let reference: String = try row.value("reference")
+        let isSuperseded: Bool = try row.value("is_superseded")
         var power = try StoredField.checked("power_of_attorney") {
             try PowerOfAttorney(
                 agentID: agentID, principal: principal, agent: agent, authority: authority, validFrom: validFrom,
                 validUntil: validUntil, provider: provider, reference: reference)
         }
-        power.id = PowerOfAttorneyID(rawValue: try row.value("id"))
-        power.isSuperseded = try row.value("is_superseded")
+        power.id = id
+        power.isSuperseded = isSuperseded
         return power
     }
 

@@ -44,12 +44,30 @@ enum RegistrationReadQuery {
     /// Result columns: 0 the tag, 1 the business's identifier, 2 the position, then the slots.
     static let firstSlot = 3
 
+    /// The result column of a row's position in its list.
+    static let positionColumn = 2
+
+    /// The tag of each child table's rows.
+    static let qualificationTag = tag(of: RegistrationRows.qualification)
+    static let userTag = tag(of: RegistrationRows.user)
+    static let bindingTag = tag(of: RegistrationRows.binding)
+    static let powerOfAttorneyTag = tag(of: RegistrationRows.powerOfAttorney)
+
+    private static func tag(of table: ChildTable) -> Int {
+        (RegistrationRows.tables.firstIndex { $0.name == table.name } ?? -2) + 1
+    }
+
     private static let slotTypes: [(type: ColumnType, sql: String)] = [
         (.text, "text"), (.integer, "bigint"), (.real, "double precision"), (.bytes, "bytea"), (.boolean, "boolean"),
     ]
 
     /// For each table, its columns' result column indexes by name.
     static let columnIndexes: [[String: Int]] = layout.indexes
+
+    /// For each table, its columns with their result column indexes, in the table's order (as records read them).
+    static let columnLists: [[(name: String, index: Int)]] = tables.enumerated().map { tag, table in
+        table.columns.map { ($0.name, columnIndexes[tag][$0.name] ?? firstSlot) }
+    }
 
     private static let slotSQLTypes: [String] = layout.types
 
@@ -79,7 +97,8 @@ enum RegistrationReadQuery {
         return (indexes, types)
     }
 
-    /// The statement: every table's rows of the businesses `$1` (a `text[]`), by table and position.
+    /// The statement: every table's rows of the businesses `$1` (a `text[]`), unsorted: rows are sent as the server
+    /// reads them, and the reader puts each list in order by the position column.
     static let sql: String =
         tables.enumerated().map { tag, table in
             var values = slotSQLTypes.map { "NULL::\($0)" }
@@ -93,7 +112,7 @@ enum RegistrationReadQuery {
             let position = table.positionColumn ?? "NULL::bigint"
             return "SELECT \(tag)::integer, \(table.businessColumn)::text, \(position), "
                 + "\(values.joined(separator: ", ")) FROM \(table.name) WHERE \(table.businessColumn) = ANY($1)"
-        }.joined(separator: "\nUNION ALL\n") + "\nORDER BY 1, 3"
+        }.joined(separator: "\nUNION ALL\n")
 
     struct Statement: PostgresPreparedStatement {
         typealias Row = PostgresRow
@@ -128,6 +147,6 @@ enum RegistrationReadQuery {
         else {
             throw .storeUnreadable(table: "business", column: "tag", reason: "the read returned a row of no table")
         }
-        return (tag, StoredRecord(access, table: tables[tag].label, columns: columnIndexes[tag]))
+        return (tag, StoredRecord(access, table: tables[tag].label, columns: columnLists[tag]))
     }
 }
