@@ -23,6 +23,12 @@ public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Checks a postal code typed as `1000013` or `100-0013`.
     /// - Throws: ``RegistrationError/invalidField(field:reason:)``.
     public init(_ input: String) throws(RegistrationError) {
+        // A code in its kept form (every stored one, read back) is kept as it is: the checks below would make the
+        // same text of it.
+        if Self.isKeptForm(input) {
+            text = input
+            return
+        }
         let trimmed = input.trimmingSpaces
         try Field.rejectFullWidthDigits(trimmed, field: "郵便番号")
         // The digits as ASCII bytes (every scalar kept is an ASCII digit, one byte).
@@ -41,6 +47,14 @@ public struct PostalCode: Sendable, Hashable, Codable, CustomStringConvertible {
             throw .invalidField(field: "郵便番号", reason: "it has \(digits.count) digits, not 7")
         }
         text = String(decoding: digits[..<3] + [UInt8(ascii: "-")] + digits[3...], as: UTF8.self)
+    }
+
+    /// Whether `input` is `NNN-NNNN` in half-width digits.
+    private static func isKeptForm(_ input: String) -> Bool {
+        input.utf8.count == 8
+            && input.utf8.enumerated().allSatisfy { index, byte in
+                index == 3 ? byte == UInt8(ascii: "-") : (48...57).contains(byte)
+            }
     }
 
     public var description: String { text }
@@ -119,41 +133,64 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         // Every scalar is printable ASCII (checked above): each Character is one scalar and one UTF-8 byte, so the
         // rest is checked on the bytes (the words against RFC 5322's atext), without splitting Characters.
         let bytes = Array(trimmed.utf8)
-        let ats = bytes.indices.filter { bytes[$0] == UInt8(ascii: "@") }
-        guard ats.count == 1, let at = ats.first else {
+        let at = UInt8(ascii: "@")
+        guard let separator = bytes.firstIndex(of: at), bytes.lastIndex(of: at) == separator else {
             throw .invalidField(field: field, reason: "it needs exactly one @")
         }
-        let local = bytes[..<at]
-        // The domain in lower case (ASCII letters only; nothing else changes case in ASCII).
-        let domain = bytes[(at + 1)...].map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+        let local = bytes[..<separator]
+        let domain = bytes[(separator + 1)...]
         guard (1...64).contains(local.count) else {
             throw .invalidField(field: field, reason: "the part before @ must have 1 to 64 characters")
         }
         let dot = UInt8(ascii: ".")
-        guard
-            local.split(separator: dot, omittingEmptySubsequences: false).allSatisfy({ word in
-                !word.isEmpty && word.allSatisfy(Self.isAtext)
-            })
-        else {
-            throw .invalidField(
-                field: field,
-                reason: "the part before @ has a character mail servers refuse, or dots next to "
-                    + "each other or at an end")
+        // Words separated by single dots, none empty: no dot at an end or next to another.
+        let badLocalPart =
+            "the part before @ has a character mail servers refuse, or dots next to each other or at an end"
+        var previous = dot
+        for byte in local {
+            guard byte == dot ? previous != dot : Self.isAtext(byte) else {
+                throw .invalidField(field: field, reason: badLocalPart)
+            }
+            previous = byte
         }
-        let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
+        guard previous != dot else { throw .invalidField(field: field, reason: badLocalPart) }
+        // Labels of 1 to 63 letters, digits and hyphens, not at a label's ends; at least two labels. Upper-case
+        // letters are taken and kept in lower case.
         let hyphen = UInt8(ascii: "-")
-        guard labels.count >= 2, domain.count <= 253,
-            labels.allSatisfy({ label in
-                (1...63).contains(label.count) && label.first != hyphen && label.last != hyphen
-                    && label.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == hyphen }
-            })
-        else {
+        var labels = 1
+        var labelLength = 0
+        var hasUpperCase = false
+        var validHost = domain.count <= 253
+        previous = dot
+        for byte in domain where validHost {
+            if byte == dot {
+                validHost = labelLength >= 1 && previous != hyphen
+                labels += 1
+                labelLength = 0
+            } else {
+                let upper = (0x41...0x5A).contains(byte)
+                hasUpperCase = hasUpperCase || upper
+                validHost =
+                    (upper || (0x30...0x39).contains(byte) || (0x61...0x7A).contains(byte) || byte == hyphen)
+                    && !(byte == hyphen && previous == dot)
+                labelLength += 1
+                validHost = validHost && labelLength <= 63
+            }
+            previous = byte
+        }
+        guard validHost, labels >= 2, labelLength >= 1, previous != hyphen else {
             throw .invalidField(field: field, reason: "the domain after @ is not a valid host name, as example.co.jp")
         }
         guard bytes.count <= 254 else {
             throw .invalidField(field: field, reason: "it is longer than 254 characters")
         }
-        text = String(decoding: local + [UInt8(ascii: "@")] + domain, as: UTF8.self)
+        // The domain in lower case (ASCII letters only; nothing else changes case in ASCII).
+        if hasUpperCase {
+            let lowered = domain.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+            text = String(decoding: local + [at] + lowered, as: UTF8.self)
+        } else {
+            text = trimmed
+        }
     }
 
     /// Whether an ASCII byte is one of RFC 5322's atext: an ASCII letter or digit, or one of
@@ -182,8 +219,10 @@ enum Field {
             if required { throw .invalidField(field: field, reason: "it is required (必須)") }
             return ""
         }
-        try requirePrintable(trimmed, field: field)
-        let normalized = isPlainlyNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping
+        // Text of the plainly printable scalars alone is in normalization form C as well.
+        let plain = try requirePrintable(trimmed, field: field)
+        let normalized =
+            plain || isPlainlyNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping
         // A character has at least one UTF-8 byte: text of at most `maximum` bytes needs no counting.
         guard normalized.utf8.count <= maximum || normalized.count <= maximum else {
             throw .invalidField(field: field, reason: "it has \(normalized.count) characters; at most \(maximum)")
@@ -207,14 +246,18 @@ enum Field {
         }
     }
 
-    /// Refuses what a person cannot see or what shows differently from what was typed.
-    static func requirePrintable(_ text: String, field: String) throws(RegistrationError) {
+    /// Refuses what a person cannot see or what shows differently from what was typed; whether every scalar was
+    /// one of ``isPlainlyPrintable(_:)``'s (which are all in normalization form C).
+    @discardableResult
+    static func requirePrintable(_ text: String, field: String) throws(RegistrationError) -> Bool {
         var previous: Unicode.Scalar?
+        var plain = true
         for scalar in text.unicodeScalars {
             defer { previous = scalar }
             // Printable ASCII, and the kana, ideographs and full-width forms that Japanese text is made of, pass
             // every rule below; skip the lookup of their properties.
             if Self.isPlainlyPrintable(scalar) { continue }
+            plain = false
             var code: String { "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) }
             if scalar == "\u{FFFD}" {
                 throw .invalidField(
@@ -251,6 +294,7 @@ enum Field {
                 break
             }
         }
+        return plain
     }
 
     /// The scalars that ``requirePrintable(_:field:)`` passes without looking at their properties: printable ASCII
