@@ -130,6 +130,8 @@ let package = Package(
                 "CardCredentials",
                 "COpenSSL",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the log hook of the checkpoints (GRDB builds on the same library).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),

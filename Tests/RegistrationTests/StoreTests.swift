@@ -700,6 +700,34 @@ struct StoreTests {
         #expect(try await store.registration(registration.id) == registration)
     }
 
+    @Test("the write-ahead log is checkpointed beside the commits, and stays small")
+    func sqliteCheckpointsBesideTheCommits() async throws {
+        let path = try Self.temporaryPath()
+        // A checkpoint asked for past 8 pages; a commit would run one itself past 80.
+        let store = try SQLiteRegistrationStore(
+            path: path, memoryMapSize: SQLiteRegistrationStore.defaultMemoryMapSize, checkpointPages: 8)
+        var registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        for round in 0..<150 {
+            registration = try Sample.nextVersion(
+                of: registration, phone: String(format: "03-%04d-%04d", 1_000 + round, round))
+            try await store.commit(Sample.change(of: registration, at: Sample.at(Double(round))))
+        }
+        // The checkpoints ran on the checkpointer's thread (SQLite's automatic checkpoint, at 1,000 pages, would
+        // not have run at all; the commits' own, past 80 pages, is not counted).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while store.checkpointsRun == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(store.checkpointsRun > 0)
+        // The log was written from its start again after each checkpoint: its file never held 150 commits' pages
+        // (about 10 each), nor more than what the commits' own checkpoint allows.
+        let pageSize = try #require(Int(try await store.text(sql: "PRAGMA page_size") ?? ""))
+        let logSize = try #require(
+            try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber
+        ).intValue
+        #expect(logSize < 120 * (pageSize + 24), "log of \(logSize) bytes")
+        #expect(try await store.registration(registration.id) == registration)
+    }
+
     @Test("the unique index refuses a second active binding of a certificate, whoever writes it")
     func sqliteActiveIndex() async throws {
         let store = try SQLiteRegistrationStore(path: try Self.temporaryPath())
