@@ -65,6 +65,11 @@ final class WALCheckpointer: @unchecked Sendable {
     private func checkpoint() {
         do {
             if connection == nil {
+                // Never a new, empty database where the store's file was removed meanwhile.
+                guard FileManager.default.fileExists(atPath: path) else {
+                    lock.withLock { busy = false }
+                    return
+                }
                 var configuration = Configuration()
                 configuration.label = "RegistrationStore.checkpoint"
                 configuration.foreignKeysEnabled = false
