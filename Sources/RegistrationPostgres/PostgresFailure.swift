@@ -116,6 +116,14 @@ enum PostgresFailure {
             || ["57P01", "57P02"].contains(error.serverInfo?[.sqlState] ?? "")
     }
 
+    /// Whether the server refused a statement prepared on the connection because the tables it reads changed since
+    /// ("cached plan must not change result type", SQLSTATE 0A000): another server migrated the schema, or an operator
+    /// altered a column. The connection's other prepared statements are stale too.
+    static func isStalePreparedStatement(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return error.code == .server && error.serverInfo?[.sqlState] == "0A000"
+    }
+
     /// The name of the unique constraint or index a statement violated (SQLSTATE 23505), or nil.
     static func violatedUniqueConstraint(_ error: PSQLError) -> String? {
         guard error.code == .server, error.serverInfo?[.sqlState] == "23505" else { return nil }

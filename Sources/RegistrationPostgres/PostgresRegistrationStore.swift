@@ -555,10 +555,10 @@ public final class PostgresRegistrationStore: RegistrationStore {
     // MARK: Transactions
 
     /// A leased connection on which `first` succeeded, with what it returned. `first` must change nothing (reads, or
-    /// `BEGIN`): a connection found lost there, one that broke while idle (the server restarted), is dropped with
-    /// the other idle ones and `first` tried once more on a new connection. On any other failure the connection is
-    /// given back (kept when `keepAfterFailure` and `reusable(_:after:)` say so) and the error thrown as a store
-    /// error.
+    /// `BEGIN`): a connection found lost there, one that broke while idle (the server restarted), or one whose
+    /// prepared statements went stale (another server migrated the schema), is dropped with the other idle ones and
+    /// `first` tried once more on a new connection. On any other failure the connection is given back (kept when
+    /// `keepAfterFailure` and `reusable(_:after:)` say so) and the error thrown as a store error.
     private func leased<T: Sendable>(
         _ activity: String, keepAfterFailure: Bool = true, _ first: (PostgresConnection) async throws -> T
     ) async throws(RegistrationError) -> (connection: PostgresConnection, result: T) {
@@ -574,7 +574,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
                 return (connection, try await first(connection))
             } catch {
                 await pool.release(connection, reusable: keepAfterFailure && Self.reusable(connection, after: error))
-                if attempt == 1, PostgresFailure.isConnectionLost(error) {
+                if attempt == 1,
+                    PostgresFailure.isConnectionLost(error) || PostgresFailure.isStalePreparedStatement(error)
+                {
                     await pool.dropIdle()
                     continue
                 }
@@ -605,26 +607,46 @@ public final class PostgresRegistrationStore: RegistrationStore {
     /// One transaction on a connection of the pool: committed when `body` returns, rolled back when it throws.
     ///
     /// A connection that broke while idle (the server restarted) is found at `BEGIN`, before anything was sent:
-    /// the transaction is then tried once more on a new connection.
+    /// the transaction is then tried once more on a new connection. So is a transaction whose prepared statement
+    /// went stale (another server migrated the schema since this connection prepared it): the server aborted it, so
+    /// nothing of it was kept, and the idle connections, whose statements are stale too, are closed.
     private func transaction<T: Sendable>(
         _ activity: String, _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws(RegistrationError) -> T {
         let location = configuration.description
-        // A failed `BEGIN` leaves the connection in a state not known: never kept.
-        let (connection, _) = try await leased(activity, keepAfterFailure: false) { connection in
-            _ = try await connection.query("BEGIN", logger: logger)
-        }
-        let result: T
-        do {
-            result = try await body(connection, logger)
-        } catch {
-            var reusable = Self.reusable(connection, after: error)
-            if reusable {
-                do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
+        var attempt = 0
+        while true {
+            attempt += 1
+            // A failed `BEGIN` leaves the connection in a state not known: never kept.
+            let (connection, _) = try await leased(activity, keepAfterFailure: false) { connection in
+                _ = try await connection.query("BEGIN", logger: logger)
             }
-            await pool.release(connection, reusable: reusable)
-            throw PostgresFailure.error(error, while: activity, at: location)
+            let result: T
+            do {
+                result = try await body(connection, logger)
+            } catch {
+                var reusable = Self.reusable(connection, after: error)
+                if reusable {
+                    do { try await connection.query("ROLLBACK", logger: logger) } catch { reusable = false }
+                }
+                await pool.release(connection, reusable: reusable)
+                if attempt == 1, PostgresFailure.isStalePreparedStatement(error) {
+                    await pool.dropIdle()
+                    continue
+                }
+                throw PostgresFailure.error(error, while: activity, at: location)
+            }
+            return try await commitTransaction(on: connection, returning: result, activity)
         }
+    }
+
+    /// Commits the transaction on `connection`, gives the connection back and returns `result`.
+    private func commitTransaction<T: Sendable>(
+        on connection: PostgresConnection, returning result: T, _ activity: String
+    )
+        async throws(RegistrationError) -> T
+    {
+        let location = configuration.description
         do {
             try await connection.query("COMMIT", logger: logger)
         } catch {

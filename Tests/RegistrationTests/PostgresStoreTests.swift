@@ -306,6 +306,32 @@ struct PostgresStoreTests {
             ])
     }
 
+    @Test("another server's migration makes this one's prepared statements stale: its reads and commits go on")
+    func stalePreparedStatements() async throws {
+        let schema = PostgresTestDatabase.newSchema()
+        let store = try await PostgresTestDatabase.store(schema: schema, maximumConnections: 2)
+        var registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        let fingerprint = registration.bindings[1].fingerprint
+        // Prepared on the store's connections: the look-up by certificate, the read, the commit's first statement.
+        #expect(try await store.registration(boundTo: fingerprint) == registration)
+        registration = try Sample.nextVersion(of: registration)
+        try await store.commit(Sample.change(of: registration, at: Sample.at(1)))
+        // Another server changes the identifiers' collation, as a migration would (version 5 did, to "C"): the
+        // statements' result types change, and PostgreSQL refuses their cached plans (SQLSTATE 0A000).
+        let other = try await PostgresTestDatabase.store(schema: schema)
+        for statement in PostgresSchema.version5 {
+            try await other.execute(sql: statement.replacingOccurrences(of: #"COLLATE "C""#, with: #"COLLATE "POSIX""#))
+        }
+        await other.close()
+        #expect(try await store.registration(boundTo: fingerprint) == registration)
+        registration = try Sample.nextVersion(of: registration, phone: "03-9999-0001")
+        try await store.commit(Sample.change(of: registration, at: Sample.at(2)))
+        #expect(try await store.registration(registration.id) == registration)
+        #expect(try await store.registrations(RegistrationPage(limit: 10)) == [registration])
+        await store.close()
+    }
+
     // MARK: Several servers
 
     @Test("ten servers take one login challenge at once: exactly one gets it")

@@ -27,12 +27,17 @@ final class WALCheckpointer: @unchecked Sendable {
     private var busy = false
     /// Checkpoints done (under `lock`).
     private var done = 0
-    /// The connection the checkpoints run on, opened by the first (only on `queue`).
-    private var connection: DatabaseQueue?
+    /// The connection the checkpoints run on, opened by the first (only on `queue`): SQLite's own, opened to read
+    /// and write an existing file only, so that a store's file removed meanwhile is never made again, empty.
+    private var connection: OpaquePointer?
 
     init(path: String, threshold: Int32 = defaultThreshold) {
         self.path = path
         self.threshold = max(threshold, 1)
+    }
+
+    deinit {
+        sqlite3_close(connection)
     }
 
     /// How many checkpoints have run on the checkpointer's connection.
@@ -58,32 +63,32 @@ final class WALCheckpointer: @unchecked Sendable {
             defer { busy = true }
             return !busy
         }
-        if ask { queue.async { self.checkpoint() } }
+        // Weak: a checkpoint asked for by a store's last commits does not outlive the store.
+        if ask { queue.async { [weak self] in self?.checkpoint() } }
         return SQLITE_OK
     }
 
     private func checkpoint() {
-        do {
-            if connection == nil {
-                // Never a new, empty database where the store's file was removed meanwhile.
-                guard FileManager.default.fileExists(atPath: path) else {
-                    lock.withLock { busy = false }
-                    return
-                }
-                var configuration = Configuration()
-                configuration.label = "RegistrationStore.checkpoint"
-                configuration.foreignKeysEnabled = false
-                connection = try DatabaseQueue(path: path, configuration: configuration)
+        defer { lock.withLock { busy = false } }
+        if connection == nil {
+            var opened: OpaquePointer?
+            guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else {
+                // Missing or unreadable: the next commit past the threshold asks again.
+                sqlite3_close(opened)
+                return
             }
-            _ = try connection?.writeWithoutTransaction { try $0.checkpoint(.passive) }
-            lock.withLock {
-                done += 1
-                busy = false
-            }
-        } catch {
-            // Opened again by the next checkpoint; the next commit past the threshold asks for it.
+            connection = opened
+        }
+        switch sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) {
+        case SQLITE_OK:
+            lock.withLock { done += 1 }
+        case SQLITE_BUSY:
+            // Another checkpoint ran (a commit's own, or another process's): the connection stays.
+            break
+        default:
+            // Opened again by the next checkpoint.
+            sqlite3_close(connection)
             connection = nil
-            lock.withLock { busy = false }
         }
     }
 }
