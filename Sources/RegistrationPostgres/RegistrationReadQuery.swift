@@ -133,10 +133,11 @@ enum RegistrationReadQuery {
     }
 
     /// Whether the statement failed because the tables are not what it reads: a column missing (42703) or of
-    /// another type (42804: the `UNION`'s branches no longer match; 0A000: a prepared plan whose result type
-    /// changed).
+    /// another type (42804: the `UNION`'s branches no longer match). A plan prepared before the tables changed
+    /// (0A000) is not one: the store tries the whole read again on a new connection, where the statement is
+    /// prepared anew.
     static func isSchemaMismatch(_ error: PSQLError) -> Bool {
-        error.code == .server && ["42703", "42804", "0A000"].contains(error.serverInfo?[.sqlState] ?? "")
+        error.code == .server && ["42703", "42804"].contains(error.serverInfo?[.sqlState] ?? "")
     }
 
     /// A result row as a record of its table, whose columns are read by name; a row of no table is a store error.
