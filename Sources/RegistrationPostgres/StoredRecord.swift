@@ -14,8 +14,8 @@ struct StoredRecord {
     let columns: [(name: String, index: Int)]?
     /// Where in `columns` the next look-up starts: after the column found last. The store's readers take the columns
     /// in the table's order, so each is found at the first comparison, without hashing its name (a page of 100
-    /// businesses looks up about 8,000 cells).
-    private let cursor = Cursor()
+    /// businesses looks up about 8,000 cells). Only with `columns`.
+    private let cursor: Cursor?
 
     private final class Cursor {
         var next = 0
@@ -25,6 +25,7 @@ struct StoredRecord {
         self.row = row.makeRandomAccess()
         self.table = table
         self.columns = nil
+        self.cursor = nil
     }
 
     /// A row whose columns are found at `columns`' indexes, not by the row's names.
@@ -32,10 +33,11 @@ struct StoredRecord {
         self.row = row
         self.table = table
         self.columns = columns
+        self.cursor = Cursor()
     }
 
     private func cell(_ column: String) throws(RegistrationError) -> PostgresCell {
-        if let columns {
+        if let columns, let cursor {
             var position = cursor.next
             for _ in columns.indices {
                 if position >= columns.count { position = 0 }
