@@ -20,6 +20,10 @@
 // registrations, no history or outbox), and the tables analyzed after each seed (the stores' `analyze()`, as an
 // operator runs it after a bulk import); the timed commits are ordinary commits. The SQLite file is in $TMPDIR, the
 // PostgreSQL tables in a schema of their own (bench_<unix time>), dropped at the end, as is pgbench's.
+//
+// Each throughput run has two yardsticks from the same server in the same run: pgbench's built-in simple-update (the
+// issue's), and pgbench running the benchmark's commit as SQL (`commitScript`): what the commit's statements cost
+// the server with a client that costs nothing, to tell the commit's own work from this client's.
 
 import Crypto
 import Foundation
@@ -459,15 +463,16 @@ func pgbench(_ arguments: [String], environment: [String: String]) throws -> Str
     return String(decoding: data, as: UTF8.self)
 }
 
-/// pgbench's transactions per second (`tps = …`) with `clients` clients of the built-in simple-update script.
+/// pgbench's transactions per second (`tps = …`) with `clients` clients of `script`: the built-in simple-update
+/// script (`["-b", "simple-update"]`), or a script file (`["-M", "prepared", "-f", path]`).
 ///
 /// pgbench ends a `-T` run with SIGALRM, which a process started from here would inherit blocked (the run never
 /// ends), so the run is a number of transactions per client (`-t`), taken from a short first run so that it lasts
 /// about `runSeconds`.
-func pgbenchRate(clients: Int, environment: [String: String]) throws -> Double {
+func pgbenchRate(_ script: [String], clients: Int, environment: [String: String]) throws -> Double {
     func run(_ transactions: Int) throws -> Double {
         let output = try pgbench(
-            ["-n", "-b", "simple-update", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-t", "\(transactions)"],
+            ["-n"] + script + ["-c", "\(clients)", "-j", "\(min(clients, 2))", "-t", "\(transactions)"],
             environment: environment)
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let rate = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." })
@@ -476,6 +481,42 @@ func pgbenchRate(clients: Int, environment: [String: String]) throws -> Double {
     }
     let first = try run(50)
     return try run(max(50, Int(first * runSeconds / Double(clients))))
+}
+
+/// A pgbench script of the benchmark's commit (`change`) as the store sends it: `BEGIN`, the store's own versioned
+/// `UPDATE` with the stored child rows (``PostgresRegistrationStore/versionedUpdateSQL``), the statement that
+/// writes the changed user row, the history entry and the two outbox messages, `COMMIT`. A first `SELECT` takes a
+/// random business's row (what the benchmark keeps in memory): one statement more than the store sends, so the
+/// yardstick is, if anything, low. The identifiers are made by the server. Run with every statement prepared, it is what the commit's SQL costs the server with a client that costs nothing:
+/// the yardstick of how much of the gap to pgbench's simple-update is the commit's work, and how much this client.
+/// The second statement mirrors the one the store builds for this change (`RegistrationRows.writes` and the
+/// history and outbox insert, as the server's log shows them); a change of those must change it too.
+func commitScript(businesses: Int) -> String {
+    var update = PostgresRegistrationStore.versionedUpdateSQL
+    for number in (1...11).reversed() { update = update.replacingOccurrences(of: "$\(number)", with: ":p\(number)") }
+    let outboxRow = { (kind: String) in
+        "('M-' || md5(random()::text), :change, :p1, '\(kind)', md5(random()::text), '\\x7b7d'::bytea, NULL, "
+            + "'pending', 0, :now, :now, NULL, NULL, NULL, NULL)"
+    }
+    return """
+        \\set n random(1, \(businesses))
+        BEGIN;
+        SELECT id AS p1, version AS p2, version + 1 AS p3, registered_at AS p4, name AS p5, postal_code AS p6,
+            address AS p7, representative_title AS p8, representative_name AS p9, corporate_number AS p10,
+            phone AS p11, (SELECT id FROM "user" WHERE business_id = business.id AND position = 1) AS agent,
+            'X-' || md5(random()::text) AS change, extract(epoch FROM now()) - 978307200 AS now
+        FROM business WHERE number = :n \\gset
+        \(update);
+        WITH written AS (UPDATE "user" SET phone = '03-' || lpad((:n % 10000)::text, 4, '0') || '-0000'
+                WHERE business_id = :p1 AND id = :agent),
+            history AS (INSERT INTO change_record (id, business_id, actor, kind, summary, version, committed_at)
+                VALUES (:change, :p1, :agent, 'updateUserInformation', '利用者情報変更', :p3, :now))
+        INSERT INTO outbox (id, change_id, business_id, kind, idempotency_key, payload, after_id, state, attempts,
+            created_at, next_attempt_at, leased_until, delivered_at, receipt, last_error)
+        VALUES \(outboxRow("gepsHandOver")), \(outboxRow("mail"));
+        COMMIT;
+
+        """
 }
 
 /// The processor time (user and system) this process has used, in seconds.
@@ -529,17 +570,37 @@ FileHandle.standardError.write(
     }
     let environment = try pgbenchEnvironment(postgresBase, schema: pgbenchSchema)
     if runPgbench { _ = try pgbench(["-i", "-s", "1", "-q"], environment: environment) }
+    var rates: [(writers: Int, ours: Double)] = []
     for writers in writerCounts {
         let ours = try await throughput(postgresURL, writers: writers, registrations)
+        rates.append((writers, ours))
         var line = Line(
             store: "PostgreSQL", measure: "commits/s, \(writers) writer\(writers == 1 ? "" : "s")",
             value: String(format: "%.0f", ours))
         if runPgbench {
-            let theirs = try pgbenchRate(clients: writers, environment: environment)
+            let theirs = try pgbenchRate(["-b", "simple-update"], clients: writers, environment: environment)
             line.yardstick = String(format: "pgbench simple-update %.0f tps", theirs)
             line.ratio = String(format: "%.2f× (goal ≥ 0.5×)", ours / theirs)
         }
         report(line)
+    }
+    if runPgbench {
+        // After all of ours: the script changes the businesses' versions behind the registrations kept in memory.
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "store-benchmark-\(UUID().uuidString).pgbench")
+        try Data(commitScript(businesses: registrations.count).utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let commitEnvironment = try pgbenchEnvironment(postgresBase, schema: benchSchema)
+        for (writers, ours) in rates {
+            let theirs = try pgbenchRate(
+                ["-M", "prepared", "-f", script.path], clients: writers, environment: commitEnvironment)
+            report(
+                Line(
+                    store: "PostgreSQL", measure: "commits/s, \(writers) writer\(writers == 1 ? "" : "s")",
+                    value: String(format: "%.0f", ours),
+                    yardstick: String(format: "pgbench running the commit's SQL %.0f tps", theirs),
+                    ratio: String(format: "%.2f× of the SQL alone", ours / theirs)))
+        }
     }
     try await postgres.execute(sql: "DROP SCHEMA IF EXISTS \(pgbenchSchema) CASCADE")
     if keepSchema {

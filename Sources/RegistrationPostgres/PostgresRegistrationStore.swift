@@ -533,6 +533,11 @@ public final class PostgresRegistrationStore: RegistrationStore {
         }
     }
 
+    /// The SQL of a commit's first statement, the business row's versioned `UPDATE` with the stored child rows
+    /// (`$1` the identifier, `$2` the expected version, `$3`…`$11` the new version and the business's fields): the
+    /// benchmark runs it under pgbench, as the yardstick of what the commit's SQL costs without this client.
+    package static var versionedUpdateSQL: String { ChildRowsQuery.VersionedUpdate.sql }
+
     /// Runs raw SQL statements in one transaction: lets tests check what the schema refuses and alter tables behind
     /// the store.
     package func execute(sql statements: String...) async throws(RegistrationError) {
