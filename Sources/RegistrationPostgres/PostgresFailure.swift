@@ -108,6 +108,23 @@ enum PostgresFailure {
         }
     }
 
+    /// A migration statement the server refused because of objects of the operators' own: a view or a rule that
+    /// reads a column the migration changes (SQLSTATE 0A000; version 5 changes the identifiers' collation), or any
+    /// other object that depends on it (2BP01). The sentence names the version, the server's message and its detail
+    /// (which name the objects: `rule _RETURN on view … depends on column …`, never a row's values), and what to do.
+    /// Nil for other errors, which say what they say.
+    static func migrationRefused(_ error: PSQLError, to version: Int, at location: String) -> RegistrationError? {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState], ["0A000", "2BP01"].contains(state)
+        else { return nil }
+        let message = error.serverInfo?[.message] ?? ""
+        let detail = error.serverInfo?[.detail].map { "; \($0)" } ?? ""
+        return .storeFailure(
+            "migrating the database at \(location) to schema version \(version) was refused (SQLSTATE \(state): "
+                + "\(message)\(detail)); nothing was changed. An object of the database's own, such as a view, depends "
+                + "on a column the migration changes: drop it, open the store again (the migration runs), then create "
+                + "it again")
+    }
+
     /// Whether the connection went away (as opposed to the server refusing a statement).
     static func isConnectionLost(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError else { return false }

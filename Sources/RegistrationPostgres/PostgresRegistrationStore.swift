@@ -114,7 +114,14 @@ public final class PostgresRegistrationStore: RegistrationStore {
             while version < PostgresSchema.latestVersion {
                 version += 1
                 for statement in PostgresSchema.migrations[version] ?? [] {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    do {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    } catch let error as PSQLError {
+                        if let refusal = PostgresFailure.migrationRefused(error, to: version, at: location) {
+                            throw refusal
+                        }
+                        throw error
+                    }
                 }
                 try await connection.query(
                     "INSERT INTO registration_schema (version) VALUES (\(version))", logger: logger)

@@ -220,6 +220,45 @@ struct StoreIndexTests {
         await migrated.close()
     }
 
+    @Test("PostgreSQL: a migration that a view of the operators' own blocks names the view, and changes nothing")
+    func postgresMigrationBlockedByView() async throws {
+        let schema = PostgresTestDatabase.newSchema()
+        let store = try await PostgresTestDatabase.store(schema: schema)
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        // Back to version 4 (identifiers compared by the database's collation), and a view of an operator's that reads
+        // the column version 5 changes: PostgreSQL refuses to change a column's type under a view.
+        let defaultCollation = PostgresSchema.version5.map { $0.replacingOccurrences(of: #"COLLATE "C""#, with: "") }
+        for statement in defaultCollation { try await store.execute(sql: statement) }
+        try await store.execute(sql: "DELETE FROM registration_schema WHERE version >= 5")
+        try await store.execute(sql: "CREATE VIEW numbers_for_audit AS SELECT id, corporate_number FROM business")
+        await store.close()
+
+        let error = await #expect(throws: RegistrationError.self) {
+            try await PostgresTestDatabase.store(schema: schema)
+        }
+        let sentence = try #require(StoreTests.failureSentence(error), "\(String(describing: error))")
+        #expect(sentence.contains("to schema version 5 was refused (SQLSTATE 0A000"), "\(sentence)")
+        #expect(sentence.contains("view numbers_for_audit"), "\(sentence)")
+        #expect(sentence.contains("nothing was changed"), "\(sentence)")
+        #expect(sentence.contains("drop it, open the store again"), "\(sentence)")
+
+        // Nothing changed: still version 4; once the view is gone, the store opens and migrates.
+        let other = try await PostgresTestDatabase.store()
+        #expect(
+            try await other.text(sql: "SELECT max(version)::text AS value FROM \"\(schema)\".registration_schema")
+                == "4")
+        try await other.execute(sql: "DROP VIEW \"\(schema)\".numbers_for_audit")
+        await other.close()
+        let migrated = try await PostgresTestDatabase.store(schema: schema)
+        #expect(
+            try await migrated.text(
+                sql: "SELECT string_agg(version::text, ',' ORDER BY version) AS value FROM registration_schema")
+                == "1,2,3,4,5")
+        #expect(try await migrated.registration(registration.id) == registration)
+        await migrated.close()
+    }
+
     /// Every node of a plan in `EXPLAIN (FORMAT JSON)`.
     static func nodes(ofPlan json: String) throws -> [[String: Any]] {
         let top = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
