@@ -149,9 +149,12 @@ struct EvidenceTests {
     @Test("the checks: each refusal has its code; the good evidence passes")
     func checks() async throws {
         let origin = try PortalOrigin("https://portal.example.jp")
-        let challenge = try Self.challenge()
+        // An expiry an hour from now: the fixtures' certificates are valid from a day before they were made, so a
+        // fixed date falls out of their validity as the calendar moves on.
+        let expiry = Date().addingTimeInterval(3_600)
+        let challenge = try Self.challenge(expiresAt: expiry)
         let evidence = try await challenge.sign(for: origin, with: try signer)
-        let now = Self.expiry.addingTimeInterval(-60)
+        let now = expiry.addingTimeInterval(-60)
         func code(_ body: () async throws -> VerifiedEvidence) async -> EvidenceError.Code? {
             do {
                 _ = try await body()
@@ -171,7 +174,7 @@ struct EvidenceTests {
         #expect(
             await code {
                 try await evidence.verify(
-                    challenge, origin: origin, purpose: .login, at: Self.expiry.addingTimeInterval(1),
+                    challenge, origin: origin, purpose: .login, at: expiry.addingTimeInterval(1),
                     validator: validator)
             } == .challengeExpired)
         let other = try PortalOrigin("https://other.example.jp")
@@ -199,7 +202,7 @@ struct EvidenceTests {
                 == .certificateUntrusted)
         // Another challenge than the one answered.
         let second = try EvidenceChallenge(
-            id: "ffeeddccbbaa99887766554433221100", nonce: Array(0..<32), purpose: .login, expiresAt: Self.expiry)
+            id: "ffeeddccbbaa99887766554433221100", nonce: Array(0..<32), purpose: .login, expiresAt: expiry)
         #expect(
             await code {
                 try await evidence.verify(second, origin: origin, purpose: .login, at: now, validator: validator)
