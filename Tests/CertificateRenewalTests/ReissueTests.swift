@@ -350,8 +350,7 @@ struct ReissueTests {
             process.standardError = Pipe()
             try process.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            return (process.waitForExit(), String(decoding: data, as: UTF8.self))
         }
         let certificate = try openssl(["-nokeys", "-clcerts"], password: ReissueBench.filePassword)
         #expect(certificate.status == 0)

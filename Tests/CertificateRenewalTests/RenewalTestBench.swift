@@ -242,6 +242,6 @@ final class DatabaseLockHolder {
     /// Lets the lock go and waits for the program to end.
     func release() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        _ = process.waitForExit(killingAfter: .seconds(10))
     }
 }

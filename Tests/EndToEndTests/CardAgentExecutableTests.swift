@@ -287,7 +287,7 @@ struct AgentProcess {
         try process.run()
         defer {
             process.terminate()
-            process.waitUntilExit()
+            _ = process.waitForExit(killingAfter: .seconds(10))
             if script == nil { answers.remove() }
         }
         // "card-agent: listening on http://127.0.0.1:PORT", read off the cooperative pool.

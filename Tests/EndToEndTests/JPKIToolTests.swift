@@ -137,20 +137,8 @@ enum JPKITool {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inHandle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            Task.detached {
-                try? await Task.sleep(for: .seconds(60))
-                if process.isRunning { process.terminate() }
-            }
-        }
+        try process.run()
+        let status = await process.exitStatus(killingAfter: .seconds(60))
         return Result(
             status: status, output: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
             errorOutput: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
@@ -595,9 +583,9 @@ enum JPKITerminal {
             process.terminate()
             Issue.record("jpki on a terminal did not end in 30 s")
         }
-        process.waitUntilExit()
+        let status = process.waitForExit()
         return Result(
-            status: process.terminationStatus,
+            status: status,
             output: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self))
     }
 }

@@ -56,21 +56,8 @@ enum OpenSCTools {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            let watchdog = Task.detached {
-                try? await Task.sleep(for: timeout)
-                if process.isRunning { process.terminate() }
-            }
-            _ = watchdog
-        }
+        try process.run()
+        let status = await process.exitStatus(killingAfter: timeout)
         let output = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
         let errorOutput = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         return Result(status: status, output: output, errorOutput: errorOutput)

@@ -709,7 +709,7 @@ final class ServerProcess {
     func stop() {
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            _ = process.waitForExit(killingAfter: .seconds(10))
         }
     }
 }

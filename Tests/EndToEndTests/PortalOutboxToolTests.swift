@@ -147,8 +147,7 @@ struct PortalOutboxToolTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "openssl could not make the certificate")
+        try #require(process.waitForExit() == 0, "openssl could not make the certificate")
         return (certificate, key)
     }
 }
@@ -200,6 +199,6 @@ final class LoopbackServer: @unchecked Sendable {
     func stop() {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        _ = process.waitForExit(killingAfter: .seconds(10))
     }
 }

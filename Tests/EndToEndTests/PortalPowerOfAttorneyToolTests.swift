@@ -273,12 +273,12 @@ enum Terminal {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.waitUntilExit()
+        let status = process.waitForExit()
         stdout.fileHandleForReading.readabilityHandler = nil
         let rest = stdout.fileHandleForReading.readDataToEndOfFile()
         try? stdin.fileHandleForWriting.close()
         let output = received.withLock { String(decoding: $0 + rest, as: UTF8.self) }
         #expect(pending.isEmpty, "prompts never shown: \(pending.map(\.prompt))")
-        return Result(status: process.terminationStatus, output: output)
+        return Result(status: status, output: output)
     }
 }

@@ -63,9 +63,9 @@ enum Tools {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        process.waitUntilExit()
+        let status = process.waitForExit()
         return Result(
-            status: process.terminationStatus, output: String(decoding: await out, as: UTF8.self),
+            status: status, output: String(decoding: await out, as: UTF8.self),
             error: String(decoding: await err, as: UTF8.self))
     }
 

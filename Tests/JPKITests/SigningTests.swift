@@ -25,8 +25,7 @@ func openssl(_ arguments: [String], in directory: URL) throws -> (status: Int32,
     process.standardError = pipe
     try process.run()
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    return (process.waitForExit(), String(decoding: output, as: UTF8.self))
 }
 
 @Suite struct SigningTests {

@@ -84,8 +84,7 @@ func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, ou
     process.standardError = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (process.waitForExit(), String(decoding: data, as: UTF8.self))
 }
 
 /// Whether the independent verifiers are here (Scripts/setup-test-bench installs them; CI must have them).
@@ -328,8 +327,7 @@ struct PyHankoTests {
         process.standardError = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(process.waitForExit() == 0, "\(output)")
         return output
     }
 
@@ -382,8 +380,7 @@ struct PyHankoTests {
         process.standardError = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(process.waitForExit() == 0, "\(output)")
         #expect(
             output.split(separator: "\n").suffix(2) == [
                 "Signature1 True True True ENTIRE_REVISION", "Signature2 True True True ENTIRE_FILE",

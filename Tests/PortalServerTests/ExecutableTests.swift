@@ -131,8 +131,7 @@ struct ExecutableTests {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        #expect(process.waitForExit() != 0)
         #expect(text.contains("--revocation-ca"), "\(text)")
         #expect(!FileManager.default.fileExists(atPath: missing.path))
     }
@@ -181,7 +180,7 @@ extension ExecutableTests {
             ]
             openssl.standardError = FileHandle.nullDevice
             try openssl.run()
-            openssl.waitUntilExit()
+            _ = openssl.waitForExit()
             return ["--tls-cert", certificate, "--tls-key", key]
         }
         #expect(server.scheme == "https")
@@ -195,7 +194,7 @@ extension ExecutableTests {
         curl.standardOutput = output
         try curl.run()
         let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        curl.waitUntilExit()
+        _ = curl.waitForExit()
         #expect(answer.hasPrefix("HTTP/1.1 204"), "\(answer)")
         let cookie = try #require(answer.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") })
         #expect(cookie.contains("__Host-pi_session=;"))

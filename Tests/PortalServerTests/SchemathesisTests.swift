@@ -58,9 +58,9 @@ struct SchemathesisTests {
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
-            while process.isRunning { try await Task.sleep(for: .milliseconds(200)) }
+            let status = await process.exitStatus()
             try handle.close()
-            return process.terminationStatus
+            return status
         }
         let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
         #expect(result == 0, "schemathesis failed:\n\(text.suffix(12_000))")

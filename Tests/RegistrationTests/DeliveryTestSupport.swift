@@ -55,39 +55,12 @@ final class DeliveryFixtureServer: @unchecked Sendable {
         return DeliveryFixtureServer(port: port, process: process, input: input)
     }
 
-    /// Stops the server and waits for it to exit (killed after 10 seconds).
-    ///
-    /// Not with `Process.waitUntilExit()` alone: with many children starting and ending at once (the tests run in
-    /// parallel), Foundation's `Process` on Linux now and then misses a child's exit; the child stays a zombie and
-    /// `waitUntilExit()` spins for ever (a CI run hung so, in this very method). A child that Foundation leaves a
-    /// zombie for a second is reaped here.
+    /// Stops the server and waits for it to exit (killed after 10 seconds), with `waitForExit`: Foundation's
+    /// `waitUntilExit()` spun for ever here once, in a CI run, when it missed the child's exit.
     func stop() {
         try? input.fileHandleForWriting.close()
-        let pid = process.processIdentifier
         if process.isRunning { process.terminate() }
-        let start = ContinuousClock.now
-        var zombieSince: ContinuousClock.Instant?
-        while process.isRunning {
-            if Self.isZombie(pid) {
-                let since = zombieSince ?? ContinuousClock.now
-                zombieSince = since
-                if ContinuousClock.now - since > .seconds(1) {
-                    var status: Int32 = 0
-                    _ = waitpid(pid, &status, WNOHANG)
-                    return
-                }
-            }
-            if ContinuousClock.now - start > .seconds(10) { kill(pid, SIGKILL) }
-            usleep(10_000)
-        }
-    }
-
-    /// Whether process `pid` has exited and waits to be reaped (state Z in /proc).
-    private static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let end = stat.lastIndex(of: ")")
-        else { return false }
-        return stat[stat.index(after: end)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        _ = process.waitForExit(killingAfter: .seconds(10))
     }
 }
 
@@ -189,8 +162,7 @@ struct DeliveryTestPKI {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.waitForExit() == 0 else {
             throw DeliveryTestFailure("openssl \(arguments.joined(separator: " ")) failed")
         }
     }

@@ -408,16 +408,11 @@ struct PostgresStoreTests {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        let finished = AsyncStream<Void> { continuation in
-            process.terminationHandler = { _ in
-                continuation.yield(); continuation.finish()
-            }
-        }
         try process.run()
         // Waited for without blocking a thread of the test pool; its few bytes of output wait in the pipe.
-        for await _ in finished { break }
+        let status = await process.exitStatus()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        #expect(process.terminationStatus == 0, "store-benchmark \(arguments.first ?? "")")
+        #expect(status == 0, "store-benchmark \(arguments.first ?? "")")
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

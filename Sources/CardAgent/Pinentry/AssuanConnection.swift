@@ -1,3 +1,4 @@
+import CardCredentials
 import Foundation
 import Synchronization
 
@@ -146,10 +147,8 @@ final class AssuanConnection {
     func shutdownAndReap() {
         close(socket)
         Assuan.wipe(&pending)
-        let deadline = ContinuousClock.now + .seconds(1)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        // Not `waitUntilExit()`, which spins for ever when Foundation misses the child's exit.
+        _ = process.waitForExit(killingAfter: .seconds(1))
         killer.finished()
     }
 
