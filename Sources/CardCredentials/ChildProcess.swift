@@ -17,13 +17,13 @@ extension Process {
     /// ever (a CI run hung so). A child left a zombie for a second is reaped here with `waitpid`; a child that is gone
     /// altogether (reaped by another waiter) for a second ends the wait with -1. With `limit`, a child still running
     /// after it is killed (`SIGKILL`). Blocking: call it off Swift's cooperative pool where a child may take long, or
-    /// use ``exitStatus(killingAfter:)``.
+    /// use `exitStatus(killingAfter:)`.
     package func waitForExit(killingAfter limit: Duration? = nil) -> Int32 {
         var watch = ChildExitWatch(self, limit: limit)
         return watch.wait()
     }
 
-    /// ``waitForExit(killingAfter:)`` without blocking a thread: the child is looked at between `Task.sleep`s.
+    /// `waitForExit(killingAfter:)` without blocking a thread: the child is looked at between `Task.sleep`s.
     package func exitStatus(killingAfter limit: Duration? = nil) async -> Int32 {
         var watch = ChildExitWatch(self, limit: limit)
         while true {
@@ -33,7 +33,7 @@ extension Process {
     }
 }
 
-/// One wait for a child: ``status()`` says how it ended once it has, looked at again after each pause. Made from a
+/// One wait for a child: `status()` says how it ended once it has, looked at again after each pause. Made from a
 /// `Process`, or (for tests) from a process identifier with what Foundation would say of it.
 package struct ChildExitWatch {
     private let pid: Int32
@@ -65,7 +65,7 @@ package struct ChildExitWatch {
         self.ended = ended
     }
 
-    /// Waits, blocking the thread, until ``status()`` says how the child ended.
+    /// Waits, blocking the thread, until `status()` says how the child ended.
     package mutating func wait() -> Int32 {
         while true {
             if let status = status() { return status }
@@ -73,7 +73,7 @@ package struct ChildExitWatch {
         }
     }
 
-    /// The exit status once the child ended (as ``Foundation/Process/waitForExit(killingAfter:)`` returns it).
+    /// The exit status once the child ended (as `Process.waitForExit(killingAfter:)` returns it).
     package mutating func status() -> Int32? {
         guard isRunning() else { return ended() }
         if let limit, !killed, ContinuousClock.now - start > limit {
