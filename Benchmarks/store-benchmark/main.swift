@@ -454,12 +454,20 @@ func pgbench(_ arguments: [String], environment: [String: String]) throws -> Str
     process.arguments = arguments
     process.environment = environment
     let output = Pipe()
+    let errors = Pipe()
     process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
+    process.standardError = errors
     try process.run()
+    // pgbench's standard error is short (its progress and errors): read after its output, it cannot fill its pipe
+    // while the output is read.
     let data = output.fileHandleForReading.readDataToEndOfFile()
+    let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { fail("pgbench \(arguments.first ?? "") failed") }
+    guard process.terminationStatus == 0 else {
+        // libpq's messages name the server and the role, never the password (given in PGPASSWORD).
+        let last = said.split(separator: "\n").suffix(3).joined(separator: "; ")
+        fail("pgbench \(arguments.dropFirst().prefix(2).joined(separator: " ")) failed: \(last)")
+    }
     return String(decoding: data, as: UTF8.self)
 }
 
@@ -485,18 +493,20 @@ func pgbenchRate(_ script: [String], clients: Int, environment: [String: String]
 
 /// A pgbench script of the benchmark's commit (`change`) as the store sends it: `BEGIN`, the store's own versioned
 /// `UPDATE` with the stored child rows (``PostgresRegistrationStore/versionedUpdateSQL``), the statement that
-/// writes the changed user row, the history entry and the two outbox messages, `COMMIT`. A first `SELECT` takes a
-/// random business's row (what the benchmark keeps in memory): one statement more than the store sends, so the
-/// yardstick is, if anything, low. The identifiers are made by the server. Run with every statement prepared, it is what the commit's SQL costs the server with a client that costs nothing:
-/// the yardstick of how much of the gap to pgbench's simple-update is the commit's work, and how much this client.
-/// The second statement mirrors the one the store builds for this change (`RegistrationRows.writes` and the
-/// history and outbox insert, as the server's log shows them); a change of those must change it too.
+/// writes the changed user row, the history entry and the two outbox messages (the mail after the hand-over),
+/// `COMMIT`. A first `SELECT` takes a random business's row (what the benchmark keeps in memory) by its number, which
+/// runs from 1 to `businesses` in the benchmark's fresh tables: one statement more than the store sends, so the
+/// yardstick is, if anything, low. The identifiers are made by the server. Run with every statement prepared, it is
+/// what the commit's SQL costs the server with a client that costs nothing: the yardstick of how much of the gap to
+/// pgbench's simple-update is the commit's work, and how much this client. The second statement mirrors the one the
+/// store builds for this change (`RegistrationRows.writes` and the history and outbox insert, as the server's log
+/// shows them); a change of those must change it too.
 func commitScript(businesses: Int) -> String {
     var update = PostgresRegistrationStore.versionedUpdateSQL
     for number in (1...11).reversed() { update = update.replacingOccurrences(of: "$\(number)", with: ":p\(number)") }
-    let outboxRow = { (kind: String) in
-        "('M-' || md5(random()::text), :change, :p1, '\(kind)', md5(random()::text), '\\x7b7d'::bytea, NULL, "
-            + "'pending', 0, :now, :now, NULL, NULL, NULL, NULL)"
+    let outboxRow = { (id: String, kind: String, after: String) in
+        "(\(id), :change, :p1, '\(kind)', md5(random()::text), '\\x7b7d'::bytea, \(after), 'pending', 0, :now, :now, "
+            + "NULL, NULL, NULL, NULL)"
     }
     return """
         \\set n random(1, \(businesses))
@@ -504,7 +514,8 @@ func commitScript(businesses: Int) -> String {
         SELECT id AS p1, version AS p2, version + 1 AS p3, registered_at AS p4, name AS p5, postal_code AS p6,
             address AS p7, representative_title AS p8, representative_name AS p9, corporate_number AS p10,
             phone AS p11, (SELECT id FROM "user" WHERE business_id = business.id AND position = 1) AS agent,
-            'X-' || md5(random()::text) AS change, extract(epoch FROM now()) - 978307200 AS now
+            'X-' || md5(random()::text) AS change, 'M-' || md5(random()::text) AS handover,
+            extract(epoch FROM now()) - 978307200 AS now
         FROM business WHERE number = :n \\gset
         \(update);
         WITH written AS (UPDATE "user" SET phone = '03-' || lpad((:n % 10000)::text, 4, '0') || '-0000'
@@ -513,7 +524,8 @@ func commitScript(businesses: Int) -> String {
                 VALUES (:change, :p1, :agent, 'updateUserInformation', '利用者情報変更', :p3, :now))
         INSERT INTO outbox (id, change_id, business_id, kind, idempotency_key, payload, after_id, state, attempts,
             created_at, next_attempt_at, leased_until, delivered_at, receipt, last_error)
-        VALUES \(outboxRow("gepsHandOver")), \(outboxRow("mail"));
+        VALUES \(outboxRow(":handover", "gepsHandOver", "NULL")),
+            \(outboxRow("'M-' || md5(random()::text)", "mail", ":handover"));
         COMMIT;
 
         """

@@ -23,12 +23,18 @@ extension Process {
         return watch.wait()
     }
 
-    /// `waitForExit(killingAfter:)` without blocking a thread: the child is looked at between `Task.sleep`s.
+    /// `waitForExit(killingAfter:)` without blocking a thread: the child is looked at between `Task.sleep`s. When
+    /// the task is cancelled, the child is killed (`SIGKILL`) and its end waited for.
     package func exitStatus(killingAfter limit: Duration? = nil) async -> Int32 {
         var watch = ChildExitWatch(self, limit: limit)
         while true {
             if let status = watch.status() { return status }
-            try? await Task.sleep(for: .microseconds(Int(watch.nextPause())))
+            if Task.isCancelled {
+                watch.killChild()
+                usleep(watch.nextPause())
+            } else {
+                try? await Task.sleep(for: .microseconds(Int(watch.nextPause())))
+            }
         }
     }
 }
@@ -42,8 +48,10 @@ package struct ChildExitWatch {
     private let ended: () -> Int32
     private let limit: Duration?
     private let start = ContinuousClock.now
-    /// Since when the child has been a zombie, or gone from `/proc`, while Foundation still says it runs.
+    /// Since when the child has been in `strangeState` (a zombie, or gone from `/proc`) while Foundation still says it
+    /// runs.
     private var strangeSince: ContinuousClock.Instant?
+    private var strangeState: ChildState?
     private var killed = false
     private var pause: UInt32 = 200
     /// Whether `/proc` can be read here (Linux with `/proc` mounted); elsewhere only Foundation is asked.
@@ -76,25 +84,35 @@ package struct ChildExitWatch {
     /// The exit status once the child ended (as `Process.waitForExit(killingAfter:)` returns it).
     package mutating func status() -> Int32? {
         guard isRunning() else { return ended() }
-        if let limit, !killed, ContinuousClock.now - start > limit {
-            kill(pid, SIGKILL)
-            killed = true
-        }
+        if let limit, ContinuousClock.now - start > limit { killChild() }
         guard watchesProc else { return nil }
         let state = Self.state(of: pid)
         guard state != .running else {
             strangeSince = nil
+            strangeState = nil
             return nil
         }
-        let since = strangeSince ?? ContinuousClock.now
-        strangeSince = since
-        guard ContinuousClock.now - since > .seconds(1) else { return nil }
+        // A second in one state: Foundation may reap a zombie (then it is gone for a moment before `isRunning` says
+        // so), and the clock starts again.
+        if state != strangeState {
+            strangeState = state
+            strangeSince = ContinuousClock.now
+        }
+        guard let since = strangeSince, ContinuousClock.now - since > .seconds(1) else { return nil }
         if state == .zombie {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return Self.exitStatus(waitStatus: status) }
             return nil
         }
         return isRunning() ? -1 : nil
+    }
+
+    /// Kills the child (`SIGKILL`) once, while it is still this process's child (not a process that took its
+    /// identifier after it was reaped).
+    package mutating func killChild() {
+        guard !killed else { return }
+        killed = true
+        if !watchesProc || Self.state(of: pid) == .running { _ = kill(pid, SIGKILL) }
     }
 
     /// The pause before the next look, in microseconds: 0.2 ms first, doubling up to 10 ms.
@@ -105,12 +123,16 @@ package struct ChildExitWatch {
 
     private enum ChildState { case running, zombie, gone }
 
-    /// The child's state in `/proc` (`Z`: exited and waiting to be reaped).
+    /// The child's state in `/proc` (`Z`: exited and waiting to be reaped); a process of that identifier whose parent
+    /// is not this process is another one, which took the identifier after the child was reaped: gone.
     private static func state(of pid: Int32) -> ChildState {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
         else { return .gone }
-        return stat[stat.index(after: end)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") ? .zombie : .running
+        // After the command's closing parenthesis: the state, then the parent's identifier.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count >= 2, Int32(fields[1]) == getpid() else { return .gone }
+        return fields[0] == "Z" ? .zombie : .running
     }
 
     /// A `waitpid` status as an exit status: the code of a child that exited, 128 + the signal of one a signal ended.

@@ -7,7 +7,8 @@ import Registration
 /// A sentence names what was being done, where (the address without its password) and what happened, and what to do
 /// next. It never holds the password, and never the server's `DETAIL` (which quotes the values of a row, e.g.
 /// `Key (corporate_number)=(…) already exists`): of the server's error, only the SQLSTATE, the constraint's name and,
-/// for errors about the connection, login, database or server, its message.
+/// for errors about the connection, login, database or server, its message. The one exception is a migration that
+/// objects of the database's own block (``migrationRefused(_:to:at:)``), whose detail names those objects.
 enum PostgresFailure {
     static func error(
         _ error: any Error, while activity: String, at location: String, connecting: Bool = false,
@@ -117,12 +118,15 @@ enum PostgresFailure {
         guard error.code == .server, let state = error.serverInfo?[.sqlState], ["0A000", "2BP01"].contains(state)
         else { return nil }
         let message = error.serverInfo?[.message] ?? ""
-        let detail = error.serverInfo?[.detail].map { "; \($0)" } ?? ""
+        // The detail only of the refusals whose detail lists dependent objects (`rule _RETURN on view … depends on
+        // column …`, `view … depends on table …`), not of every error these broad codes may carry.
+        let dependencies = message.hasPrefix("cannot alter type of a column used") || message.hasPrefix("cannot drop")
+        let detail = dependencies ? error.serverInfo?[.detail].map { "; \($0)" } ?? "" : ""
         return .storeFailure(
             "migrating the database at \(location) to schema version \(version) was refused (SQLSTATE \(state): "
                 + "\(message)\(detail)); nothing was changed. An object of the database's own, such as a view, depends "
-                + "on a column the migration changes: drop it, open the store again (the migration runs), then create "
-                + "it again")
+                + "on a column or table the migration changes: drop it, open the store again (the migration runs), then "
+                + "create it again")
     }
 
     /// Whether the connection went away (as opposed to the server refusing a statement).

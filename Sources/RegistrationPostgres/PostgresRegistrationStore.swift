@@ -38,8 +38,9 @@ public final class PostgresRegistrationStore: RegistrationStore {
     /// of leaving empty tables behind.
     ///
     /// - Throws: `RegistrationError.storeFailure` when the server cannot be reached, refuses the
-    ///   login, has no such database, holds no registration tables (with `createIfMissing: false`), or holds a
-    ///   schema written by a newer version of this store or tables of another program.
+    ///   login, has no such database, holds no registration tables (with `createIfMissing: false`), holds a
+    ///   schema written by a newer version of this store or tables of another program, or refuses a migration because
+    ///   an object of the database's own (a view) depends on what it changes; a refused migration changes nothing.
     public init(
         _ configuration: PostgresStoreConfiguration, createIfMissing: Bool = true,
         logger: Logger = Logger(label: "RegistrationPostgres")

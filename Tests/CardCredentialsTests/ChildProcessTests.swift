@@ -35,6 +35,15 @@ struct ChildProcessTests {
         #expect(await (try start("exec sleep 1000")).exitStatus(killingAfter: .milliseconds(200)) == 128 + SIGKILL)
     }
 
+    @Test("a wait whose task is cancelled kills the child and ends")
+    func cancelled() async throws {
+        let process = try start("exec sleep 1000")
+        let wait = Task { await process.exitStatus() }
+        try await Task.sleep(for: .milliseconds(100))
+        wait.cancel()
+        #expect(await wait.value == 128 + SIGKILL)
+    }
+
     #if os(Linux)
         /// A child that Foundation does not know of: the wait is told Foundation still says it runs, as when
         /// Foundation misses an exit (where `waitUntilExit()` spins for ever).
