@@ -466,7 +466,9 @@ func pgbench(_ arguments: [String], environment: [String: String]) throws -> Str
     guard process.terminationStatus == 0 else {
         // libpq's messages name the server and the role, never the password (given in PGPASSWORD).
         let last = said.split(separator: "\n").suffix(3).joined(separator: "; ")
-        fail("pgbench \(arguments.dropFirst().prefix(2).joined(separator: " ")) failed: \(last)")
+        // The run named by its options before the clients' (`-b simple-update`, `-M prepared -f SCRIPT`, `-i -s 1 -q`).
+        let run = arguments.prefix { $0 != "-c" }.filter { $0 != "-n" }.joined(separator: " ")
+        fail("pgbench \(run) failed: \(last)")
     }
     return String(decoding: data, as: UTF8.self)
 }
