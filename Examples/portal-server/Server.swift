@@ -152,7 +152,9 @@ struct OriginCheckMiddleware: RouterMiddleware {
             return try await next(request, context)
         default:
             if let sent = request.headers[.origin] {
-                guard PortalServerSettings.normalizedOrigin(sent) == origin else {
+                // The configured origin is normalized: the same text needs no parsing (URLComponents is about
+                // 1 % of a login's processor time).
+                guard sent == origin || PortalServerSettings.normalizedOrigin(sent) == origin else {
                     throw Problem(
                         .forbidden, rule: "foreignOrigin", title: "Forbidden",
                         detail: "The request comes from another origin than \(origin); it was not carried out.",

@@ -150,6 +150,36 @@ public final class PostgresRegistrationStore: RegistrationStore {
             "reading the registration of a certificate")
     }
 
+    public func holder(ofCertificate fingerprint: String) async throws(RegistrationError) -> CertificateHolder? {
+        try await reading("reading the holder of a certificate") { connection, logger in
+            // The binding registration(boundTo:) chooses the business by is also the one chosen in it: an active
+            // binding wins, otherwise the one bound last.
+            guard
+                let row = try await Self.rows(
+                    """
+                    SELECT * FROM binding WHERE fingerprint = \(fingerprint)
+                    ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
+                    """, table: "binding", connection, logger
+                ).first
+            else { return nil }
+            let binding = try Self.binding(row)
+            let businessID: String = try row.value("business_id")
+            guard
+                let user = try await Self.rows(
+                    """
+                    SELECT "user".*, business.name AS business_name FROM "user"
+                    JOIN business ON business.id = "user".business_id
+                    WHERE "user".id = \(binding.userID.rawValue) AND "user".business_id = \(businessID)
+                    """, table: "user", connection, logger
+                ).first
+            else { throw RegistrationError.userNotFound(binding.userID) }
+            return CertificateHolder(
+                businessID: BusinessID(rawValue: businessID),
+                businessName: try CertificateHolder.storedBusinessName(try user.value("business_name")),
+                binding: binding, user: try Self.user(user))
+        }
+    }
+
     public func registration(corporateNumber: CorporateNumber) async throws(RegistrationError)
         -> BusinessRegistration?
     {

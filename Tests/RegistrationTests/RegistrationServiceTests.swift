@@ -331,6 +331,32 @@ struct CertificateLoginTests {
         #expect(await Self.refusal { try await login.login(lateAnswer) } == .challengeExpired)
     }
 
+    @Test("a certificate removed and bound again logs in with its new binding")
+    func reboundCertificate() async throws {
+        let bench = try ServiceTestBench()
+        defer { bench.remove() }
+        let (registration, representative, _) = try await bench.registered()
+        let representativeID = try #require(registration.representative?.id)
+        let card = try #require(registration.activeBindings(of: representativeID, at: bench.clock.now).first)
+        // The first binding ended, the same certificate bound again after it (later in the list).
+        var next = registration
+        next.version += 1
+        let index = try #require(next.bindings.firstIndex(of: card))
+        next.bindings[index].recordedStatus = .removed
+        next.bindings[index].endedAt = bench.clock.now
+        var again = card
+        again.id = BindingID.random()
+        again.boundAt = bench.clock.now.addingTimeInterval(1)
+        next.bindings.append(again)
+        try await bench.store.commit(StoreTestData.change(of: next, at: bench.clock.now))
+
+        let login = bench.login()
+        let challenge = try await login.issueChallenge()
+        let session = try await login.login(try await challenge.sign(for: .inProcess, with: representative))
+        #expect(session.bindingID == again.id)
+        #expect(session.userID == representativeID)
+    }
+
     /// The code of the evidence refusal `body` throws, or nil (recording an issue) for any other outcome.
     static func refusal(_ body: () async throws -> Any) async -> EvidenceError.Code? {
         do {

@@ -71,6 +71,44 @@ struct StoreTests {
         #expect(try await store.registration(boundTo: String(repeating: "0", count: 64)) == nil)
     }
 
+    @Test(
+        "a certificate's holder is its binding that counts, its user and business", arguments: StoreUnderTest.allCases)
+    func holderOfCertificate(_ kind: StoreUnderTest) async throws {
+        let store = try await kind.make()
+        let registration = try Sample.fullRegistration()
+        try await store.commit(Sample.newRegistrationCommit(registration))
+        for binding in registration.bindings {
+            let holder = try #require(try await store.holder(ofCertificate: binding.fingerprint))
+            #expect(
+                holder
+                    == CertificateHolder(
+                        businessID: registration.id, businessName: registration.business.name, binding: binding,
+                        user: try registration.user(binding.userID)))
+        }
+        #expect(try await store.holder(ofCertificate: String(repeating: "0", count: 64)) == nil)
+
+        // The card removed, then bound again: the new, active binding counts, not the first in the list.
+        var next = try Sample.nextVersion(of: registration)
+        let card = try #require(next.bindings.first { $0.recordedStatus == .active })
+        let index = try #require(next.bindings.firstIndex(of: card))
+        next.bindings[index].recordedStatus = .removed
+        next.bindings[index].endedAt = Sample.at(40)
+        var again = card
+        again.id = BindingID.random()
+        again.boundAt = Sample.at(50)
+        next.bindings.append(again)
+        try await store.commit(Sample.change(of: next, at: Sample.at(50)))
+        #expect(try await store.holder(ofCertificate: card.fingerprint)?.binding == again)
+        #expect(try await store.holder(ofCertificate: card.fingerprint)?.user.id == card.userID)
+
+        // Removed again: of the two ended bindings, the one bound last.
+        var last = try Sample.nextVersion(of: next)
+        last.bindings[last.bindings.count - 1].recordedStatus = .removed
+        last.bindings[last.bindings.count - 1].endedAt = Sample.at(60)
+        try await store.commit(Sample.change(of: last, at: Sample.at(60)))
+        #expect(try await store.holder(ofCertificate: card.fingerprint)?.binding.id == again.id)
+    }
+
     @Test("a change replaces the registration's rows: removed ones are gone", arguments: StoreUnderTest.allCases)
     func changeReplacesRows(_ kind: StoreUnderTest) async throws {
         let store = try await kind.make()

@@ -94,16 +94,16 @@ public struct CertificateLogin: Sendable {
                 ?? .evidenceRefused(refusal)
         }
         let date = verified.verifiedAt
-        guard let registration = try await store.registration(boundTo: verified.fingerprint),
-            let binding = registration.binding(fingerprint: verified.fingerprint)
-        else { throw .certificateNotRegistered }
-        let status = binding.status(at: date)
+        guard let holder = try await store.holder(ofCertificate: verified.fingerprint) else {
+            throw .certificateNotRegistered
+        }
+        let status = holder.binding.status(at: date)
         guard status == .active else { throw .certificateNotActive(status) }
-        let user = try registration.user(binding.userID)
+        let user = holder.user
         guard user.status == .active else { throw .userDeleted(user.id) }
         return LoginSession(
-            businessID: registration.id, businessName: registration.business.name, userID: user.id,
-            userName: user.information.name, role: user.role, bindingID: binding.id, authenticatedAt: date)
+            businessID: holder.businessID, businessName: holder.businessName, userID: user.id,
+            userName: user.information.name, role: user.role, bindingID: holder.binding.id, authenticatedAt: date)
     }
 
     /// ``RegistrationError/certificateNotActive(_:)`` when the certificate is registered but its binding is no
@@ -112,8 +112,7 @@ public struct CertificateLogin: Sendable {
         async throws(RegistrationError) -> RegistrationError?
     {
         let fingerprint = try CertificateBinding.fingerprint(of: certificate)
-        guard let binding = try await store.registration(boundTo: fingerprint)?.binding(fingerprint: fingerprint)
-        else { return nil }
+        guard let binding = try await store.holder(ofCertificate: fingerprint)?.binding else { return nil }
         let status = binding.status(at: date)
         return status == .active ? nil : .certificateNotActive(status)
     }

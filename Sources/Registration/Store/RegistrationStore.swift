@@ -143,6 +143,11 @@ public protocol RegistrationStore: Sendable {
     func registration(ofUser id: UserID) async throws(RegistrationError) -> BusinessRegistration?
     /// The registration that has a binding (of any status) of the certificate with this SHA-256 fingerprint.
     func registration(boundTo fingerprint: String) async throws(RegistrationError) -> BusinessRegistration?
+    /// The holder of the certificate with this SHA-256 fingerprint: its binding in the registration that
+    /// ``registration(boundTo:)`` answers with (see ``CertificateHolder/init(fingerprint:in:)``), that binding's
+    /// user and the business; nil when no registration bound it. What a certificate login reads: a store answers
+    /// with a query of its own; the default reads the registration.
+    func holder(ofCertificate fingerprint: String) async throws(RegistrationError) -> CertificateHolder?
     /// Every registration, in order of registration.
     func registrations() async throws(RegistrationError) -> [BusinessRegistration]
     /// One page of the registrations, in order of registration: up to `page.limit` that come after `page.after`
@@ -307,6 +312,12 @@ public struct RegistrationPage: Sendable, Hashable {
 }
 
 extension RegistrationStore {
+    /// The holder, read from ``registration(boundTo:)``: for stores that have no query of their own.
+    public func holder(ofCertificate fingerprint: String) async throws(RegistrationError) -> CertificateHolder? {
+        guard let registration = try await registration(boundTo: fingerprint) else { return nil }
+        return try CertificateHolder(fingerprint: fingerprint, in: registration)
+    }
+
     /// The page, filtered from ``registrations()``: for stores that have no query of their own.
     public func registrations(_ page: RegistrationPage) async throws(RegistrationError) -> [BusinessRegistration] {
         guard page.limit > 0 else { return [] }

@@ -222,6 +222,37 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         }
     }
 
+    public func holder(ofCertificate fingerprint: String) async throws(RegistrationError) -> CertificateHolder? {
+        try await read("reading the holder of a certificate") { db in
+            // The binding registration(boundTo:) chooses the business by is also the one chosen in it: an active
+            // binding wins, otherwise the one bound last.
+            let bindings = try db.cachedStatement(
+                sql: """
+                    SELECT * FROM binding WHERE fingerprint = ?
+                    ORDER BY status = 'active' DESC, bound_at DESC LIMIT 1
+                    """)
+            guard let bindingRow = try Row.fetchOne(bindings, arguments: [fingerprint]) else { return nil }
+            let stored = StoredRow(bindingRow, table: "binding", columns: StoredRow.columns(of: bindings))
+            let binding = try Self.binding(stored)
+            let businessID: String = try stored.value("business_id")
+            let users = try db.cachedStatement(
+                sql: #"""
+                    SELECT "user".*, business.name AS business_name FROM "user"
+                    JOIN business ON business.id = "user".business_id
+                    WHERE "user".id = ? AND "user".business_id = ?
+                    """#)
+            guard let userRow = try Row.fetchOne(users, arguments: [binding.userID.rawValue, businessID]) else {
+                throw RegistrationError.userNotFound(binding.userID)
+            }
+            let user = StoredRow(userRow, table: "user", columns: StoredRow.columns(of: users))
+            let name: String = try user.value("business_name")
+            return CertificateHolder(
+                businessID: BusinessID(rawValue: businessID),
+                businessName: try CertificateHolder.storedBusinessName(name),
+                binding: binding, user: try Self.user(user))
+        }
+    }
+
     public func registrations() async throws(RegistrationError) -> [BusinessRegistration] {
         try await read("reading the registrations") { db in
             let ids = try String.fetchAll(
