@@ -357,12 +357,13 @@ let verifiesPerLogin = 2
 /// The same writes straight against the store, from `writers` tasks at once for `duration` seconds: writes per
 /// second, and the p50/p99 of one login's five.
 func commitRate(_ store: any RegistrationStore, writers: Int, duration: Double, sample: LoginSession) async throws
-    -> (perSecond: Double, p50: Double, p99: Double)
+    -> (perSecond: Double, p50: Double, p99: Double, cpuPerLogin: Double)
 {
     let desk = EvidenceDesk(
         store: store, validator: CertificateValidator(trustAnchors: []), origin: try PortalOrigin("http://127.0.0.1"))
     let sessions = SessionDesk(store: store)
     let clock = ContinuousClock()
+    let cpu0 = cpuSeconds(getpid())
     let start = clock.now
     let end = start.advanced(by: .milliseconds(Int(duration * 1000)))
     let times = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -386,8 +387,12 @@ func commitRate(_ store: any RegistrationStore, writers: Int, duration: Double, 
         return all
     }
     let elapsed = seconds(clock.now - start)
+    let cpu = cpuSeconds(getpid()) - cpu0
     let sorted = times.sorted()
-    return (Double(times.count * writesPerLogin) / elapsed, percentile(sorted, 0.5), percentile(sorted, 0.99))
+    return (
+        Double(times.count * writesPerLogin) / elapsed, percentile(sorted, 0.5), percentile(sorted, 0.99),
+        cpu / Double(max(times.count, 1))
+    )
 }
 
 /// `openssl speed -seconds 3 rsa2048`: RSA-2048 verifications per second on one core.
@@ -671,7 +676,7 @@ do {
     let authority = try TestCertificateAuthority(directory: work.appendingPathComponent("ca"))
     var seedStart = ContinuousClock.now
     let seeded: Seeded
-    let commits: (perSecond: Double, p50: Double, p99: Double)
+    let commits: (perSecond: Double, p50: Double, p99: Double, cpuPerLogin: Double)
     do {
         let store = try await openStore(storeAddress)
         seeded = try await seed(store, users: options.users, authority: authority)
@@ -871,6 +876,24 @@ do {
     print(
         "| CPU during the logins (cores busy) | server \(fixed(serverCores)), load generator \(fixed(ownCores)) "
             + "| \(ProcessInfo.processInfo.activeProcessorCount) cores | |")
+    // Processor time per login, against the yardsticks' own: the store's writes as the in-process run spent it,
+    // and the verifications at openssl's rate. A server that did nothing else would still share the cores with the
+    // load generator in the first run: `bound` is what the cores allow then.
+    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+    let yardstickCPU = commits.cpuPerLogin + Double(verifiesPerLogin) / verifyRate
+    let firstServerCPU = serverCores * loginElapsed / Double(max(logins, 1))
+    let firstOwnCPU = ownCores * loginElapsed / Double(max(logins, 1))
+    let bound = cores / (yardstickCPU + firstOwnCPU)
+    print(
+        "| processor time per login | server \(fixed(firstServerCPU * 1000)) ms, load generator "
+            + "\(fixed(firstOwnCPU * 1000)) ms; signatures off the clock: server "
+            + "\(fixed(phased.serverCPU / Double(max(phased.logins, 1)) * 1000)) ms "
+            + "| the yardsticks' work \(fixed(yardstickCPU * 1000)) ms (the writes in-process "
+            + "\(fixed(commits.cpuPerLogin * 1000)) ms, \(verifiesPerLogin) verifications) | |")
+    print(
+        "| logins/s a server doing only the yardsticks' work would reach beside this load generator "
+            + "(\(Int(cores)) cores / (yardsticks' + load generator's time per login)) | at most \(grouped(bound)) "
+            + "| ceiling \(grouped(ceiling))/s | \(fixed(bound / ceiling))× |")
     if let wrkLine {
         print(
             "| GET /api/v1/registration/s (wrk, \(options.clients) connections, one session) | \(grouped(wrkLine.rate)) "

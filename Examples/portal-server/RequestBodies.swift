@@ -194,7 +194,9 @@ struct LoginAnswerBody: StrictBody {
         return CardEvidence(
             origin: origin, challengeID: challengeID,
             certificate: try decodeCertificate(certificate, field: "certificate"),
-            chain: try chain.enumerated().map { try decodeCertificate($0.element, field: "chain[\($0.offset)]") },
+            chain: try chain.enumerated().map {
+                try decodeChainCertificate($0.element, field: "chain[\($0.offset)]")
+            },
             algorithm: algorithm, signature: try decodeBase64(signature, field: "signature"))
     }
 }
@@ -360,6 +362,24 @@ func decodeCertificate(_ text: String, field: String) throws -> Certificate {
     } catch {
         throw Problem.invalid(field, "\(field) is not an X.509 certificate (DER in base64).")
     }
+}
+
+/// The CA certificates clients sent beside their own, parsed, by their base64 text: the same few come with every
+/// login of their users, and parsing one costs about as much as the rest of the body. At most 32; when full, the
+/// list starts again. A certificate that is not a CA's is parsed each time, as the client's own is.
+private let chainCertificates = Mutex<[String: Certificate]>([:])
+
+/// A certificate of the evidence's chain, parsed once while it stays in ``chainCertificates``.
+func decodeChainCertificate(_ text: String, field: String) throws -> Certificate {
+    if let known = chainCertificates.withLock({ $0[text] }) { return known }
+    let certificate = try decodeCertificate(text, field: field)
+    if case .isCertificateAuthority = try? certificate.extensions.basicConstraints {
+        chainCertificates.withLock { known in
+            if known.count >= 32 { known.removeAll(keepingCapacity: true) }
+            known[text] = certificate
+        }
+    }
+    return certificate
 }
 
 func credentialKind(_ text: String) throws -> CredentialKind {
