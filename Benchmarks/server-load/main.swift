@@ -355,7 +355,8 @@ let writesPerLogin = 5
 let verifiesPerLogin = 2
 
 /// The same writes straight against the store, from `writers` tasks at once for `duration` seconds: writes per
-/// second, and the p50/p99 of one login's five.
+/// second, the p50/p99 of one login's five, and this process's processor time per login's five (a PostgreSQL
+/// server's own is not in it).
 func commitRate(_ store: any RegistrationStore, writers: Int, duration: Double, sample: LoginSession) async throws
     -> (perSecond: Double, p50: Double, p99: Double, cpuPerLogin: Double)
 {
@@ -889,11 +890,13 @@ do {
             + "\(fixed(firstOwnCPU * 1000)) ms; signatures off the clock: server "
             + "\(fixed(phased.serverCPU / Double(max(phased.logins, 1)) * 1000)) ms "
             + "| the yardsticks' work \(fixed(yardstickCPU * 1000)) ms (the writes in-process "
-            + "\(fixed(commits.cpuPerLogin * 1000)) ms, \(verifiesPerLogin) verifications) | |")
+            + "\(fixed(commits.cpuPerLogin * 1000)) ms, \(verifiesPerLogin) verifications"
+            + (storeKind == "SQLite" ? "" : "; PostgreSQL's own time not counted") + ") | |")
     print(
         "| logins/s a server doing only the yardsticks' work would reach beside this load generator "
             + "(\(Int(cores)) cores / (yardsticks' + load generator's time per login)) | at most \(grouped(bound)) "
-            + "| ceiling \(grouped(ceiling))/s | \(fixed(bound / ceiling))× |")
+            + (storeKind == "SQLite" ? "" : " (fewer: PostgreSQL's own time is not in the yardsticks' here)")
+            + " | ceiling \(grouped(ceiling))/s | \(fixed(bound / ceiling))× |")
     if let wrkLine {
         print(
             "| GET /api/v1/registration/s (wrk, \(options.clients) connections, one session) | \(grouped(wrkLine.rate)) "

@@ -75,19 +75,27 @@ struct StoreTests {
         "a certificate's holder is its binding that counts, its user and business", arguments: StoreUnderTest.allCases)
     func holderOfCertificate(_ kind: StoreUnderTest) async throws {
         let store = try await kind.make()
+        /// The holder, checked against what it is defined by: the binding that counts in the registration that
+        /// `registration(boundTo:)` finds.
+        func holder(_ fingerprint: String) async throws -> CertificateHolder? {
+            let holder = try await store.holder(ofCertificate: fingerprint)
+            let registration = try await store.registration(boundTo: fingerprint)
+            #expect(holder == (try registration.flatMap { try CertificateHolder(fingerprint: fingerprint, in: $0) }))
+            return holder
+        }
         let registration = try Sample.fullRegistration()
         try await store.commit(Sample.newRegistrationCommit(registration))
         for binding in registration.bindings {
-            let holder = try #require(try await store.holder(ofCertificate: binding.fingerprint))
             #expect(
-                holder
+                try await holder(binding.fingerprint)
                     == CertificateHolder(
                         businessID: registration.id, businessName: registration.business.name, binding: binding,
                         user: try registration.user(binding.userID)))
         }
-        #expect(try await store.holder(ofCertificate: String(repeating: "0", count: 64)) == nil)
+        #expect(try await holder(String(repeating: "0", count: 64)) == nil)
 
-        // The card removed, then bound again: the new, active binding counts, not the first in the list.
+        // The card removed, then bound again: the new, active binding counts, not the first in the list; nor an
+        // ended binding of it bound later still.
         var next = try Sample.nextVersion(of: registration)
         let card = try #require(next.bindings.first { $0.recordedStatus == .active })
         let index = try #require(next.bindings.firstIndex(of: card))
@@ -96,17 +104,38 @@ struct StoreTests {
         var again = card
         again.id = BindingID.random()
         again.boundAt = Sample.at(50)
-        next.bindings.append(again)
-        try await store.commit(Sample.change(of: next, at: Sample.at(50)))
-        #expect(try await store.holder(ofCertificate: card.fingerprint)?.binding == again)
-        #expect(try await store.holder(ofCertificate: card.fingerprint)?.user.id == card.userID)
+        var ended = card
+        ended.id = BindingID.random()
+        ended.boundAt = Sample.at(55)
+        ended.recordedStatus = .removed
+        ended.endedAt = Sample.at(56)
+        next.bindings += [again, ended]
+        try await store.commit(Sample.change(of: next, at: Sample.at(56)))
+        #expect(try await holder(card.fingerprint)?.binding == again)
+        #expect(try await holder(card.fingerprint)?.user.id == card.userID)
 
-        // Removed again: of the two ended bindings, the one bound last.
+        // Another business bound it later, and removed it: the active binding still counts.
+        var other = try Sample.simpleRegistration(name: "二の商事")
+        var copy = card
+        copy.id = BindingID.random()
+        copy.userID = other.users[0].id
+        copy.boundAt = Sample.at(70)
+        copy.recordedStatus = .removed
+        copy.endedAt = Sample.at(71)
+        other.bindings.append(copy)
+        try await store.commit(Sample.newRegistrationCommit(other))
+        #expect(try await holder(card.fingerprint)?.binding == again)
+
+        // None active: the binding bound last, in the other business.
         var last = try Sample.nextVersion(of: next)
-        last.bindings[last.bindings.count - 1].recordedStatus = .removed
-        last.bindings[last.bindings.count - 1].endedAt = Sample.at(60)
-        try await store.commit(Sample.change(of: last, at: Sample.at(60)))
-        #expect(try await store.holder(ofCertificate: card.fingerprint)?.binding.id == again.id)
+        let againIndex = try #require(last.bindings.firstIndex { $0.id == again.id })
+        last.bindings[againIndex].recordedStatus = .removed
+        last.bindings[againIndex].endedAt = Sample.at(80)
+        try await store.commit(Sample.change(of: last, at: Sample.at(80)))
+        let found = try await holder(card.fingerprint)
+        #expect(found?.binding == copy)
+        #expect(found?.businessID == other.id)
+        #expect(found?.businessName == other.business.name)
     }
 
     @Test("a change replaces the registration's rows: removed ones are gone", arguments: StoreUnderTest.allCases)

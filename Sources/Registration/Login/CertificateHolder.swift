@@ -31,15 +31,11 @@ public struct CertificateHolder: Sendable, Equatable {
 
     /// The holder of the certificate with this SHA-256 fingerprint in `registration`, or nil when the registration
     /// has no binding of it. Of several bindings of the same certificate (bound, removed, bound again), the active
-    /// one is taken, otherwise the one bound last.
+    /// one is taken, otherwise the one bound last (``BusinessRegistration/binding(fingerprint:)``).
     ///
     /// - Throws: ``RegistrationError/userNotFound(_:)`` when the binding's user is not in the registration.
     public init?(fingerprint: String, in registration: BusinessRegistration) throws(RegistrationError) {
-        let bindings = registration.bindings.filter { $0.fingerprint == fingerprint }
-        guard
-            let binding = bindings.first(where: { $0.recordedStatus == .active })
-                ?? bindings.max(by: { $0.boundAt < $1.boundAt })
-        else { return nil }
+        guard let binding = registration.binding(fingerprint: fingerprint) else { return nil }
         self.init(
             businessID: registration.id, businessName: registration.business.name, binding: binding,
             user: try registration.user(binding.userID))

@@ -54,9 +54,16 @@ public struct BusinessRegistration: Sendable, Hashable, Codable, Identifiable {
         bindings(of: user).filter { $0.status(at: date) == .active }
     }
 
-    /// The binding with this fingerprint, if any.
+    /// The binding of the certificate with this SHA-256 fingerprint, if any. Of several bindings of it (bound,
+    /// removed, bound again), the active one, otherwise the one bound last (of those bound at the same moment, the
+    /// first in ``bindings``).
     public func binding(fingerprint: String) -> CertificateBinding? {
-        bindings.first { $0.fingerprint == fingerprint }
+        var chosen: CertificateBinding?
+        for binding in bindings where binding.fingerprint == fingerprint {
+            if binding.recordedStatus == .active { return binding }
+            if chosen.map({ binding.boundAt > $0.boundAt }) ?? true { chosen = binding }
+        }
+        return chosen
     }
 
     /// The binding with this identifier.
