@@ -650,8 +650,8 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     /// A reader connection finds SQLite's page cache emptied, and its mapping of the file made again, whenever
     /// another connection committed since its last read: under a stream of logins, every read. The writer's
     /// connection made those commits itself, so its cache stays valid. In server-load (64 clients logging in), the
-    /// login's read of the certificate's holder here took 15–25 % off the server's processor time per login. Only
-    /// point reads belong here: a long one would hold up the writes behind it.
+    /// login's read of the certificate's holder here took about a fifth off the server's processor time per login
+    /// (the server's own rate). Only point reads belong here: a long one would hold up the writes behind it.
     private func readOnWriter<T: Sendable>(
         _ activity: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(RegistrationError) -> T {
