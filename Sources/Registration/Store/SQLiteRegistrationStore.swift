@@ -649,9 +649,14 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     ///
     /// A reader connection finds SQLite's page cache emptied, and its mapping of the file made again, whenever
     /// another connection committed since its last read: under a stream of logins, every read. The writer's
-    /// connection made those commits itself, so its cache stays valid. In server-load (64 clients logging in), the
-    /// login's read of the certificate's holder here took about a fifth off the server's processor time per login
-    /// (the server's own rate). Only point reads belong here: a long one would hold up the writes behind it.
+    /// connection made those commits itself, so its cache stays valid (while this process is the only one writing;
+    /// other processes' commits empty it as they do a reader's, and the read is still of the newest snapshot). In
+    /// server-load (64 clients logging in, 2 cores), the login's read of the certificate's holder here took about a
+    /// fifth off the server's processor time per login (the server's own rate).
+    ///
+    /// The read waits its turn behind this process's writes instead of running beside them on a reader: only point
+    /// reads belong here, and `body` must not write (a deferred transaction that starts writing while another
+    /// process holds the write lock fails at once with `SQLITE_BUSY`).
     private func readOnWriter<T: Sendable>(
         _ activity: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(RegistrationError) -> T {
