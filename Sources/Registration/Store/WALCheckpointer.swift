@@ -25,7 +25,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private let lock = NSLock()
     /// Whether a checkpoint is asked for or running (under `lock`).
     private var busy = false
-    /// Checkpoints done (under `lock`).
+    /// Checkpoints that copied pages of the log into the database file (under `lock`).
     private var done = 0
     /// The connection the checkpoints run on, opened by the first (only on `queue`): SQLite's own, opened to read
     /// and write an existing file only, so that a store's file removed meanwhile is never made again, empty.
@@ -40,7 +40,8 @@ final class WALCheckpointer: @unchecked Sendable {
         sqlite3_close(connection)
     }
 
-    /// How many checkpoints have run on the checkpointer's connection.
+    /// How many checkpoints on the checkpointer's connection ended with pages of the log copied into the database
+    /// file.
     var checkpoints: Int { lock.withLock { done } }
 
     /// Makes `db`'s commits tell the checkpointer how long the log is, in place of SQLite's automatic checkpoint.
@@ -79,9 +80,18 @@ final class WALCheckpointer: @unchecked Sendable {
             }
             connection = opened
         }
-        switch sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) {
+        var logged: Int32 = -1
+        var copied: Int32 = -1
+        var result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
+        if result == SQLITE_OK, logged < 0 {
+            // A connection that has not read the database yet has not opened its log either: SQLite then answers
+            // SQLITE_OK without copying a page (and -1 for the log's size). One read opens it for good.
+            _ = sqlite3_exec(connection, "SELECT 1 FROM sqlite_master LIMIT 1", nil, nil, nil)
+            result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
+        }
+        switch result {
         case SQLITE_OK:
-            lock.withLock { done += 1 }
+            if copied > 0 { lock.withLock { done += 1 } }
         case SQLITE_BUSY:
             // Another checkpoint ran (a commit's own, or another process's): the connection stays.
             break
