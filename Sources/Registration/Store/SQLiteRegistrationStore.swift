@@ -384,11 +384,12 @@ public final class SQLiteRegistrationStore: RegistrationStore {
     public func insert(_ challenge: IssuedChallenge) async throws(RegistrationError) {
         try await write("keeping a card challenge") { db in
             do {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO card_challenge (id, nonce, flow, step, owner, issued_at, expires_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         challenge.id, Data(challenge.challenge.nonce), challenge.challenge.purpose.flow,
                         challenge.challenge.purpose.step, challenge.owner, Self.time(challenge.issuedAt),
@@ -443,21 +444,23 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         guard flow.version >= 1 else { throw .flowChanged(flow.id) }
         try await write("saving a flow") { db in
             if flow.version == 1 {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO flow_state (id, kind, owner, version, state, updated_at, expires_at)
                         VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         flow.id, flow.kind, flow.owner, flow.state, Self.time(flow.updatedAt),
                         Self.time(flow.expiresAt),
                     ])
             } else {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE flow_state SET version = ?, state = ?, updated_at = ?, expires_at = ?
                         WHERE id = ? AND version = ? AND kind = ? AND owner = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         flow.version, flow.state, Self.time(flow.updatedAt), Self.time(flow.expiresAt), flow.id,
                         flow.version - 1, flow.kind, flow.owner,
