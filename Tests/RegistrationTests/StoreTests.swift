@@ -780,10 +780,10 @@ struct StoreTests {
                 of: registration, phone: String(format: "03-%04d-%04d", 1_000 + round, round))
             try await store.commit(Sample.change(of: registration, at: Sample.at(Double(round))))
         }
-        // The checkpoints ran on the checkpointer's thread and copied pages into the file (SQLite's automatic
-        // checkpoint would have run only in a commit past 1,000 pages; the commits' own, past 80, is not counted).
-        // Counting only the checkpoints that copied pages matters: on a connection that has not read the database,
-        // SQLite answers SQLITE_OK to a checkpoint without copying anything.
+        // The checkpoints ran on the checkpointer's thread, on the opened log (SQLite's automatic checkpoint would
+        // have run only in a commit past 1,000 pages; the commits' own, past 80, is not counted). Counting only the
+        // checkpoints that found the log open and frames of it checkpointed matters: on a connection that has not
+        // read the database, SQLite answers SQLITE_OK to a checkpoint without copying anything.
         let deadline = ContinuousClock.now + .seconds(10)
         while store.checkpointsRun == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(store.checkpointsRun > 0)

@@ -620,7 +620,7 @@ public final class SQLiteRegistrationStore: RegistrationStore {
         try await write("running SQL") { db in try db.execute(sql: sql) }
     }
 
-    /// How many checkpoints of the log have run beside the commits (for tests).
+    /// How many checkpoints beside the commits ran on the opened log and left frames of it checkpointed (for tests).
     package var checkpointsRun: Int { checkpointer?.checkpoints ?? 0 }
 
     /// The first column of the first row of a query (e.g. `PRAGMA journal_mode`) on the writing connection, as text.

@@ -13,7 +13,12 @@ import GRDBSQLite
 /// never waits for the writer or the readers, and copies what it can).
 ///
 /// Should the log still reach ten times the threshold (checkpoints that cannot keep up), the commit runs one itself,
-/// as SQLite's own would. A checkpoint that fails (the file gone, the disk full) is asked for again by the next commit
+/// as SQLite's own would.
+///
+/// The checkpointer's connection reads the database once, as it must to open the log (a connection that has not
+/// checkpoints nothing, and SQLite still answers `SQLITE_OK`). From then on it is one of the connections that have the
+/// log open, until the checkpointer is released: the last of them to close, often the checkpointer's, checkpoints the
+/// log and removes it. A checkpoint that fails (the file gone, the disk full) is asked for again by the next commit
 /// past the threshold; the next commit to the database, from whatever process, finds the log as SQLite left it.
 final class WALCheckpointer: @unchecked Sendable {
     /// The log's size, in pages, past which a checkpoint is asked for: SQLite's default for its own.
@@ -25,7 +30,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private let lock = NSLock()
     /// Whether a checkpoint is asked for or running (under `lock`).
     private var busy = false
-    /// Checkpoints that copied pages of the log into the database file (under `lock`).
+    /// Checkpoints that ran on the opened log and left frames of it checkpointed (under `lock`).
     private var done = 0
     /// The connection the checkpoints run on, opened by the first (only on `queue`): SQLite's own, opened to read
     /// and write an existing file only, so that a store's file removed meanwhile is never made again, empty.
@@ -40,8 +45,9 @@ final class WALCheckpointer: @unchecked Sendable {
         sqlite3_close(connection)
     }
 
-    /// How many checkpoints on the checkpointer's connection ended with pages of the log copied into the database
-    /// file.
+    /// How many checkpoints on the checkpointer's connection ran on the opened log and left frames of it
+    /// checkpointed (copied into the database file by this checkpoint or an earlier one since the log last started
+    /// again).
     var checkpoints: Int { lock.withLock { done } }
 
     /// Makes `db`'s commits tell the checkpointer how long the log is, in place of SQLite's automatic checkpoint.
