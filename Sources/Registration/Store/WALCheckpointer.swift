@@ -18,8 +18,10 @@ import GRDBSQLite
 /// The checkpointer's connection reads the database once, as it must to open the log (on a connection that has not
 /// read it, a checkpoint copies nothing and SQLite still answers `SQLITE_OK`). From then on it is one of the
 /// connections that have the log open, until the checkpointer is released: the last of them to close, often the
-/// checkpointer's, checkpoints the log and removes it. A checkpoint that fails (the file gone, the disk full) is asked for again by the next commit
-/// past the threshold; the next commit to the database, from whatever process, finds the log as SQLite left it.
+/// checkpointer's, checkpoints the log and removes it.
+///
+/// A checkpoint that fails (the file gone, the disk full) is asked for again by the next commit past the threshold;
+/// the next commit to the database, from whatever process, finds the log as SQLite left it.
 final class WALCheckpointer: @unchecked Sendable {
     /// The log's size, in pages, past which a checkpoint is asked for: SQLite's default for its own.
     static let defaultThreshold: Int32 = 1_000
